@@ -1,0 +1,309 @@
+//! One table of key bindings: `update` dispatches through it and the help overlay is drawn
+//! from it, so the two cannot disagree.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    Quit,
+    GoTab(usize),
+    NextTab,
+    PrevTab,
+    Down,
+    Up,
+    Top,
+    Bottom,
+    PageDown,
+    PageUp,
+    Filter,
+    Refresh,
+    TogglePause,
+    CommandLine,
+    Open,
+    Back,
+    Select,
+    SelectPreLeak,
+    Disable,
+    Enable,
+    Delete,
+    Rotate,
+    Revoke,
+}
+
+/// Where a binding applies, which is also how the help overlay groups them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Global,
+    List,
+    Keys,
+}
+
+impl Scope {
+    pub fn title(self) -> &'static str {
+        match self {
+            Scope::Global => "Everywhere",
+            Scope::List => "Lists",
+            Scope::Keys => "Keys tab",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub keys: &'static [KeyCode],
+    /// How the keys are written in the help overlay.
+    pub label: &'static str,
+    pub command: Command,
+    pub help: &'static str,
+    pub scope: Scope,
+}
+
+macro_rules! bind {
+    ($label:expr, [$($key:expr),+], $cmd:expr, $scope:expr, $help:expr) => {
+        Binding { keys: &[$($key),+], label: $label, command: $cmd, help: $help, scope: $scope }
+    };
+}
+
+pub const BINDINGS: &[Binding] = &[
+    bind!(
+        "?",
+        [KeyCode::Char('?')],
+        Command::Help,
+        Scope::Global,
+        "show or hide this help"
+    ),
+    bind!(
+        "q",
+        [KeyCode::Char('q')],
+        Command::Quit,
+        Scope::Global,
+        "quit (asks while an action is running)"
+    ),
+    bind!(
+        "1-5",
+        [KeyCode::Char('1')],
+        Command::GoTab(0),
+        Scope::Global,
+        "go to a tab by its number"
+    ),
+    bind!(
+        "Tab",
+        [KeyCode::Tab],
+        Command::NextTab,
+        Scope::Global,
+        "next tab"
+    ),
+    bind!(
+        "Shift-Tab",
+        [KeyCode::BackTab],
+        Command::PrevTab,
+        Scope::Global,
+        "previous tab"
+    ),
+    bind!(
+        "r",
+        [KeyCode::Char('r')],
+        Command::Refresh,
+        Scope::Global,
+        "refresh this pane now"
+    ),
+    bind!(
+        "p",
+        [KeyCode::Char('p')],
+        Command::TogglePause,
+        Scope::Global,
+        "pause or resume background polling"
+    ),
+    bind!(
+        ":",
+        [KeyCode::Char(':')],
+        Command::CommandLine,
+        Scope::Global,
+        "command line (:q, :refresh, :key AKIA…)"
+    ),
+    bind!(
+        "Esc",
+        [KeyCode::Esc],
+        Command::Back,
+        Scope::Global,
+        "close, cancel, clear the filter"
+    ),
+    bind!(
+        "j / ↓",
+        [KeyCode::Char('j'), KeyCode::Down],
+        Command::Down,
+        Scope::List,
+        "move down"
+    ),
+    bind!(
+        "k / ↑",
+        [KeyCode::Char('k'), KeyCode::Up],
+        Command::Up,
+        Scope::List,
+        "move up"
+    ),
+    bind!(
+        "g / Home",
+        [KeyCode::Char('g'), KeyCode::Home],
+        Command::Top,
+        Scope::List,
+        "first row"
+    ),
+    bind!(
+        "G / End",
+        [KeyCode::Char('G'), KeyCode::End],
+        Command::Bottom,
+        Scope::List,
+        "last row"
+    ),
+    bind!(
+        "PgDn",
+        [KeyCode::PageDown],
+        Command::PageDown,
+        Scope::List,
+        "page down"
+    ),
+    bind!(
+        "PgUp",
+        [KeyCode::PageUp],
+        Command::PageUp,
+        Scope::List,
+        "page up"
+    ),
+    bind!(
+        "/",
+        [KeyCode::Char('/')],
+        Command::Filter,
+        Scope::List,
+        "filter rows (Enter keeps it, Esc clears it)"
+    ),
+    bind!(
+        "Enter",
+        [KeyCode::Enter],
+        Command::Open,
+        Scope::List,
+        "details of the selected row"
+    ),
+    bind!(
+        "space",
+        [KeyCode::Char(' ')],
+        Command::Select,
+        Scope::Keys,
+        "select or unselect a key"
+    ),
+    bind!(
+        "a",
+        [KeyCode::Char('a')],
+        Command::SelectPreLeak,
+        Scope::Keys,
+        "select every active key created before the leak"
+    ),
+    bind!(
+        "d",
+        [KeyCode::Char('d')],
+        Command::Disable,
+        Scope::Keys,
+        "disable (set Inactive) the key or selection"
+    ),
+    bind!(
+        "e",
+        [KeyCode::Char('e')],
+        Command::Enable,
+        Scope::Keys,
+        "re-enable the key or selection"
+    ),
+    bind!(
+        "D",
+        [KeyCode::Char('D')],
+        Command::Delete,
+        Scope::Keys,
+        "delete the key or selection"
+    ),
+    bind!(
+        "R",
+        [KeyCode::Char('R')],
+        Command::Rotate,
+        Scope::Keys,
+        "rotate: new key, secret shown once, old key disabled"
+    ),
+    bind!(
+        "x",
+        [KeyCode::Char('x')],
+        Command::Revoke,
+        Scope::Keys,
+        "revoke sessions the key's user already minted"
+    ),
+];
+
+/// The command a key means in normal mode, if any. Number keys choose a tab.
+pub fn lookup(key: &KeyEvent) -> Option<Command> {
+    if let KeyCode::Char(c @ '1'..='9') = key.code {
+        return Some(Command::GoTab(c as usize - '1' as usize));
+    }
+    // Shift is part of the character (`D`, `G`, Shift-Tab); Ctrl and Alt mean something else.
+    if !(key.modifiers - KeyModifiers::SHIFT).is_empty() {
+        return None;
+    }
+    BINDINGS
+        .iter()
+        .find(|b| b.keys.contains(&key.code))
+        .map(|b| b.command)
+}
+
+/// Keys that work inside dialogs and edit lines, for the help overlay.
+pub const DIALOG_HELP: &[(&str, &str)] = &[
+    ("type", "confirmation text goes straight into the field"),
+    ("Enter", "act, only once the typed text matches"),
+    ("Esc", "cancel; nothing is changed"),
+];
+
+/// Commands for the `:` line, for the help overlay.
+pub const COMMAND_HELP: &[(&str, &str)] = &[
+    (":q", "quit"),
+    (":refresh", "refresh every pane now"),
+    (":key AKIA…", "mark another key as leaked"),
+    (":help", "this help"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn every_listed_key_dispatches_to_its_command() {
+        for b in BINDINGS {
+            for code in b.keys {
+                let got = lookup(&k(*code));
+                match b.command {
+                    Command::GoTab(_) => assert!(matches!(got, Some(Command::GoTab(_)))),
+                    c => assert_eq!(got, Some(c), "binding {}", b.label),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tabs_by_number_and_unknown_keys() {
+        assert_eq!(lookup(&k(KeyCode::Char('3'))), Some(Command::GoTab(2)));
+        assert_eq!(lookup(&k(KeyCode::Char('z'))), None);
+        assert_eq!(
+            lookup(&KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)),
+            None
+        );
+    }
+
+    #[test]
+    fn upper_case_letters_arrive_with_or_without_shift() {
+        assert_eq!(lookup(&k(KeyCode::Char('D'))), Some(Command::Delete));
+        assert_eq!(
+            lookup(&KeyEvent::new(KeyCode::Char('D'), KeyModifiers::SHIFT)),
+            Some(Command::Delete)
+        );
+        assert_eq!(lookup(&k(KeyCode::Char('d'))), Some(Command::Disable));
+    }
+}

@@ -1,0 +1,11 @@
+//! The pure core: state, messages, key handling and the update function.
+
+pub mod keymap;
+pub mod msg;
+pub mod plan;
+pub mod state;
+pub mod update;
+
+pub use msg::{Effect, Msg};
+pub use state::State;
+pub use update::update;

@@ -1,0 +1,104 @@
+//! Messages into `update` and the effects it asks the runtime to carry out.
+
+use crossterm::event::KeyEvent;
+
+use crate::app::plan::Plan;
+use crate::app::state::Source;
+use crate::domain::{Identity, KeyStatus, KeysSnapshot, NewKey, Timestamp, UserDetail};
+use crate::journal::{Event, PendingIntent, Resumed};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// The clock moved on; also advances the spinner.
+    Tick(Timestamp),
+    /// The terminal changed size: draw again (and page by the new height).
+    Resize {
+        height: u16,
+    },
+    FetchStarted(Source),
+    Identity {
+        seq: u64,
+        at: Timestamp,
+        result: Result<Identity, String>,
+    },
+    Regions {
+        seq: u64,
+        at: Timestamp,
+        result: Result<Vec<String>, String>,
+    },
+    Keys {
+        seq: u64,
+        at: Timestamp,
+        result: Result<KeysSnapshot, String>,
+    },
+    /// `sts:GetAccessKeyInfo` for a leaked key IAM does not list: the owning account.
+    KeyInfo {
+        key_id: String,
+        result: Result<String, String>,
+    },
+    UserDetail {
+        user: String,
+        at: Timestamp,
+        result: Result<UserDetail, String>,
+    },
+    JournalOpened(Result<JournalOpened, String>),
+    ActionStarted {
+        id: String,
+        label: String,
+        at: Timestamp,
+    },
+    ActionFinished {
+        id: String,
+        at: Timestamp,
+        report: ActionReport,
+    },
+    /// A rotation created a key: its secret is shown once.
+    SecretCreated {
+        new_key: NewKey,
+        old_key: String,
+    },
+    SecretWritten(Result<String, String>),
+    /// An intent found without outcome at start has been checked against AWS.
+    Reverified {
+        action_id: String,
+        detail: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalOpened {
+    pub dir: String,
+    pub resumed: Resumed,
+}
+
+/// What an action did, and what IAM said when read back afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionReport {
+    pub ok: bool,
+    pub summary: String,
+    pub observed: Vec<ObservedKeys>,
+}
+
+/// A user's keys as read back after an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedKeys {
+    pub user: String,
+    pub keys: Vec<(String, KeyStatus)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Refresh(Source),
+    SetPaused(bool),
+    FetchUserDetail(String),
+    LookupKeyInfo(String),
+    /// Run a confirmed plan. Only `update::execute` creates this, behind the read-only gate.
+    Execute(Plan),
+    WriteSecret {
+        path: String,
+        key: NewKey,
+    },
+    Journal(Event),
+    Reverify(Vec<PendingIntent>),
+}

@@ -1,0 +1,291 @@
+//! Destructive work as typed plans. A plan becomes an `Effect::Execute` only after every
+//! confirmation stage it requires has been typed, and only through the read-only gate in
+//! `update`.
+
+use crate::domain::{KeyStatus, key_short, key_tail};
+
+/// A key an action targets, with what was known about it when the dialog opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRef {
+    pub user: String,
+    pub key_id: String,
+    pub status: KeyStatus,
+    /// The key keyspill itself signs with.
+    pub self_key: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    DisableKeys(Vec<KeyRef>),
+    EnableKeys(Vec<KeyRef>),
+    DeleteKeys(Vec<KeyRef>),
+    /// Create a new key for the user, show its secret once, then disable the old key.
+    RotateKey(KeyRef),
+    /// Deny every request made with temporary credentials issued before `cutoff`.
+    RevokeSessions {
+        user: String,
+        cutoff: String,
+    },
+}
+
+/// One typed confirmation. The operator must type `expected` exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub expected: String,
+    /// A warning stage is drawn in the danger style.
+    pub warning: bool,
+}
+
+/// The word that confirms acting on the key keyspill runs on.
+pub const LOCKOUT_WORD: &str = "LOCKOUT";
+/// The word that confirms deleting a key that is still Active.
+pub const DELETE_ACTIVE_WORD: &str = "DELETE";
+/// The inline policy that revokes older sessions (the name the IAM console uses).
+pub const REVOKE_POLICY_NAME: &str = "AWSRevokeOlderSessions";
+
+impl Plan {
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Plan::DisableKeys(_) => "disable",
+            Plan::EnableKeys(_) => "re-enable",
+            Plan::DeleteKeys(_) => "delete",
+            Plan::RotateKey(_) => "rotate",
+            Plan::RevokeSessions { .. } => "revoke sessions",
+        }
+    }
+
+    pub fn keys(&self) -> &[KeyRef] {
+        match self {
+            Plan::DisableKeys(k) | Plan::EnableKeys(k) | Plan::DeleteKeys(k) => k,
+            Plan::RotateKey(k) => std::slice::from_ref(k),
+            Plan::RevokeSessions { .. } => &[],
+        }
+    }
+
+    /// A one-line description for the action log and the journal.
+    pub fn label(&self) -> String {
+        match self {
+            Plan::RevokeSessions { user, .. } => format!("revoke sessions of user {user}"),
+            Plan::RotateKey(k) => format!("rotate {} ({})", key_short(&k.key_id), k.user),
+            _ => {
+                let keys = self.keys();
+                if let [k] = keys {
+                    format!("{} {} ({})", self.verb(), key_short(&k.key_id), k.user)
+                } else {
+                    format!("{} {} keys", self.verb(), keys.len())
+                }
+            }
+        }
+    }
+
+    /// What the operator types to confirm: a key's last four characters, the number of keys
+    /// for a multi-key action, or the user name for a user-wide action.
+    pub fn confirmation_text(&self) -> String {
+        match self {
+            Plan::RevokeSessions { user, .. } => user.clone(),
+            _ => match self.keys() {
+                [k] => key_tail(&k.key_id).to_string(),
+                keys => keys.len().to_string(),
+            },
+        }
+    }
+
+    fn consequence(&self) -> Vec<String> {
+        match self {
+            Plan::DisableKeys(_) => vec![
+                "The key stops working for every caller at once; it can be re-enabled.".into(),
+                "Sessions it already minted keep working: revoke them with x.".into(),
+            ],
+            Plan::EnableKeys(_) => {
+                vec!["The key works again for anyone who holds its secret.".into()]
+            }
+            Plan::DeleteKeys(_) => vec![
+                "Deletion cannot be undone. The key id stays searchable in CloudTrail and in \
+                 this incident's journal."
+                    .into(),
+            ],
+            Plan::RotateKey(k) => vec![
+                format!("Creates a new key for {}, shows its secret once,", k.user),
+                format!("then disables {}.", key_short(&k.key_id)),
+                "Whatever uses the old key must be given the new one.".into(),
+            ],
+            Plan::RevokeSessions { user, cutoff } => vec![
+                format!("Attaches the inline policy {REVOKE_POLICY_NAME} to user {user}:"),
+                format!("deny everything to temporary credentials issued before {cutoff}."),
+                "Long-term keys are not affected: disable them too.".into(),
+                "Roles the key assumed need the same policy on each role.".into(),
+            ],
+        }
+    }
+
+    /// The confirmation stages this plan needs, in order.
+    pub fn stages(&self) -> Vec<Stage> {
+        let mut lines = Vec::new();
+        for k in self.keys() {
+            lines.push(format!(
+                "  {}  {}  user {}{}",
+                k.key_id,
+                k.status,
+                k.user,
+                if k.self_key {
+                    "  (keyspill's own key)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        if let Plan::RevokeSessions { user, .. } = self {
+            lines.push(format!("  user {user}"));
+        }
+        lines.push(String::new());
+        lines.extend(self.consequence());
+        let mut stages = vec![Stage {
+            title: format!("{} — confirm", capitalise(&self.label())),
+            lines,
+            expected: self.confirmation_text(),
+            warning: false,
+        }];
+
+        if let Plan::DeleteKeys(keys) = self {
+            let active: Vec<&KeyRef> = keys
+                .iter()
+                .filter(|k| k.status == KeyStatus::Active)
+                .collect();
+            if !active.is_empty() {
+                let mut lines = vec![format!(
+                    "{} of these keys {} still ACTIVE:",
+                    active.len(),
+                    if active.len() == 1 { "is" } else { "are" }
+                )];
+                lines.extend(
+                    active
+                        .iter()
+                        .map(|k| format!("  {}  user {}", k.key_id, k.user)),
+                );
+                lines.push(String::new());
+                lines.push(
+                    "Deleting an active key breaks whatever uses it, with no way back.".into(),
+                );
+                lines.push("The usual order is: disable, watch for breakage, then delete.".into());
+                stages.push(Stage {
+                    title: "Warning: deleting ACTIVE keys".into(),
+                    lines,
+                    expected: DELETE_ACTIVE_WORD.into(),
+                    warning: true,
+                });
+            }
+        }
+
+        let locks_out = matches!(
+            self,
+            Plan::DisableKeys(_) | Plan::DeleteKeys(_) | Plan::RotateKey(_)
+        ) && self.keys().iter().any(|k| k.self_key);
+        if locks_out {
+            stages.push(Stage {
+                title: "Warning: this is keyspill's own key".into(),
+                lines: vec![
+                    "keyspill signs every request with this key.".into(),
+                    "After this step keyspill loses access to the account and cannot".into(),
+                    "verify, undo or continue anything from this session.".into(),
+                ],
+                expected: LOCKOUT_WORD.into(),
+                warning: true,
+            });
+        }
+        stages
+    }
+
+    /// The IAM policy document for `RevokeSessions`.
+    pub fn revoke_policy_document(cutoff: &str) -> String {
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Deny",
+                "Action": ["*"],
+                "Resource": ["*"],
+                "Condition": {"DateLessThan": {"aws:TokenIssueTime": cutoff}}
+            }]
+        })
+        .to_string()
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: &str, status: KeyStatus, self_key: bool) -> KeyRef {
+        KeyRef {
+            user: "alice".into(),
+            key_id: id.into(),
+            status,
+            self_key,
+        }
+    }
+
+    #[test]
+    fn single_key_confirms_with_its_last_four() {
+        let p = Plan::DisableKeys(vec![key("AKIAAAAAAAAAAAAA1234", KeyStatus::Active, false)]);
+        let stages = p.stages();
+        assert_eq!(stages.len(), 1);
+        assert_eq!(stages[0].expected, "1234");
+    }
+
+    #[test]
+    fn several_keys_confirm_with_their_count() {
+        let p = Plan::EnableKeys(vec![
+            key("AKIAAAAAAAAAAAAA1234", KeyStatus::Inactive, false),
+            key("AKIAAAAAAAAAAAAA5678", KeyStatus::Inactive, false),
+            key("AKIAAAAAAAAAAAAA9999", KeyStatus::Inactive, false),
+        ]);
+        assert_eq!(p.stages()[0].expected, "3");
+    }
+
+    #[test]
+    fn deleting_an_active_key_needs_a_second_warning() {
+        let p = Plan::DeleteKeys(vec![key("AKIAAAAAAAAAAAAA1234", KeyStatus::Active, false)]);
+        let stages = p.stages();
+        assert_eq!(stages.len(), 2);
+        assert_eq!(stages[1].expected, DELETE_ACTIVE_WORD);
+        assert!(stages[1].warning);
+        let inactive = Plan::DeleteKeys(vec![key(
+            "AKIAAAAAAAAAAAAA1234",
+            KeyStatus::Inactive,
+            false,
+        )]);
+        assert_eq!(inactive.stages().len(), 1);
+    }
+
+    #[test]
+    fn acting_on_the_own_key_needs_the_lockout_word() {
+        let p = Plan::DisableKeys(vec![key("AKIAAAAAAAAAAAAA1234", KeyStatus::Active, true)]);
+        let stages = p.stages();
+        assert_eq!(
+            stages.last().map(|s| s.expected.as_str()),
+            Some(LOCKOUT_WORD)
+        );
+        let enable = Plan::EnableKeys(vec![key("AKIAAAAAAAAAAAAA1234", KeyStatus::Inactive, true)]);
+        assert_eq!(enable.stages().len(), 1);
+    }
+
+    #[test]
+    fn revoke_policy_denies_older_tokens() {
+        let doc = Plan::revoke_policy_document("2026-11-22T10:00:00Z");
+        let v: serde_json::Value = serde_json::from_str(&doc).expect("valid json");
+        assert_eq!(v["Statement"][0]["Effect"], "Deny");
+        assert_eq!(
+            v["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"],
+            "2026-11-22T10:00:00Z"
+        );
+    }
+}

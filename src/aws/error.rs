@@ -1,0 +1,248 @@
+//! AWS failures in words a room full of responders can act on.
+
+use std::fmt;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    AccessDenied,
+    NoCredentials,
+    InvalidCredentials,
+    Unreachable,
+    Timeout,
+    Throttled,
+    NotFound,
+    NotImplemented,
+    Other,
+}
+
+/// A failed AWS call: what kind of failure, and a sentence for the pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub kind: ErrorKind,
+    pub code: Option<String>,
+    pub text: String,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+impl AwsError {
+    pub fn other(text: impl Into<String>) -> Self {
+        AwsError {
+            kind: ErrorKind::Other,
+            code: None,
+            text: text.into(),
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+
+    /// Translates an SDK error. `call` names the operation as IAM policies do
+    /// (`iam:ListUsers`), so AccessDenied can name the permission even when AWS does not.
+    pub fn from_sdk<E>(call: &str, err: &SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let chain = DisplayErrorContext(err).to_string();
+        match err {
+            SdkError::ServiceError(se) => {
+                let code = se.err().code().map(str::to_string);
+                let message = se.err().message().unwrap_or("").to_string();
+                let status = se.raw().status().as_u16();
+                Self::from_service(call, code, &message, status)
+            }
+            SdkError::TimeoutError(_) => AwsError {
+                kind: ErrorKind::Timeout,
+                code: None,
+                text: format!("{call}: AWS did not answer in time"),
+            },
+            SdkError::DispatchFailure(df) => {
+                if is_missing_credentials(&chain) {
+                    return no_credentials(call);
+                }
+                let (kind, why) = if df.is_timeout() {
+                    (ErrorKind::Timeout, "timed out connecting")
+                } else {
+                    (ErrorKind::Unreachable, "cannot reach the AWS endpoint")
+                };
+                AwsError {
+                    kind,
+                    code: None,
+                    text: format!("{call}: {why} ({})", last_cause(&chain)),
+                }
+            }
+            _ => {
+                if is_missing_credentials(&chain) {
+                    return no_credentials(call);
+                }
+                AwsError::other(format!("{call}: {}", last_cause(&chain)))
+            }
+        }
+    }
+
+    fn from_service(call: &str, code: Option<String>, message: &str, status: u16) -> Self {
+        let c = code.as_deref().unwrap_or("");
+        let kind = match c {
+            "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "Client.UnauthorizedOperation"
+            | "UnauthorizedAccess" => ErrorKind::AccessDenied,
+            "InvalidClientTokenId"
+            | "SignatureDoesNotMatch"
+            | "AuthFailure"
+            | "InvalidAccessKeyId"
+            | "ExpiredToken"
+            | "ExpiredTokenException" => ErrorKind::InvalidCredentials,
+            "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "TooManyRequestsException" => ErrorKind::Throttled,
+            "NoSuchEntity" | "NoSuchEntityException" | "ResourceNotFoundException" => {
+                ErrorKind::NotFound
+            }
+            "" if status == 500 || status == 501 => ErrorKind::NotImplemented,
+            "" if status == 403 => ErrorKind::AccessDenied,
+            _ => ErrorKind::Other,
+        };
+        let text = match kind {
+            ErrorKind::AccessDenied => {
+                let perm = permission_in(message).unwrap_or(call);
+                format!("AccessDenied: missing permission {perm}")
+            }
+            ErrorKind::InvalidCredentials => format!(
+                "{call}: the credentials were rejected ({c}{}{message})",
+                if message.is_empty() { "" } else { ": " }
+            ),
+            ErrorKind::Throttled => format!("{call}: throttled by AWS; backing off"),
+            ErrorKind::NotImplemented => format!(
+                "{call}: the endpoint answered HTTP {status} without an AWS error \
+                 (the operation is not available there)"
+            ),
+            _ if c.is_empty() => format!("{call}: HTTP {status} {message}"),
+            _ => format!("{call}: {c}: {message}"),
+        };
+        AwsError {
+            kind,
+            code,
+            text: text.trim_end().to_string(),
+        }
+    }
+}
+
+fn no_credentials(call: &str) -> AwsError {
+    AwsError {
+        kind: ErrorKind::NoCredentials,
+        code: None,
+        text: format!(
+            "{call}: no AWS credentials found — set AWS_PROFILE (or --profile), run \
+             `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        ),
+    }
+}
+
+fn is_missing_credentials(chain: &str) -> bool {
+    let c = chain.to_ascii_lowercase();
+    c.contains("no credentials")
+        || c.contains("credentials provider was not enabled")
+        || c.contains("no providers in chain provided credentials")
+        || c.contains("failed to load credentials")
+        || c.contains("an error occurred while loading credentials")
+}
+
+/// The innermost cause in an error chain printed as `a: b: c`.
+fn last_cause(chain: &str) -> String {
+    let cause = chain
+        .rsplit(": ")
+        .find(|s| !s.trim().is_empty() && !s.starts_with('(') && s.len() > 3)
+        .unwrap_or(chain);
+    cause.trim().trim_end_matches(')').to_string()
+}
+
+/// `…is not authorized to perform: iam:ListUsers on resource…` → `iam:ListUsers`.
+pub fn permission_in(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once("not authorized to perform: ")?;
+    let perm = rest.split([' ', ',', ';']).next()?;
+    (perm.contains(':') && perm.len() > 3).then_some(perm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_denied_names_the_permission_from_the_message() {
+        let e = AwsError::from_service(
+            "iam:ListUsers",
+            Some("AccessDenied".into()),
+            "User: arn:aws:iam::123456789012:user/nopol is not authorized to perform: \
+             iam:ListUsers on resource: arn:aws:iam::123456789012:user/",
+            403,
+        );
+        assert_eq!(e.kind, ErrorKind::AccessDenied);
+        assert_eq!(e.text, "AccessDenied: missing permission iam:ListUsers");
+    }
+
+    #[test]
+    fn access_denied_falls_back_to_the_call() {
+        let e = AwsError::from_service(
+            "iam:GetAccountSummary",
+            Some("AccessDenied".into()),
+            "denied",
+            403,
+        );
+        assert_eq!(
+            e.text,
+            "AccessDenied: missing permission iam:GetAccountSummary"
+        );
+    }
+
+    #[test]
+    fn html_500_is_not_implemented() {
+        let e = AwsError::from_service("cloudtrail:LookupEvents", None, "", 500);
+        assert_eq!(e.kind, ErrorKind::NotImplemented);
+        assert!(e.text.contains("HTTP 500"));
+    }
+
+    #[test]
+    fn other_kinds() {
+        let t = AwsError::from_service(
+            "iam:ListUsers",
+            Some("Throttling".into()),
+            "Rate exceeded",
+            400,
+        );
+        assert_eq!(t.kind, ErrorKind::Throttled);
+        let n = AwsError::from_service("iam:GetUser", Some("NoSuchEntity".into()), "no user", 404);
+        assert!(n.is_not_found());
+        let c = AwsError::from_service(
+            "sts:GetCallerIdentity",
+            Some("InvalidClientTokenId".into()),
+            "The security token included in the request is invalid.",
+            403,
+        );
+        assert_eq!(c.kind, ErrorKind::InvalidCredentials);
+        assert!(c.text.contains("rejected"));
+    }
+
+    #[test]
+    fn permission_parsing() {
+        assert_eq!(
+            permission_in("is not authorized to perform: ec2:DescribeInstances"),
+            Some("ec2:DescribeInstances")
+        );
+        assert_eq!(permission_in("nothing here"), None);
+    }
+}

@@ -1,0 +1,185 @@
+//! The command line, in AWS CLI conventions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use time::format_description::well_known::Rfc3339;
+
+use crate::domain::{Timestamp, validate_key_id};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyspill",
+    version,
+    about = "Incident console for the hour after an AWS access key leaks",
+    long_about = "keyspill shows every access key in the account with the leaked ones marked, \
+                  and lets the incident commander disable, delete, rotate and revoke them, \
+                  each after a typed confirmation, with every step in an incident journal.",
+    args_conflicts_with_subcommands = true,
+    after_help = "`console` is the default: `keyspill --key AKIA…` opens it."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the incident console (the default)
+    Console(ConsoleArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ThemeName {
+    #[default]
+    Default,
+    HighContrast,
+}
+
+/// Which regions to sweep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Regions {
+    All,
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AwsArgs {
+    /// Named profile from the AWS config files
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Region for regional calls that name none (default: from the profile, else us-east-1)
+    #[arg(long, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// Regions to sweep: a comma-separated list or `all` (every region enabled for the account)
+    #[arg(long, default_value = "all", value_parser = parse_regions)]
+    pub regions: Regions,
+    /// Send every AWS call to this endpoint (a local emulator, a VPC endpoint)
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// A leaked access key id (repeat for several)
+    #[arg(long = "key", value_name = "AKIA…", value_parser = parse_key)]
+    pub keys: Vec<String>,
+    /// When the leak started: RFC 3339 (2026-11-21T08:00:00Z) or a duration ago (36h, 2d)
+    /// [default: the leaked key's creation]
+    #[arg(long, value_parser = parse_since)]
+    pub since: Option<Timestamp>,
+    /// Refuse every action that would change AWS
+    #[arg(long)]
+    pub read_only: bool,
+    /// Colours: default or high-contrast (NO_COLOR turns colour off)
+    #[arg(long, value_enum, default_value_t = ThemeName::Default)]
+    pub theme: ThemeName,
+    /// Incident directory for the journal [default: one per account and day under the XDG
+    /// state directory]
+    #[arg(long, value_name = "DIR")]
+    pub journal: Option<PathBuf>,
+    /// Draw one frame, report the time it took on stderr and exit (benchmarks)
+    #[arg(long, hide = true)]
+    pub bench_first_frame: bool,
+}
+
+fn parse_key(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    validate_key_id(s)?;
+    Ok(s.to_string())
+}
+
+fn parse_regions(s: &str) -> Result<Regions, String> {
+    if s.trim().eq_ignore_ascii_case("all") {
+        return Ok(Regions::All);
+    }
+    let list: Vec<String> = s
+        .split(',')
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .collect();
+    if list.is_empty() {
+        return Err("give a comma-separated list of regions, or `all`".into());
+    }
+    for r in &list {
+        let ok = r.split('-').count() >= 3
+            && r.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && r.ends_with(|c: char| c.is_ascii_digit());
+        if !ok {
+            return Err(format!("'{r}' is not a region name (like eu-west-1)"));
+        }
+    }
+    Ok(Regions::List(list))
+}
+
+/// RFC 3339, or a duration before now (`36h`, `2d`, `90min`).
+pub fn parse_since(s: &str) -> Result<Timestamp, String> {
+    let s = s.trim();
+    if let Ok(t) = Timestamp::parse(s, &Rfc3339) {
+        return Ok(t.to_offset(time::UtcOffset::UTC));
+    }
+    match humantime::parse_duration(s) {
+        Ok(d) => {
+            let d = time::Duration::try_from(d).map_err(|e| e.to_string())?;
+            Ok(time::OffsetDateTime::now_utc() - d)
+        }
+        Err(_) => Err(format!(
+            "'{s}' is neither an RFC 3339 time (2026-11-21T08:00:00Z) nor a duration (36h, 2d)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn console_is_the_default_subcommand() {
+        let cli = Cli::try_parse_from(["keyspill", "--key", "AKIAIOSFODNN7EXAMPLE", "--read-only"])
+            .expect("parses");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.console.keys, vec!["AKIAIOSFODNN7EXAMPLE"]);
+        assert!(cli.console.read_only);
+        let cli = Cli::try_parse_from(["keyspill", "console", "--key", "AKIAIOSFODNN7EXAMPLE"])
+            .expect("parses");
+        assert!(matches!(cli.command, Some(Command::Console(_))));
+    }
+
+    #[test]
+    fn bad_input_is_a_usage_error() {
+        let e = Cli::try_parse_from(["keyspill", "--key", "AKIA123"]).expect_err("bad key");
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("not an access key id"));
+        let e = Cli::try_parse_from(["keyspill", "--since", "yesterday-ish"]).expect_err("bad");
+        assert_eq!(e.exit_code(), 2);
+        let e = Cli::try_parse_from(["keyspill", "--regions", "Narnia"]).expect_err("bad");
+        assert_eq!(e.exit_code(), 2);
+        let e = Cli::try_parse_from(["keyspill", "--frobnicate"]).expect_err("bad");
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn since_and_regions_parse() {
+        let t = parse_since("2026-11-21T08:00:00+02:00").expect("rfc3339");
+        assert_eq!(t, time::macros::datetime!(2026-11-21 06:00:00 UTC));
+        let ago = parse_since("36h").expect("duration");
+        let d = time::OffsetDateTime::now_utc() - ago;
+        assert!((d.whole_hours() - 36).abs() <= 1);
+        assert_eq!(parse_regions("all"), Ok(Regions::All));
+        assert_eq!(
+            parse_regions("eu-west-1, us-east-1"),
+            Ok(Regions::List(vec!["eu-west-1".into(), "us-east-1".into()]))
+        );
+    }
+}

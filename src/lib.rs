@@ -1,0 +1,14 @@
+//! keyspill: a terminal incident console for the hour after an AWS access key leaks.
+//!
+//! The core (`app`) is pure: `update(state, msg) -> effects`. `ui` renders state, `aws` is the
+//! only code that sees SDK types, `journal` is the append-only incident record, and `runtime`
+//! wires them to the terminal, the pollers and the action executor.
+
+pub mod app;
+pub mod aws;
+pub mod cli;
+pub mod domain;
+pub mod fmt;
+pub mod journal;
+pub mod runtime;
+pub mod ui;

@@ -1,0 +1,64 @@
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+
+use keyspill::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let cli = Cli::parse();
+    if let Err(e) = color_eyre::install() {
+        eprintln!("keyspill: {e}");
+    }
+    let log_note = init_logging();
+    let args = match cli.command {
+        Some(Command::Console(a)) => a,
+        None => cli.console,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("keyspill: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(keyspill::runtime::run_console(args, started)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("keyspill: {e:?}");
+            if let Some(note) = log_note {
+                eprintln!("{note}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to a file, never to the terminal the console draws on. Returns where, in words.
+fn init_logging() -> Option<String> {
+    let dir = dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .unwrap_or_else(std::env::temp_dir)
+        .join("keyspill");
+    std::fs::create_dir_all(&dir).ok()?;
+    let path = dir.join("keyspill.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYSPILL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keyspill=info,warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init()
+        .ok()?;
+    Some(format!("log: {}", path.display()))
+}

@@ -1,0 +1,339 @@
+//! Carries out confirmed plans. Every AWS call is bracketed by journal lines: the intent is
+//! flushed to disk before the call, the outcome (with what IAM says when read back) after it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::app::msg::{ActionReport, Msg, ObservedKeys};
+use crate::app::plan::{KeyRef, Plan, REVOKE_POLICY_NAME};
+use crate::aws::{Aws, AwsError, iam};
+use crate::domain::{KeyStatus, Timestamp, key_short};
+use crate::journal::{Event, Journal, PendingIntent, Target};
+
+/// The journal as the executor shares it; `None` when it could not be opened.
+pub type SharedJournal = Option<Arc<Mutex<Journal>>>;
+
+fn now() -> Timestamp {
+    time::OffsetDateTime::now_utc()
+}
+
+/// Appends an entry; a failure is logged and reported in the outcome text, never fatal.
+fn record(journal: &SharedJournal, event: Event) -> Option<String> {
+    let j = journal.as_ref()?;
+    let mut guard = match j.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    match guard.append(now(), event) {
+        Ok(()) => None,
+        Err(e) => {
+            tracing::error!("journal write failed: {e}");
+            Some(format!("journal write failed: {e}"))
+        }
+    }
+}
+
+pub fn new_action_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let ms = now().unix_timestamp_nanos() / 1_000_000;
+    format!("{ms:x}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+struct Run<'a> {
+    aws: &'a Aws,
+    journal: &'a SharedJournal,
+    action_id: String,
+    step: u32,
+    details: Vec<String>,
+    ok: bool,
+    observed: Vec<ObservedKeys>,
+}
+
+impl Run<'_> {
+    fn intent(&mut self, call: &str, target: Target) -> u32 {
+        let step = self.step;
+        self.step += 1;
+        if let Some(e) = record(
+            self.journal,
+            Event::Intent {
+                action_id: self.action_id.clone(),
+                step,
+                call: call.to_string(),
+                target,
+            },
+        ) {
+            self.details.push(e);
+        }
+        step
+    }
+
+    fn outcome(&mut self, step: u32, ok: bool, detail: String) {
+        if let Some(e) = record(
+            self.journal,
+            Event::Outcome {
+                action_id: self.action_id.clone(),
+                step,
+                ok,
+                detail: detail.clone(),
+            },
+        ) {
+            self.details.push(e);
+        }
+        self.ok &= ok;
+        self.details.push(detail);
+    }
+
+    /// Reads a user's keys back and remembers them for the screen.
+    async fn read_back(&mut self, user: &str) -> Result<Vec<(String, KeyStatus)>, AwsError> {
+        let keys = iam::key_statuses(self.aws, user).await?;
+        self.observed.retain(|o| o.user != user);
+        self.observed.push(ObservedKeys {
+            user: user.to_string(),
+            keys: keys.clone(),
+        });
+        Ok(keys)
+    }
+
+    async fn set_status(&mut self, k: &KeyRef, to: KeyStatus) {
+        let call = format!("iam:UpdateAccessKey {to}");
+        let step = self.intent(&call, key_target(k));
+        let short = key_short(&k.key_id);
+        let result = iam::set_key_status(self.aws, &k.user, &k.key_id, to).await;
+        let (ok, detail) = match result {
+            Err(e) => (false, format!("{short}: {e}")),
+            Ok(()) => match self.read_back(&k.user).await {
+                Ok(keys) => match keys.iter().find(|(id, _)| id == &k.key_id) {
+                    Some((_, s)) if *s == to => (true, format!("{short} verified {s}")),
+                    Some((_, s)) => (false, format!("{short}: IAM still says {s}")),
+                    None => (false, format!("{short}: no longer listed by IAM")),
+                },
+                Err(e) => (
+                    false,
+                    format!("{short}: changed, but reading it back failed: {e}"),
+                ),
+            },
+        };
+        self.outcome(step, ok, detail);
+    }
+
+    async fn delete(&mut self, k: &KeyRef) {
+        let step = self.intent("iam:DeleteAccessKey", key_target(k));
+        let short = key_short(&k.key_id);
+        let (ok, detail) = match iam::delete_key(self.aws, &k.user, &k.key_id).await {
+            Err(e) => (false, format!("{short}: {e}")),
+            Ok(()) => match self.read_back(&k.user).await {
+                Ok(keys) if keys.iter().any(|(id, _)| id == &k.key_id) => {
+                    (false, format!("{short}: still listed by IAM"))
+                }
+                Ok(_) => (true, format!("{short} verified deleted")),
+                Err(e) => (
+                    false,
+                    format!("{short}: deleted, but reading back failed: {e}"),
+                ),
+            },
+        };
+        self.outcome(step, ok, detail);
+    }
+}
+
+fn key_target(k: &KeyRef) -> Target {
+    Target {
+        user: Some(k.user.clone()),
+        key_id: Some(k.key_id.clone()),
+    }
+}
+
+/// Runs a confirmed plan to the end, reporting progress to the console through `tx`.
+pub async fn run_plan(aws: &Aws, journal: &SharedJournal, tx: &UnboundedSender<Msg>, plan: Plan) {
+    let action_id = new_action_id();
+    let label = plan.label();
+    let _ = tx.send(Msg::ActionStarted {
+        id: action_id.clone(),
+        label: label.clone(),
+        at: now(),
+    });
+    tracing::info!(action = %action_id, "{label}");
+    let mut run = Run {
+        aws,
+        journal,
+        action_id: action_id.clone(),
+        step: 0,
+        details: Vec::new(),
+        ok: true,
+        observed: Vec::new(),
+    };
+    if let Some(e) = record(
+        journal,
+        Event::Action {
+            action_id: action_id.clone(),
+            label,
+        },
+    ) {
+        run.details.push(e);
+    }
+
+    match &plan {
+        Plan::DisableKeys(keys) => {
+            for k in keys {
+                run.set_status(k, KeyStatus::Inactive).await;
+            }
+        }
+        Plan::EnableKeys(keys) => {
+            for k in keys {
+                run.set_status(k, KeyStatus::Active).await;
+            }
+        }
+        Plan::DeleteKeys(keys) => {
+            for k in keys {
+                run.delete(k).await;
+            }
+        }
+        Plan::RotateKey(old) => {
+            let step = run.intent(
+                "iam:CreateAccessKey",
+                Target {
+                    user: Some(old.user.clone()),
+                    key_id: None,
+                },
+            );
+            match iam::create_key(aws, &old.user).await {
+                Ok(new_key) => {
+                    run.outcome(step, true, format!("created {}", new_key.key_id));
+                    let _ = tx.send(Msg::SecretCreated {
+                        new_key,
+                        old_key: old.key_id.clone(),
+                    });
+                    if old.status == KeyStatus::Active {
+                        run.set_status(old, KeyStatus::Inactive).await;
+                    } else {
+                        // Still read the user back so the new key shows at once.
+                        let _ = run.read_back(&old.user).await;
+                    }
+                }
+                Err(e) => {
+                    run.outcome(step, false, e.to_string());
+                    run.details
+                        .push(format!("{} left as it was", key_short(&old.key_id)));
+                }
+            }
+        }
+        Plan::RevokeSessions { user, cutoff } => {
+            let step = run.intent(
+                &format!("iam:PutUserPolicy {REVOKE_POLICY_NAME}"),
+                Target {
+                    user: Some(user.clone()),
+                    key_id: None,
+                },
+            );
+            let doc = Plan::revoke_policy_document(cutoff);
+            let (ok, detail) =
+                match iam::put_inline_policy(aws, user, REVOKE_POLICY_NAME, &doc).await {
+                    Err(e) => (false, e.to_string()),
+                    Ok(()) => match iam::inline_policy(aws, user, REVOKE_POLICY_NAME).await {
+                        Ok(Some(d)) if d.contains(cutoff.as_str()) => (
+                            true,
+                            format!("verified: {user} denies sessions issued before {cutoff}"),
+                        ),
+                        Ok(Some(_)) => (
+                            false,
+                            format!("{REVOKE_POLICY_NAME} on {user} has another cutoff"),
+                        ),
+                        Ok(None) => (false, format!("{REVOKE_POLICY_NAME} not found on {user}")),
+                        Err(e) => (false, format!("attached, but reading it back failed: {e}")),
+                    },
+                };
+            run.outcome(step, ok, detail);
+        }
+    }
+
+    let report = ActionReport {
+        ok: run.ok,
+        summary: run.details.join("; "),
+        observed: run.observed,
+    };
+    let _ = tx.send(Msg::ActionFinished {
+        id: action_id,
+        at: now(),
+        report,
+    });
+}
+
+/// Checks intents left without an outcome by an earlier session against AWS, and records what
+/// was found.
+pub async fn reverify(
+    aws: &Aws,
+    journal: &SharedJournal,
+    tx: &UnboundedSender<Msg>,
+    pending: Vec<PendingIntent>,
+) {
+    for p in pending {
+        let detail = match (&p.target.user, &p.target.key_id) {
+            (Some(user), Some(key)) => match iam::key_statuses(aws, user).await {
+                Ok(keys) => match keys.iter().find(|(id, _)| id == key) {
+                    Some((_, s)) => format!("{} is {s}", key_short(key)),
+                    None => format!("{} no longer exists", key_short(key)),
+                },
+                Err(e) => format!("could not read {}: {e}", key_short(key)),
+            },
+            (Some(user), None) if p.call.starts_with("iam:PutUserPolicy") => {
+                match iam::inline_policy(aws, user, REVOKE_POLICY_NAME).await {
+                    Ok(Some(_)) => format!("{REVOKE_POLICY_NAME} is on {user}"),
+                    Ok(None) => format!("{REVOKE_POLICY_NAME} is NOT on {user}"),
+                    Err(e) => format!("could not read {user}'s policies: {e}"),
+                }
+            }
+            (Some(user), None) => match iam::key_statuses(aws, user).await {
+                Ok(keys) => format!(
+                    "{user} has {}",
+                    if keys.is_empty() {
+                        "no keys".to_string()
+                    } else {
+                        keys.iter()
+                            .map(|(id, s)| format!("{} {s}", key_short(id)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                ),
+                Err(e) => format!("could not read {user}: {e}"),
+            },
+            _ => "nothing to check".to_string(),
+        };
+        let detail = format!("{} → {detail}", p.call);
+        record(
+            journal,
+            Event::Reverified {
+                action_id: p.action_id.clone(),
+                step: p.step,
+                detail: detail.clone(),
+            },
+        );
+        let _ = tx.send(Msg::Reverified {
+            action_id: p.action_id,
+            detail,
+        });
+    }
+}
+
+/// Writes a rotated key's credentials for the operator: mode 0600, never over an existing file.
+pub fn write_secret(path: &str, key: &crate::domain::NewKey) -> Result<String, String> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| format!("{path}: {e}"))?;
+    let body = format!(
+        "Access key ID,Secret access key\n{},{}\n",
+        key.key_id,
+        key.secret.expose()
+    );
+    f.write_all(body.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| format!("{path}: {e}"))?;
+    Ok(path.to_string())
+}

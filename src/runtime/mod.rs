@@ -1,0 +1,375 @@
+//! Wires the pure core to the world: the terminal, the pollers, the executor and the journal.
+
+pub mod exec;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use futures_util::StreamExt;
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::sync::{Notify, OnceCell, watch};
+
+use crate::app::msg::JournalOpened;
+use crate::app::state::{Settings, Source, State};
+use crate::app::{Effect, Msg, update};
+use crate::aws::{Aws, ConnectOptions, regions, sts};
+use crate::cli::{ConsoleArgs, Regions};
+use crate::domain::{Identity, Timestamp};
+use crate::journal::{self, Event, Journal};
+use crate::ui::{self, Theme};
+use exec::SharedJournal;
+
+/// How often the Keys pane polls IAM.
+pub const KEYS_INTERVAL: Duration = Duration::from_secs(15);
+/// The longest a poller backs off after repeated throttling.
+const MAX_BACKOFF: Duration = Duration::from_secs(120);
+const TICK: Duration = Duration::from_millis(250);
+
+fn now() -> Timestamp {
+    time::OffsetDateTime::now_utc()
+}
+
+/// `user@host`, for the journal and the action log.
+pub fn operator() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{user}@{host}")
+}
+
+pub fn initial_state(args: &ConsoleArgs) -> State {
+    let settings = Settings {
+        read_only: args.read_only,
+        profile: args.aws.profile.clone(),
+        endpoint: args.aws.endpoint_url.clone(),
+        regions: match &args.aws.regions {
+            Regions::All => None,
+            Regions::List(l) => Some(l.clone()),
+        },
+        operator: operator(),
+    };
+    let mut state = State::new(settings, now());
+    state.leaked.extend(args.keys.iter().cloned());
+    state.since_flag = args.since;
+    state
+}
+
+/// Shared by the runtime's tasks.
+struct Ctx {
+    tx: UnboundedSender<Msg>,
+    opts: ConnectOptions,
+    aws: OnceCell<Aws>,
+    /// The first identity answer (or failure), which names the default journal directory.
+    first_identity: OnceCell<Option<Identity>>,
+    journal: OnceCell<SharedJournal>,
+    journal_dir: Option<PathBuf>,
+    leaked_at_start: Vec<String>,
+    since_flag: Option<Timestamp>,
+    operator: String,
+    keys_refresh: Notify,
+    paused: watch::Sender<bool>,
+    seq: AtomicU64,
+}
+
+impl Ctx {
+    async fn aws(&self) -> &Aws {
+        self.aws.get_or_init(|| Aws::connect(&self.opts)).await
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn send(&self, msg: Msg) {
+        // The receiver only goes away when the console is closing.
+        let _ = self.tx.send(msg);
+    }
+
+    async fn fetch_identity(&self) -> Option<Identity> {
+        self.send(Msg::FetchStarted(Source::Identity));
+        let seq = self.next_seq();
+        let result = sts::identity(self.aws().await).await;
+        let id = result.as_ref().ok().cloned();
+        self.send(Msg::Identity {
+            seq,
+            at: now(),
+            result: result.map_err(|e| e.to_string()),
+        });
+        id
+    }
+
+    async fn identity(&self) -> Option<&Identity> {
+        self.first_identity
+            .get_or_init(|| self.fetch_identity())
+            .await
+            .as_ref()
+    }
+
+    /// Opens the journal once: in `--journal DIR`, or the account's directory for today.
+    async fn journal(&self) -> &SharedJournal {
+        self.journal
+            .get_or_init(|| async {
+                let id = self.identity().await.cloned();
+                let dir = self.journal_dir.clone().unwrap_or_else(|| {
+                    journal::default_dir(id.as_ref().map(|i| i.account.as_str()), now())
+                });
+                match Journal::open(&dir, &self.operator) {
+                    Ok((mut j, resumed)) => {
+                        let event = if resumed.entries == 0 {
+                            Event::Opened {
+                                account: id.as_ref().map(|i| i.account.clone()),
+                                caller: id.as_ref().map(|i| i.arn.clone()),
+                                since: self.since_flag.map(journal::format_ts),
+                                leaked_keys: self.leaked_at_start.clone(),
+                            }
+                        } else {
+                            Event::Resumed {
+                                leaked_keys: self.leaked_at_start.clone(),
+                            }
+                        };
+                        if let Err(e) = j.append(now(), event) {
+                            tracing::error!("journal write failed: {e}");
+                        }
+                        self.send(Msg::JournalOpened(Ok(JournalOpened {
+                            dir: dir.display().to_string(),
+                            resumed,
+                        })));
+                        Some(Arc::new(Mutex::new(j)))
+                    }
+                    Err(e) => {
+                        self.send(Msg::JournalOpened(Err(format!("{}: {e}", dir.display()))));
+                        None
+                    }
+                }
+            })
+            .await
+    }
+
+    async fn fetch_regions(&self, partition: &str) {
+        let seq = self.next_seq();
+        let result = regions::enabled(self.aws().await, partition).await;
+        self.send(Msg::Regions {
+            seq,
+            at: now(),
+            result: result.map_err(|e| e.to_string()),
+        });
+    }
+}
+
+/// Polls IAM for keys every `KEYS_INTERVAL`, at once on `r`, not at all while paused.
+async fn keys_poller(ctx: Arc<Ctx>) {
+    let mut paused = ctx.paused.subscribe();
+    let mut forced = true;
+    let mut delay = KEYS_INTERVAL;
+    loop {
+        if forced || !*paused.borrow() {
+            ctx.send(Msg::FetchStarted(Source::Keys));
+            let seq = ctx.next_seq();
+            let result = crate::aws::iam::fetch_keys(ctx.aws().await).await;
+            delay = match &result {
+                Err(e) if e.kind == crate::aws::ErrorKind::Throttled => {
+                    (delay * 2).min(MAX_BACKOFF)
+                }
+                _ => KEYS_INTERVAL,
+            };
+            ctx.send(Msg::Keys {
+                seq,
+                at: now(),
+                result: result.map_err(|e| e.to_string()),
+            });
+        }
+        forced = tokio::select! {
+            _ = tokio::time::sleep(delay) => false,
+            _ = ctx.keys_refresh.notified() => true,
+            _ = paused.changed() => !*paused.borrow(),
+        };
+    }
+}
+
+fn handle(ctx: &Arc<Ctx>, effect: Effect) {
+    match effect {
+        Effect::Refresh(Source::Keys) => ctx.keys_refresh.notify_one(),
+        Effect::Refresh(Source::Identity) => {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                if let Some(id) = ctx.fetch_identity().await {
+                    ctx.fetch_regions(id.partition()).await;
+                }
+            });
+        }
+        Effect::SetPaused(p) => {
+            let _ = ctx.paused.send(p);
+        }
+        Effect::FetchUserDetail(user) => {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                let result = crate::aws::iam::user_detail(ctx.aws().await, &user).await;
+                ctx.send(Msg::UserDetail {
+                    user,
+                    at: now(),
+                    result: result.map_err(|e| e.to_string()),
+                });
+            });
+        }
+        Effect::LookupKeyInfo(key_id) => {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                let result = sts::key_account(ctx.aws().await, &key_id).await;
+                ctx.send(Msg::KeyInfo {
+                    key_id,
+                    result: result.map_err(|e| e.to_string()),
+                });
+            });
+        }
+        Effect::Execute(plan) => {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                let journal = ctx.journal().await.clone();
+                exec::run_plan(ctx.aws().await, &journal, &ctx.tx, plan).await;
+            });
+        }
+        Effect::Reverify(pending) => {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                let journal = ctx.journal().await.clone();
+                exec::reverify(ctx.aws().await, &journal, &ctx.tx, pending).await;
+            });
+        }
+        Effect::WriteSecret { path, key } => {
+            let result = exec::write_secret(&path, &key);
+            ctx.send(Msg::SecretWritten(result));
+        }
+        Effect::Journal(event) => {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                if let Some(j) = ctx.journal().await {
+                    let mut guard = j.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Err(e) = guard.append(now(), event) {
+                        tracing::error!("journal write failed: {e}");
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// Connects, identifies the caller, opens the journal, then starts the pollers.
+async fn bootstrap(ctx: Arc<Ctx>, fixed_regions: bool) {
+    tokio::spawn(keys_poller(ctx.clone()));
+    let partition = ctx
+        .identity()
+        .await
+        .map(|i| i.partition().to_string())
+        .unwrap_or_else(|| "aws".into());
+    let _ = ctx.journal().await;
+    if !fixed_regions {
+        ctx.fetch_regions(&partition).await;
+    }
+}
+
+/// Runs the console until the operator quits. The first frame is drawn before anything waits
+/// on the network.
+pub async fn run_console(args: ConsoleArgs, started: Instant) -> color_eyre::Result<()> {
+    let mut state = initial_state(&args);
+    let theme = Theme::new(args.theme, Theme::no_color_from_env());
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let (paused, _) = watch::channel(false);
+    let ctx = Arc::new(Ctx {
+        tx: tx.clone(),
+        opts: ConnectOptions {
+            profile: args.aws.profile.clone(),
+            region: args.aws.region.clone(),
+            endpoint_url: args.aws.endpoint_url.clone(),
+            static_credentials: None,
+            max_attempts: 3,
+        },
+        aws: OnceCell::new(),
+        first_identity: OnceCell::new(),
+        journal: OnceCell::new(),
+        journal_dir: args.journal.clone(),
+        leaked_at_start: args.keys.clone(),
+        since_flag: args.since,
+        operator: state.settings.operator.clone(),
+        keys_refresh: Notify::new(),
+        paused,
+        seq: AtomicU64::new(0),
+    });
+    let fixed_regions = state.settings.regions.is_some();
+    tokio::spawn(bootstrap(ctx.clone(), fixed_regions));
+
+    let mut terminal = ratatui::init();
+    let size = terminal.size()?;
+    update(
+        &mut state,
+        Msg::Resize {
+            height: size.height,
+        },
+    );
+    terminal.draw(|f| ui::render(f, &state, &theme))?;
+    if args.bench_first_frame {
+        let elapsed = started.elapsed();
+        ratatui::restore();
+        eprintln!("first frame after {} µs", elapsed.as_micros());
+        return Ok(());
+    }
+
+    let input_tx = tx.clone();
+    tokio::spawn(async move {
+        let mut events = EventStream::new();
+        while let Some(ev) = events.next().await {
+            let msg = match ev {
+                Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                Ok(TermEvent::Resize(_, h)) => Msg::Resize { height: h },
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::error!("terminal input failed: {e}");
+                    break;
+                }
+            };
+            if input_tx.send(msg).is_err() {
+                break;
+            }
+        }
+    });
+    let tick_tx = tx.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(TICK);
+        loop {
+            every.tick().await;
+            if tick_tx.send(Msg::Tick(now())).is_err() {
+                break;
+            }
+        }
+    });
+    drop(tx);
+
+    let result = async {
+        while let Some(msg) = rx.recv().await {
+            // Coalesce: apply everything pending, then draw once.
+            let mut effects = update(&mut state, msg);
+            while let Ok(more) = rx.try_recv() {
+                effects.extend(update(&mut state, more));
+            }
+            for e in effects {
+                handle(&ctx, e);
+            }
+            if state.quit {
+                break;
+            }
+            terminal.draw(|f| ui::render(f, &state, &theme))?;
+        }
+        Ok::<(), color_eyre::Report>(())
+    }
+    .await;
+    ratatui::restore();
+    result
+}

@@ -1,0 +1,318 @@
+//! Rendering: a pure function of `State`. Nothing here changes state or does I/O.
+
+pub mod dialogs;
+pub mod keys;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use crate::app::state::{Level, Loaded, Mode, State, TABS};
+use crate::domain::Timestamp;
+use crate::fmt;
+use crate::journal::Outcome;
+pub use theme::Theme;
+
+const SPINNER: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+pub fn spinner(state: &State) -> &'static str {
+    SPINNER[(state.frame as usize) % SPINNER.len()]
+}
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
+    let area = frame.area();
+    frame.render_widget(Block::default().style(theme.base), area);
+    if area.width < 20 || area.height < 6 {
+        frame.render_widget(
+            Paragraph::new("keyspill: enlarge the terminal").style(theme.warn),
+            area,
+        );
+        return;
+    }
+    let banner = banner_lines(state, theme);
+    let show_log = area.height >= 20 && !state.actions.is_empty();
+    let log_height = if show_log {
+        (state.actions.len().min(3) as u16) + 2
+    } else {
+        0
+    };
+    let [header, tabs, banner_area, main, log, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(banner.len() as u16),
+        Constraint::Min(3),
+        Constraint::Length(log_height),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    render_header(frame, header, state, theme);
+    render_tabs(frame, tabs, state, theme);
+    frame.render_widget(Paragraph::new(banner), banner_area);
+    keys::render(frame, main, state, theme);
+    if show_log {
+        render_action_log(frame, log, state, theme);
+    }
+    render_footer(frame, footer, state, theme);
+    dialogs::render(frame, area, state, theme);
+}
+
+fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let sep = Span::styled(" │ ", theme.dim);
+    let mut spans = vec![Span::styled(" keyspill", theme.title), sep.clone()];
+    match (&state.identity.data, &state.identity.error) {
+        (Some(id), _) => {
+            spans.push(Span::styled(format!("acct {}", id.account), theme.accent));
+            spans.push(sep.clone());
+            let who = id.arn.rsplit(':').next().unwrap_or(&id.arn);
+            spans.push(Span::raw(who.to_string()));
+        }
+        (None, Some(_)) => spans.push(Span::styled("identity unknown", theme.danger)),
+        (None, None) => spans.push(Span::styled(
+            format!("identifying caller {}", spinner(state)),
+            theme.dim,
+        )),
+    }
+    if let Some(p) = &state.settings.profile {
+        spans.push(sep.clone());
+        spans.push(Span::raw(format!("profile {p}")));
+    }
+    spans.push(sep.clone());
+    spans.push(Span::raw(region_text(state)));
+    spans.push(sep.clone());
+    if state.settings.read_only {
+        spans.push(Span::styled(" READ-ONLY ", theme.read_only));
+    } else {
+        spans.push(Span::styled(" LIVE ", theme.live));
+    }
+    spans.push(sep);
+    match state.since() {
+        Some((since, _)) => spans.push(Span::styled(
+            fmt::incident_clock(state.now, since),
+            theme.title,
+        )),
+        None => spans.push(Span::styled("T+?", theme.dim)),
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn region_text(state: &State) -> String {
+    match (
+        &state.settings.regions,
+        &state.regions.data,
+        &state.regions.error,
+    ) {
+        (Some(list), _, _) => format!("{} regions", list.len()),
+        (None, Some(list), _) => format!("{} regions", list.len()),
+        (None, None, Some(_)) => "regions ?".into(),
+        (None, None, None) => "regions …".into(),
+    }
+}
+
+fn render_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let mut spans = vec![Span::raw(" ")];
+    for (i, t) in TABS.iter().enumerate() {
+        let label = format!(" {} {} ", i + 1, t.title());
+        if *t == state.tab {
+            spans.push(Span::styled(format!("[{}]", label.trim()), theme.cursor));
+        } else {
+            spans.push(Span::styled(label, theme.dim));
+        }
+        spans.push(Span::raw(" "));
+    }
+    let mut right = Vec::new();
+    if state.paused {
+        right.push(Span::styled(" POLLING PAUSED (p resumes) ", theme.warn));
+    }
+    if let Some((since, src)) = state.since() {
+        let from = match src {
+            crate::app::state::SinceSource::Flag => "--since",
+            crate::app::state::SinceSource::Journal => "journal",
+            crate::app::state::SinceSource::KeyCreation => "leaked key created",
+        };
+        right.push(Span::styled(
+            format!(" leak since {} ({from}) ", fmt::minute(since)),
+            theme.dim,
+        ));
+    }
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Min(10), Constraint::Length(width_of(&right))]).areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), left_area);
+    frame.render_widget(Paragraph::new(Line::from(right)), right_area);
+}
+
+fn width_of(spans: &[Span]) -> u16 {
+    spans.iter().map(|s| s.width() as u16).sum()
+}
+
+/// Lines that must not be missed: identity failure, root keys, running on a leaked key.
+fn banner_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    if let Some(e) = &state.identity.error {
+        lines.push(Line::styled(
+            format!(" ⚠ Cannot tell who keyspill runs as: {e}"),
+            theme.danger,
+        ));
+    }
+    if let Some(id) = state.self_key_id()
+        && state.leaked.contains(id)
+    {
+        lines.push(Line::styled(
+            " ⚠ keyspill is running on a LEAKED key: switch to a responder identity first"
+                .to_string(),
+            theme.danger,
+        ));
+    }
+    if state
+        .keys
+        .data
+        .data
+        .as_ref()
+        .and_then(|s| s.root_keys_present)
+        == Some(true)
+    {
+        lines.push(Line::styled(
+            " ⚠ ROOT ACCESS KEYS EXIST in this account: delete them (root sign-in, Security \
+             credentials)"
+                .to_string(),
+            theme.danger,
+        ));
+    }
+    if let Some(e) = &state.journal_error {
+        lines.push(Line::styled(
+            format!(" ⚠ Journal unavailable, actions are not recorded: {e}"),
+            theme.warn,
+        ));
+    }
+    lines
+}
+
+/// "updated 12 s ago", a spinner while fetching, and how stale an error left the data.
+pub fn freshness<T>(state: &State, loaded: &Loaded<T>) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    match loaded.fetched_at {
+        Some(t) => spans.push(Span::raw(format!("updated {} ago", fmt::ago(state.now, t)))),
+        None if loaded.error.is_some() => spans.push(Span::raw("never loaded")),
+        None => spans.push(Span::raw("loading")),
+    }
+    if loaded.in_flight {
+        spans.push(Span::raw(format!(" {}", spinner(state))));
+    }
+    if state.paused {
+        spans.push(Span::raw(" · paused"));
+    }
+    spans
+}
+
+fn outcome_span(state: &State, o: &Outcome, theme: &Theme) -> Span<'static> {
+    match o {
+        Outcome::Running => Span::styled(format!("{} running", spinner(state)), theme.accent),
+        Outcome::Done(d) => Span::styled(format!("✓ {d}"), theme.ok),
+        Outcome::Failed(d) => Span::styled(format!("✗ {d}"), theme.danger),
+        Outcome::Unknown => Span::styled("? outcome unknown: re-verifying".to_string(), theme.warn),
+        Outcome::Reverified(d) => Span::styled(
+            format!("? outcome was unknown; re-verified: {d}"),
+            theme.warn,
+        ),
+    }
+}
+
+fn render_action_log(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let title = match &state.journal_dir {
+        Some(d) => format!(" Actions · journal {d} "),
+        None => " Actions ".to_string(),
+    };
+    let block = Block::default()
+        .borders(Borders::TOP | Borders::BOTTOM)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.dim));
+    let lines: Vec<Line> = state
+        .actions
+        .iter()
+        .rev()
+        .take(3)
+        .map(|a| {
+            Line::from(vec![
+                Span::styled(format!(" {} ", fmt::clock_time(a.at)), theme.dim),
+                Span::styled(format!("{} ", a.operator), theme.dim),
+                Span::raw(format!("{}  ", a.label)),
+                outcome_span(state, &a.outcome, theme),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let line = match &state.mode {
+        Mode::Filter => Line::from(vec![
+            Span::styled(format!("/{}▏", state.keys.filter), theme.input),
+            Span::styled("  Enter keeps the filter · Esc clears it", theme.dim),
+        ]),
+        Mode::Command(text) => Line::from(vec![
+            Span::styled(format!(":{text}▏"), theme.input),
+            Span::styled("  Enter runs · Esc cancels", theme.dim),
+        ]),
+        Mode::Normal => match &state.flash {
+            Some(f) => Line::styled(format!(" {}", f.text), level_style(theme, f.level)),
+            None => hints(state, theme),
+        },
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+pub fn level_style(theme: &Theme, level: Level) -> Style {
+    match level {
+        Level::Info => theme.accent,
+        Level::Ok => theme.ok,
+        Level::Warn => theme.warn,
+        Level::Error => theme.danger,
+    }
+}
+
+fn hints(state: &State, theme: &Theme) -> Line<'static> {
+    let pairs: &[(&str, &str)] = if state.keys.detail.is_some() {
+        &[
+            ("Esc", "close"),
+            ("j/k", "scroll"),
+            ("r", "refresh"),
+            ("?", "help"),
+        ]
+    } else if state.settings.read_only {
+        &[
+            ("Enter", "details"),
+            ("/", "filter"),
+            ("r", "refresh"),
+            (":", "command"),
+            ("?", "help"),
+            ("q", "quit"),
+        ]
+    } else {
+        &[
+            ("d", "disable"),
+            ("e", "enable"),
+            ("D", "delete"),
+            ("R", "rotate"),
+            ("x", "revoke"),
+            ("space", "select"),
+            ("/", "filter"),
+            ("?", "help"),
+            ("q", "quit"),
+        ]
+    };
+    let mut spans = vec![Span::raw(" ")];
+    for (k, what) in pairs {
+        spans.push(Span::styled(k.to_string(), theme.title));
+        spans.push(Span::styled(format!(" {what}  "), theme.dim));
+    }
+    Line::from(spans)
+}
+
+/// A timestamp as "2026-11-22 14:03Z (3 h ago)".
+pub fn when(state: &State, t: Timestamp) -> String {
+    format!("{} ({} ago)", fmt::minute(t), fmt::ago(state.now, t))
+}
