@@ -211,6 +211,8 @@ pub struct State {
     pub identity: Loaded<Identity>,
     pub regions: Loaded<Vec<String>>,
     pub leaked: BTreeSet<String>,
+    /// Keys this incident's own rotations created: not the attacker's, though new.
+    pub response_keys: BTreeSet<String>,
     pub since_flag: Option<Timestamp>,
     pub since_journal: Option<Timestamp>,
     pub keys: KeysTab,
@@ -228,7 +230,10 @@ pub struct State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Flags {
     pub leaked: bool,
+    /// Created after the leak started, and not by this response.
     pub new: bool,
+    /// Created by this response's own rotation.
+    pub rotated: bool,
     pub quarantined: bool,
     pub self_key: bool,
 }
@@ -270,6 +275,7 @@ impl KeyRow {
         for (on, word) in [
             (f.leaked, " leaked"),
             (f.new, " new"),
+            (f.rotated, " rotated"),
             (f.quarantined, " quarantined"),
             (f.self_key, " self"),
         ] {
@@ -295,6 +301,7 @@ impl State {
             identity: Loaded::default(),
             regions: Loaded::default(),
             leaked: BTreeSet::new(),
+            response_keys: BTreeSet::new(),
             since_flag: None,
             since_journal: None,
             keys: KeysTab::default(),
@@ -340,7 +347,9 @@ impl State {
                     key_id: k.key_id.clone(),
                     flags: Flags {
                         leaked: self.leaked.contains(&k.key_id),
-                        new: since.is_some_and(|s| k.created > s),
+                        new: since.is_some_and(|s| k.created > s)
+                            && !self.response_keys.contains(&k.key_id),
+                        rotated: self.response_keys.contains(&k.key_id),
                         quarantined: k.quarantined == Some(true),
                         self_key: self_key == Some(k.key_id.as_str()),
                     },

@@ -86,6 +86,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::ActionFinished { id, at, report } => on_action_finished(state, id, at, report),
         Msg::SecretCreated { new_key, old_key } => {
+            state.response_keys.insert(new_key.key_id.clone());
             let path = format!("./{}-{}.secret.csv", new_key.user, new_key.key_id);
             state.dialog = Some(Dialog::Secret(SecretDialog {
                 new_key,
@@ -157,9 +158,8 @@ fn on_journal(state: &mut State, result: Result<JournalOpened, String>) -> Vec<E
     state.journal_dir = Some(opened.dir);
     let r = opened.resumed;
     state.since_journal = r.since;
-    for k in r.leaked_keys {
-        state.leaked.insert(k);
-    }
+    state.leaked.extend(r.leaked_keys);
+    state.response_keys.extend(r.created_keys);
     for a in r.actions {
         state.actions.push(ActionRecord {
             id: a.id,

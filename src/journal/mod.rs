@@ -76,6 +76,10 @@ pub enum Event {
         step: u32,
         ok: bool,
         detail: String,
+        /// A key this step created (rotation), so a later start can tell it from the
+        /// attacker's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        created_key: Option<String>,
     },
     /// An intent found without an outcome at start, checked against AWS.
     Reverified {
@@ -133,6 +137,8 @@ pub struct Resumed {
     pub leaked_keys: Vec<String>,
     pub actions: Vec<PastAction>,
     pub pending: Vec<PendingIntent>,
+    /// Keys created by this incident's own actions (rotations).
+    pub created_keys: Vec<String>,
     /// A last line cut off mid-write (a crash), reported and not parsed.
     pub torn_tail: Option<String>,
     /// Lines that are not journal entries, with the reason.
@@ -294,8 +300,10 @@ pub fn read_back(raw: &[u8]) -> Resumed {
                 step,
                 ok,
                 detail,
+                created_key,
             } => {
                 intents.remove(&(action_id.clone(), step));
+                push_unique(&mut out.created_keys, created_key.into_iter().collect());
                 step_results
                     .entry(action_id)
                     .or_default()
@@ -402,6 +410,7 @@ mod tests {
                 step: 0,
                 ok: true,
                 detail: "verified Inactive".into(),
+                created_key: None,
             },
         )
         .expect("append");

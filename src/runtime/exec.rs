@@ -70,6 +70,10 @@ impl Run<'_> {
     }
 
     fn outcome(&mut self, step: u32, ok: bool, detail: String) {
+        self.outcome_with_key(step, ok, detail, None);
+    }
+
+    fn outcome_with_key(&mut self, step: u32, ok: bool, detail: String, created: Option<String>) {
         if let Some(e) = record(
             self.journal,
             Event::Outcome {
@@ -77,6 +81,7 @@ impl Run<'_> {
                 step,
                 ok,
                 detail: detail.clone(),
+                created_key: created,
             },
         ) {
             self.details.push(e);
@@ -200,7 +205,12 @@ pub async fn run_plan(aws: &Aws, journal: &SharedJournal, tx: &UnboundedSender<M
             );
             match iam::create_key(aws, &old.user).await {
                 Ok(new_key) => {
-                    run.outcome(step, true, format!("created {}", new_key.key_id));
+                    run.outcome_with_key(
+                        step,
+                        true,
+                        format!("created {}", new_key.key_id),
+                        Some(new_key.key_id.clone()),
+                    );
                     let _ = tx.send(Msg::SecretCreated {
                         new_key,
                         old_key: old.key_id.clone(),

@@ -35,6 +35,7 @@ fn now() -> Timestamp {
 /// `user@host`, for the journal and the action log.
 pub fn operator() -> String {
     let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".into());
     let host = std::env::var("HOSTNAME")

@@ -166,10 +166,7 @@ fn secret(frame: &mut Frame, area: Rect, s: &SecretDialog, theme: &Theme) {
         ]),
         Line::raw(""),
         Line::styled(
-            format!(
-                " The old key {} is being disabled. This secret is shown once only.",
-                s.old_key
-            ),
+            format!(" Old key {} is being disabled. Shown once only.", s.old_key),
             theme.base,
         ),
         Line::raw(""),
@@ -241,7 +238,11 @@ pub fn help_lines(theme: &Theme) -> Vec<Line<'static>> {
     lines.push(Line::styled(" Flags", theme.title));
     for (f, what) in [
         ("LEAKED", "named by --key or :key"),
-        ("NEW", "created after the leak started"),
+        (
+            "NEW",
+            "created after the leak started (not by this response)",
+        ),
+        ("ROTATED", "created by this response's rotation"),
         ("QUAR", "AWS attached an AWSCompromisedKeyQuarantine policy"),
         ("SELF", "the key keyspill itself signs with"),
     ] {
@@ -342,19 +343,20 @@ fn detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                         region,
                     } => format!("last used {} · {service} · {region}", when(state, *t)),
                 };
-                let leaked = if state.leaked.contains(&k.key_id) {
-                    Span::styled(" LEAKED", theme.leaked)
+                let tag = if state.leaked.contains(&k.key_id) {
+                    Span::styled("LEAKED ", theme.leaked)
                 } else {
-                    Span::raw("")
+                    Span::raw("       ")
                 };
                 lines.push(Line::from(vec![
+                    Span::raw("   "),
+                    tag,
                     Span::raw(format!(
-                        "   {}  {:<8}  created {}  {used}",
+                        "{}  {:<8}  created {}  {used}",
                         k.key_id,
                         k.status,
                         fmt::date(k.created)
                     )),
-                    leaked,
                 ]));
             }
             lines.push(Line::raw(""));

@@ -187,6 +187,7 @@ fn key_row<'a>(state: &State, r: &KeyRow, at_cursor: bool, wide: bool, theme: &T
     for (on, word, style) in [
         (f.leaked, "LEAKED", theme.leaked),
         (f.new, "NEW", theme.new),
+        (f.rotated, "ROTATED", theme.ok),
         (f.quarantined, quar, theme.quarantined),
         (f.self_key, "SELF", theme.self_key),
     ] {
