@@ -1,0 +1,257 @@
+//! The real binary in a real terminal (tmux), driven by keystrokes, against moto.
+
+mod common;
+
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Moto, MotoOptions, aws_root, dead_endpoint, key_status, user_with_keys};
+
+/// A private tmux server running one keyspill, torn down on drop.
+struct Tmux {
+    socket: String,
+    _home: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Starts keyspill with a clean environment: only what is passed here.
+    fn start(env: &[(&str, String)], args: &[&str]) -> Tmux {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let socket = format!(
+            "keyspill-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let home = tempfile::tempdir().expect("home");
+        let mut cmd = vec![
+            "env".to_string(),
+            "-i".into(),
+            format!("PATH={}", std::env::var("PATH").unwrap_or_default()),
+            format!("HOME={}", home.path().display()),
+            format!("XDG_STATE_HOME={}", home.path().join("state").display()),
+            "TERM=xterm-256color".into(),
+            "USER=e2e".into(),
+            "AWS_EC2_METADATA_DISABLED=true".into(),
+            format!("AWS_CONFIG_FILE={}", home.path().join("no-config").display()),
+            format!("AWS_SHARED_CREDENTIALS_FILE={}", home.path().join("no-creds").display()),
+        ];
+        cmd.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+        cmd.push(env!("CARGO_BIN_EXE_keyspill").to_string());
+        cmd.extend(args.iter().map(|a| a.to_string()));
+        let status = Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-s", "main"])
+            .args(["-x", "120", "-y", "40"])
+            .args(&cmd)
+            .status()
+            .expect("tmux must be installed (Debian package tmux)");
+        assert!(status.success(), "tmux new-session failed");
+        let t = Tmux {
+            socket,
+            _home: home,
+        };
+        t.tmux(&["set-option", "-t", "main", "remain-on-exit", "on"]);
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "main"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", "-t", "main", k]);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    /// Types text literally, one key at a time.
+    fn type_text(&self, text: &str) {
+        for c in text.chars() {
+            self.tmux(&["send-keys", "-t", "main", "-l", &c.to_string()]);
+            std::thread::sleep(Duration::from_millis(40));
+        }
+    }
+
+    fn wait_for(&self, what: &str, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(what) {
+                return screen;
+            }
+            if start.elapsed() > timeout {
+                panic!("waited {timeout:?} for {what:?}; the screen shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn exited(&self) -> bool {
+        self.tmux(&["display-message", "-p", "-t", "main", "#{pane_dead}"]).trim() == "1"
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn creds(moto: &Moto, key: &str, secret: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", key.to_string()),
+        ("AWS_SECRET_ACCESS_KEY", secret.to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_ENDPOINT_URL", moto.endpoint()),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disables_the_leaked_key_by_keystrokes_and_quits() {
+    let moto = Moto::start();
+    let root = aws_root(&moto).await;
+    let (me, me_secret) = user_with_keys(&root, "ir-responder", 1).await.remove(0);
+    let (leaked, _) = user_with_keys(&root, "dev-alice", 1).await.remove(0);
+    user_with_keys(&root, "ci-deploy", 1).await;
+    let journal = tempfile::tempdir().expect("journal dir");
+    let jdir = journal.path().display().to_string();
+
+    let t = Tmux::start(
+        &creds(&moto, &me, &me_secret),
+        &["--key", &leaked, "--regions", "us-east-1", "--journal", &jdir],
+    );
+    // The header names the caller before the keys arrive: wait for the key row itself.
+    let screen = t.wait_for(&leaked, Duration::from_secs(20));
+    let screen = if screen.contains("acct 123456789012") {
+        screen
+    } else {
+        t.wait_for("acct 123456789012", Duration::from_secs(20))
+    };
+    assert!(screen.contains("LIVE"), "{screen}");
+    let row = screen
+        .lines()
+        .find(|l| l.contains(&leaked))
+        .expect("leaked key row");
+    assert!(row.contains('▶') && row.contains("LEAKED") && row.contains("Active"), "{row}");
+
+    t.keys(&["d"]);
+    t.wait_for("to confirm", Duration::from_secs(5));
+    t.type_text(&leaked[16..]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("verified Inactive", Duration::from_secs(20));
+    let row = screen
+        .lines()
+        .find(|l| l.contains(&leaked))
+        .unwrap_or_else(|| panic!("no row for {leaked}:\n{screen}"));
+    assert!(row.contains("Inactive"), "{row}");
+    assert!(key_status(&root, "dev-alice").await.contains(&(leaked.clone(), "Inactive".into())));
+
+    t.keys(&["q"]);
+    let start = Instant::now();
+    while !t.exited() {
+        assert!(start.elapsed() < Duration::from_secs(5), "q did not quit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(journal.path().join("journal.jsonl")).expect("journal");
+    assert!(text.contains("\"kind\":\"intent\"") && text.contains("verified Inactive"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_only_sends_no_mutating_request() {
+    let moto = Moto::start_with(MotoOptions {
+        record: true,
+        ..Default::default()
+    });
+    let root = aws_root(&moto).await;
+    let (me, me_secret) = user_with_keys(&root, "ir-responder", 1).await.remove(0);
+    let (leaked, _) = user_with_keys(&root, "dev-alice", 1).await.remove(0);
+    let journal = tempfile::tempdir().expect("journal dir");
+    let jdir = journal.path().display().to_string();
+    let t = Tmux::start(
+        &creds(&moto, &me, &me_secret),
+        &["--key", &leaked, "--read-only", "--regions", "us-east-1", "--journal", &jdir],
+    );
+    let screen = t.wait_for(&leaked, Duration::from_secs(20));
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    // Every destructive key, each followed by what would confirm it.
+    for k in ["d", "e", "D", "R", "x"] {
+        t.keys(&[k]);
+        t.type_text(&leaked[16..]);
+        t.keys(&["Enter", "Escape"]);
+    }
+    t.keys(&["d"]);
+    let screen = t.wait_for("READ-ONLY: keyspill was started with --read-only", Duration::from_secs(5));
+    assert!(!screen.contains("to confirm"), "no dialog opens: {screen}");
+    t.keys(&["r"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let requests = moto.recorded_requests();
+    assert!(requests.iter().any(|r| r.contains("Action=ListUsers")), "it did read: {requests:?}");
+    for mutating in ["UpdateAccessKey", "DeleteAccessKey", "CreateAccessKey", "PutUserPolicy"] {
+        let sent: Vec<&String> = requests
+            .iter()
+            .filter(|r| r.contains(&format!("Action={mutating}")))
+            .collect();
+        // The seeding above created keys itself, before the console started.
+        let allowed = if mutating == "CreateAccessKey" { 2 } else { 0 };
+        assert_eq!(sent.len(), allowed, "{mutating} was sent: {sent:?}");
+    }
+    assert_eq!(key_status(&root, "dev-alice").await, vec![(leaked, "Active".to_string())]);
+}
+
+#[test]
+fn the_first_frame_explains_an_unreachable_endpoint() {
+    let endpoint = dead_endpoint();
+    let t = Tmux::start(
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "x".repeat(40)),
+            ("AWS_REGION", "us-east-1".to_string()),
+        ],
+        &["--endpoint-url", &endpoint, "--key", "AKIAIOSFODNN7EXAMPLE"],
+    );
+    let screen = t.wait_for("Cannot tell who keyspill runs as", Duration::from_secs(20));
+    assert!(screen.contains("cannot reach the AWS endpoint"), "{screen}");
+    assert!(screen.contains("LIVE"), "{screen}");
+    t.keys(&["q"]);
+}
+
+#[test]
+fn the_first_frame_explains_missing_credentials() {
+    let endpoint = dead_endpoint();
+    let t = Tmux::start(&[("AWS_REGION", "us-east-1".to_string())], &["--endpoint-url", &endpoint]);
+    let screen = t.wait_for("no AWS credentials found", Duration::from_secs(20));
+    assert!(screen.contains("Cannot tell who keyspill runs as"), "{screen}");
+    t.keys(&["q"]);
+}
+
+#[test]
+fn bad_flags_exit_with_code_2_and_say_why() {
+    let out = Command::new(env!("CARGO_BIN_EXE_keyspill"))
+        .args(["--key", "AKIA-not-a-key"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not an access key id"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_keyspill"))
+        .arg("--help")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--profile", "--region", "--regions", "--endpoint-url", "--key", "--since", "--read-only", "--theme", "--journal"] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+}
