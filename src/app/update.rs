@@ -122,6 +122,12 @@ fn on_keys(
     if !state.keys.data.apply(seq, at, result) {
         return vec![];
     }
+    keys_changed(state)
+}
+
+/// After the key list or the set of leaked keys changed: look up owners of leaked keys IAM
+/// does not list, drop selections of vanished keys, and place the cursor if it has no key.
+fn keys_changed(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
     if let Some(snap) = &state.keys.data.data {
         // Leaked keys IAM does not list: ask STS which account owns them, once.
@@ -436,11 +442,7 @@ fn run_command_line(state: &mut State, line: &str) -> Vec<Effect> {
             state.flash(Level::Warn, format!("{} marked as LEAKED", key_short(&id)));
             // Re-derive rows (and look up a key IAM does not list) at once.
             let mut effects = vec![Effect::Journal(Event::MarkedLeaked { key_id: id })];
-            if let Some(snap) = state.keys.data.data.clone() {
-                let seq = state.keys.data.seq;
-                let at = state.keys.data.fetched_at.unwrap_or(state.now);
-                effects.extend(on_keys(state, seq, at, Ok(snap)));
-            }
+            effects.extend(keys_changed(state));
             effects
         }
         other => {

@@ -5,12 +5,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::app::keymap::{BINDINGS, COMMAND_HELP, DIALOG_HELP, Scope};
-use crate::app::state::{ConfirmDialog, Dialog, SecretDialog, State};
+use crate::app::keymap::{BINDINGS, COMMAND_HELP, Command, DIALOG_HELP, Scope};
+use crate::app::state::{ConfirmDialog, Dialog, SecretDialog, State, TABS};
 use crate::aws::iam::QUARANTINE_PREFIX;
 use crate::domain::LastUsed;
 use crate::fmt;
-use crate::ui::{Theme, spinner, when};
+use crate::ui::{Theme, spinner, when, wrapped_height};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.keys.detail.is_some() {
@@ -60,6 +60,9 @@ fn popup(
     theme: &Theme,
     warning: bool,
 ) -> Rect {
+    // Room for the lines as wrapped, so the prompt at the bottom is never cut off.
+    let inner_width = w.min(area.width).saturating_sub(2).max(1);
+    let h = h.max(wrapped_height(&lines, inner_width) + 2);
     let rect = centred(area, w, h);
     let border = if warning { theme.danger } else { theme.accent };
     let block = Block::default()
@@ -212,8 +215,14 @@ pub fn help_lines(theme: &Theme) -> Vec<Line<'static>> {
     for scope in [Scope::Global, Scope::List, Scope::Keys] {
         lines.push(Line::styled(format!(" {}", scope.title()), theme.title));
         for b in BINDINGS.iter().filter(|b| b.scope == scope) {
+            // The tab keys go as far as there are tabs.
+            let label = match b.command {
+                Command::GoTab(_) if TABS.len() == 1 => "1".to_string(),
+                Command::GoTab(_) => format!("1-{}", TABS.len()),
+                _ => b.label.to_string(),
+            };
             lines.push(Line::from(vec![
-                Span::styled(format!("   {:<11}", b.label), theme.accent),
+                Span::styled(format!("   {label:<11}"), theme.accent),
                 Span::raw(b.help),
             ]));
         }
@@ -243,11 +252,14 @@ pub fn help_lines(theme: &Theme) -> Vec<Line<'static>> {
             "created after the leak started (not by this response)",
         ),
         ("ROTATED", "created by this response's rotation"),
-        ("QUAR", "AWS attached an AWSCompromisedKeyQuarantine policy"),
+        (
+            "QUAR(ANTINED)",
+            "AWS attached an AWSCompromisedKeyQuarantine policy",
+        ),
         ("SELF", "the key keyspill itself signs with"),
     ] {
         lines.push(Line::from(vec![
-            Span::styled(format!("   {f:<11}"), theme.accent),
+            Span::styled(format!("   {f:<14}"), theme.accent),
             Span::raw(what),
         ]));
     }
@@ -374,6 +386,7 @@ fn detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     lines.push(Line::raw(format!("   {p}")));
                 }
             }
+            lines.push(Line::raw(""));
             lines.push(Line::styled(" Inline policies", theme.title));
             if u.inline_policies.is_empty() {
                 lines.push(Line::raw("   none"));

@@ -21,7 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
     let mut title = vec![Span::styled(" Keys ", theme.title)];
     if let Some(s) = snap {
-        let leaked = rows.iter().filter(|r| r.flags.leaked).count();
+        let leaked = state.leaked.len();
         let active = s
             .keys
             .iter()

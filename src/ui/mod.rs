@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::app::state::{Level, Loaded, Mode, State, TABS};
 use crate::domain::Timestamp;
@@ -34,6 +34,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         return;
     }
     let banner = banner_lines(state, theme);
+    // Banners wrap rather than lose their end (the reason is usually there), up to a third of
+    // the screen.
+    let banner_height = wrapped_height(&banner, area.width).min(area.height / 3);
     let show_log = area.height >= 20 && !state.actions.is_empty();
     let log_height = if show_log {
         (state.actions.len().min(3) as u16) + 2
@@ -43,7 +46,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     let [header, tabs, banner_area, main, log, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(banner.len() as u16),
+        Constraint::Length(banner_height),
         Constraint::Min(3),
         Constraint::Length(log_height),
         Constraint::Length(1),
@@ -52,7 +55,10 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
 
     render_header(frame, header, state, theme);
     render_tabs(frame, tabs, state, theme);
-    frame.render_widget(Paragraph::new(banner), banner_area);
+    frame.render_widget(
+        Paragraph::new(banner).wrap(Wrap { trim: false }),
+        banner_area,
+    );
     keys::render(frame, main, state, theme);
     if show_log {
         render_action_log(frame, log, state, theme);
@@ -63,7 +69,22 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
 
 fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let sep = Span::styled(" │ ", theme.dim);
-    let mut spans = vec![Span::styled(" keyspill", theme.title), sep.clone()];
+    let mut spans = vec![Span::styled(" keyspill ", theme.title)];
+    // The badge and the incident clock come first: they must survive any width.
+    if state.settings.read_only {
+        spans.push(Span::styled(" READ-ONLY ", theme.read_only));
+    } else {
+        spans.push(Span::styled(" LIVE ", theme.live));
+    }
+    spans.push(Span::raw(" "));
+    match state.since() {
+        Some((since, _)) => spans.push(Span::styled(
+            fmt::incident_clock(state.now, since),
+            theme.title,
+        )),
+        None => spans.push(Span::styled("T+?", theme.dim)),
+    }
+    spans.push(sep.clone());
     match (&state.identity.data, &state.identity.error) {
         (Some(id), _) => {
             spans.push(Span::styled(format!("acct {}", id.account), theme.accent));
@@ -81,22 +102,8 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spans.push(sep.clone());
         spans.push(Span::raw(format!("profile {p}")));
     }
-    spans.push(sep.clone());
-    spans.push(Span::raw(region_text(state)));
-    spans.push(sep.clone());
-    if state.settings.read_only {
-        spans.push(Span::styled(" READ-ONLY ", theme.read_only));
-    } else {
-        spans.push(Span::styled(" LIVE ", theme.live));
-    }
     spans.push(sep);
-    match state.since() {
-        Some((since, _)) => spans.push(Span::styled(
-            fmt::incident_clock(state.now, since),
-            theme.title,
-        )),
-        None => spans.push(Span::styled("T+?", theme.dim)),
-    }
+    spans.push(Span::raw(region_text(state)));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -191,6 +198,15 @@ fn banner_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
+/// Rows `lines` take when wrapped at `width` (word wrapping never needs fewer).
+pub fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    Paragraph::new(lines.to_vec())
+        .wrap(Wrap { trim: false })
+        .line_count(width)
+        .try_into()
+        .unwrap_or(u16::MAX)
+}
+
 /// "updated 12 s ago", a spinner while fetching, and how stale an error left the data.
 pub fn freshness<T>(state: &State, loaded: &Loaded<T>) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
@@ -259,7 +275,7 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ]),
         Mode::Normal => match &state.flash {
             Some(f) => Line::styled(format!(" {}", f.text), level_style(theme, f.level)),
-            None => hints(state, theme),
+            None => hints(state, theme, area.width),
         },
     };
     frame.render_widget(Paragraph::new(line), area);
@@ -274,7 +290,7 @@ pub fn level_style(theme: &Theme, level: Level) -> Style {
     }
 }
 
-fn hints(state: &State, theme: &Theme) -> Line<'static> {
+fn hints(state: &State, theme: &Theme, width: u16) -> Line<'static> {
     let pairs: &[(&str, &str)] = if state.keys.detail.is_some() {
         &[
             ("Esc", "close"),
@@ -304,8 +320,22 @@ fn hints(state: &State, theme: &Theme) -> Line<'static> {
             ("q", "quit"),
         ]
     };
+    // `?` and `q` always fit; the rest are dropped from the end when the line is narrow.
+    let essential = [("?", "help"), ("q", "quit")];
+    let cost = |(k, w): &(&str, &str)| k.chars().count() + w.chars().count() + 3;
+    let mut budget =
+        usize::from(width).saturating_sub(1 + essential.iter().map(cost).sum::<usize>());
+    let mut shown: Vec<(&str, &str)> = Vec::new();
+    for p in pairs.iter().filter(|p| !essential.contains(p)) {
+        if cost(p) > budget {
+            break;
+        }
+        budget -= cost(p);
+        shown.push(*p);
+    }
+    shown.extend(essential);
     let mut spans = vec![Span::raw(" ")];
-    for (k, what) in pairs {
+    for (k, what) in shown {
         spans.push(Span::styled(k.to_string(), theme.title));
         spans.push(Span::styled(format!(" {what}  "), theme.dim));
     }
