@@ -33,14 +33,29 @@ impl Tmux {
             "TERM=xterm-256color".into(),
             "USER=e2e".into(),
             "AWS_EC2_METADATA_DISABLED=true".into(),
-            format!("AWS_CONFIG_FILE={}", home.path().join("no-config").display()),
-            format!("AWS_SHARED_CREDENTIALS_FILE={}", home.path().join("no-creds").display()),
+            format!(
+                "AWS_CONFIG_FILE={}",
+                home.path().join("no-config").display()
+            ),
+            format!(
+                "AWS_SHARED_CREDENTIALS_FILE={}",
+                home.path().join("no-creds").display()
+            ),
         ];
         cmd.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
         cmd.push(env!("CARGO_BIN_EXE_keyspill").to_string());
         cmd.extend(args.iter().map(|a| a.to_string()));
         let status = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-s", "main"])
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "main",
+            ])
             .args(["-x", "120", "-y", "40"])
             .args(&cmd)
             .status()
@@ -97,7 +112,9 @@ impl Tmux {
     }
 
     fn exited(&self) -> bool {
-        self.tmux(&["display-message", "-p", "-t", "main", "#{pane_dead}"]).trim() == "1"
+        self.tmux(&["display-message", "-p", "-t", "main", "#{pane_dead}"])
+            .trim()
+            == "1"
     }
 }
 
@@ -130,7 +147,14 @@ async fn disables_the_leaked_key_by_keystrokes_and_quits() {
 
     let t = Tmux::start(
         &creds(&moto, &me, &me_secret),
-        &["--key", &leaked, "--regions", "us-east-1", "--journal", &jdir],
+        &[
+            "--key",
+            &leaked,
+            "--regions",
+            "us-east-1",
+            "--journal",
+            &jdir,
+        ],
     );
     // The header names the caller before the keys arrive: wait for the key row itself.
     let screen = t.wait_for(&leaked, Duration::from_secs(20));
@@ -144,7 +168,10 @@ async fn disables_the_leaked_key_by_keystrokes_and_quits() {
         .lines()
         .find(|l| l.contains(&leaked))
         .expect("leaked key row");
-    assert!(row.contains('▶') && row.contains("LEAKED") && row.contains("Active"), "{row}");
+    assert!(
+        row.contains('▶') && row.contains("LEAKED") && row.contains("Active"),
+        "{row}"
+    );
 
     t.keys(&["d"]);
     t.wait_for("to confirm", Duration::from_secs(5));
@@ -156,7 +183,11 @@ async fn disables_the_leaked_key_by_keystrokes_and_quits() {
         .find(|l| l.contains(&leaked))
         .unwrap_or_else(|| panic!("no row for {leaked}:\n{screen}"));
     assert!(row.contains("Inactive"), "{row}");
-    assert!(key_status(&root, "dev-alice").await.contains(&(leaked.clone(), "Inactive".into())));
+    assert!(
+        key_status(&root, "dev-alice")
+            .await
+            .contains(&(leaked.clone(), "Inactive".into()))
+    );
 
     t.keys(&["q"]);
     let start = Instant::now();
@@ -181,7 +212,15 @@ async fn read_only_sends_no_mutating_request() {
     let jdir = journal.path().display().to_string();
     let t = Tmux::start(
         &creds(&moto, &me, &me_secret),
-        &["--key", &leaked, "--read-only", "--regions", "us-east-1", "--journal", &jdir],
+        &[
+            "--key",
+            &leaked,
+            "--read-only",
+            "--regions",
+            "us-east-1",
+            "--journal",
+            &jdir,
+        ],
     );
     let screen = t.wait_for(&leaked, Duration::from_secs(20));
     assert!(screen.contains("READ-ONLY"), "{screen}");
@@ -192,13 +231,24 @@ async fn read_only_sends_no_mutating_request() {
         t.keys(&["Enter", "Escape"]);
     }
     t.keys(&["d"]);
-    let screen = t.wait_for("READ-ONLY: keyspill was started with --read-only", Duration::from_secs(5));
+    let screen = t.wait_for(
+        "READ-ONLY: keyspill was started with --read-only",
+        Duration::from_secs(5),
+    );
     assert!(!screen.contains("to confirm"), "no dialog opens: {screen}");
     t.keys(&["r"]);
     std::thread::sleep(Duration::from_millis(1500));
     let requests = moto.recorded_requests();
-    assert!(requests.iter().any(|r| r.contains("Action=ListUsers")), "it did read: {requests:?}");
-    for mutating in ["UpdateAccessKey", "DeleteAccessKey", "CreateAccessKey", "PutUserPolicy"] {
+    assert!(
+        requests.iter().any(|r| r.contains("Action=ListUsers")),
+        "it did read: {requests:?}"
+    );
+    for mutating in [
+        "UpdateAccessKey",
+        "DeleteAccessKey",
+        "CreateAccessKey",
+        "PutUserPolicy",
+    ] {
         let sent: Vec<&String> = requests
             .iter()
             .filter(|r| r.contains(&format!("Action={mutating}")))
@@ -207,7 +257,10 @@ async fn read_only_sends_no_mutating_request() {
         let allowed = if mutating == "CreateAccessKey" { 2 } else { 0 };
         assert_eq!(sent.len(), allowed, "{mutating} was sent: {sent:?}");
     }
-    assert_eq!(key_status(&root, "dev-alice").await, vec![(leaked, "Active".to_string())]);
+    assert_eq!(
+        key_status(&root, "dev-alice").await,
+        vec![(leaked, "Active".to_string())]
+    );
 }
 
 #[test]
@@ -230,9 +283,15 @@ fn the_first_frame_explains_an_unreachable_endpoint() {
 #[test]
 fn the_first_frame_explains_missing_credentials() {
     let endpoint = dead_endpoint();
-    let t = Tmux::start(&[("AWS_REGION", "us-east-1".to_string())], &["--endpoint-url", &endpoint]);
+    let t = Tmux::start(
+        &[("AWS_REGION", "us-east-1".to_string())],
+        &["--endpoint-url", &endpoint],
+    );
     let screen = t.wait_for("no AWS credentials found", Duration::from_secs(20));
-    assert!(screen.contains("Cannot tell who keyspill runs as"), "{screen}");
+    assert!(
+        screen.contains("Cannot tell who keyspill runs as"),
+        "{screen}"
+    );
     t.keys(&["q"]);
 }
 
@@ -251,7 +310,17 @@ fn bad_flags_exit_with_code_2_and_say_why() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(0));
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in ["--profile", "--region", "--regions", "--endpoint-url", "--key", "--since", "--read-only", "--theme", "--journal"] {
+    for flag in [
+        "--profile",
+        "--region",
+        "--regions",
+        "--endpoint-url",
+        "--key",
+        "--since",
+        "--read-only",
+        "--theme",
+        "--journal",
+    ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
 }

@@ -1305,3 +1305,44 @@ fn flash_expires_after_its_time() {
     update(&mut state, Msg::Tick(NOW + Duration::seconds(8)));
     assert!(state.flash.is_none());
 }
+
+#[test]
+fn a_derived_leak_start_is_recorded_once_so_the_clock_survives_a_restart() {
+    use keyspill::app::state::SinceSource;
+    let mut state = fixture();
+    state.since_flag = None;
+    // No journal yet: nothing to record into.
+    assert_eq!(
+        state.since().map(|(_, s)| s),
+        Some(SinceSource::KeyCreation)
+    );
+    let effects = update(
+        &mut state,
+        Msg::JournalOpened(Ok(keyspill::app::msg::JournalOpened {
+            dir: "/tmp/j".into(),
+            resumed: Default::default(),
+        })),
+    );
+    let recorded: Vec<&Effect> = effects
+        .iter()
+        .filter(|e| matches!(e, Effect::Journal(keyspill::journal::Event::Since { .. })))
+        .collect();
+    assert_eq!(recorded.len(), 1, "{effects:?}");
+    assert_eq!(state.since().map(|(_, s)| s), Some(SinceSource::Journal));
+    // The next poll does not record it again.
+    let snap = state.keys.data.data.clone();
+    let effects = update(
+        &mut state,
+        Msg::Keys {
+            seq: 99,
+            at: NOW,
+            result: Ok(snap.expect("fixture has keys")),
+        },
+    );
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::Journal(keyspill::journal::Event::Since { .. }))),
+        "{effects:?}"
+    );
+}

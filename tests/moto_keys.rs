@@ -40,7 +40,10 @@ fn type_text(state: &mut State, text: &str) -> Vec<Effect> {
 }
 
 fn enter(state: &mut State) -> Vec<Effect> {
-    update(state, Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)))
+    update(
+        state,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    )
 }
 
 /// Runs a plan as the console would and returns every message it sent.
@@ -95,12 +98,23 @@ async fn lists_every_key_with_flags_and_last_use() {
     let backdoor = user_with_keys(&root, "backup-svc-2", 1).await.remove(0);
     // The attacker uses the leaked key in a region the account never uses.
     let attacker = aws_as(&moto, &leaked.0, &leaked.1).await;
-    let _ = attacker.ec2_in("ap-south-1").describe_instances().send().await;
+    let _ = attacker
+        .ec2_in("ap-south-1")
+        .describe_instances()
+        .send()
+        .await;
 
     let me = aws_as(&moto, &responder.0, &responder.1).await;
     let identity = sts::identity(&me).await.expect("identity");
-    assert_eq!(identity.access_key_id.as_deref(), Some(responder.0.as_str()));
-    assert!(identity.arn.ends_with(":user/ir-responder"), "{}", identity.arn);
+    assert_eq!(
+        identity.access_key_id.as_deref(),
+        Some(responder.0.as_str())
+    );
+    assert!(
+        identity.arn.ends_with(":user/ir-responder"),
+        "{}",
+        identity.arn
+    );
 
     let snap = iam::fetch_keys(&me).await.expect("keys");
     assert_eq!(snap.keys.len(), 5);
@@ -113,7 +127,9 @@ async fn lists_every_key_with_flags_and_last_use() {
         .expect("leaked key listed");
     assert_eq!(alice.quarantined, Some(true));
     match &alice.last_used {
-        LastUsed::At { region, service, .. } => {
+        LastUsed::At {
+            region, service, ..
+        } => {
             assert_eq!(region, "ap-south-1");
             assert_eq!(service, "ec2");
         }
@@ -131,18 +147,48 @@ async fn lists_every_key_with_flags_and_last_use() {
     let mut state = State::new(settings(), OffsetDateTime::now_utc());
     state.leaked.insert(leaked.0.clone());
     let at = OffsetDateTime::now_utc();
-    update(&mut state, Msg::Identity { seq: 1, at, result: Ok(identity) });
-    update(&mut state, Msg::Keys { seq: 2, at, result: Ok(snap) });
+    update(
+        &mut state,
+        Msg::Identity {
+            seq: 1,
+            at,
+            result: Ok(identity),
+        },
+    );
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 2,
+            at,
+            result: Ok(snap),
+        },
+    );
     let rows = state.key_rows();
     assert_eq!(rows[0].key_id, leaked.0, "leaked first");
     assert!(rows[0].flags.leaked && rows[0].flags.quarantined);
-    assert_eq!(state.keys.cursor.as_deref(), Some(leaked.0.as_str()), "leaked key selected");
-    let b = rows.iter().find(|r| r.key_id == backdoor.0).expect("backdoor row");
+    assert_eq!(
+        state.keys.cursor.as_deref(),
+        Some(leaked.0.as_str()),
+        "leaked key selected"
+    );
+    let b = rows
+        .iter()
+        .find(|r| r.key_id == backdoor.0)
+        .expect("backdoor row");
     assert!(b.flags.new, "created after the leak started");
-    assert_eq!(rows[1].key_id, backdoor.0, "new keys right after leaked ones");
-    let me_row = rows.iter().find(|r| r.key_id == responder.0).expect("own row");
+    assert_eq!(
+        rows[1].key_id, backdoor.0,
+        "new keys right after leaked ones"
+    );
+    let me_row = rows
+        .iter()
+        .find(|r| r.key_id == responder.0)
+        .expect("own row");
     assert!(me_row.flags.self_key && !me_row.flags.new);
-    let ci_new = rows.iter().filter(|r| r.user() == "ci-deploy" && r.flags.new).count();
+    let ci_new = rows
+        .iter()
+        .filter(|r| r.user() == "ci-deploy" && r.flags.new)
+        .count();
     assert_eq!(ci_new, 0, "keys from before the leak are not NEW");
 }
 
@@ -156,11 +202,30 @@ async fn a_leaked_key_iam_does_not_know_still_gets_a_row_with_its_owner() {
     let mut state = State::new(settings(), OffsetDateTime::now_utc());
     state.leaked.insert(ghost.clone());
     let at = OffsetDateTime::now_utc();
-    let effects = update(&mut state, Msg::Keys { seq: 1, at, result: Ok(snap) });
+    let effects = update(
+        &mut state,
+        Msg::Keys {
+            seq: 1,
+            at,
+            result: Ok(snap),
+        },
+    );
     assert_eq!(effects, vec![Effect::LookupKeyInfo(ghost.clone())]);
-    let account = sts::key_account(&root, &ghost).await.expect("owner account");
-    update(&mut state, Msg::KeyInfo { key_id: ghost.clone(), result: Ok(account) });
-    let row = state.key_rows().into_iter().find(|r| r.key_id == ghost).expect("ghost row");
+    let account = sts::key_account(&root, &ghost)
+        .await
+        .expect("owner account");
+    update(
+        &mut state,
+        Msg::KeyInfo {
+            key_id: ghost.clone(),
+            result: Ok(account),
+        },
+    );
+    let row = state
+        .key_rows()
+        .into_iter()
+        .find(|r| r.key_id == ghost)
+        .expect("ghost row");
     assert!(row.key.is_none());
     assert_eq!(row.foreign_account.as_deref(), Some("123456789012"));
 }
@@ -186,16 +251,33 @@ async fn disable_enable_delete_are_verified_and_journalled() {
     let statuses = key_status(&root, "alice").await;
     assert!(statuses.contains(&(k1.clone(), "Inactive".into())));
     // What the screen gets is what IAM said afterwards.
-    assert!(r.observed[0].keys.contains(&(k1.clone(), KeyStatus::Inactive)));
+    assert!(
+        r.observed[0]
+            .keys
+            .contains(&(k1.clone(), KeyStatus::Inactive))
+    );
 
     let msgs = run(&root, &journal, Plan::EnableKeys(vec![target.clone()])).await;
     assert!(report(&msgs).ok);
-    assert!(key_status(&root, "alice").await.contains(&(k1.clone(), "Active".into())));
+    assert!(
+        key_status(&root, "alice")
+            .await
+            .contains(&(k1.clone(), "Active".into()))
+    );
 
     let msgs = run(&root, &journal, Plan::DeleteKeys(vec![target.clone()])).await;
     let r = report(&msgs);
-    assert!(r.ok && r.summary.contains("verified deleted"), "{}", r.summary);
-    assert!(!key_status(&root, "alice").await.iter().any(|(id, _)| id == &k1));
+    assert!(
+        r.ok && r.summary.contains("verified deleted"),
+        "{}",
+        r.summary
+    );
+    assert!(
+        !key_status(&root, "alice")
+            .await
+            .iter()
+            .any(|(id, _)| id == &k1)
+    );
 
     // Deleting it again fails, and says why.
     let msgs = run(&root, &journal, Plan::DeleteKeys(vec![target])).await;
@@ -252,7 +334,10 @@ async fn rotation_creates_a_working_key_disables_the_old_and_never_journals_the_
     assert!(id.arn.ends_with(":user/alice"), "{}", id.arn);
 
     let text = journal_text(dir.path());
-    assert!(!text.contains(new_key.secret.expose()), "secret in the journal");
+    assert!(
+        !text.contains(new_key.secret.expose()),
+        "secret in the journal"
+    );
     assert!(text.contains(&new_key.key_id));
     let resumed = journal::read_back(text.as_bytes());
     assert_eq!(resumed.created_keys, vec![new_key.key_id.clone()]);
@@ -265,8 +350,15 @@ async fn rotation_creates_a_working_key_disables_the_old_and_never_journals_the_
         &std::fs::metadata(path).expect("exists").permissions(),
     );
     assert_eq!(mode & 0o777, 0o600);
-    assert!(std::fs::read_to_string(path).expect("read").contains(new_key.secret.expose()));
-    assert!(exec::write_secret(path, &new_key).is_err(), "must not overwrite");
+    assert!(
+        std::fs::read_to_string(path)
+            .expect("read")
+            .contains(new_key.secret.expose())
+    );
+    assert!(
+        exec::write_secret(path, &new_key).is_err(),
+        "must not overwrite"
+    );
 
     // A user already at two keys cannot rotate: the error says what to do.
     user_with_keys(&root, "bob", 2).await;
@@ -284,8 +376,16 @@ async fn rotation_creates_a_working_key_disables_the_old_and_never_journals_the_
     .await;
     let r = report(&msgs);
     assert!(!r.ok);
-    assert!(r.summary.contains("delete the inactive one first"), "{}", r.summary);
-    assert!(key_status(&root, "bob").await.contains(&(bob_key, "Active".into())));
+    assert!(
+        r.summary.contains("delete the inactive one first"),
+        "{}",
+        r.summary
+    );
+    assert!(
+        key_status(&root, "bob")
+            .await
+            .contains(&(bob_key, "Active".into()))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -327,13 +427,30 @@ async fn the_own_key_needs_the_lockout_word_before_anything_runs() {
     let me = aws_as(&moto, &me_key, &me_secret).await;
     let mut state = State::new(settings(), OffsetDateTime::now_utc());
     let at = OffsetDateTime::now_utc();
-    update(&mut state, Msg::Identity { seq: 1, at, result: sts::identity(&me).await.map_err(|e| e.to_string()) });
-    update(&mut state, Msg::Keys { seq: 2, at, result: iam::fetch_keys(&me).await.map_err(|e| e.to_string()) });
+    update(
+        &mut state,
+        Msg::Identity {
+            seq: 1,
+            at,
+            result: sts::identity(&me).await.map_err(|e| e.to_string()),
+        },
+    );
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 2,
+            at,
+            result: iam::fetch_keys(&me).await.map_err(|e| e.to_string()),
+        },
+    );
     assert_eq!(state.keys.cursor.as_deref(), Some(me_key.as_str()));
     assert!(update(&mut state, key('d')).is_empty());
     let tail = &me_key[16..];
     type_text(&mut state, tail);
-    assert!(enter(&mut state).is_empty(), "first stage alone must not act");
+    assert!(
+        enter(&mut state).is_empty(),
+        "first stage alone must not act"
+    );
     let Some(Dialog::Confirm(c)) = &state.dialog else {
         panic!("a second, warning stage is open");
     };
@@ -361,12 +478,21 @@ async fn access_denied_on_list_users_shows_the_missing_permission_in_the_pane() 
     moto.enforce_auth();
     let limited = aws_as(&moto, &k, &s).await;
     assert!(sts::identity(&limited).await.is_ok(), "identity is allowed");
-    let err = iam::fetch_keys(&limited).await.expect_err("ListUsers is denied");
+    let err = iam::fetch_keys(&limited)
+        .await
+        .expect_err("ListUsers is denied");
     assert_eq!(err.kind, ErrorKind::AccessDenied);
     assert_eq!(err.text, "AccessDenied: missing permission iam:ListUsers");
 
     let mut state = State::new(settings(), OffsetDateTime::now_utc());
-    update(&mut state, Msg::Keys { seq: 1, at: OffsetDateTime::now_utc(), result: Err(err.text) });
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 1,
+            at: OffsetDateTime::now_utc(),
+            result: Err(err.text),
+        },
+    );
     let backend = ratatui::backend::TestBackend::new(100, 20);
     let mut terminal = ratatui::Terminal::new(backend).expect("terminal");
     let theme = keyspill::ui::Theme::monochrome();
@@ -374,7 +500,10 @@ async fn access_denied_on_list_users_shows_the_missing_permission_in_the_pane() 
         .draw(|f| keyspill::ui::render(f, &state, &theme))
         .expect("draw");
     let screen = format!("{}", terminal.backend());
-    assert!(screen.contains("AccessDenied: missing permission iam:ListUsers"), "{screen}");
+    assert!(
+        screen.contains("AccessDenied: missing permission iam:ListUsers"),
+        "{screen}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -391,7 +520,11 @@ async fn an_unreachable_endpoint_is_an_error_in_words_not_a_hang() {
     let err = sts::identity(&aws).await.expect_err("nothing listens");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert_eq!(err.kind, ErrorKind::Unreachable, "{}", err.text);
-    assert!(err.text.contains("cannot reach the AWS endpoint"), "{}", err.text);
+    assert!(
+        err.text.contains("cannot reach the AWS endpoint"),
+        "{}",
+        err.text
+    );
     let err = iam::fetch_keys(&aws).await.expect_err("nothing listens");
     assert_eq!(err.kind, ErrorKind::Unreachable);
 }
@@ -406,20 +539,31 @@ async fn an_intent_without_outcome_is_reverified_against_iam() {
     {
         let (mut j, _) = Journal::open(dir.path(), "tester@ci").expect("journal");
         let now = OffsetDateTime::now_utc();
-        j.append(now, journal::Event::Action { action_id: "a1".into(), label: "disable".into() })
-            .expect("append");
+        j.append(
+            now,
+            journal::Event::Action {
+                action_id: "a1".into(),
+                label: "disable".into(),
+            },
+        )
+        .expect("append");
         j.append(
             now,
             journal::Event::Intent {
                 action_id: "a1".into(),
                 step: 0,
                 call: "iam:UpdateAccessKey Inactive".into(),
-                target: journal::Target { user: Some("alice".into()), key_id: Some(k.clone()) },
+                target: journal::Target {
+                    user: Some("alice".into()),
+                    key_id: Some(k.clone()),
+                },
             },
         )
         .expect("append");
     }
-    iam::set_key_status(&root, "alice", &k, KeyStatus::Inactive).await.expect("the call went through");
+    iam::set_key_status(&root, "alice", &k, KeyStatus::Inactive)
+        .await
+        .expect("the call went through");
 
     let (j, resumed) = Journal::open(dir.path(), "tester@ci").expect("reopen");
     assert_eq!(resumed.pending.len(), 1);
@@ -455,14 +599,23 @@ async fn selecting_pre_leak_keys_picks_only_active_keys_from_before_the_leak() {
     let moto = Moto::start();
     let root = aws_root(&moto).await;
     let old = user_with_keys(&root, "ci", 2).await;
-    iam::set_key_status(&root, "ci", &old[1].0, KeyStatus::Inactive).await.expect("disable");
+    iam::set_key_status(&root, "ci", &old[1].0, KeyStatus::Inactive)
+        .await
+        .expect("disable");
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let since = OffsetDateTime::now_utc();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let fresh = user_with_keys(&root, "later", 1).await;
     let mut state = State::new(settings(), since);
     state.since_flag = Some(since);
-    update(&mut state, Msg::Keys { seq: 1, at: since, result: iam::fetch_keys(&root).await.map_err(|e| e.to_string()) });
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 1,
+            at: since,
+            result: iam::fetch_keys(&root).await.map_err(|e| e.to_string()),
+        },
+    );
     update(&mut state, key('a'));
     let expected: BTreeSet<String> = [old[0].0.clone()].into();
     assert_eq!(state.keys.selected, expected);

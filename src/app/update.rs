@@ -8,7 +8,7 @@ use crate::app::msg::{ActionReport, Effect, JournalOpened, Msg};
 use crate::app::plan::{KeyRef, Plan};
 use crate::app::state::{
     ActionRecord, ConfirmDialog, DetailView, Dialog, FLASH_SECONDS, Level, Loaded, Mode,
-    SecretDialog, Source, State, TABS,
+    SecretDialog, SinceSource, Source, State, TABS,
 };
 use crate::domain::{ForeignKey, KeyStatus, key_short, validate_key_id};
 use crate::journal::{self, Event, Outcome};
@@ -149,7 +149,26 @@ fn keys_changed(state: &mut State) -> Vec<Effect> {
     if state.keys.cursor.is_none() {
         state.keys.cursor = state.key_rows().first().map(|r| r.key_id.clone());
     }
+    effects.extend(record_since(state));
     effects
+}
+
+/// Once the leak's start is first derived from a key's creation, write it to the journal so
+/// the clock survives a restart after the key is gone.
+fn record_since(state: &mut State) -> Vec<Effect> {
+    if state.journal_dir.is_none() {
+        return vec![];
+    }
+    match state.since() {
+        Some((t, SinceSource::KeyCreation)) => {
+            state.since_journal = Some(t);
+            vec![Effect::Journal(Event::Since {
+                since: journal::format_ts(t),
+                from: "leaked key created".into(),
+            })]
+        }
+        _ => vec![],
+    }
 }
 
 fn on_journal(state: &mut State, result: Result<JournalOpened, String>) -> Vec<Effect> {
@@ -197,6 +216,7 @@ fn on_journal(state: &mut State, result: Result<JournalOpened, String>) -> Vec<E
     if !problems.is_empty() {
         state.flash(Level::Warn, problems.join("; "));
     }
+    effects.extend(record_since(state));
     effects
 }
 

@@ -58,6 +58,12 @@ pub enum Event {
     MarkedLeaked {
         key_id: String,
     },
+    /// The leak's start as first derived (from the leaked key's creation), kept so the
+    /// incident clock survives the key's deletion and a restart.
+    Since {
+        since: String,
+        from: String,
+    },
     /// An operator-confirmed action begins; its steps follow.
     Action {
         action_id: String,
@@ -266,6 +272,11 @@ pub fn read_back(raw: &[u8]) -> Resumed {
             }
             Event::Resumed { leaked_keys } => push_unique(&mut out.leaked_keys, leaked_keys),
             Event::MarkedLeaked { key_id } => push_unique(&mut out.leaked_keys, vec![key_id]),
+            Event::Since { since, .. } => {
+                if out.since.is_none() {
+                    out.since = parse_ts(&since);
+                }
+            }
             Event::Action { action_id, label } => {
                 order.push(action_id.clone());
                 actions.insert(
@@ -443,6 +454,24 @@ mod tests {
         assert_eq!(
             r.pending[0].target.key_id.as_deref(),
             Some("AKIAAAAAAAAAAAAA1234")
+        );
+    }
+
+    #[test]
+    fn a_recorded_leak_start_is_read_back_unless_the_incident_had_one() {
+        let since = concat!(
+            r#"{"ts":"2026-11-22T10:00:00Z","operator":"x","kind":"since","since":"2026-11-21T08:00:00Z","from":"leaked key created"}"#,
+            "\n"
+        );
+        let r = read_back(since.as_bytes());
+        assert_eq!(r.since, Some(datetime!(2026-11-21 08:00:00 UTC)));
+        let both = format!(
+            "{}\n{since}",
+            r#"{"ts":"2026-11-22T09:00:00Z","operator":"x","kind":"opened","since":"2026-11-20T00:00:00Z"}"#
+        );
+        assert_eq!(
+            read_back(both.as_bytes()).since,
+            Some(datetime!(2026-11-20 00:00:00 UTC))
         );
     }
 

@@ -89,7 +89,12 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         (Some(id), _) => {
             spans.push(Span::styled(format!("acct {}", id.account), theme.accent));
             spans.push(sep.clone());
-            let who = id.arn.rsplit(':').next().unwrap_or(&id.arn);
+            // The whole ARN where it fits, else its resource part (user/…, assumed-role/…).
+            let who = if area.width >= 140 {
+                &id.arn
+            } else {
+                id.arn.rsplit(':').next().unwrap_or(&id.arn)
+            };
             spans.push(Span::raw(who.to_string()));
         }
         (None, Some(_)) => spans.push(Span::styled("identity unknown", theme.danger)),

@@ -124,7 +124,12 @@ impl Moto {
     /// Every request moto has recorded, as the decoded `Action=` names of form bodies plus
     /// raw bodies (JSON protocols).
     pub fn recorded_requests(&self) -> Vec<String> {
-        let raw = self.http("GET", "/moto-api/recorder/download-recording", "text/plain", "");
+        let raw = self.http(
+            "GET",
+            "/moto-api/recorder/download-recording",
+            "text/plain",
+            "",
+        );
         raw.lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
@@ -135,7 +140,12 @@ impl Moto {
                 } else {
                     body.to_string()
                 };
-                format!("{} {} {}", v["method"].as_str().unwrap_or(""), v["url"].as_str().unwrap_or(""), decoded)
+                format!(
+                    "{} {} {}",
+                    v["method"].as_str().unwrap_or(""),
+                    v["url"].as_str().unwrap_or(""),
+                    decoded
+                )
             })
             .collect()
     }
@@ -179,7 +189,12 @@ pub async fn aws_as(moto: &Moto, key: &str, secret: &str) -> Aws {
 
 /// An admin-free bootstrap identity: moto accepts any key in its default mode.
 pub async fn aws_root(moto: &Moto) -> Aws {
-    aws_as(moto, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY").await
+    aws_as(
+        moto,
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    )
+    .await
 }
 
 /// Creates a user with `keys` access keys; returns (key id, secret) pairs.
@@ -221,7 +236,9 @@ pub async fn key_status(aws: &Aws, user: &str) -> Vec<(String, String)> {
         .map(|m| {
             (
                 m.access_key_id().unwrap_or_default().to_string(),
-                m.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                m.status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
             )
         })
         .collect()
