@@ -126,16 +126,18 @@ pub struct UserDetail {
 
 /// A key id is shown and confirmed by its last four characters.
 pub fn key_tail(key_id: &str) -> &str {
-    let start = key_id.len().saturating_sub(4);
-    key_id.get(start..).unwrap_or(key_id)
+    let start = key_id.char_indices().rev().nth(3).map_or(0, |(i, _)| i);
+    &key_id[start..]
 }
 
-/// `AKIA…WXYZ`: enough to tell keys apart on a shared screen.
+/// `AKIA…WXYZ`: enough to tell keys apart on a shared screen. Ids can come from a journal
+/// file, so nothing here assumes ASCII.
 pub fn key_short(key_id: &str) -> String {
-    if key_id.len() <= 8 {
+    if key_id.chars().count() <= 8 {
         return key_id.to_string();
     }
-    format!("{}…{}", &key_id[..4], key_tail(key_id))
+    let head: String = key_id.chars().take(4).collect();
+    format!("{head}…{}", key_tail(key_id))
 }
 
 /// Access key ids as AWS issues them: a four-letter kind prefix and 16 upper-case
@@ -205,6 +207,8 @@ mod tests {
         assert_eq!(key_tail("AKIAIOSFODNN7EXAMPLE"), "MPLE");
         assert_eq!(key_short("AKIAIOSFODNN7EXAMPLE"), "AKIA…MPLE");
         assert_eq!(key_tail("AB"), "AB");
+        assert_eq!(key_short("ÄKIA€€€€€€€€ÖÖÖÖ"), "ÄKIA…ÖÖÖÖ");
+        assert_eq!(key_tail("€€€€€"), "€€€€");
     }
 
     #[test]

@@ -6,11 +6,9 @@ use std::collections::BTreeSet;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyspill::app::msg::{ActionReport, JournalOpened, ObservedKeys};
 use keyspill::app::plan::{DELETE_ACTIVE_WORD, KeyRef, LOCKOUT_WORD, Plan};
-use keyspill::app::state::{Dialog, Level, Mode, Settings, Source, State};
+use keyspill::app::state::{Dialog, Level, Mode, Source, State};
 use keyspill::app::{Effect, Msg, update};
-use keyspill::domain::{
-    AccessKey, Identity, KeyStatus, KeysSnapshot, LastUsed, NewKey, Secret, Timestamp, UserSummary,
-};
+use keyspill::domain::{AccessKey, KeyStatus, KeysSnapshot, LastUsed, NewKey, Secret};
 use keyspill::journal::{self, Event, Outcome};
 use time::Duration;
 use time::macros::datetime;
@@ -19,144 +17,9 @@ use time::macros::datetime;
 // Fixture
 // ---------------------------------------------------------------------------------------------
 
-const NOW: Timestamp = datetime!(2026-11-22 14:03:09 UTC);
-const SINCE: Timestamp = datetime!(2026-11-22 09:00:00 UTC);
+mod fixture;
 
-/// Named by `--key`: leaked, Active.
-const K_LEAKED: &str = "AKIA2CIDEPLOYLEAK7Q4";
-/// Created after the leak started: NEW.
-const K_NEW: &str = "AKIA2CIDEPLOYNEWK9ZZ";
-/// The key keyspill signs with.
-const K_SELF: &str = "AKIA2RESPONDERSELF5X";
-const K_ALICE: &str = "AKIA2ALICEPRIMARY3K8";
-/// Inactive.
-const K_ALICE_OLD: &str = "AKIA2ALICEOLDKEY06HJ";
-const K_BACKUP: &str = "AKIA2BACKUPBOTKEY2MN";
-const K_REPORT: &str = "AKIA2REPORTINGKEY4RT";
-/// A valid key id that this account's IAM does not list.
-const K_FOREIGN: &str = "AKIAEXTERNALACCT0042";
-
-fn settings(read_only: bool) -> Settings {
-    Settings {
-        read_only,
-        profile: Some("incident".into()),
-        endpoint: None,
-        regions: None,
-        operator: "ic@laptop".into(),
-    }
-}
-
-fn identity() -> Identity {
-    Identity {
-        account: "123456789012".into(),
-        arn: "arn:aws:iam::123456789012:user/ops/responder".into(),
-        user_id: "AIDA2RESPONDERUSER01".into(),
-        access_key_id: Some(K_SELF.into()),
-    }
-}
-
-fn key(
-    user: &str,
-    key_id: &str,
-    status: KeyStatus,
-    created: Timestamp,
-    last_used: LastUsed,
-) -> AccessKey {
-    AccessKey {
-        user: user.into(),
-        key_id: key_id.into(),
-        status,
-        created,
-        last_used,
-        quarantined: Some(user == "ci-deploy"),
-    }
-}
-
-fn used(when: Timestamp, service: &str) -> LastUsed {
-    LastUsed::At {
-        when,
-        service: service.into(),
-        region: "us-east-1".into(),
-    }
-}
-
-/// Seven keys of five users in IAM's alphabetical order (the leaked key is not first).
-fn snapshot() -> KeysSnapshot {
-    use KeyStatus::{Active, Inactive};
-    let keys = vec![
-        key(
-            "alice",
-            K_ALICE,
-            Active,
-            datetime!(2024-06-11 08:30:00 UTC),
-            used(datetime!(2026-11-20 08:12:00 UTC), "iam"),
-        ),
-        key(
-            "alice",
-            K_ALICE_OLD,
-            Inactive,
-            datetime!(2023-01-05 16:00:00 UTC),
-            used(datetime!(2025-02-01 09:00:00 UTC), "s3"),
-        ),
-        key(
-            "backup-bot",
-            K_BACKUP,
-            Active,
-            datetime!(2025-08-19 12:00:00 UTC),
-            LastUsed::Never,
-        ),
-        key(
-            "ci-deploy",
-            K_LEAKED,
-            Active,
-            datetime!(2025-03-10 10:00:00 UTC),
-            used(datetime!(2026-11-22 13:58:02 UTC), "s3"),
-        ),
-        key(
-            "ci-deploy",
-            K_NEW,
-            Active,
-            datetime!(2026-11-22 10:17:44 UTC),
-            used(datetime!(2026-11-22 14:01:30 UTC), "ec2"),
-        ),
-        key(
-            "reporting",
-            K_REPORT,
-            Active,
-            datetime!(2026-01-15 07:45:00 UTC),
-            LastUsed::Unknown,
-        ),
-        key(
-            "responder",
-            K_SELF,
-            Active,
-            datetime!(2026-10-01 09:00:00 UTC),
-            used(datetime!(2026-11-22 14:03:04 UTC), "sts"),
-        ),
-    ];
-    let users = ["alice", "backup-bot", "ci-deploy", "reporting", "responder"]
-        .map(|name| UserSummary {
-            name: name.into(),
-            arn: format!("arn:aws:iam::123456789012:user/{name}"),
-            created: datetime!(2023-01-01 00:00:00 UTC),
-            quarantined: Some(name == "ci-deploy"),
-        })
-        .to_vec();
-    KeysSnapshot {
-        keys,
-        users,
-        root_keys_present: Some(false),
-        warnings: vec![],
-    }
-}
-
-/// What `runtime::initial_state` builds from `--key` and `--since`.
-fn base(read_only: bool) -> State {
-    let mut state = State::new(settings(read_only), NOW);
-    state.leaked.insert(K_LEAKED.into());
-    state.since_flag = Some(SINCE);
-    state
-}
+use fixture::*;
 
 fn keys_msg(seq: u64, snap: KeysSnapshot) -> Msg {
     Msg::Keys {
@@ -177,7 +40,7 @@ fn load(state: &mut State) {
         },
     );
     assert!(effects.is_empty());
-    let effects = update(state, keys_msg(1, snapshot()));
+    let effects = update(state, keys_msg(1, snapshot(Some(false))));
     assert!(effects.is_empty(), "{effects:?}");
 }
 
@@ -307,7 +170,7 @@ fn leaked_key_is_the_cursor_after_the_first_keys_poll() {
 fn the_cursor_follows_its_key_across_polls() {
     let mut state = fixture();
     cursor_to(&mut state, K_ALICE);
-    update(&mut state, keys_msg(2, snapshot()));
+    update(&mut state, keys_msg(2, snapshot(Some(false))));
     assert_eq!(state.keys.cursor.as_deref(), Some(K_ALICE));
 }
 
@@ -700,7 +563,7 @@ fn colon_key_marks_a_key_leaked_and_looks_up_its_owner() {
     assert!(flash_text(&state).contains("not in this account's IAM"));
 
     // The next poll asks STS only once per key.
-    assert!(update(&mut state, keys_msg(2, snapshot())).is_empty());
+    assert!(update(&mut state, keys_msg(2, snapshot(Some(false)))).is_empty());
 }
 
 #[test]
@@ -983,13 +846,13 @@ fn r_refreshes_the_keys() {
 #[test]
 fn a_stale_keys_poll_is_ignored() {
     let mut state = fixture();
-    let mut newer = snapshot();
+    let mut newer = snapshot(Some(false));
     newer.keys.retain(|k| k.key_id != K_BACKUP);
     update(&mut state, keys_msg(5, newer.clone()));
     assert_eq!(state.keys.data.seq, 5);
 
     // An older answer arriving late changes nothing, success or failure.
-    assert!(update(&mut state, keys_msg(4, snapshot())).is_empty());
+    assert!(update(&mut state, keys_msg(4, snapshot(Some(false)))).is_empty());
     assert_eq!(state.keys.data.data.as_ref(), Some(&newer));
     update(
         &mut state,
@@ -1184,7 +1047,7 @@ fn the_secret_path_can_be_edited_before_writing() {
 fn the_rotated_key_is_not_flagged_new() {
     let mut state = with_secret();
     enter(&mut state);
-    let mut snap = snapshot();
+    let mut snap = snapshot(Some(false));
     snap.keys.push(AccessKey {
         user: "ci-deploy".into(),
         key_id: NEW_KEY_ID.into(),

@@ -131,8 +131,11 @@ async fn attached_policies(aws: &Aws, user: &str) -> Result<Vec<String>, AwsErro
     Ok(names)
 }
 
-/// Key ids and statuses of a user, straight from IAM.
-pub async fn key_statuses(aws: &Aws, user: &str) -> Result<Vec<(String, KeyStatus)>, AwsError> {
+/// A user's key ids, statuses and creation dates, straight from IAM (`ListAccessKeys`).
+async fn key_metadata(
+    aws: &Aws,
+    user: &str,
+) -> Result<Vec<(String, KeyStatus, crate::domain::Timestamp)>, AwsError> {
     let mut pages = aws
         .iam
         .list_access_keys()
@@ -144,11 +147,24 @@ pub async fn key_statuses(aws: &Aws, user: &str) -> Result<Vec<(String, KeyStatu
         let page = page.map_err(|e| AwsError::from_sdk("iam:ListAccessKeys", &e))?;
         for m in page.access_key_metadata() {
             if let Some(id) = m.access_key_id() {
-                out.push((id.to_string(), status_of(m.status())));
+                let created = m
+                    .create_date()
+                    .map(to_ts)
+                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+                out.push((id.to_string(), status_of(m.status()), created));
             }
         }
     }
     Ok(out)
+}
+
+/// Key ids and statuses of a user, straight from IAM.
+pub async fn key_statuses(aws: &Aws, user: &str) -> Result<Vec<(String, KeyStatus)>, AwsError> {
+    Ok(key_metadata(aws, user)
+        .await?
+        .into_iter()
+        .map(|(id, status, _)| (id, status))
+        .collect())
 }
 
 async fn user_keys(
@@ -157,38 +173,23 @@ async fn user_keys(
     quarantined: Option<bool>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<AccessKey>, AwsError> {
-    let mut pages = aws
-        .iam
-        .list_access_keys()
-        .user_name(user)
-        .into_paginator()
-        .send();
     let mut keys = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk("iam:ListAccessKeys", &e))?;
-        for m in page.access_key_metadata() {
-            let Some(id) = m.access_key_id() else {
-                continue;
-            };
-            let last_used = match last_used(aws, id).await {
-                Ok(l) => l,
-                Err(e) => {
-                    warnings.push(format!("last use: {e}"));
-                    LastUsed::Unknown
-                }
-            };
-            keys.push(AccessKey {
-                user: user.to_string(),
-                key_id: id.to_string(),
-                status: status_of(m.status()),
-                created: m
-                    .create_date()
-                    .map(to_ts)
-                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
-                last_used,
-                quarantined,
-            });
-        }
+    for (key_id, status, created) in key_metadata(aws, user).await? {
+        let last_used = match last_used(aws, &key_id).await {
+            Ok(l) => l,
+            Err(e) => {
+                warnings.push(format!("last use: {e}"));
+                LastUsed::Unknown
+            }
+        };
+        keys.push(AccessKey {
+            user: user.to_string(),
+            key_id,
+            status,
+            created,
+            last_used,
+            quarantined,
+        });
     }
     Ok(keys)
 }
