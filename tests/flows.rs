@@ -1191,7 +1191,12 @@ fn a_derived_leak_start_is_recorded_once_so_the_clock_survives_a_restart() {
         .filter(|e| matches!(e, Effect::Journal(keyspill::journal::Event::Since { .. })))
         .collect();
     assert_eq!(recorded.len(), 1, "{effects:?}");
-    assert_eq!(state.since().map(|(_, s)| s), Some(SinceSource::Journal));
+    assert!(state.since_recorded);
+    assert_eq!(
+        state.since().map(|(_, s)| s),
+        Some(SinceSource::KeyCreation),
+        "still shown as where it came from"
+    );
     // The next poll does not record it again.
     let snap = state.keys.data.data.clone();
     let effects = update(

@@ -215,6 +215,8 @@ pub struct State {
     pub response_keys: BTreeSet<String>,
     pub since_flag: Option<Timestamp>,
     pub since_journal: Option<Timestamp>,
+    /// The derived leak start has been written to the journal.
+    pub since_recorded: bool,
     pub keys: KeysTab,
     /// Actions running now (ids).
     pub running: Vec<String>,
@@ -304,6 +306,7 @@ impl State {
             response_keys: BTreeSet::new(),
             since_flag: None,
             since_journal: None,
+            since_recorded: false,
             keys: KeysTab::default(),
             running: Vec::new(),
             actions: Vec::new(),

@@ -156,12 +156,12 @@ fn keys_changed(state: &mut State) -> Vec<Effect> {
 /// Once the leak's start is first derived from a key's creation, write it to the journal so
 /// the clock survives a restart after the key is gone.
 fn record_since(state: &mut State) -> Vec<Effect> {
-    if state.journal_dir.is_none() {
+    if state.journal_dir.is_none() || state.since_recorded {
         return vec![];
     }
     match state.since() {
         Some((t, SinceSource::KeyCreation)) => {
-            state.since_journal = Some(t);
+            state.since_recorded = true;
             vec![Effect::Journal(Event::Since {
                 since: journal::format_ts(t),
                 from: "leaked key created".into(),
