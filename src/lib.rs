@@ -11,4 +11,5 @@ pub mod domain;
 pub mod fmt;
 pub mod journal;
 pub mod runtime;
+pub mod timeline;
 pub mod ui;

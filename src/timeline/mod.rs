@@ -1,0 +1,10 @@
+//! The CloudTrail timeline: what the leaked keys did, and everything they minted.
+
+pub mod chain;
+pub mod files;
+pub mod model;
+pub mod parse;
+pub mod prefilter;
+pub mod risk;
+
+pub use model::{Event, Minted, Origin, Risk, Severity, Tactic};

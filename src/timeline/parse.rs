@@ -1,0 +1,972 @@
+//! Turning CloudTrail JSON, in every container it reaches people in, into [`Event`]s.
+//!
+//! Containers understood by [`parse_document`]:
+//!
+//! * a delivered log file, `{"Records":[…]}`;
+//! * a JSON array of records;
+//! * JSON Lines, one object per line (blank lines skipped; a bad line is reported and the other
+//!   lines still count);
+//! * a single record object;
+//! * saved `LookupEvents` output, `{"Events":[…]}`, whose items carry the record as a JSON
+//!   string in `CloudTrailEvent` (items that are raw records, as in some AWS docs, work too),
+//!   and JSON Lines of such items;
+//! * EventBridge envelopes (`"detail-type": "AWS API Call via CloudTrail"` and its siblings),
+//!   the record under `detail`;
+//! * digest files, which are counted and otherwise ignored.
+//!
+//! Nothing here panics on bad input: a document or record that cannot be used becomes a
+//! [`Skipped`] entry that says why.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::timeline::model::{Event, Minted, Origin};
+use crate::timeline::prefilter::{Walk, walk_records};
+
+/// A file or record that could not be turned into an event, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub origin: Origin,
+    /// In words, with the position when there is one: `line 7: not JSON (…)`,
+    /// `record 3: no eventTime`.
+    pub reason: String,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.reason)
+    }
+}
+
+/// What one document held.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub events: Vec<Event>,
+    /// Digest files seen (not events, not errors).
+    pub digests: usize,
+    pub skipped: Vec<Skipped>,
+}
+
+impl Parsed {
+    fn skip(&mut self, origin: &Origin, reason: String) {
+        self.skipped.push(Skipped {
+            origin: origin.clone(),
+            reason,
+        });
+    }
+}
+
+/// Largest document [`decompress`] will produce: a guard against a gzip bomb, far above any
+/// real trail log object.
+pub const MAX_DECOMPRESSED: u64 = 2 << 30;
+
+/// Whether `bytes` starts with the gzip magic number.
+pub fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// Gunzip `bytes` when they start with the gzip magic (several concatenated members are read
+/// as one stream, and each member's CRC-32 and length are checked); anything else is returned
+/// as it is, without a copy.
+pub fn decompress(bytes: &[u8]) -> Result<Cow<'_, [u8]>, String> {
+    if !is_gzip(bytes) {
+        return Ok(Cow::Borrowed(bytes));
+    }
+    let mut out = Vec::new();
+    gunzip_into(bytes, &mut out, true)?;
+    Ok(Cow::Owned(out))
+}
+
+/// Gunzip every member of `bytes` into `out` (cleared first; its capacity is reused).
+///
+/// The members are inflated straight into `out`, with no intermediate buffer. Each member's
+/// length field is always checked, which catches a file cut short; the CRC-32 only when
+/// `check_crc` is set, since recomputing it costs about as much as finding the records in the
+/// text (the trail scan leaves it to the parser to reject damaged text).
+pub(crate) fn gunzip_into(bytes: &[u8], out: &mut Vec<u8>, check_crc: bool) -> Result<(), String> {
+    out.clear();
+    // The last four bytes of a gzip member hold its size mod 2^32: a good first guess for the
+    // buffer, trusted only when deflate could plausibly reach it.
+    if let Some(tail) = bytes.len().checked_sub(4).and_then(|at| bytes.get(at..)) {
+        let hint = u32::from_le_bytes(le(tail)) as usize;
+        let plausible = bytes.len().saturating_mul(1032).min(512 << 20);
+        if hint <= plausible {
+            out.reserve(hint.saturating_add(64));
+        }
+    }
+    let mut rest = bytes;
+    let mut member = 0usize;
+    while !rest.is_empty() {
+        if member > 0 && !is_gzip(rest) {
+            // Some writers pad the file with zeros; anything else is damage.
+            if rest.iter().all(|&b| b == 0) {
+                break;
+            }
+            return Err(format!(
+                "not valid gzip (stray bytes after member {member})"
+            ));
+        }
+        let header = gzip_header_len(rest)?;
+        let body = rest.get(header..).unwrap_or_default();
+        let start = out.len();
+        let used = inflate_member(body, out)?;
+        let trailer = header
+            .checked_add(used)
+            .and_then(|at| rest.get(at..at.checked_add(8)?))
+            .ok_or("gzip data ends early (no trailer)")?;
+        let (crc, size) = trailer.split_at(4);
+        let produced = out.get(start..).unwrap_or_default();
+        if produced.len() as u32 != u32::from_le_bytes(le(size)) {
+            return Err("not valid gzip (length check failed)".into());
+        }
+        if check_crc {
+            let mut sum = flate2::Crc::new();
+            sum.update(produced);
+            if sum.sum() != u32::from_le_bytes(le(crc)) {
+                return Err("not valid gzip (CRC check failed)".into());
+            }
+        }
+        rest = rest.get(header + used + 8..).unwrap_or_default();
+        member += 1;
+    }
+    Ok(())
+}
+
+/// Inflate one raw deflate stream from the start of `body`, appending to `out`; returns how
+/// many bytes of `body` it used.
+fn inflate_member(body: &[u8], out: &mut Vec<u8>) -> Result<usize, String> {
+    let mut inflater = flate2::Decompress::new(false);
+    loop {
+        let used = usize::try_from(inflater.total_in()).unwrap_or(usize::MAX);
+        let input = body.get(used..).unwrap_or_default();
+        if out.len() == out.capacity() {
+            if out.len() as u64 >= MAX_DECOMPRESSED {
+                out.clear();
+                return Err(format!(
+                    "decompresses to more than {} MiB",
+                    MAX_DECOMPRESSED >> 20
+                ));
+            }
+            out.reserve(out.capacity().max(64 << 10));
+        }
+        let before = out.len();
+        let status = inflater
+            .decompress_vec(input, out, flate2::FlushDecompress::Finish)
+            .map_err(|e| format!("not valid gzip ({e})"))?;
+        if status == flate2::Status::StreamEnd {
+            return Ok(usize::try_from(inflater.total_in()).unwrap_or(usize::MAX));
+        }
+        let took = usize::try_from(inflater.total_in()).unwrap_or(usize::MAX) != used;
+        if !took && out.len() == before && out.len() < out.capacity() {
+            return Err("gzip data ends early".into());
+        }
+    }
+}
+
+/// Length of the gzip member header at the start of `b` (RFC 1952, section 2.3).
+fn gzip_header_len(b: &[u8]) -> Result<usize, String> {
+    const FHCRC: u8 = 0x02;
+    const FEXTRA: u8 = 0x04;
+    const FNAME: u8 = 0x08;
+    const FCOMMENT: u8 = 0x10;
+    let short = || "gzip header cut short".to_string();
+    let Some(&[0x1f, 0x8b, method, flags, ..]) = b.get(..10) else {
+        return Err(short());
+    };
+    if method != 8 {
+        return Err(format!("not valid gzip (compression method {method})"));
+    }
+    let mut at = 10usize;
+    if flags & FEXTRA != 0 {
+        let len = b.get(at..at + 2).ok_or_else(short)?;
+        at += 2 + usize::from(u16::from_le_bytes(le(len)));
+    }
+    for flag in [FNAME, FCOMMENT] {
+        if flags & flag != 0 {
+            let text = b.get(at..).ok_or_else(short)?;
+            at += memchr::memchr(0, text).ok_or_else(short)? + 1;
+        }
+    }
+    if flags & FHCRC != 0 {
+        at += 2;
+    }
+    if at > b.len() {
+        return Err(short());
+    }
+    Ok(at)
+}
+
+/// The first `N` bytes as an array, for `from_le_bytes` (zeros where fewer are given).
+fn le<const N: usize>(b: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    for (o, i) in out.iter_mut().zip(b) {
+        *o = *i;
+    }
+    out
+}
+
+/// Every event in one document, whatever its container (see the module docs).
+pub fn parse_document(bytes: &[u8], origin: &Origin) -> Parsed {
+    let mut out = Parsed::default();
+    let untrimmed = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = untrimmed.trim_ascii();
+    if text.is_empty() {
+        out.skip(origin, "empty document".into());
+        return out;
+    }
+    // A delivered log file is read record by record: never a JSON tree of the whole file,
+    // which can be many times its size.
+    if let Some(parsed) = records_one_by_one(text, origin) {
+        return parsed;
+    }
+    let whole_error = match serde_json::from_slice::<Value>(text) {
+        Ok(value) => {
+            absorb_document(value, "", origin, &mut out);
+            return out;
+        }
+        Err(e) => e,
+    };
+    // Line numbers count from the top of the file, blank lines included.
+    if json_lines(untrimmed, origin, &mut out) {
+        return out;
+    }
+    // Not one JSON value and not JSON Lines. A delivered log file that was cut short still
+    // has whole records before the cut: keep those.
+    let salvaged = salvage_records(text, origin, &mut out);
+    out.skip(
+        origin,
+        if salvaged {
+            format!("log file ends early or is damaged ({whole_error})")
+        } else {
+            format!("not JSON ({whole_error})")
+        },
+    );
+    out
+}
+
+/// Treat `text` as JSON Lines. Returns false, touching nothing, when it does not look like it
+/// (fewer than half of the non-blank lines are JSON objects): then it is one broken document,
+/// better reported once than line by line.
+fn json_lines(text: &[u8], origin: &Origin, out: &mut Parsed) -> bool {
+    let mut found = Parsed::default();
+    let (mut lines, mut objects) = (0usize, 0usize);
+    for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        lines += 1;
+        if parse_line(line, n + 1, origin, &mut found) {
+            objects += 1;
+        }
+        // Plain text, or a pretty-printed document: stop before collecting a reason per line.
+        if lines >= 32 && objects * 2 < lines {
+            return false;
+        }
+    }
+    if objects == 0 || objects * 2 < lines {
+        return false;
+    }
+    out.events.append(&mut found.events);
+    out.digests += found.digests;
+    out.skipped.append(&mut found.skipped);
+    true
+}
+
+/// One line of JSON Lines (`number` counts from 1), its events and reasons added to `out`.
+/// Returns whether the line was a JSON object.
+pub(crate) fn parse_line(line: &[u8], number: usize, origin: &Origin, out: &mut Parsed) -> bool {
+    let at = format!("line {number}");
+    match serde_json::from_slice::<Value>(line) {
+        Ok(value @ Value::Object(_)) => {
+            absorb_document(value, &at, origin, out);
+            true
+        }
+        Ok(_) => {
+            out.skip(origin, format!("{at}: not a JSON object"));
+            false
+        }
+        Err(e) => {
+            out.skip(origin, format!("{at}: not JSON ({e})"));
+            false
+        }
+    }
+}
+
+/// The events of a well-formed `{"Records":[…]}` document, each record parsed on its own.
+/// `None` when the document has another shape or its structure breaks somewhere (the caller
+/// then looks at it as a whole).
+fn records_one_by_one(text: &[u8], origin: &Origin) -> Option<Parsed> {
+    let mut out = Parsed::default();
+    let walk = walk_records(text, |index, start, end| {
+        let label = format!("record {}", index + 1);
+        match text.get(start..end).map(serde_json::from_slice::<Value>) {
+            Some(Ok(value)) => absorb_record(&value, &label, origin, &mut out),
+            Some(Err(e)) => out.skip(origin, format!("{label}: not JSON ({e})")),
+            None => {}
+        }
+        std::ops::ControlFlow::Continue(())
+    });
+    (walk == Walk::Complete).then_some(out)
+}
+
+/// Recover the complete records of a `{"Records":[…]}` document that breaks somewhere.
+/// Returns whether the document had that shape.
+fn salvage_records(text: &[u8], origin: &Origin, out: &mut Parsed) -> bool {
+    let mut spans = Vec::new();
+    let walk = walk_records(text, |index, start, end| {
+        spans.push((index, start, end));
+        std::ops::ControlFlow::Continue(())
+    });
+    if walk == Walk::NotRecords {
+        return false;
+    }
+    for (index, start, end) in spans {
+        let label = format!("record {}", index + 1);
+        match text.get(start..end).map(serde_json::from_slice::<Value>) {
+            Some(Ok(value)) => absorb_record(&value, &label, origin, out),
+            Some(Err(e)) => out.skip(origin, format!("{label}: not JSON ({e})")),
+            None => {}
+        }
+    }
+    true
+}
+
+/// One parsed JSON document, or one line of JSON Lines (`at` is then `line N`, and prefixes
+/// every reason).
+fn absorb_document(value: Value, at: &str, origin: &Origin, out: &mut Parsed) {
+    let nth = |i: usize| {
+        if at.is_empty() {
+            format!("record {}", i + 1)
+        } else {
+            format!("{at}, record {}", i + 1)
+        }
+    };
+    let whole = if at.is_empty() { "record 1" } else { at };
+    match value {
+        Value::Object(map) => {
+            if is_digest(&map) {
+                out.digests += 1;
+            } else if let Some(Value::Array(records)) = map.get("Records") {
+                for (i, record) in records.iter().enumerate() {
+                    absorb_record(record, &nth(i), origin, out);
+                }
+            } else if let Some(Value::Array(items)) = map.get("Events")
+                && !map.contains_key("eventTime")
+            {
+                for (i, item) in items.iter().enumerate() {
+                    absorb_item(item, &nth(i), origin, out);
+                }
+            } else {
+                absorb_item(&Value::Object(map), whole, origin, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                absorb_item(item, &nth(i), origin, out);
+            }
+        }
+        other => {
+            let what = format!("not a CloudTrail document (a JSON {})", kind(&other));
+            out.skip(
+                origin,
+                if at.is_empty() {
+                    what
+                } else {
+                    format!("{at}: {what}")
+                },
+            )
+        }
+    }
+}
+
+/// A CloudTrail digest file: hashes of the log files, no events.
+fn is_digest(map: &Map<String, Value>) -> bool {
+    !map.contains_key("eventTime")
+        && (map.contains_key("digestStartTime")
+            || map.contains_key("digestS3Object")
+            || (map.contains_key("logFiles") && map.contains_key("awsAccountId")))
+}
+
+/// An element of an array or `Events` list: a record, a LookupEvents item, an EventBridge
+/// envelope, or a nested log document.
+fn absorb_item(item: &Value, label: &str, origin: &Origin, out: &mut Parsed) {
+    let Value::Object(map) = item else {
+        absorb_record(item, label, origin, out);
+        return;
+    };
+    if map.contains_key("eventTime") {
+        absorb_record(item, label, origin, out);
+    } else if let Some(inner) = map.get("CloudTrailEvent") {
+        // LookupEvents: the record is a JSON document inside a string. Its own eventTime is
+        // the truth; the wrapper's EventTime is re-rendered by whoever saved it.
+        match inner {
+            Value::String(text) => match serde_json::from_str::<Value>(text) {
+                Ok(record) => absorb_record(&record, label, origin, out),
+                Err(e) => out.skip(
+                    origin,
+                    format!("{label}: CloudTrailEvent is not JSON ({e})"),
+                ),
+            },
+            Value::Object(_) => absorb_record(inner, label, origin, out),
+            other => out.skip(
+                origin,
+                format!("{label}: CloudTrailEvent is a JSON {}", kind(other)),
+            ),
+        }
+    } else if let Some(detail) = map.get("detail")
+        && let Some(detail_type) = map.get("detail-type")
+    {
+        let words = detail_type.as_str().unwrap_or_default();
+        if words.to_ascii_lowercase().contains("cloudtrail") {
+            absorb_record(detail, label, origin, out);
+        } else {
+            out.skip(
+                origin,
+                format!("{label}: EventBridge event {words:?} does not come from CloudTrail"),
+            );
+        }
+    } else if is_digest(map) {
+        out.digests += 1;
+    } else if let Some(Value::Array(records)) = map.get("Records") {
+        for (i, record) in records.iter().enumerate() {
+            absorb_record(record, &format!("{label}, record {}", i + 1), origin, out);
+        }
+    } else {
+        absorb_record(item, label, origin, out);
+    }
+}
+
+fn absorb_record(record: &Value, label: &str, origin: &Origin, out: &mut Parsed) {
+    match parse_record(record, origin) {
+        Ok(event) => out.events.push(event),
+        Err(reason) => out.skip(origin, format!("{label}: {reason}")),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// STS calls that hand out temporary credentials.
+const MINTING_CALLS: [&str; 5] = [
+    "AssumeRole",
+    "AssumeRoleWithSAML",
+    "AssumeRoleWithWebIdentity",
+    "GetSessionToken",
+    "GetFederationToken",
+];
+
+/// Normalize one CloudTrail record. Fails, in words, when it is not an object or has no
+/// usable `eventTime` (a fragment such as `{eventVersion, userIdentity}` is not an event).
+pub fn parse_record(v: &Value, origin: &Origin) -> Result<Event, String> {
+    let Value::Object(map) = v else {
+        return Err(format!("not a JSON object (a JSON {})", kind(v)));
+    };
+    let time = match map.get("eventTime") {
+        None | Some(Value::Null) => return Err("no eventTime".into()),
+        Some(Value::String(s)) => {
+            parse_time(s).ok_or_else(|| format!("eventTime {s:?} is not an RFC 3339 time"))?
+        }
+        Some(other) => return Err(format!("eventTime is a JSON {}, not a string", kind(other))),
+    };
+
+    let id = match map.get("eventID") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => format!("h:{:016x}", stable_hash(v)),
+    };
+
+    let mut service = text_at(v, &["eventSource"]);
+    let mut name = text_at(v, &["eventName"]);
+    let insight = text_at(v, &["eventType"]).eq_ignore_ascii_case("AwsCloudTrailInsight")
+        || text_at(v, &["eventCategory"]).eq_ignore_ascii_case("Insight");
+    if insight || (service.is_empty() && name.is_empty()) {
+        let inner_service = text_at(v, &["insightDetails", "eventSource"]);
+        let inner_name = text_at(v, &["insightDetails", "eventName"]);
+        if !inner_service.is_empty() {
+            service = inner_service;
+        }
+        if !inner_name.is_empty() {
+            name = inner_name;
+        }
+    }
+
+    let error_code = nonempty(text_at(v, &["errorCode"]));
+    let mut error_message = nonempty(text_at(v, &["errorMessage"]));
+    if error_code.is_none()
+        && error_message.is_none()
+        && text_at(v, &["responseElements", "ConsoleLogin"]).eq_ignore_ascii_case("Failure")
+    {
+        // A failed console sign-in normally says why in errorMessage; keep it visible as a
+        // failure even when a record lacks that.
+        error_message = Some("ConsoleLogin: Failure".into());
+    }
+
+    let minted = minted(v, &service, &name);
+
+    Ok(Event {
+        id,
+        time,
+        region: text_at(v, &["awsRegion"]),
+        source_ip: text_at(v, &["sourceIPAddress"]),
+        user_agent: text_at(v, &["userAgent"]),
+        identity_type: text_at(v, &["userIdentity", "type"]),
+        identity_arn: text_at(v, &["userIdentity", "arn"]),
+        access_key_id: text_at(v, &["userIdentity", "accessKeyId"]),
+        error_code,
+        error_message,
+        read_only: flag(v.get("readOnly"), "true", "false"),
+        mfa_used: flag(
+            v.get("additionalEventData").and_then(|d| d.get("MFAUsed")),
+            "yes",
+            "no",
+        ),
+        minted,
+        origin: origin.clone(),
+        raw: Arc::from(v.to_string()),
+        risk: None,
+        service,
+        name,
+    })
+}
+
+/// `responseElements.credentials.accessKeyId` of an STS call that mints credentials.
+fn minted(v: &Value, service: &str, name: &str) -> Option<Minted> {
+    if !service.eq_ignore_ascii_case("sts.amazonaws.com") || !MINTING_CALLS.contains(&name) {
+        return None;
+    }
+    let key_id = nonempty(text_at(
+        v,
+        &["responseElements", "credentials", "accessKeyId"],
+    ))?;
+    let detail = match name {
+        "GetFederationToken" => text_at(v, &["requestParameters", "name"]),
+        "GetSessionToken" => String::new(),
+        _ => role_name(&text_at(v, &["requestParameters", "roleArn"])).to_string(),
+    };
+    let via = if detail.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} {detail}")
+    };
+    Some(Minted { key_id, via })
+}
+
+/// `deploy-role` from `arn:aws:iam::123456789012:role/path/deploy-role`.
+fn role_name(arn: &str) -> &str {
+    let resource = arn.rsplit(':').next().unwrap_or(arn);
+    resource.rsplit('/').next().unwrap_or(resource)
+}
+
+/// An RFC 3339 time, in UTC. A space instead of `T` is tolerated.
+fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    let parsed = OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| {
+        let spaced = s.get(10..11)? == " ";
+        let fixed = format!("{}T{}", s.get(..10)?, s.get(11..)?);
+        spaced
+            .then(|| OffsetDateTime::parse(&fixed, &Rfc3339).ok())
+            .flatten()
+    })?;
+    parsed.checked_to_offset(UtcOffset::UTC)
+}
+
+/// The text at a path of object keys: strings as they are, numbers and booleans as written,
+/// empty when missing or null.
+fn text_at(v: &Value, path: &[&str]) -> String {
+    let mut at = v;
+    for key in path {
+        match at.get(key) {
+            Some(next) => at = next,
+            None => return String::new(),
+        }
+    }
+    match at {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null | Value::Array(_) | Value::Object(_) => String::new(),
+    }
+}
+
+fn nonempty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// A yes/no field that may be a JSON boolean or a string (`"true"`, `"Yes"`, any case).
+fn flag(v: Option<&Value>, yes: &str, no: &str) -> Option<bool> {
+    match v? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.eq_ignore_ascii_case(yes) => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case(no) => Some(false),
+        _ => None,
+    }
+}
+
+/// 64-bit FNV-1a over a canonical encoding of the value: object members sorted by key, every
+/// string length-prefixed. The same record always gives the same number, on any machine and
+/// whatever the key order or whitespace of the text it came from.
+pub fn stable_hash(v: &Value) -> u64 {
+    let mut h = Fnv::new();
+    feed(v, &mut h);
+    h.0
+}
+
+struct Fnv(u64);
+
+impl Fnv {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    fn new() -> Fnv {
+        Fnv(Self::OFFSET)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+    }
+
+    fn write_len(&mut self, n: usize) {
+        self.write(&(n as u64).to_le_bytes());
+    }
+
+    fn write_str(&mut self, s: &str) {
+        self.write_len(s.len());
+        self.write(s.as_bytes());
+    }
+}
+
+fn feed(v: &Value, h: &mut Fnv) {
+    match v {
+        Value::Null => h.write(b"n"),
+        Value::Bool(true) => h.write(b"t"),
+        Value::Bool(false) => h.write(b"f"),
+        Value::Number(n) => {
+            h.write(b"#");
+            h.write_str(&n.to_string());
+        }
+        Value::String(s) => {
+            h.write(b"s");
+            h.write_str(s);
+        }
+        Value::Array(items) => {
+            h.write(b"[");
+            h.write_len(items.len());
+            for item in items {
+                feed(item, h);
+            }
+        }
+        Value::Object(map) => {
+            h.write(b"{");
+            h.write_len(map.len());
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by(|a, b| a.0.cmp(b.0));
+            for (key, value) in members {
+                h.write_str(key);
+                feed(value, h);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn origin() -> Origin {
+        Origin::File {
+            path: "test.json".into(),
+        }
+    }
+
+    fn record(extra: Value) -> Value {
+        let mut base = json!({
+            "eventVersion": "1.08",
+            "eventTime": "2024-08-01T12:00:00Z",
+            "eventSource": "ec2.amazonaws.com",
+            "eventName": "DescribeInstances",
+            "awsRegion": "us-east-1",
+            "eventID": "e1",
+        });
+        if let (Value::Object(b), Value::Object(e)) = (&mut base, extra) {
+            b.extend(e);
+        }
+        base
+    }
+
+    #[test]
+    fn fields_are_normalized() {
+        let v = record(json!({
+            "sourceIPAddress": "075.050.255.67",
+            "userAgent": "aws-cli/2",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/a", "accessKeyId": "AKIA1"},
+            "errorCode": "AccessDenied",
+            "errorMessage": "no",
+            "readOnly": "TRUE",
+            "additionalEventData": {"MFAUsed": "Yes"},
+        }));
+        let e = parse_record(&v, &origin()).expect("parses");
+        assert_eq!(e.id, "e1");
+        assert_eq!(e.service, "ec2.amazonaws.com");
+        assert_eq!(e.name, "DescribeInstances");
+        assert_eq!(e.region, "us-east-1");
+        assert_eq!(e.source_ip, "075.050.255.67");
+        assert_eq!(e.identity_type, "IAMUser");
+        assert_eq!(e.access_key_id, "AKIA1");
+        assert_eq!(e.error_code.as_deref(), Some("AccessDenied"));
+        assert_eq!(e.read_only, Some(true));
+        assert_eq!(e.mfa_used, Some(true));
+        assert_eq!(e.minted, None);
+        assert_eq!(e.time.unix_timestamp(), 1_722_513_600);
+        let back: Value = serde_json::from_str(&e.raw).expect("raw is JSON");
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn times() {
+        let t = |s: &str| parse_record(&record(json!({"eventTime": s})), &origin());
+        let base = t("2024-08-01T12:00:00Z").expect("plain").time;
+        let frac = t("2024-08-01T12:00:00.250Z").expect("fraction").time;
+        assert_eq!((frac - base).whole_milliseconds(), 250);
+        let offset = t("2024-08-01T14:00:00+02:00").expect("offset").time;
+        assert_eq!(offset, base);
+        assert_eq!(offset.offset(), UtcOffset::UTC);
+        assert_eq!(t("2024-08-01 12:00:00Z").expect("space").time, base);
+        assert!(t("Aug 1, 2024 1:33:28 PM").is_err());
+        assert!(t("9999-12-31T23:59:59-01:00").is_err());
+        let missing = parse_record(&json!({"eventVersion": "1.08"}), &origin());
+        assert_eq!(missing.err().as_deref(), Some("no eventTime"));
+        assert!(parse_record(&json!([]), &origin()).is_err());
+        assert!(parse_record(&record(json!({"eventTime": 5})), &origin()).is_err());
+    }
+
+    #[test]
+    fn minted_credentials() {
+        let call = |name: &str, params: Value| {
+            record(json!({
+                "eventSource": "sts.amazonaws.com",
+                "eventName": name,
+                "requestParameters": params,
+                "responseElements": {"credentials": {"accessKeyId": "ASIANEW"}},
+            }))
+        };
+        let via = |v: Value| parse_record(&v, &origin()).expect("parses").minted;
+        assert_eq!(
+            via(call(
+                "AssumeRole",
+                json!({"roleArn": "arn:aws:iam::1:role/team/deploy-role"})
+            )),
+            Some(Minted {
+                key_id: "ASIANEW".into(),
+                via: "AssumeRole deploy-role".into()
+            })
+        );
+        assert_eq!(
+            via(call("GetFederationToken", json!({"name": "bob"}))).map(|m| m.via),
+            Some("GetFederationToken bob".into())
+        );
+        assert_eq!(
+            via(call("GetSessionToken", Value::Null)).map(|m| m.via),
+            Some("GetSessionToken".into())
+        );
+        assert_eq!(
+            via(call("AssumeRoleWithSAML", Value::Null)).map(|m| m.via),
+            Some("AssumeRoleWithSAML".into())
+        );
+        assert_eq!(via(call("GetCallerIdentity", Value::Null)), None);
+        let mut denied = call("AssumeRole", Value::Null);
+        denied["responseElements"] = Value::Null;
+        assert_eq!(via(denied), None);
+    }
+
+    #[test]
+    fn hash_ids_ignore_key_order_and_whitespace() {
+        let a: Value =
+            serde_json::from_str(r#"{"eventTime":"2014-03-06T21:22:54Z","b":[1,2.5e-5,"x"]}"#)
+                .expect("json");
+        let b: Value = serde_json::from_str(
+            "{ \"b\" : [1, 2.5e-5, \"x\"],\n \"eventTime\": \"2014-03-06T21:22:54Z\" }",
+        )
+        .expect("json");
+        let ea = parse_record(&a, &origin()).expect("a");
+        let eb = parse_record(&b, &origin()).expect("b");
+        assert!(ea.id.starts_with("h:"));
+        assert_eq!(ea.id.len(), 2 + 16);
+        assert_eq!(ea.id, eb.id);
+        // Pinned: the id must not change between builds or machines.
+        // FNV-1a of `{` and a zero length, worked out by hand.
+        assert_eq!(stable_hash(&json!({})), 0xb8b1_8410_3b10_f3fa);
+    }
+
+    #[test]
+    fn failed_console_login_without_message() {
+        let v = record(
+            json!({"eventName": "ConsoleLogin", "responseElements": {"ConsoleLogin": "Failure"}}),
+        );
+        assert!(parse_record(&v, &origin()).expect("parses").failed());
+    }
+
+    fn gz(data: &[u8], name: Option<&str>) -> Vec<u8> {
+        use std::io::Write;
+        let mut builder = flate2::GzBuilder::new();
+        if let Some(name) = name {
+            builder = builder
+                .filename(name)
+                .comment("a comment")
+                .extra(vec![1, 2, 3]);
+        }
+        let mut enc = builder.write(Vec::new(), flate2::Compression::fast());
+        enc.write_all(data).expect("write");
+        enc.finish().expect("finish")
+    }
+
+    #[test]
+    fn decompress_plain_and_gzip() {
+        assert!(matches!(decompress(b"{}"), Ok(Cow::Borrowed(b"{}"))));
+        let mut two = gz(b"{\"Rec", None);
+        let first = two.len();
+        two.extend(gz(b"ords\":[]}", Some("log.json")));
+        assert_eq!(
+            decompress(&two).expect("gunzip").as_ref(),
+            b"{\"Records\":[]}"
+        );
+        let mut padded = two.clone();
+        padded.extend([0u8; 16]);
+        assert!(decompress(&padded).is_ok());
+        let mut stray = two.clone();
+        stray.extend(b"junk");
+        assert!(decompress(&stray).is_err());
+        // Cut anywhere after the magic but between members, the file is refused, never
+        // half-read.
+        for cut in (2..two.len()).filter(|&cut| cut != first) {
+            assert!(decompress(&two[..cut]).is_err(), "cut at {cut}");
+        }
+        // A wrong CRC is caught by `decompress`; the scan path checks the length only.
+        let mut bad_crc = gz(b"hello", None);
+        let at = bad_crc.len() - 8;
+        bad_crc[at] ^= 1;
+        assert_eq!(
+            decompress(&bad_crc).err().as_deref(),
+            Some("not valid gzip (CRC check failed)")
+        );
+        let mut out = Vec::new();
+        assert!(gunzip_into(&bad_crc, &mut out, false).is_ok());
+        let mut bad_len = gz(b"hello", None);
+        let at = bad_len.len() - 4;
+        bad_len[at] ^= 1;
+        assert!(gunzip_into(&bad_len, &mut out, false).is_err());
+        assert!(decompress(&[0x1f, 0x8b, 0, 0]).is_err());
+        assert!(decompress(&[0x1f, 0x8b, 7, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        // Bigger than the first guess at the output size: the buffer grows.
+        let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let mut lying = gz(&big, None);
+        let n = lying.len();
+        lying[n - 4..].copy_from_slice(&7u32.to_le_bytes());
+        assert!(decompress(&lying).is_err());
+        assert_eq!(decompress(&gz(&big, None)).expect("big").as_ref(), &big[..]);
+    }
+
+    #[test]
+    fn documents() {
+        let o = origin();
+        let p = parse_document(b"", &o);
+        assert_eq!(p.skipped.len(), 1);
+        let p = parse_document(b"42", &o);
+        assert_eq!(p.skipped.len(), 1);
+        let line = record(json!({})).to_string();
+        let jsonl = format!("{line}\n\n{{bad\n{line}\r\n\"str\"\n");
+        let p = parse_document(jsonl.as_bytes(), &o);
+        assert_eq!(p.events.len(), 2);
+        let reasons: Vec<&str> = p.skipped.iter().map(|s| s.reason.as_str()).collect();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons[0].starts_with("line 3: not JSON ("), "{reasons:?}");
+        assert_eq!(reasons[1], "line 5: not a JSON object");
+        // Log files one per line, and a log file with a member after the records.
+        let p = parse_document(
+            format!("{{\"Records\":[{line}]}}\n{{\"Records\":[{line},{line}]}}\n").as_bytes(),
+            &o,
+        );
+        assert_eq!((p.events.len(), p.skipped.len()), (3, 0));
+        let p = parse_document(format!("{{\"Records\":[{line}],\"x\":1}}").as_bytes(), &o);
+        assert_eq!((p.events.len(), p.skipped.len()), (1, 0));
+        // One bad record in a log file costs that record only.
+        let p = parse_document(
+            format!("{{\"Records\":[{line},{{\"a\":tru}}]}}").as_bytes(),
+            &o,
+        );
+        assert_eq!(p.events.len(), 1);
+        assert_eq!(p.skipped.len(), 1);
+        assert!(p.skipped[0].reason.starts_with("record 2: not JSON"));
+        // Bad lines first do not hide the good ones after them.
+        let p = parse_document(format!("{{\n[1,\n{line}\n{line}\n{line}\n").as_bytes(), &o);
+        assert_eq!((p.events.len(), p.skipped.len()), (3, 2));
+        // A fragment inside JSON Lines is reported by line.
+        let p = parse_document(
+            format!("{line}\n{{\"eventVersion\":\"1\"}}\n").as_bytes(),
+            &o,
+        );
+        assert_eq!(p.skipped[0].reason, "line 2: no eventTime");
+        // A pretty-printed document with a broken byte is one error, not one per line.
+        let pretty = serde_json::to_string_pretty(&json!([record(json!({}))])).expect("json");
+        let broken = pretty.replacen(':', ";", 1);
+        let p = parse_document(broken.as_bytes(), &o);
+        assert_eq!(p.events.len(), 0);
+        assert_eq!(p.skipped.len(), 1);
+        assert!(p.skipped[0].reason.starts_with("not JSON ("));
+    }
+
+    #[test]
+    fn truncated_log_keeps_whole_records() {
+        let r = record(json!({})).to_string();
+        let doc = format!("{{\"Records\":[{r},{r},{{\"eventTime\":\"2024-");
+        let p = parse_document(doc.as_bytes(), &origin());
+        assert_eq!(p.events.len(), 2);
+        assert_eq!(p.skipped.len(), 1);
+        assert!(p.skipped[0].reason.starts_with("log file ends early"));
+    }
+
+    #[test]
+    fn envelopes_and_wrappers() {
+        let o = origin();
+        let r = record(json!({}));
+        let wrapped = json!({"Events": [{"EventTime": "2030-01-01 00:00:00+11:00", "CloudTrailEvent": r.to_string()}]});
+        let p = parse_document(wrapped.to_string().as_bytes(), &o);
+        assert_eq!(p.events.len(), 1);
+        assert_eq!(p.events[0].time.year(), 2024);
+        let bad = json!({"Events": [{"CloudTrailEvent": "{nope"}]});
+        let p = parse_document(bad.to_string().as_bytes(), &o);
+        assert!(
+            p.skipped[0]
+                .reason
+                .starts_with("record 1: CloudTrailEvent is not JSON")
+        );
+        let bridge = json!({"detail-type": "AWS API Call via CloudTrail", "detail": r});
+        assert_eq!(
+            parse_document(bridge.to_string().as_bytes(), &o)
+                .events
+                .len(),
+            1
+        );
+        let other = json!({"detail-type": "EC2 Instance State-change Notification", "detail": {}});
+        let p = parse_document(other.to_string().as_bytes(), &o);
+        assert_eq!((p.events.len(), p.skipped.len()), (0, 1));
+        let digest = json!({"awsAccountId": "1", "digestStartTime": "x", "logFiles": []});
+        let p = parse_document(digest.to_string().as_bytes(), &o);
+        assert_eq!((p.events.len(), p.digests, p.skipped.len()), (0, 1, 0));
+    }
+}
