@@ -1,10 +1,12 @@
 //! The adapter between keyspill and AWS. Every SDK type stops here: functions take clients and
 //! return the program's own domain types or an `AwsError` in words.
 
+pub mod cloudtrail;
 pub mod error;
 pub mod iam;
 pub mod regions;
 pub mod sts;
+pub mod trails;
 
 use std::time::Duration;
 
@@ -33,6 +35,8 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
     pub ec2: aws_sdk_ec2::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub s3: aws_sdk_s3::Client,
     config: aws_config::SdkConfig,
 }
 
@@ -75,6 +79,8 @@ impl Aws {
             iam: aws_sdk_iam::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
             ec2: aws_sdk_ec2::Client::new(&config),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(&config),
+            s3: aws_sdk_s3::Client::new(&config),
             config,
         }
     }
@@ -92,6 +98,22 @@ impl Aws {
             .region(Region::new(region.to_string()))
             .build();
         aws_sdk_ec2::Client::from_conf(conf)
+    }
+
+    /// A CloudTrail client for one region (LookupEvents and trail status are regional).
+    pub fn cloudtrail_in(&self, region: &str) -> aws_sdk_cloudtrail::Client {
+        let conf = aws_sdk_cloudtrail::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_cloudtrail::Client::from_conf(conf)
+    }
+
+    /// An S3 client for one region (a bucket is read through its own region's endpoint).
+    pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
     }
 
     /// The access key id of the credentials keyspill signs with, when they resolve.
