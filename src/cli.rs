@@ -29,6 +29,43 @@ pub struct Cli {
 pub enum Command {
     /// Open the incident console (the default)
     Console(ConsoleArgs),
+    /// Write the merged CloudTrail timeline of the leaked keys to stdout
+    Timeline(TimelineArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Jsonl,
+    Csv,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TimelineArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// A leaked access key id (repeat for several); without one, every event in --logs
+    #[arg(long = "key", value_name = "AKIA…", value_parser = parse_key)]
+    pub keys: Vec<String>,
+    /// Only events from this time: RFC 3339 or a duration ago (36h, 2d)
+    #[arg(long, value_parser = parse_since)]
+    pub since: Option<Timestamp>,
+    /// Only events up to this time: RFC 3339 or a duration ago
+    #[arg(long, value_parser = parse_since)]
+    pub until: Option<Timestamp>,
+    /// CloudTrail files or directories to read (.json, .json.gz, JSON Lines; repeatable)
+    #[arg(long, value_name = "PATH")]
+    pub logs: Vec<PathBuf>,
+    /// Read only --logs: no AWS call, no credentials needed
+    #[arg(long)]
+    pub no_api: bool,
+    /// Output: table, jsonl or csv
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// A TOML file of risk rules adding to or overriding the built-in ones
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -78,6 +115,12 @@ pub struct ConsoleArgs {
     /// Colours: default or high-contrast (NO_COLOR turns colour off)
     #[arg(long, value_enum, default_value_t = ThemeName::Default)]
     pub theme: ThemeName,
+    /// CloudTrail files or directories to add to the timeline (repeatable)
+    #[arg(long, value_name = "PATH")]
+    pub logs: Vec<PathBuf>,
+    /// A TOML file of risk rules adding to or overriding the built-in ones
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
     /// Incident directory for the journal [default: one per account and day under the XDG
     /// state directory]
     #[arg(long, value_name = "DIR")]

@@ -9,6 +9,7 @@ pub mod aws;
 pub mod cli;
 pub mod domain;
 pub mod fmt;
+pub mod headless;
 pub mod journal;
 pub mod runtime;
 pub mod timeline;

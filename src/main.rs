@@ -14,8 +14,22 @@ fn main() -> ExitCode {
     let log_note = init_logging();
     let args = match cli.command {
         Some(Command::Console(a)) => a,
+        Some(Command::Timeline(t)) => {
+            return match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(keyspill::headless::run_timeline(t)),
+                Err(e) => {
+                    eprintln!("keyspill: cannot start the async runtime: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         None => cli.console,
     };
+    // Read while the process has one thread: the time crate refuses once there are more.
+    let local_offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -27,7 +41,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(keyspill::runtime::run_console(args, started)) {
+    match runtime.block_on(keyspill::runtime::run_console(args, started, local_offset)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("keyspill: {e:?}");

@@ -528,6 +528,7 @@ fn colon_key_marks_a_key_leaked_and_looks_up_its_owner() {
             Effect::Journal(Event::MarkedLeaked {
                 key_id: K_FOREIGN.into()
             }),
+            Effect::Track(K_FOREIGN.into()),
             Effect::LookupKeyInfo(K_FOREIGN.into()),
         ]
     );
@@ -572,9 +573,12 @@ fn colon_key_on_a_listed_key_flags_it_without_a_lookup() {
     let effects = command(&mut state, &format!("key {K_ALICE}"));
     assert_eq!(
         effects,
-        vec![Effect::Journal(Event::MarkedLeaked {
-            key_id: K_ALICE.into()
-        })]
+        vec![
+            Effect::Journal(Event::MarkedLeaked {
+                key_id: K_ALICE.into()
+            }),
+            Effect::Track(K_ALICE.into()),
+        ]
     );
     assert_eq!(row_ids(&state)[..2], [K_LEAKED, K_ALICE]);
     // Again: nothing new.
@@ -634,7 +638,8 @@ fn colon_q_and_refresh() {
         command(&mut state, "refresh"),
         vec![
             Effect::Refresh(Source::Identity),
-            Effect::Refresh(Source::Keys)
+            Effect::Refresh(Source::Keys),
+            Effect::Refresh(Source::Timeline)
         ]
     );
     press(&mut state, ':');

@@ -24,6 +24,7 @@ fn settings() -> Settings {
         endpoint: None,
         regions: None,
         operator: "tester@ci".into(),
+        local_offset: time::UtcOffset::UTC,
     }
 }
 

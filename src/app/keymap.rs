@@ -29,6 +29,11 @@ pub enum Command {
     Delete,
     Rotate,
     Revoke,
+    MarkEvidence,
+    QuickFilter,
+    Follow,
+    Branch,
+    LocalTime,
 }
 
 /// Where a binding applies, which is also how the help overlay groups them.
@@ -37,6 +42,7 @@ pub enum Scope {
     Global,
     List,
     Keys,
+    Timeline,
 }
 
 impl Scope {
@@ -45,6 +51,7 @@ impl Scope {
             Scope::Global => "Everywhere",
             Scope::List => "Lists",
             Scope::Keys => "Keys tab",
+            Scope::Timeline => "Timeline tab",
         }
     }
 }
@@ -234,10 +241,46 @@ pub const BINDINGS: &[Binding] = &[
         Scope::Keys,
         "revoke sessions the key's user already minted"
     ),
+    bind!(
+        "f",
+        [KeyCode::Char('f')],
+        Command::QuickFilter,
+        Scope::Timeline,
+        "cycle: all, high-risk, errors, each tactic"
+    ),
+    bind!(
+        "t",
+        [KeyCode::Char('t')],
+        Command::Follow,
+        Scope::Timeline,
+        "follow the newest event on or off"
+    ),
+    bind!(
+        "b",
+        [KeyCode::Char('b')],
+        Command::Branch,
+        Scope::Timeline,
+        "narrow to the selected key's branch (and back)"
+    ),
+    bind!(
+        "m",
+        [KeyCode::Char('m')],
+        Command::MarkEvidence,
+        Scope::Timeline,
+        "mark the event as evidence in the journal"
+    ),
+    bind!(
+        "L",
+        [KeyCode::Char('L')],
+        Command::LocalTime,
+        Scope::Timeline,
+        "times in UTC or local"
+    ),
 ];
 
-/// The command a key means in normal mode, if any. Number keys choose a tab.
-pub fn lookup(key: &KeyEvent) -> Option<Command> {
+/// The command a key means in normal mode on a tab with `scope`, if any. Number keys choose a
+/// tab.
+pub fn lookup(key: &KeyEvent, scope: Scope) -> Option<Command> {
     if let KeyCode::Char(c @ '1'..='9') = key.code {
         return Some(Command::GoTab(c as usize - '1' as usize));
     }
@@ -247,6 +290,7 @@ pub fn lookup(key: &KeyEvent) -> Option<Command> {
     }
     BINDINGS
         .iter()
+        .filter(|b| matches!(b.scope, Scope::Global | Scope::List) || b.scope == scope)
         .find(|b| b.keys.contains(&key.code))
         .map(|b| b.command)
 }
@@ -277,8 +321,12 @@ mod tests {
     #[test]
     fn every_listed_key_dispatches_to_its_command() {
         for b in BINDINGS {
+            let scope = match b.scope {
+                Scope::Global | Scope::List => Scope::Keys,
+                s => s,
+            };
             for code in b.keys {
-                let got = lookup(&k(*code));
+                let got = lookup(&k(*code), scope);
                 match b.command {
                     Command::GoTab(_) => assert!(matches!(got, Some(Command::GoTab(_)))),
                     c => assert_eq!(got, Some(c), "binding {}", b.label),
@@ -289,21 +337,43 @@ mod tests {
 
     #[test]
     fn tabs_by_number_and_unknown_keys() {
-        assert_eq!(lookup(&k(KeyCode::Char('3'))), Some(Command::GoTab(2)));
-        assert_eq!(lookup(&k(KeyCode::Char('z'))), None);
         assert_eq!(
-            lookup(&KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)),
+            lookup(&k(KeyCode::Char('3')), Scope::Keys),
+            Some(Command::GoTab(2))
+        );
+        assert_eq!(lookup(&k(KeyCode::Char('z')), Scope::Keys), None);
+        assert_eq!(
+            lookup(
+                &KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL),
+                Scope::Keys
+            ),
             None
         );
     }
 
     #[test]
     fn upper_case_letters_arrive_with_or_without_shift() {
-        assert_eq!(lookup(&k(KeyCode::Char('D'))), Some(Command::Delete));
         assert_eq!(
-            lookup(&KeyEvent::new(KeyCode::Char('D'), KeyModifiers::SHIFT)),
+            lookup(&k(KeyCode::Char('D')), Scope::Keys),
             Some(Command::Delete)
         );
-        assert_eq!(lookup(&k(KeyCode::Char('d'))), Some(Command::Disable));
+        assert_eq!(
+            lookup(
+                &KeyEvent::new(KeyCode::Char('D'), KeyModifiers::SHIFT),
+                Scope::Keys
+            ),
+            Some(Command::Delete)
+        );
+        assert_eq!(
+            lookup(&k(KeyCode::Char('d')), Scope::Keys),
+            Some(Command::Disable)
+        );
+        // A tab's own keys do nothing on another tab.
+        assert_eq!(lookup(&k(KeyCode::Char('d')), Scope::Timeline), None);
+        assert_eq!(
+            lookup(&k(KeyCode::Char('m')), Scope::Timeline),
+            Some(Command::MarkEvidence)
+        );
+        assert_eq!(lookup(&k(KeyCode::Char('m')), Scope::Keys), None);
     }
 }

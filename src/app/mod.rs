@@ -4,6 +4,7 @@ pub mod keymap;
 pub mod msg;
 pub mod plan;
 pub mod state;
+pub mod timeline;
 pub mod update;
 
 pub use msg::{Effect, Msg};

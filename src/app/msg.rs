@@ -59,6 +59,14 @@ pub enum Msg {
         old_key: String,
     },
     SecretWritten(Result<String, String>),
+    /// Newly found timeline events (parsed, risk-rated).
+    TimelineEvents {
+        at: Timestamp,
+        events: Vec<crate::timeline::Event>,
+    },
+    /// The tracked keys as the chain tracker knows them: key, chain in words, its branch.
+    TimelineChains(Vec<(String, String, Vec<String>)>),
+    TimelineProgress(crate::app::timeline::Progress),
     /// An intent found without outcome at start has been checked against AWS.
     Reverified {
         action_id: String,
@@ -100,5 +108,7 @@ pub enum Effect {
         key: NewKey,
     },
     Journal(Event),
+    /// Follow one more leaked key in the timeline.
+    Track(String),
     Reverify(Vec<PendingIntent>),
 }

@@ -64,14 +64,24 @@ impl<T> Loaded<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Keys,
+    Timeline,
 }
 
-pub const TABS: &[Tab] = &[Tab::Keys];
+pub const TABS: &[Tab] = &[Tab::Keys, Tab::Timeline];
 
 impl Tab {
     pub fn title(self) -> &'static str {
         match self {
             Tab::Keys => "Keys",
+            Tab::Timeline => "Timeline",
+        }
+    }
+
+    /// The key map scope of this tab's own keys.
+    pub fn scope(self) -> crate::app::keymap::Scope {
+        match self {
+            Tab::Keys => crate::app::keymap::Scope::Keys,
+            Tab::Timeline => crate::app::keymap::Scope::Timeline,
         }
     }
 }
@@ -81,6 +91,7 @@ impl Tab {
 pub enum Source {
     Identity,
     Keys,
+    Timeline,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,9 +206,11 @@ pub struct Settings {
     /// `None` means every region enabled for the account.
     pub regions: Option<Vec<String>>,
     pub operator: String,
+    /// The local time zone's offset, read once at start (the Timeline can show local time).
+    pub local_offset: time::UtcOffset,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct State {
     pub settings: Settings,
     pub now: Timestamp,
@@ -218,6 +231,7 @@ pub struct State {
     /// The derived leak start has been written to the journal.
     pub since_recorded: bool,
     pub keys: KeysTab,
+    pub timeline: crate::app::timeline::TimelineTab,
     /// Actions running now (ids).
     pub running: Vec<String>,
     pub actions: Vec<ActionRecord>,
@@ -308,6 +322,7 @@ impl State {
             since_journal: None,
             since_recorded: false,
             keys: KeysTab::default(),
+            timeline: crate::app::timeline::TimelineTab::new(),
             running: Vec::new(),
             actions: Vec::new(),
             journal_dir: None,

@@ -3,13 +3,14 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::keymap::{self, Command};
+use crate::app::keymap::{self, Command, Scope};
 use crate::app::msg::{ActionReport, Effect, JournalOpened, Msg};
 use crate::app::plan::{KeyRef, Plan};
 use crate::app::state::{
     ActionRecord, ConfirmDialog, DetailView, Dialog, FLASH_SECONDS, Level, Loaded, Mode,
-    SecretDialog, SinceSource, Source, State, TABS,
+    SecretDialog, SinceSource, Source, State, TABS, Tab,
 };
+use crate::app::timeline;
 use crate::domain::{ForeignKey, KeyStatus, key_short, validate_key_id};
 use crate::journal::{self, Event, Outcome};
 
@@ -37,6 +38,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             match source {
                 Source::Identity => state.identity.in_flight = true,
                 Source::Keys => state.keys.data.in_flight = true,
+                Source::Timeline => {}
             }
             vec![]
         }
@@ -101,6 +103,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             if let Some(Dialog::Secret(d)) = state.dialog.as_mut() {
                 d.written = Some(result);
             }
+            vec![]
+        }
+        Msg::TimelineEvents { at, events } => {
+            timeline::on_events(state, at, events);
+            vec![]
+        }
+        Msg::TimelineChains(chains) => {
+            timeline::on_chains(state, chains);
+            vec![]
+        }
+        Msg::TimelineProgress(p) => {
+            timeline::on_progress(state, p);
             vec![]
         }
         Msg::Reverified { action_id, detail } => {
@@ -269,10 +283,13 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Mode::Command(line) => return on_command_key(state, key, line),
         Mode::Normal => {}
     }
-    if state.keys.detail.is_some() {
+    if state.tab == Tab::Keys && state.keys.detail.is_some() {
         return on_detail_key(state, key);
     }
-    match keymap::lookup(&key) {
+    if state.tab == Tab::Timeline && state.timeline.detail.is_some() {
+        return on_record_key(state, key);
+    }
+    match keymap::lookup(&key, state.tab.scope()) {
         Some(cmd) => on_command(state, cmd),
         None => vec![],
     }
@@ -382,6 +399,27 @@ fn on_dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn on_filter_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if state.tab == Tab::Timeline {
+        let mut text = state.timeline.text.clone();
+        match key.code {
+            KeyCode::Esc => {
+                text.clear();
+                state.mode = Mode::Normal;
+            }
+            KeyCode::Enter => {
+                state.mode = Mode::Normal;
+                state.timeline.cursor = 0;
+                return vec![];
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) => text.push(c),
+            _ => return vec![],
+        }
+        timeline::set_text(state, text);
+        return vec![];
+    }
     match key.code {
         KeyCode::Esc => {
             state.keys.filter.clear();
@@ -461,7 +499,10 @@ fn run_command_line(state: &mut State, line: &str) -> Vec<Effect> {
             state.keys.cursor = Some(id.clone());
             state.flash(Level::Warn, format!("{} marked as LEAKED", key_short(&id)));
             // Re-derive rows (and look up a key IAM does not list) at once.
-            let mut effects = vec![Effect::Journal(Event::MarkedLeaked { key_id: id })];
+            let mut effects = vec![
+                Effect::Journal(Event::MarkedLeaked { key_id: id.clone() }),
+                Effect::Track(id),
+            ];
             effects.extend(keys_changed(state));
             effects
         }
@@ -479,7 +520,7 @@ fn on_detail_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let Some(detail) = state.keys.detail.as_mut() else {
         return vec![];
     };
-    match keymap::lookup(&key) {
+    match keymap::lookup(&key, Scope::Keys) {
         Some(Command::Back) => state.keys.detail = None,
         Some(Command::Down) => detail.scroll = detail.scroll.saturating_add(1),
         Some(Command::Up) => detail.scroll = detail.scroll.saturating_sub(1),
@@ -488,6 +529,27 @@ fn on_detail_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             detail.data.seq += 1;
             return vec![Effect::FetchUserDetail(detail.user.clone())];
         }
+        Some(Command::Quit) => return request_quit(state),
+        Some(Command::Help) => state.dialog = Some(Dialog::Help(0)),
+        _ => {}
+    }
+    vec![]
+}
+
+/// Keys while the raw record of a timeline event is open.
+fn on_record_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let cmd = keymap::lookup(&key, Scope::Timeline);
+    let Some(scroll) = state.timeline.detail.as_mut() else {
+        return vec![];
+    };
+    match cmd {
+        Some(Command::Back) | Some(Command::Open) => state.timeline.detail = None,
+        Some(Command::Down) => *scroll = scroll.saturating_add(1),
+        Some(Command::Up) => *scroll = scroll.saturating_sub(1),
+        Some(Command::PageDown) => *scroll = scroll.saturating_add(20),
+        Some(Command::PageUp) => *scroll = scroll.saturating_sub(20),
+        Some(Command::Top) => *scroll = 0,
+        Some(Command::MarkEvidence) => return timeline::mark_evidence(state),
         Some(Command::Quit) => return request_quit(state),
         Some(Command::Help) => state.dialog = Some(Dialog::Help(0)),
         _ => {}
@@ -509,6 +571,7 @@ fn refresh_all(state: &mut State) -> Vec<Effect> {
     vec![
         Effect::Refresh(Source::Identity),
         Effect::Refresh(Source::Keys),
+        Effect::Refresh(Source::Timeline),
     ]
 }
 
@@ -536,16 +599,34 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
             state.tab = TABS[j];
             vec![]
         }
-        Command::Down => move_cursor(state, 1),
-        Command::Up => move_cursor(state, -1),
-        Command::PageDown => move_cursor(state, state.page_rows.max(1) as isize),
-        Command::PageUp => move_cursor(state, -(state.page_rows.max(1) as isize)),
-        Command::Top => move_cursor(state, isize::MIN / 2),
-        Command::Bottom => move_cursor(state, isize::MAX / 2),
+        Command::Down => move_any(state, 1),
+        Command::Up => move_any(state, -1),
+        Command::PageDown => move_any(state, state.page_rows.max(1) as isize),
+        Command::PageUp => move_any(state, -(state.page_rows.max(1) as isize)),
+        Command::Top => move_any(state, isize::MIN / 2),
+        Command::Bottom => move_any(state, isize::MAX / 2),
+        Command::QuickFilter => {
+            timeline::cycle_quick(state);
+            vec![]
+        }
+        Command::Follow => {
+            timeline::toggle_follow(state);
+            vec![]
+        }
+        Command::Branch => {
+            timeline::toggle_branch(state);
+            vec![]
+        }
+        Command::LocalTime => {
+            state.timeline.local_time = !state.timeline.local_time;
+            vec![]
+        }
+        Command::MarkEvidence => timeline::mark_evidence(state),
         Command::Filter => {
             state.mode = Mode::Filter;
             vec![]
         }
+        Command::Refresh if state.tab == Tab::Timeline => vec![Effect::Refresh(Source::Timeline)],
         Command::Refresh => {
             let mut effects = vec![Effect::Refresh(Source::Keys)];
             if state.identity.data.is_none() {
@@ -563,7 +644,21 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
             state.mode = Mode::Command(String::new());
             vec![]
         }
+        Command::Open if state.tab == Tab::Timeline => {
+            if state.timeline.selected().is_some() {
+                state.timeline.detail = Some(0);
+            }
+            vec![]
+        }
         Command::Open => open_detail(state),
+        Command::Back if state.tab == Tab::Timeline => {
+            if !state.timeline.text.is_empty() {
+                timeline::set_text(state, String::new());
+            } else if state.timeline.branch.is_some() {
+                timeline::toggle_branch(state);
+            }
+            vec![]
+        }
         Command::Back => {
             if !state.keys.filter.is_empty() {
                 state.keys.filter.clear();
@@ -604,6 +699,16 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
                     cutoff,
                 },
             )
+        }
+    }
+}
+
+fn move_any(state: &mut State, delta: isize) -> Vec<Effect> {
+    match state.tab {
+        Tab::Keys => move_cursor(state, delta),
+        Tab::Timeline => {
+            timeline::move_cursor(state, delta);
+            vec![]
         }
     }
 }

@@ -162,13 +162,27 @@ fn is_missing_credentials(chain: &str) -> bool {
         || c.contains("an error occurred while loading credentials")
 }
 
-/// The innermost cause in an error chain printed as `a: b: c`.
+/// The innermost cause in an error chain printed as `a: b: c (DebugDump(…))`: the Debug dump
+/// that `DisplayErrorContext` appends is cut off first.
 fn last_cause(chain: &str) -> String {
-    let cause = chain
+    let display = debug_dump_start(chain).map_or(chain, |i| &chain[..i]);
+    let cause = display
         .rsplit(": ")
-        .find(|s| !s.trim().is_empty() && !s.starts_with('(') && s.len() > 3)
-        .unwrap_or(chain);
-    cause.trim().trim_end_matches(')').to_string()
+        .find(|s| s.trim().len() > 3)
+        .unwrap_or(display);
+    cause.trim().to_string()
+}
+
+/// Where ` (SomeType(` begins, if anywhere.
+fn debug_dump_start(chain: &str) -> Option<usize> {
+    chain.match_indices(" (").map(|(i, _)| i).find(|&i| {
+        let rest = &chain[i + 2..];
+        let ident: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        ident.starts_with(|c: char| c.is_ascii_uppercase()) && rest[ident.len()..].starts_with('(')
+    })
 }
 
 /// `…is not authorized to perform: iam:ListUsers on resource…` → `iam:ListUsers`.
@@ -235,6 +249,15 @@ mod tests {
         );
         assert_eq!(c.kind, ErrorKind::InvalidCredentials);
         assert!(c.text.contains("rejected"));
+    }
+
+    #[test]
+    fn the_cause_of_a_dispatch_failure_reads_plainly() {
+        let chain = "dispatch failure: io error: client error (Connect): tcp connect error: \
+                     Connection refused (os error 111) (DispatchFailure(DispatchFailure { source: \
+                     ConnectorError { kind: Io, connection: Unknown } }))";
+        assert_eq!(last_cause(chain), "Connection refused (os error 111)");
+        assert_eq!(last_cause("timed out"), "timed out");
     }
 
     #[test]

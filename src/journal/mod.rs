@@ -58,6 +58,12 @@ pub enum Event {
     MarkedLeaked {
         key_id: String,
     },
+    /// A timeline event the operator marked as evidence.
+    Evidence {
+        event_id: String,
+        summary: String,
+        origin: String,
+    },
     /// The leak's start as first derived (from the leaked key's creation), kept so the
     /// incident clock survives the key's deletion and a restart.
     Since {
@@ -272,6 +278,7 @@ pub fn read_back(raw: &[u8]) -> Resumed {
             }
             Event::Resumed { leaked_keys } => push_unique(&mut out.leaked_keys, leaked_keys),
             Event::MarkedLeaked { key_id } => push_unique(&mut out.leaked_keys, vec![key_id]),
+            Event::Evidence { .. } => {}
             Event::Since { since, .. } => {
                 if out.since.is_none() {
                     out.since = parse_ts(&since);

@@ -19,6 +19,7 @@ use crate::aws::{Aws, ConnectOptions, regions, sts};
 use crate::cli::{ConsoleArgs, Regions};
 use crate::domain::{Identity, Timestamp};
 use crate::journal::{self, Event, Journal};
+use crate::timeline::collect::{self, Update};
 use crate::ui::{self, Theme};
 use exec::SharedJournal;
 
@@ -47,7 +48,11 @@ pub fn operator() -> String {
     format!("{user}@{host}")
 }
 
-pub fn initial_state(args: &ConsoleArgs) -> State {
+pub fn initial_state(
+    args: &ConsoleArgs,
+    local_offset: time::UtcOffset,
+    rules: crate::timeline::risk::RiskRules,
+) -> State {
     let settings = Settings {
         read_only: args.read_only,
         profile: args.aws.profile.clone(),
@@ -57,9 +62,11 @@ pub fn initial_state(args: &ConsoleArgs) -> State {
             Regions::List(l) => Some(l.clone()),
         },
         operator: operator(),
+        local_offset,
     };
     let mut state = State::new(settings, now());
     state.leaked.extend(args.keys.iter().cloned());
+    state.timeline.rules = Arc::new(rules);
     state.since_flag = args.since;
     state
 }
@@ -75,8 +82,12 @@ struct Ctx {
     journal_dir: Option<PathBuf>,
     leaked_at_start: Vec<String>,
     since_flag: Option<Timestamp>,
+    logs: Vec<PathBuf>,
+    /// The regions swept, once known.
+    regions: OnceCell<Vec<String>>,
     operator: String,
     keys_refresh: Notify,
+    timeline_refresh: Arc<Notify>,
     paused: watch::Sender<bool>,
     seq: AtomicU64,
 }
@@ -158,6 +169,9 @@ impl Ctx {
     async fn fetch_regions(&self, partition: &str) {
         let seq = self.next_seq();
         let result = regions::enabled(self.aws().await, partition).await;
+        if let Ok(r) = &result {
+            let _ = self.regions.set(r.clone());
+        }
         self.send(Msg::Regions {
             seq,
             at: now(),
@@ -199,6 +213,7 @@ async fn keys_poller(ctx: Arc<Ctx>) {
 fn handle(ctx: &Arc<Ctx>, effect: Effect) {
     match effect {
         Effect::Refresh(Source::Keys) => ctx.keys_refresh.notify_one(),
+        Effect::Refresh(Source::Timeline) => ctx.timeline_refresh.notify_one(),
         Effect::Refresh(Source::Identity) => {
             let ctx = ctx.clone();
             tokio::spawn(async move {
@@ -249,6 +264,14 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) {
             let result = exec::write_secret(&path, &key);
             ctx.send(Msg::SecretWritten(result));
         }
+        Effect::Track(key) => {
+            let ctx2 = ctx.clone();
+            tokio::spawn(async move {
+                let account = ctx2.identity().await.map(|i| i.account.clone());
+                start_timeline(&ctx2, vec![key.clone()], ctx2.logs.clone(), None, false);
+                start_timeline(&ctx2, vec![key], Vec::new(), account, true);
+            });
+        }
         Effect::Journal(event) => {
             let ctx = ctx.clone();
             tokio::spawn(async move {
@@ -263,24 +286,88 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) {
     }
 }
 
-/// Connects, identifies the caller, opens the journal, then starts the pollers.
-async fn bootstrap(ctx: Arc<Ctx>, fixed_regions: bool) {
+/// Connects, identifies the caller, opens the journal, then starts the pollers and the
+/// timeline.
+async fn bootstrap(ctx: Arc<Ctx>, fixed_regions: Option<Vec<String>>) {
     tokio::spawn(keys_poller(ctx.clone()));
-    let partition = ctx
-        .identity()
-        .await
+    // Local files need no AWS: read them at once.
+    start_timeline(
+        &ctx,
+        ctx.leaked_at_start.clone(),
+        ctx.logs.clone(),
+        None,
+        false,
+    );
+    let identity = ctx.identity().await.cloned();
+    let partition = identity
+        .as_ref()
         .map(|i| i.partition().to_string())
         .unwrap_or_else(|| "aws".into());
     let _ = ctx.journal().await;
-    if !fixed_regions {
-        ctx.fetch_regions(&partition).await;
+    match fixed_regions {
+        Some(r) => {
+            let _ = ctx.regions.set(r);
+        }
+        None => ctx.fetch_regions(&partition).await,
     }
+    let keys = ctx.leaked_at_start.clone();
+    start_timeline(&ctx, keys, Vec::new(), identity.map(|i| i.account), true);
+}
+
+/// Runs the timeline collector for `keys`, feeding its findings to the console.
+/// `api` chooses the AWS sources (LookupEvents, trail logs) over the local files.
+fn start_timeline(
+    ctx: &Arc<Ctx>,
+    keys: Vec<String>,
+    logs: Vec<PathBuf>,
+    account: Option<String>,
+    api: bool,
+) {
+    if (api && keys.is_empty()) || (!api && logs.is_empty()) {
+        return;
+    }
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let aws = if api {
+            Some(ctx.aws().await.clone())
+        } else {
+            None
+        };
+        let request = collect::Request {
+            keys,
+            from: ctx.since_flag.map(|s| s - time::Duration::days(7)),
+            until: None,
+            logs,
+            regions: ctx.regions.get().cloned().unwrap_or_default(),
+            account,
+            live: true,
+            poke: ctx.timeline_refresh.clone(),
+        };
+        let tx = ctx.tx.clone();
+        let emit = Arc::new(move |u: Update| {
+            let msg = match u {
+                Update::Events(events) if events.is_empty() => return,
+                Update::Events(events) => Msg::TimelineEvents { at: now(), events },
+                Update::Chains(c) => Msg::TimelineChains(c),
+                Update::Progress(p) => Msg::TimelineProgress(p),
+            };
+            let _ = tx.send(msg);
+        });
+        collect::run(aws, request, emit).await;
+    });
 }
 
 /// Runs the console until the operator quits. The first frame is drawn before anything waits
 /// on the network.
-pub async fn run_console(args: ConsoleArgs, started: Instant) -> color_eyre::Result<()> {
-    let mut state = initial_state(&args);
+pub async fn run_console(
+    args: ConsoleArgs,
+    started: Instant,
+    local_offset: time::UtcOffset,
+) -> color_eyre::Result<()> {
+    // A broken rules file is a usage error: say so before the terminal is taken over.
+    let rules = crate::timeline::risk::RiskRules::load(args.rules.as_deref())
+        .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
+    let mut state = initial_state(&args, local_offset, rules);
     let theme = Theme::new(args.theme, Theme::no_color_from_env());
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let (paused, _) = watch::channel(false);
@@ -299,12 +386,15 @@ pub async fn run_console(args: ConsoleArgs, started: Instant) -> color_eyre::Res
         journal_dir: args.journal.clone(),
         leaked_at_start: args.keys.clone(),
         since_flag: args.since,
+        logs: args.logs.clone(),
+        regions: OnceCell::new(),
         operator: state.settings.operator.clone(),
         keys_refresh: Notify::new(),
+        timeline_refresh: Arc::new(Notify::new()),
         paused,
         seq: AtomicU64::new(0),
     });
-    let fixed_regions = state.settings.regions.is_some();
+    let fixed_regions = state.settings.regions.clone();
     tokio::spawn(bootstrap(ctx.clone(), fixed_regions));
 
     let mut terminal = ratatui::init();

@@ -13,7 +13,7 @@ use crate::fmt;
 use crate::ui::{Theme, spinner, when, wrapped_height};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    if state.keys.detail.is_some() {
+    if state.tab == crate::app::state::Tab::Keys && state.keys.detail.is_some() {
         detail(frame, area, state, theme);
     }
     match &state.dialog {
@@ -212,7 +212,7 @@ fn secret(frame: &mut Frame, area: Rect, s: &SecretDialog, theme: &Theme) {
 /// The help overlay, drawn from the keymap table.
 pub fn help_lines(theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    for scope in [Scope::Global, Scope::List, Scope::Keys] {
+    for scope in [Scope::Global, Scope::List, Scope::Keys, Scope::Timeline] {
         lines.push(Line::styled(format!(" {}", scope.title()), theme.title));
         for b in BINDINGS.iter().filter(|b| b.scope == scope) {
             // The tab keys go as far as there are tabs.

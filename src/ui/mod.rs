@@ -3,6 +3,7 @@
 pub mod dialogs;
 pub mod keys;
 pub mod theme;
+pub mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -59,7 +60,10 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         Paragraph::new(banner).wrap(Wrap { trim: false }),
         banner_area,
     );
-    keys::render(frame, main, state, theme);
+    match state.tab {
+        crate::app::state::Tab::Keys => keys::render(frame, main, state, theme),
+        crate::app::state::Tab::Timeline => timeline::render(frame, main, state, theme),
+    }
     if show_log {
         render_action_log(frame, log, state, theme);
     }
@@ -271,7 +275,16 @@ fn render_action_log(frame: &mut Frame, area: Rect, state: &State, theme: &Theme
 fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let line = match &state.mode {
         Mode::Filter => Line::from(vec![
-            Span::styled(format!("/{}▏", state.keys.filter), theme.input),
+            Span::styled(
+                format!(
+                    "/{}▏",
+                    match state.tab {
+                        crate::app::state::Tab::Keys => &state.keys.filter,
+                        crate::app::state::Tab::Timeline => &state.timeline.text,
+                    }
+                ),
+                theme.input,
+            ),
             Span::styled("  Enter keeps the filter · Esc clears it", theme.dim),
         ]),
         Mode::Command(text) => Line::from(vec![
@@ -296,7 +309,20 @@ pub fn level_style(theme: &Theme, level: Level) -> Style {
 }
 
 fn hints(state: &State, theme: &Theme, width: u16) -> Line<'static> {
-    let pairs: &[(&str, &str)] = if state.keys.detail.is_some() {
+    let timeline = state.tab == crate::app::state::Tab::Timeline;
+    let pairs: &[(&str, &str)] = if timeline && state.timeline.detail.is_some() {
+        &[("Esc", "close"), ("j/k", "scroll"), ("m", "evidence")]
+    } else if timeline {
+        &[
+            ("Enter", "record"),
+            ("f", "quick filter"),
+            ("/", "filter"),
+            ("b", "branch"),
+            ("t", "follow"),
+            ("m", "evidence"),
+            ("L", "local time"),
+        ]
+    } else if state.keys.detail.is_some() {
         &[
             ("Esc", "close"),
             ("j/k", "scroll"),

@@ -1,0 +1,232 @@
+//! `keyspill timeline`: the merged, rated timeline on stdout, a summary on stderr.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use crate::aws::{Aws, ConnectOptions, regions, sts};
+use crate::cli::{Format, Regions, TimelineArgs};
+use crate::timeline::collect::{self, Progress, SourceState, Update};
+use crate::timeline::export;
+use crate::timeline::risk::RiskRules;
+use crate::timeline::store::Store;
+
+/// How far before `--since` the API sources read, to learn the regions the key used before
+/// the leak (the baseline for "region never seen before").
+const BASELINE_DAYS: i64 = 7;
+
+#[derive(Default)]
+struct Collected {
+    updates: Vec<Update>,
+}
+
+pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
+    let rules = match RiskRules::load(args.rules.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("keyspill timeline: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.no_api && args.logs.is_empty() {
+        eprintln!("keyspill timeline: --no-api reads only --logs: give at least one --logs PATH");
+        return ExitCode::from(2);
+    }
+    if !args.no_api && args.keys.is_empty() && args.logs.is_empty() {
+        eprintln!(
+            "keyspill timeline: name the leaked keys with --key (the AWS sources search by key), \
+             or read files with --logs"
+        );
+        return ExitCode::from(2);
+    }
+
+    let mut notes: Vec<String> = Vec::new();
+    let mut aws = None;
+    let mut account = None;
+    let mut region_list = Vec::new();
+    if !args.no_api && !args.keys.is_empty() {
+        let client = Aws::connect(&ConnectOptions {
+            profile: args.aws.profile.clone(),
+            region: args.aws.region.clone(),
+            endpoint_url: args.aws.endpoint_url.clone(),
+            static_credentials: None,
+            max_attempts: 3,
+        })
+        .await;
+        match sts::identity(&client).await {
+            Ok(id) => {
+                account = Some(id.account.clone());
+                region_list = match &args.aws.regions {
+                    Regions::List(l) => l.clone(),
+                    Regions::All => match regions::enabled(&client, id.partition()).await {
+                        Ok(r) => r,
+                        Err(e) => {
+                            notes.push(format!("regions: {e}; using {}", client.region()));
+                            vec![client.region()]
+                        }
+                    },
+                };
+                aws = Some(client);
+            }
+            Err(e) => {
+                notes.push(format!("AWS sources skipped: {e}"));
+                if args.logs.is_empty() {
+                    eprintln!("keyspill timeline: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    }
+
+    let request = collect::Request {
+        keys: args.keys.clone(),
+        from: args.since.map(|s| s - time::Duration::days(BASELINE_DAYS)),
+        until: args.until,
+        logs: args.logs.clone(),
+        regions: region_list,
+        account,
+        live: false,
+        poke: Arc::default(),
+    };
+    let collected = Arc::new(Mutex::new(Collected::default()));
+    let sink = collected.clone();
+    collect::run(
+        aws,
+        request,
+        Arc::new(move |u| {
+            if let Ok(mut c) = sink.lock() {
+                c.updates.push(u);
+            }
+        }),
+    )
+    .await;
+    let updates = match collected.lock() {
+        Ok(mut c) => std::mem::take(&mut c.updates),
+        Err(_) => Vec::new(),
+    };
+
+    let mut store = Store::new();
+    let mut baseline = HashSet::new();
+    let mut chains: BTreeMap<String, String> = BTreeMap::new();
+    let mut regions_seen: BTreeMap<String, collect::RegionProgress> = BTreeMap::new();
+    let mut trails = None;
+    let mut files = None;
+    for u in updates {
+        match u {
+            Update::Events(ev) => {
+                store.admit(ev, &rules, &mut baseline, args.since);
+            }
+            Update::Chains(c) => {
+                for (k, text, _) in c {
+                    chains.insert(k, text);
+                }
+            }
+            Update::Progress(Progress::Region(r, p)) => {
+                regions_seen.insert(r, p);
+            }
+            Update::Progress(Progress::Trails(p)) => trails = Some(p),
+            Update::Progress(Progress::Files(p)) => files = Some(p),
+        }
+    }
+
+    let in_window = |e: &&crate::timeline::Event| {
+        args.since.is_none_or(|s| e.time >= s) && args.until.is_none_or(|u| e.time <= u)
+    };
+    let mut events: Vec<&crate::timeline::Event> =
+        store.iter_newest_first().filter(in_window).collect();
+    events.reverse();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match args.format {
+        Format::Jsonl => export::write_jsonl(&mut out, events.iter().copied(), &chains),
+        Format::Csv => export::write_csv(&mut out, events.iter().copied(), &chains),
+        Format::Table => export::write_table(&mut out, events.iter().copied(), &chains),
+    }
+    .and_then(|()| out.flush());
+    if let Err(e) = written {
+        // A closed pipe (`| head`) is not a failure worth a message.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("keyspill timeline: writing output: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+
+    // The summary, on stderr so stdout stays machine-readable.
+    let s = store.summary();
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "keyspill timeline: {} events written ({} collected, {} duplicates dropped, {} failed calls)",
+        events.len(),
+        s.events,
+        s.duplicates,
+        s.errors
+    );
+    if let (Some(first), Some(last)) = (s.first, s.last) {
+        let _ = writeln!(
+            err,
+            "  first {}  last {}  · {} regions · {} source IPs · {} user agents",
+            crate::journal::format_ts(first),
+            crate::journal::format_ts(last),
+            s.regions.len(),
+            s.source_ips.len(),
+            s.user_agents.len()
+        );
+    }
+    if !s.tactics.is_empty() {
+        let t: Vec<String> = s
+            .tactics
+            .iter()
+            .map(|(t, n)| format!("{} {n}", t.label()))
+            .collect();
+        let _ = writeln!(err, "  flagged: {}", t.join(", "));
+    }
+    let derived = chains.len().saturating_sub(args.keys.len());
+    if derived > 0 {
+        let _ = writeln!(err, "  {derived} derived credential(s):");
+        for c in chains.values().filter(|c| c.contains('→')) {
+            let _ = writeln!(err, "    {c}");
+        }
+    }
+    if let Some(f) = files {
+        let _ = writeln!(
+            err,
+            "  files: {} read, {} events, {} skipped",
+            f.files,
+            f.events,
+            f.skipped.len()
+        );
+        for s in &f.skipped {
+            let _ = writeln!(err, "    skipped {s}");
+        }
+    }
+    if !regions_seen.is_empty() {
+        let pages: u32 = regions_seen.values().map(|r| r.pages).sum();
+        let throttled: u32 = regions_seen.values().map(|r| r.throttled).sum();
+        let _ = writeln!(
+            err,
+            "  LookupEvents: {} regions, {pages} pages, {throttled} throttled answers retried",
+            regions_seen.len()
+        );
+        for (r, p) in &regions_seen {
+            if let SourceState::Error(e) = &p.state {
+                let _ = writeln!(err, "    {r}: {e}");
+            }
+        }
+    }
+    if let Some(t) = trails {
+        let _ = writeln!(
+            err,
+            "  trail logs: {} trails, {} objects in the window, {} fetched, {} events, {} skipped",
+            t.trails, t.objects, t.fetched, t.events, t.skipped
+        );
+        for p in &t.problems {
+            let _ = writeln!(err, "    {p}");
+        }
+    }
+    for n in notes {
+        let _ = writeln!(err, "  {n}");
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,547 @@
+//! Gathers the timeline from every source and reports as it goes: local files (`--logs`),
+//! LookupEvents in every region at once (paced per region), and the trail logs in S3. Keys
+//! minted by a tracked key are tracked too, and every source is asked again for them until no
+//! new key turns up.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::stream;
+use futures_util::{FutureExt, StreamExt};
+
+use crate::aws::cloudtrail::{self, Pacer};
+use crate::aws::{Aws, trails};
+use crate::domain::Timestamp;
+use crate::timeline::chain::Tracker;
+use crate::timeline::files;
+use crate::timeline::model::{Event, Origin};
+use crate::timeline::parse::parse_record;
+use crate::timeline::prefilter::KeyFilter;
+
+/// Where one source stands.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SourceState {
+    #[default]
+    Waiting,
+    Loading,
+    /// History loaded; now polling for newer events.
+    Live,
+    Done,
+    Error(String),
+}
+
+/// LookupEvents in one region.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegionProgress {
+    pub state: SourceState,
+    pub pages: u32,
+    pub events: usize,
+    pub throttled: u32,
+}
+
+/// Trail logs in S3.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TrailProgress {
+    pub state: SourceState,
+    pub trails: usize,
+    pub objects: usize,
+    pub fetched: usize,
+    pub events: usize,
+    pub skipped: usize,
+    /// Problems in words (per region, per object), the first few.
+    pub problems: Vec<String>,
+}
+
+/// `--logs` files.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FileProgress {
+    pub state: SourceState,
+    pub files: usize,
+    pub events: usize,
+    /// Bad files or records, with the reason.
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    Region(String, RegionProgress),
+    Trails(TrailProgress),
+    Files(FileProgress),
+}
+
+/// A tracked key: its chain in words and its branch (itself and every key it minted).
+pub type ChainInfo = (String, String, Vec<String>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Update {
+    Events(Vec<Event>),
+    Chains(Vec<ChainInfo>),
+    Progress(Progress),
+}
+
+/// What to collect.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// The leaked keys. Empty: every event in the local files, and no API source.
+    pub keys: Vec<String>,
+    /// Read from here on (the API sources); `None` reads all they hold.
+    pub from: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub logs: Vec<PathBuf>,
+    /// Regions for LookupEvents and trail logs.
+    pub regions: Vec<String>,
+    /// The account whose trail logs to read (from `sts:GetCallerIdentity`).
+    pub account: Option<String>,
+    /// After the history, keep polling LookupEvents for newer events.
+    pub live: bool,
+    /// Wakes the live polling at once (the operator's `r`).
+    pub poke: Arc<tokio::sync::Notify>,
+}
+
+/// How often LookupEvents is asked for newer events once the history is in.
+pub const LIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// Objects downloaded at once.
+const FETCH_CONCURRENCY: usize = 16;
+const MAX_PROBLEMS: usize = 5;
+
+type Emit = Arc<dyn Fn(Update) + Send + Sync>;
+
+struct Shared {
+    tracker: Mutex<Tracker>,
+    emit: Emit,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tracker> {
+        self.tracker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Follows minted keys in `events`; returns the keys that are new, and announces chains.
+    fn observe(&self, events: &[Event]) -> Vec<String> {
+        let mut tracker = self.lock();
+        let before: BTreeSet<String> = tracker.keys().map(str::to_string).collect();
+        tracker.observe_all(events);
+        let fresh: Vec<String> = tracker
+            .keys()
+            .filter(|k| !before.contains(*k))
+            .map(str::to_string)
+            .collect();
+        if !fresh.is_empty() {
+            (self.emit)(Update::Chains(chains(&tracker)));
+        }
+        fresh
+    }
+}
+
+/// Every tracked key with its chain and branch.
+pub fn chains(tracker: &Tracker) -> Vec<ChainInfo> {
+    tracker
+        .keys()
+        .map(|k| (k.to_string(), tracker.chain_text(k), tracker.branch(k)))
+        .collect()
+}
+
+/// Collects from every source the request names, reporting through `emit`. Returns when the
+/// history is in (and, with `live`, never: it keeps polling until dropped).
+pub async fn run(aws: Option<Aws>, req: Request, emit: Emit) {
+    let req = Arc::new(req);
+    let shared = Arc::new(Shared {
+        tracker: Mutex::new(Tracker::new(req.keys.iter().cloned())),
+        emit,
+    });
+    (shared.emit)(Update::Chains(chains(&shared.lock())));
+
+    if !req.logs.is_empty() {
+        scan_local(&shared, &req).boxed().await;
+    }
+    let Some(aws) = aws else {
+        return;
+    };
+    if req.keys.is_empty() {
+        return;
+    }
+    let pacers: Arc<HashMap<String, Arc<Pacer>>> = Arc::new(
+        req.regions
+            .iter()
+            .map(|r| (r.clone(), Arc::new(Pacer::lookup_events())))
+            .collect(),
+    );
+    let newest: Arc<Mutex<BTreeMap<(String, String), Timestamp>>> = Arc::default();
+    // Each stage is boxed so that its Send-ness is checked with concrete lifetimes (the
+    // compiler cannot prove it through nested stream combinators otherwise).
+    let lookups = lookup_history(&shared, &aws, &req, &pacers, &newest).boxed();
+    let logs = scan_trails(&shared, &aws, &req).boxed();
+    futures_util::future::join(lookups, logs).await;
+    if req.live {
+        poll_newer(&shared, &aws, &req, &pacers, &newest)
+            .boxed()
+            .await;
+    }
+}
+
+/// `--logs`: scan, follow minted keys, scan again for the new ones, until none is new.
+async fn scan_local(shared: &Arc<Shared>, req: &Request) {
+    let mut progress = FileProgress {
+        state: SourceState::Loading,
+        ..FileProgress::default()
+    };
+    (shared.emit)(Update::Progress(Progress::Files(progress.clone())));
+    let mut pending: Option<Vec<String>> = (!req.keys.is_empty()).then(|| req.keys.clone());
+    let mut first = true;
+    loop {
+        let paths = req.logs.clone();
+        let keys = pending.clone();
+        let scan = tokio::task::spawn_blocking(move || {
+            let filter = keys.map(KeyFilter::new);
+            files::scan_paths(&paths, filter.as_ref())
+        })
+        .await;
+        let scan = match scan {
+            Ok(s) => s,
+            Err(e) => {
+                progress.state = SourceState::Error(format!("file scan stopped: {e}"));
+                break;
+            }
+        };
+        if first {
+            progress.files = scan.files;
+            progress
+                .skipped
+                .extend(scan.skipped.iter().map(|s| s.to_string()));
+        }
+        first = false;
+        progress.events += scan.events.len();
+        let fresh = if pending.is_some() {
+            shared.observe(&scan.events)
+        } else {
+            Vec::new()
+        };
+        (shared.emit)(Update::Events(scan.events));
+        (shared.emit)(Update::Progress(Progress::Files(progress.clone())));
+        if fresh.is_empty() {
+            break;
+        }
+        pending = Some(fresh);
+    }
+    if progress.state == SourceState::Loading {
+        progress.state = SourceState::Done;
+    }
+    (shared.emit)(Update::Progress(Progress::Files(progress)));
+}
+
+/// Parses LookupEvents' `CloudTrailEvent` strings.
+fn parse_lookup(region: &str, records: &[String]) -> (Vec<Event>, usize) {
+    let origin = Origin::LookupEvents {
+        region: region.to_string(),
+    };
+    let mut events = Vec::with_capacity(records.len());
+    let mut bad = 0;
+    for r in records {
+        match serde_json::from_str::<serde_json::Value>(r)
+            .map_err(|e| e.to_string())
+            .and_then(|v| parse_record(&v, &origin))
+        {
+            Ok(e) => events.push(e),
+            Err(_) => bad += 1,
+        }
+    }
+    (events, bad)
+}
+
+/// LookupEvents for every tracked key in every region at once; keys minted along the way are
+/// looked up too.
+async fn lookup_history(
+    shared: &Arc<Shared>,
+    aws: &Aws,
+    req: &Arc<Request>,
+    pacers: &Arc<HashMap<String, Arc<Pacer>>>,
+    newest: &Arc<Mutex<BTreeMap<(String, String), Timestamp>>>,
+) {
+    let progress: Arc<Mutex<BTreeMap<String, RegionProgress>>> = Arc::new(Mutex::new(
+        req.regions
+            .iter()
+            .map(|r| (r.clone(), RegionProgress::default()))
+            .collect(),
+    ));
+    let mut round: Vec<String> = req.keys.clone();
+    let mut asked: BTreeSet<String> = BTreeSet::new();
+    while !round.is_empty() {
+        asked.extend(round.iter().cloned());
+        let jobs: Vec<(String, String)> = round
+            .iter()
+            .flat_map(|k| req.regions.iter().map(move |r| (k.clone(), r.clone())))
+            .collect();
+        let found: Vec<Vec<String>> = stream::iter(jobs.into_iter().map(|(key, region)| {
+            let (shared, aws, req) = (shared.clone(), aws.clone(), req.clone());
+            let (progress, pacers, newest) = (progress.clone(), pacers.clone(), newest.clone());
+            // Boxed so the future's Send-ness is settled here, with concrete lifetimes.
+            async move {
+                lookup_one(
+                    &shared, &aws, &key, &region, &req, &pacers, &progress, &newest,
+                )
+                .await
+            }
+            .boxed()
+        }))
+        .buffer_unordered(64)
+        .collect()
+        .await;
+        round = found
+            .into_iter()
+            .flatten()
+            .filter(|k| !asked.contains(k))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+    }
+    let regions = progress.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    for (region, mut p) in regions {
+        if p.state == SourceState::Loading || p.state == SourceState::Waiting {
+            p.state = if req.live {
+                SourceState::Live
+            } else {
+                SourceState::Done
+            };
+            (shared.emit)(Update::Progress(Progress::Region(region, p)));
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn lookup_one(
+    shared: &Arc<Shared>,
+    aws: &Aws,
+    key: &str,
+    region: &str,
+    req: &Request,
+    pacers: &HashMap<String, Arc<Pacer>>,
+    progress: &Mutex<BTreeMap<String, RegionProgress>>,
+    newest: &Mutex<BTreeMap<(String, String), Timestamp>>,
+) -> Vec<String> {
+    let Some(pacer) = pacers.get(region) else {
+        return Vec::new();
+    };
+    let report = |f: &dyn Fn(&mut RegionProgress)| {
+        let mut all = progress.lock().unwrap_or_else(|p| p.into_inner());
+        let p = all.entry(region.to_string()).or_default();
+        f(p);
+        (shared.emit)(Update::Progress(Progress::Region(
+            region.to_string(),
+            p.clone(),
+        )));
+    };
+    report(&|p| p.state = SourceState::Loading);
+    let mut fresh = Vec::new();
+    let result = cloudtrail::lookup_key(aws, region, key, req.from, req.until, pacer, |page| {
+        let (events, _bad) = parse_lookup(region, &page.records);
+        let n = events.len();
+        if let Some(t) = events.iter().map(|e| e.time).max() {
+            let mut newest = newest.lock().unwrap_or_else(|p| p.into_inner());
+            let slot = newest
+                .entry((key.to_string(), region.to_string()))
+                .or_insert(t);
+            *slot = (*slot).max(t);
+        }
+        fresh.extend(shared.observe(&events));
+        (shared.emit)(Update::Events(events));
+        report(&|p| {
+            p.pages += 1;
+            p.events += n;
+            p.throttled = p.throttled.max(page.throttled);
+        });
+    })
+    .await;
+    if let Err(e) = result {
+        report(&|p| p.state = SourceState::Error(e.to_string()));
+    }
+    fresh
+}
+
+/// After the history: ask each region for newer events of every tracked key, forever.
+async fn poll_newer(
+    shared: &Arc<Shared>,
+    aws: &Aws,
+    req: &Arc<Request>,
+    pacers: &Arc<HashMap<String, Arc<Pacer>>>,
+    newest: &Arc<Mutex<BTreeMap<(String, String), Timestamp>>>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(LIVE_INTERVAL) => {}
+            _ = req.poke.notified() => {}
+        }
+        let keys: Vec<String> = shared.lock().keys().map(str::to_string).collect();
+        let jobs: Vec<(String, String)> = keys
+            .iter()
+            .flat_map(|k| req.regions.iter().map(move |r| (k.clone(), r.clone())))
+            .collect();
+        stream::iter(jobs.into_iter().map(|(key, region)| {
+            let (shared, aws, req) = (shared.clone(), aws.clone(), req.clone());
+            let (pacers, newest) = (pacers.clone(), newest.clone());
+            async move {
+                let Some(pacer) = pacers.get(&region) else {
+                    return;
+                };
+                let since = newest
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&(key.clone(), region.clone()))
+                    .copied()
+                    .or(req.from);
+                let Some(since) = since else {
+                    return;
+                };
+                let _ = cloudtrail::lookup_newer(&aws, &region, &key, since, pacer, |page| {
+                    let (events, _) = parse_lookup(&region, &page.records);
+                    if let Some(t) = events.iter().map(|e| e.time).max() {
+                        let mut n = newest.lock().unwrap_or_else(|p| p.into_inner());
+                        let slot = n.entry((key.clone(), region.clone())).or_insert(t);
+                        *slot = (*slot).max(t);
+                    }
+                    shared.observe(&events);
+                    (shared.emit)(Update::Events(events));
+                })
+                .await;
+            }
+            .boxed()
+        }))
+        .buffer_unordered(64)
+        .collect::<Vec<()>>()
+        .await;
+    }
+}
+
+/// The trail logs in S3 for the incident window, every trail and region, filtered to the
+/// tracked keys; objects are fetched again for keys minted along the way.
+async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
+    let mut progress = TrailProgress {
+        state: SourceState::Loading,
+        ..TrailProgress::default()
+    };
+    let emit = |p: &TrailProgress| (shared.emit)(Update::Progress(Progress::Trails(p.clone())));
+    emit(&progress);
+    let (found, problems) = trails::discover(aws, &req.regions).boxed().await;
+    progress
+        .problems
+        .extend(problems.into_iter().take(MAX_PROBLEMS));
+    let with_bucket: Vec<&trails::Trail> = found.iter().filter(|t| t.bucket.is_some()).collect();
+    progress.trails = with_bucket.len();
+    emit(&progress);
+    let Some(account) = req.account.clone() else {
+        progress.state = SourceState::Error("account unknown: cannot find its trail logs".into());
+        emit(&progress);
+        return;
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let from = req.from.unwrap_or(now - time::Duration::days(7)).date();
+    let to = req.until.unwrap_or(now).date();
+
+    // Every object in the window, per bucket, listed once.
+    let mut objects: Vec<(String, String)> = Vec::new();
+    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    for trail in with_bucket {
+        let Some(bucket) = trail.bucket.clone() else {
+            continue;
+        };
+        let orgs: Vec<Option<String>> = if trail.organization {
+            match trails::organization_ids(aws, &bucket, trail.prefix.as_deref())
+                .boxed()
+                .await
+            {
+                Ok(ids) if !ids.is_empty() => ids.into_iter().map(Some).collect(),
+                _ => vec![None],
+            }
+        } else {
+            vec![None]
+        };
+        let mut prefixes = Vec::new();
+        for org in &orgs {
+            for region in trail.log_regions(&req.regions) {
+                prefixes.extend(trails::day_prefixes(
+                    trail.prefix.as_deref(),
+                    &account,
+                    org.as_deref(),
+                    &region,
+                    from,
+                    to,
+                ));
+            }
+        }
+        match trails::list_objects(aws, &bucket, &prefixes).boxed().await {
+            Ok(list) => {
+                for (key, _) in list {
+                    if seen.insert((bucket.clone(), key.clone())) {
+                        objects.push((bucket.clone(), key));
+                    }
+                }
+            }
+            Err(e) => {
+                if progress.problems.len() < MAX_PROBLEMS {
+                    progress.problems.push(format!("{bucket}: {e}"));
+                }
+            }
+        }
+        progress.objects = objects.len();
+        emit(&progress);
+    }
+
+    let mut pending: Vec<String> = shared.lock().keys().map(str::to_string).collect();
+    let mut first = true;
+    while !pending.is_empty() {
+        let filter = Arc::new(KeyFilter::new(pending.clone()));
+        let mut by_bucket: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (b, k) in &objects {
+            by_bucket.entry(b.clone()).or_default().push(k.clone());
+        }
+        let mut fresh = Vec::new();
+        for (bucket, keys) in by_bucket {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            // The download future owns the sender: the channel closes when it is done.
+            let fetch =
+                trails::fetch_objects(aws, &bucket, keys, FETCH_CONCURRENCY, move |key, body| {
+                    let _ = tx.send((key, body));
+                });
+            let bucket_ref = &bucket;
+            let filter = filter.clone();
+            let consume = async {
+                while let Some((key, body)) = rx.recv().await {
+                    if first {
+                        progress.fetched += 1;
+                    }
+                    match body {
+                        Ok(bytes) => {
+                            let origin = Origin::S3 {
+                                bucket: bucket_ref.clone(),
+                                key,
+                            };
+                            let f = filter.clone();
+                            let parsed = tokio::task::spawn_blocking(move || {
+                                files::scan_bytes(&bytes, &origin, Some(&f))
+                            })
+                            .await
+                            .unwrap_or_default();
+                            progress.events += parsed.events.len();
+                            progress.skipped += parsed.skipped.len();
+                            fresh.extend(shared.observe(&parsed.events));
+                            (shared.emit)(Update::Events(parsed.events));
+                        }
+                        Err(e) => {
+                            progress.skipped += 1;
+                            if progress.problems.len() < MAX_PROBLEMS {
+                                progress.problems.push(format!("{key}: {e}"));
+                            }
+                        }
+                    }
+                    emit(&progress);
+                }
+            };
+            futures_util::future::join(fetch, consume).await;
+        }
+        first = false;
+        pending = fresh;
+    }
+    progress.state = SourceState::Done;
+    emit(&progress);
+}
