@@ -118,7 +118,8 @@ pub struct ConsoleArgs {
     /// CloudTrail files or directories to add to the timeline (repeatable)
     #[arg(long, value_name = "PATH")]
     pub logs: Vec<PathBuf>,
-    /// A TOML file of risk rules adding to or overriding the built-in ones
+    /// Risk rules adding to or overriding the built-in ones [default:
+    /// $XDG_CONFIG_HOME/keyspill/risk-rules.toml when present]
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
     /// Incident directory for the journal [default: one per account and day under the XDG

@@ -22,7 +22,11 @@ struct Collected {
 }
 
 pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
-    let rules = match RiskRules::load(args.rules.as_deref()) {
+    let user_rules = args
+        .rules
+        .clone()
+        .or_else(crate::timeline::risk::default_user_file);
+    let rules = match RiskRules::load(user_rules.as_deref()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("keyspill timeline: {e}");

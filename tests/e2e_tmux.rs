@@ -324,3 +324,52 @@ fn bad_flags_exit_with_code_2_and_say_why() {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
 }
+
+#[test]
+fn the_timeline_tab_shows_what_the_key_and_its_sessions_did() {
+    let logs = common::project_root().join("../shared/data/cloudtrail/stratus-red-team");
+    let journal = tempfile::tempdir().expect("journal dir");
+    let jdir = journal.path().display().to_string();
+    let endpoint = dead_endpoint();
+    let t = Tmux::start(
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "x".repeat(40)),
+            ("AWS_REGION", "us-east-1".to_string()),
+        ],
+        &[
+            "--endpoint-url",
+            &endpoint,
+            "--key",
+            "AKIAWOGXN38MFN92ING5",
+            "--logs",
+            logs.to_str().expect("utf-8 path"),
+            "--journal",
+            &jdir,
+        ],
+    );
+    t.keys(&["2"]);
+    let screen = t.wait_for("2 derived keys", Duration::from_secs(20));
+    assert!(screen.contains("GetPasswordData"), "{screen}");
+    assert!(screen.contains("cred-access"), "{screen}");
+    // The errors quick filter, then the raw record of the selected event.
+    t.keys(&["f", "f"]);
+    t.wait_for("errors", Duration::from_secs(5));
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("\"eventName\": \"GetPasswordData\"", Duration::from_secs(5));
+    assert!(
+        screen.contains("AKIA…ING5 → AssumeRole"),
+        "the chain: {screen}"
+    );
+    t.keys(&["m"]);
+    t.wait_for("marked as evidence", Duration::from_secs(5));
+    t.keys(&["Escape", "q"]);
+    let start = Instant::now();
+    while !t.exited() {
+        assert!(start.elapsed() < Duration::from_secs(5), "q did not quit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(journal.path().join("journal.jsonl")).expect("journal");
+    assert!(text.contains("\"kind\":\"evidence\""), "{text}");
+    assert!(text.contains("GetPasswordData"), "{text}");
+}

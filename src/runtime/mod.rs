@@ -28,6 +28,8 @@ pub const KEYS_INTERVAL: Duration = Duration::from_secs(15);
 /// The longest a poller backs off after repeated throttling.
 const MAX_BACKOFF: Duration = Duration::from_secs(120);
 const TICK: Duration = Duration::from_millis(250);
+/// How long quitting waits for journal writes and running actions.
+const EXIT_GRACE: Duration = Duration::from_secs(10);
 
 fn now() -> Timestamp {
     time::OffsetDateTime::now_utc()
@@ -210,7 +212,9 @@ async fn keys_poller(ctx: Arc<Ctx>) {
     }
 }
 
-fn handle(ctx: &Arc<Ctx>, effect: Effect) {
+/// Carries out one effect. Returns the task when it writes to the journal, so that quitting
+/// can wait for it: nothing the operator did may be lost by pressing `q` right after.
+fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>> {
     match effect {
         Effect::Refresh(Source::Keys) => ctx.keys_refresh.notify_one(),
         Effect::Refresh(Source::Timeline) => ctx.timeline_refresh.notify_one(),
@@ -248,17 +252,17 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) {
         }
         Effect::Execute(plan) => {
             let ctx = ctx.clone();
-            tokio::spawn(async move {
+            return Some(tokio::spawn(async move {
                 let journal = ctx.journal().await.clone();
                 exec::run_plan(ctx.aws().await, &journal, &ctx.tx, plan).await;
-            });
+            }));
         }
         Effect::Reverify(pending) => {
             let ctx = ctx.clone();
-            tokio::spawn(async move {
+            return Some(tokio::spawn(async move {
                 let journal = ctx.journal().await.clone();
                 exec::reverify(ctx.aws().await, &journal, &ctx.tx, pending).await;
-            });
+            }));
         }
         Effect::WriteSecret { path, key } => {
             let result = exec::write_secret(&path, &key);
@@ -274,16 +278,17 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) {
         }
         Effect::Journal(event) => {
             let ctx = ctx.clone();
-            tokio::spawn(async move {
+            return Some(tokio::spawn(async move {
                 if let Some(j) = ctx.journal().await {
                     let mut guard = j.lock().unwrap_or_else(|p| p.into_inner());
                     if let Err(e) = guard.append(now(), event) {
                         tracing::error!("journal write failed: {e}");
                     }
                 }
-            });
+            }));
         }
     }
+    None
 }
 
 /// Connects, identifies the caller, opens the journal, then starts the pollers and the
@@ -365,7 +370,11 @@ pub async fn run_console(
     local_offset: time::UtcOffset,
 ) -> color_eyre::Result<()> {
     // A broken rules file is a usage error: say so before the terminal is taken over.
-    let rules = crate::timeline::risk::RiskRules::load(args.rules.as_deref())
+    let user_rules = args
+        .rules
+        .clone()
+        .or_else(crate::timeline::risk::default_user_file);
+    let rules = crate::timeline::risk::RiskRules::load(user_rules.as_deref())
         .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
     let mut state = initial_state(&args, local_offset, rules);
     let theme = Theme::new(args.theme, Theme::no_color_from_env());
@@ -443,6 +452,7 @@ pub async fn run_console(
     });
     drop(tx);
 
+    let mut journal_tasks: Vec<tokio::task::JoinHandle<()>> = Vec::new();
     let result = async {
         while let Some(msg) = rx.recv().await {
             // Coalesce: apply everything pending, then draw once.
@@ -451,8 +461,11 @@ pub async fn run_console(
                 effects.extend(update(&mut state, more));
             }
             for e in effects {
-                handle(&ctx, e);
+                if let Some(task) = handle(&ctx, e) {
+                    journal_tasks.push(task);
+                }
             }
+            journal_tasks.retain(|t| !t.is_finished());
             if state.quit {
                 break;
             }
@@ -461,6 +474,10 @@ pub async fn run_console(
         Ok::<(), color_eyre::Report>(())
     }
     .await;
+    // Let what the operator did reach the journal before leaving (bounded: a dead endpoint
+    // can hold an action, not the exit).
+    let pending = futures_util::future::join_all(journal_tasks);
+    let _ = tokio::time::timeout(EXIT_GRACE, pending).await;
     ratatui::restore();
     result
 }

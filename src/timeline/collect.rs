@@ -118,18 +118,26 @@ impl Shared {
         self.tracker.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Follows minted keys in `events`; returns the keys that are new, and announces chains.
-    fn observe(&self, events: &[Event]) -> Vec<String> {
-        let mut tracker = self.lock();
-        let before: BTreeSet<String> = tracker.keys().map(str::to_string).collect();
-        tracker.observe_all(events);
-        let fresh: Vec<String> = tracker
-            .keys()
-            .filter(|k| !before.contains(*k))
-            .map(str::to_string)
-            .collect();
-        if !fresh.is_empty() {
-            (self.emit)(Update::Chains(chains(&tracker)));
+    /// Hands `events` on, then announces the chains of any key they minted (in that order, so
+    /// a chain never shows before its events). Returns the newly tracked keys.
+    fn deliver(&self, events: Vec<Event>, follow: bool) -> Vec<String> {
+        let (fresh, announce) = if follow {
+            let mut tracker = self.lock();
+            let before: BTreeSet<String> = tracker.keys().map(str::to_string).collect();
+            tracker.observe_all(&events);
+            let fresh: Vec<String> = tracker
+                .keys()
+                .filter(|k| !before.contains(*k))
+                .map(str::to_string)
+                .collect();
+            let announce = (!fresh.is_empty()).then(|| chains(&tracker));
+            (fresh, announce)
+        } else {
+            (Vec::new(), None)
+        };
+        (self.emit)(Update::Events(events));
+        if let Some(c) = announce {
+            (self.emit)(Update::Chains(c));
         }
         fresh
     }
@@ -213,12 +221,7 @@ async fn scan_local(shared: &Arc<Shared>, req: &Request) {
         }
         first = false;
         progress.events += scan.events.len();
-        let fresh = if pending.is_some() {
-            shared.observe(&scan.events)
-        } else {
-            Vec::new()
-        };
-        (shared.emit)(Update::Events(scan.events));
+        let fresh = shared.deliver(scan.events, pending.is_some());
         (shared.emit)(Update::Progress(Progress::Files(progress.clone())));
         if fresh.is_empty() {
             break;
@@ -344,8 +347,7 @@ async fn lookup_one(
                 .or_insert(t);
             *slot = (*slot).max(t);
         }
-        fresh.extend(shared.observe(&events));
-        (shared.emit)(Update::Events(events));
+        fresh.extend(shared.deliver(events, true));
         report(&|p| {
             p.pages += 1;
             p.events += n;
@@ -400,8 +402,7 @@ async fn poll_newer(
                         let slot = n.entry((key.clone(), region.clone())).or_insert(t);
                         *slot = (*slot).max(t);
                     }
-                    shared.observe(&events);
-                    (shared.emit)(Update::Events(events));
+                    shared.deliver(events, true);
                 })
                 .await;
             }
@@ -523,13 +524,18 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
                             .await
                             .unwrap_or_default();
                             progress.events += parsed.events.len();
-                            progress.skipped += parsed.skipped.len();
-                            fresh.extend(shared.observe(&parsed.events));
-                            (shared.emit)(Update::Events(parsed.events));
+                            // Later passes re-read the same objects for new keys only: their
+                            // damage was counted the first time.
+                            if first {
+                                progress.skipped += parsed.skipped.len();
+                            }
+                            fresh.extend(shared.deliver(parsed.events, true));
                         }
                         Err(e) => {
-                            progress.skipped += 1;
-                            if progress.problems.len() < MAX_PROBLEMS {
+                            if first {
+                                progress.skipped += 1;
+                            }
+                            if first && progress.problems.len() < MAX_PROBLEMS {
                                 progress.problems.push(format!("{key}: {e}"));
                             }
                         }

@@ -101,6 +101,13 @@ enum Entry {
     Disabled(String),
 }
 
+/// The user's own rules file when no `--rules` is given:
+/// `$XDG_CONFIG_HOME/keyspill/risk-rules.toml`, if it exists.
+pub fn default_user_file() -> Option<std::path::PathBuf> {
+    let path = dirs::config_dir()?.join("keyspill").join("risk-rules.toml");
+    path.is_file().then_some(path)
+}
+
 impl RiskRules {
     /// The built-in rules. They are checked by the test suite; should they ever fail to parse,
     /// this returns an empty set (and `load` reports the error).

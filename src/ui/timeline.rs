@@ -1,5 +1,7 @@
 //! The Timeline tab: everything the leaked keys (and what they minted) did, newest first.
 
+use std::collections::BTreeMap;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
@@ -103,16 +105,16 @@ fn summary_lines(state: &State, t: &TimelineTab, theme: &Theme) -> Vec<Line<'sta
             if s.errors > 0 { theme.warn } else { theme.dim },
         ),
         Span::styled("  · ", theme.dim),
+        Span::styled(
+            format!("{derived} derived keys"),
+            if derived > 0 { theme.warn } else { theme.dim },
+        ),
+        Span::styled("  · ", theme.dim),
         Span::raw(format!("{} regions", s.regions.len())),
         Span::styled("  · ", theme.dim),
         Span::raw(format!("{} source IPs", s.source_ips.len())),
         Span::styled("  · ", theme.dim),
         Span::raw(format!("{} user agents", s.user_agents.len())),
-        Span::styled("  · ", theme.dim),
-        Span::styled(
-            format!("{derived} derived keys"),
-            if derived > 0 { theme.warn } else { theme.dim },
-        ),
     ]);
     let mut tactics = vec![Span::styled(" tactics ", theme.dim)];
     if s.tactics.is_empty() {
@@ -153,26 +155,50 @@ fn source_lines(state: &State, t: &TimelineTab, theme: &Theme) -> Vec<Line<'stat
             .count();
         let pages: u32 = t.regions.values().map(|r| r.pages).sum();
         let throttled: u32 = t.regions.values().map(|r| r.throttled).sum();
-        let mut spans = vec![
+        let failed = t
+            .regions
+            .values()
+            .filter(|r| matches!(r.state, SourceState::Error(_)))
+            .count();
+        let spans = vec![
             Span::styled(" LookupEvents ", theme.title),
             Span::raw(format!(
-                "{done}/{} regions loaded · {pages} pages · {throttled} throttled (retried)",
+                "{done}/{} regions loaded · {pages} pages · {throttled} throttled (retried) · ",
                 t.regions.len()
             )),
+            Span::styled(
+                format!("{failed} failed"),
+                if failed > 0 { theme.danger } else { theme.dim },
+            ),
         ];
+        lines.push(Line::from(spans));
+        // Region by region: pages so far, and where it stands.
+        let mut regions = vec![Span::raw(" ")];
         for (region, r) in &t.regions {
-            match &r.state {
-                SourceState::Loading => spans.push(Span::styled(
-                    format!(" · {region} p{} {}", r.pages, spinner(state)),
-                    theme.accent,
-                )),
-                SourceState::Error(e) => {
-                    spans.push(Span::styled(format!(" · {region}: {e}"), theme.danger))
-                }
-                _ => {}
+            let (mark, style) = match &r.state {
+                SourceState::Waiting => ("·".to_string(), theme.dim),
+                SourceState::Loading => (spinner(state).to_string(), theme.accent),
+                SourceState::Live | SourceState::Done => ("✓".to_string(), theme.ok),
+                SourceState::Error(_) => ("✗".to_string(), theme.danger),
+            };
+            regions.push(Span::styled(format!("{region} {mark}{} ", r.pages), style));
+        }
+        lines.push(Line::from(regions));
+        // The same failure in many regions is said once.
+        let mut errors: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (region, r) in &t.regions {
+            if let SourceState::Error(e) = &r.state {
+                errors.entry(e.as_str()).or_default().push(region.as_str());
             }
         }
-        lines.push(Line::from(spans));
+        for (e, regions) in errors {
+            let which = if regions.len() > 3 {
+                format!("{} regions", regions.len())
+            } else {
+                regions.join(", ")
+            };
+            lines.push(Line::styled(format!("   ✗ {which}: {e}"), theme.danger));
+        }
     }
     let tr = &t.trails;
     if tr.state != SourceState::Waiting || tr.trails > 0 {
