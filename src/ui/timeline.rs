@@ -70,11 +70,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
     let mut top: Vec<Line> = summary_lines(state, t, theme);
     top.extend(source_lines(state, t, theme));
-    let top_height = (top.len() as u16).min(inner.height.saturating_sub(2).max(1));
+    // The strips wrap rather than lose their ends, within half the pane.
+    let top_height = crate::ui::wrapped_height(&top, inner.width).min((inner.height / 2).max(1));
     let [top_area, table_area] =
         ratatui::layout::Layout::vertical([Constraint::Length(top_height), Constraint::Min(0)])
             .areas(inner);
-    frame.render_widget(Paragraph::new(top), top_area);
+    frame.render_widget(Paragraph::new(top).wrap(Wrap { trim: false }), top_area);
     if table_area.height > 1 {
         table(frame, table_area, state, t, theme);
     }
