@@ -92,6 +92,7 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
         account,
         live: false,
         poke: Arc::default(),
+        paused: None,
     };
     let collected = Arc::new(Mutex::new(Collected::default()));
     let sink = collected.clone();

@@ -347,6 +347,7 @@ fn start_timeline(
             account,
             live: true,
             poke: ctx.timeline_refresh.clone(),
+            paused: Some(ctx.paused.subscribe()),
         };
         let tx = ctx.tx.clone();
         let emit = Arc::new(move |u: Update| {

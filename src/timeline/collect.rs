@@ -98,6 +98,8 @@ pub struct Request {
     pub live: bool,
     /// Wakes the live polling at once (the operator's `r`).
     pub poke: Arc<tokio::sync::Notify>,
+    /// While this says true, live polling waits (the operator's `p`); `r` still polls.
+    pub paused: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// How often LookupEvents is asked for newer events once the history is in.
@@ -370,9 +372,12 @@ async fn poll_newer(
     newest: &Arc<Mutex<BTreeMap<(String, String), Timestamp>>>,
 ) {
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(LIVE_INTERVAL) => {}
-            _ = req.poke.notified() => {}
+        let poked = tokio::select! {
+            _ = tokio::time::sleep(LIVE_INTERVAL) => false,
+            _ = req.poke.notified() => true,
+        };
+        if !poked && req.paused.as_ref().is_some_and(|p| *p.borrow()) {
+            continue;
         }
         let keys: Vec<String> = shared.lock().keys().map(str::to_string).collect();
         let jobs: Vec<(String, String)> = keys
