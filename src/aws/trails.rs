@@ -396,21 +396,6 @@ mod tests {
     use time::macros::date;
 
     #[test]
-    fn one_day_plain_account() {
-        assert_eq!(
-            day_prefixes(
-                None,
-                "111122223333",
-                None,
-                "us-east-2",
-                date!(2015 - 08 - 01),
-                date!(2015 - 08 - 01)
-            ),
-            ["AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/01/"]
-        );
-    }
-
-    #[test]
     fn arn_accounts() {
         assert_eq!(
             arn_account("arn:aws:cloudtrail:us-east-1:123456789012:trail/main"),

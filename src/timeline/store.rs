@@ -100,8 +100,10 @@ pub struct Summary {
 #[derive(Debug, Default)]
 pub struct Store {
     events: Vec<Event>,
-    /// Hash of an event id → indices with that hash (collisions compared by id).
-    ids: HashMap<u64, Vec<u32>>,
+    /// Hash of an event id → the event with it. Another id with the same hash (rare) goes to
+    /// `collided`; both are compared by id.
+    ids: HashMap<u64, u32>,
+    collided: HashMap<u64, Vec<u32>>,
     /// Every event index, newest first.
     order: Vec<u32>,
     /// Lower-cased searchable text of every event, one line each, in insertion order.
@@ -191,15 +193,25 @@ impl Store {
 
     /// Position of an event id in the filtered view.
     pub fn view_position(&self, id: &str) -> Option<usize> {
-        let want = self.ids.get(&id_hash(id))?;
+        let want: Vec<u32> = self
+            .with_hash(id_hash(id))
+            .filter(|i| self.events.get(*i as usize).is_some_and(|e| e.id == id))
+            .collect();
         self.view.iter().position(|i| want.contains(i))
     }
 
+    /// Indices of events whose id hashes to `hash`.
+    fn with_hash(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
+        self.ids
+            .get(&hash)
+            .copied()
+            .into_iter()
+            .chain(self.collided.get(&hash).into_iter().flatten().copied())
+    }
+
     fn known(&self, id: &str, hash: u64) -> bool {
-        self.ids.get(&hash).is_some_and(|idxs| {
-            idxs.iter()
-                .any(|i| self.events.get(*i as usize).is_some_and(|e| e.id == id))
-        })
+        self.with_hash(hash)
+            .any(|i| self.events.get(i as usize).is_some_and(|e| e.id == id))
     }
 
     /// Adds events, dropping ids already present. Returns how many were new.
@@ -212,7 +224,11 @@ impl Store {
                 continue;
             }
             let idx = self.events.len() as u32;
-            self.ids.entry(h).or_default().push(idx);
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.ids.entry(h) {
+                slot.insert(idx);
+            } else {
+                self.collided.entry(h).or_default().push(idx);
+            }
             search_line(&e, &mut self.text);
             self.text_end.push(self.text.len());
             self.account(&e);
@@ -289,24 +305,29 @@ impl Store {
         }
     }
 
-    /// Which events (by insertion index) contain the filter text.
+    /// Which events (by insertion index) contain the filter text. Hits come in ascending
+    /// order, so the event a hit belongs to is found by walking forward, not by searching.
     fn text_matches(&self, needle: &str) -> Vec<bool> {
         let needle = needle.to_lowercase();
         let mut hit = vec![false; self.events.len()];
         let finder = memmem::Finder::new(needle.as_bytes());
+        let mut idx = 0;
         let mut pos = 0;
-        while let Some(off) = finder.find(&self.text[pos..]) {
-            let at = pos + off;
-            // The event whose line holds this offset.
-            let idx = self.text_end.partition_point(|end| *end <= at);
-            if let Some(h) = hit.get_mut(idx) {
-                *h = true;
-            }
-            // Skip to the next event's line: one hit per event is enough.
-            pos = self.text_end.get(idx).copied().unwrap_or(self.text.len());
-            if pos >= self.text.len() {
+        while pos < self.text.len() {
+            let Some(off) = finder.find(&self.text[pos..]) else {
                 break;
+            };
+            let at = pos + off;
+            while self.text_end.get(idx).is_some_and(|end| *end <= at) {
+                idx += 1;
             }
+            let Some(h) = hit.get_mut(idx) else {
+                break;
+            };
+            *h = true;
+            // One hit per event is enough: go on from the next event's line.
+            pos = self.text_end.get(idx).copied().unwrap_or(self.text.len());
+            idx += 1;
         }
         hit
     }
@@ -444,6 +465,26 @@ mod tests {
             ..Filter::default()
         });
         assert_eq!(s.view_len(), 0);
+    }
+
+    #[test]
+    fn a_text_every_event_holds_keeps_every_event() {
+        let mut s = Store::new();
+        s.insert(
+            (0..50)
+                .map(|i| ev(&format!("e{i}"), i, "RunInstances"))
+                .collect(),
+        );
+        s.set_filter(Filter {
+            text: "runinstances".into(),
+            ..Filter::default()
+        });
+        assert_eq!(s.view_len(), 50);
+        s.set_filter(Filter {
+            text: "ec2".into(),
+            ..Filter::default()
+        });
+        assert_eq!(s.view_len(), 50);
     }
 
     #[test]
