@@ -393,7 +393,6 @@ fn in_bucket(mut e: AwsError, bucket: &str, key: &str) -> AwsError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::date;
 
     #[test]
     fn arn_accounts() {
