@@ -349,8 +349,10 @@ fn the_timeline_tab_shows_what_the_key_and_its_sessions_did() {
         ],
     );
     t.keys(&["2"]);
-    let screen = t.wait_for("2 derived keys", Duration::from_secs(20));
-    assert!(screen.contains("GetPasswordData"), "{screen}");
+    // The first pass finds the AssumeRole calls (and so the sessions); the sessions' own
+    // calls arrive with the second pass, for the new keys.
+    let screen = t.wait_for("GetPasswordData", Duration::from_secs(20));
+    assert!(screen.contains("2 derived keys"), "{screen}");
     assert!(screen.contains("cred-access"), "{screen}");
     // The errors quick filter, then the raw record of the selected event.
     t.keys(&["f", "f"]);
