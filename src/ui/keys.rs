@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use crate::app::state::{KeyRow, State};
 use crate::domain::{KeyStatus, LastUsed};
@@ -52,15 +52,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     title.extend(freshness(state, data));
     title.push(Span::raw(" "));
 
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Line::from(title));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    if inner.height == 0 || inner.width == 0 {
+    let Some(inner) = crate::ui::pane(frame, area, title, theme) else {
         return;
-    }
+    };
 
     // Problems first, in words, above the table.
     let mut notes: Vec<Line> = Vec::new();

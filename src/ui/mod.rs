@@ -216,6 +216,23 @@ pub fn wrapped_height(lines: &[Line], width: u16) -> u16 {
         .unwrap_or(u16::MAX)
 }
 
+/// A tab's bordered pane with its title line; returns the inside, or `None` when there is
+/// no room to draw in it.
+pub fn pane(
+    frame: &mut Frame,
+    area: Rect,
+    title: Vec<Span<'static>>,
+    theme: &Theme,
+) -> Option<Rect> {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Line::from(title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    (inner.height > 0 && inner.width > 0).then_some(inner)
+}
+
 /// "updated 12 s ago", a spinner while fetching, and how stale an error left the data.
 pub fn freshness<T>(state: &State, loaded: &Loaded<T>) -> Vec<Span<'static>> {
     let mut spans = Vec::new();

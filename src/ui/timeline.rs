@@ -58,15 +58,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         title.push(Span::raw(format!(" {}", spinner(state))));
     }
     title.push(Span::raw(" "));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Line::from(title));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    if inner.height == 0 || inner.width == 0 {
+    let Some(inner) = crate::ui::pane(frame, area, title, theme) else {
         return;
-    }
+    };
 
     let mut top: Vec<Line> = summary_lines(state, t, theme);
     top.extend(source_lines(state, t, theme));
