@@ -11,6 +11,7 @@
 //! failed calls and some rated by the risk rules, times scattered over three days (so the
 //! newest-first order is not the insertion order). Every event shares one small `raw` record,
 //! so the memory figure measures the index and the normalized fields, not stored payloads.
+//! Repeating fields are interned as the parser interns them.
 //! They arrive in batches of 100,000, as sources deliver them.
 //!
 //! Criterion reports its own statistics; afterwards the bench times the same operations again
@@ -25,6 +26,7 @@ use keyspill::app::state::{Settings, State, Tab};
 use keyspill::app::timeline::{RegionProgress, SourceState};
 use keyspill::cli::ThemeName;
 use keyspill::domain::Identity;
+use keyspill::timeline::model::intern;
 use keyspill::timeline::store::{Filter, Quick};
 use keyspill::timeline::{Event, Origin, Risk, Severity, Tactic};
 use keyspill::ui::{self, Theme};
@@ -153,7 +155,7 @@ fn synthetic(rng: &mut Rng, n: usize, raw: &Arc<str>) -> Event {
         Risk {
             tactic,
             severity,
-            rule: format!("{}-{}", tactic.label(), severity.label()),
+            rule: intern(&format!("{}-{}", tactic.label(), severity.label())),
         }
     });
     let ip = rng.next();
@@ -167,28 +169,30 @@ fn synthetic(rng: &mut Rng, n: usize, raw: &Arc<str>) -> Event {
             id & 0xFFF,
             n & 0xFFF,
             id_lo & 0xFFFF_FFFF_FFFF
-        ),
+        )
+        .into_boxed_str(),
         time: datetime!(2026-11-20 00:00:00 UTC)
             + time::Duration::seconds(rng.below(3 * 86_400) as i64),
-        service: service.to_string(),
-        name: name.to_string(),
-        region: region.to_string(),
-        source_ip: format!("203.0.{}.{}", (ip >> 8) % 4, ip % 50 + 1),
-        user_agent: AGENTS[rng.below(AGENTS.len())].to_string(),
-        identity_type: if key.starts_with("AKIA") {
-            "IAMUser".into()
+        service: intern(service),
+        name: intern(name),
+        region: intern(region),
+        source_ip: intern(&format!("203.0.{}.{}", (ip >> 8) % 4, ip % 50 + 1)),
+        user_agent: intern(AGENTS[rng.below(AGENTS.len())]),
+        identity_type: intern(if key.starts_with("AKIA") {
+            "IAMUser"
         } else {
-            "AssumedRole".into()
-        },
-        identity_arn,
-        access_key_id: key.to_string(),
-        error_code: failed.then(|| ERRORS[rng.below(ERRORS.len())].to_string()),
-        error_message: failed.then(|| format!("User is not authorized to perform: {name}")),
+            "AssumedRole"
+        }),
+        identity_arn: intern(&identity_arn),
+        access_key_id: intern(key),
+        error_code: failed.then(|| intern(ERRORS[rng.below(ERRORS.len())])),
+        error_message: failed
+            .then(|| intern(&format!("User is not authorized to perform: {name}"))),
         read_only: Some(read_only),
         mfa_used: None,
         minted: None,
         origin: Origin::LookupEvents {
-            region: region.to_string(),
+            region: intern(region),
         },
         raw: Arc::clone(raw),
         risk,

@@ -100,7 +100,7 @@ fn event_ids(updates: &[Update]) -> Vec<String> {
     updates
         .iter()
         .filter_map(|u| match u {
-            Update::Events(e) => Some(e.iter().map(|e| e.id.clone()).collect::<Vec<_>>()),
+            Update::Events(e) => Some(e.iter().map(|e| e.id.to_string()).collect::<Vec<_>>()),
             _ => None,
         })
         .flatten()

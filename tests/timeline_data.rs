@@ -121,7 +121,7 @@ fn every_file_matches_the_manifest() {
 
         let mut names: BTreeMap<String, usize> = BTreeMap::new();
         for e in &parsed.events {
-            *names.entry(e.name.clone()).or_default() += 1;
+            *names.entry(e.name.to_string()).or_default() += 1;
             assert_eq!(e.origin, origin(rel));
             assert!(!e.id.is_empty(), "{rel}: empty id");
             let raw: Value = serde_json::from_str(&e.raw).expect("raw is JSON");
@@ -174,7 +174,7 @@ fn zero_padded_ips_are_kept_verbatim() {
         }
     }
     assert_eq!(padded.len(), 107);
-    let distinct: BTreeSet<&str> = padded.iter().map(String::as_str).collect();
+    let distinct: BTreeSet<&str> = padded.iter().map(|ip| &**ip).collect();
     assert_eq!(distinct.len(), 12);
     assert!(distinct.contains("075.050.255.67"));
     assert!(distinct.contains("225.01.00.16"));
@@ -202,7 +202,7 @@ fn odd_account_id_lengths_do_not_matter() {
     }
     let gov = only("elastic-integrations/test-us-gov-arn.log");
     assert!(gov.identity_arn.starts_with("arn:aws-us-gov:sts::"));
-    assert_eq!(gov.region, "us-gov-east-1");
+    assert_eq!(&*gov.region, "us-gov-east-1");
 }
 
 #[test]
@@ -210,7 +210,7 @@ fn records_without_event_id_get_stable_distinct_hash_ids() {
     let files: Vec<String> = (1..=5)
         .map(|n| format!("awsdocs/cloudtrail-user-guide/cloudtrail-log-file-examples.0{n}.json"))
         .collect();
-    let ids = |_: ()| -> Vec<String> { files.iter().map(|rel| only(rel).id).collect() };
+    let ids = |_: ()| -> Vec<String> { files.iter().map(|rel| only(rel).id.into()).collect() };
     let first = ids(());
     assert!(
         first
@@ -226,7 +226,7 @@ fn records_without_event_id_get_stable_distinct_hash_ids() {
     for (rel, id) in files.iter().zip(&first) {
         let e = only(rel);
         let again = parse_document(e.raw.as_bytes(), &origin("again"));
-        assert_eq!(&again.events[0].id, id);
+        assert_eq!(&*again.events[0].id, id.as_str());
         assert!(e.raw.contains("\"eventVersion\":\"1.0\""));
     }
 }
@@ -237,7 +237,7 @@ fn duplicate_event_ids_are_two_events() {
     let dup: Vec<&Event> = parsed
         .events
         .iter()
-        .filter(|e| e.id == "11ea990b-4678-4bcd-8fbe-625EXAMPLE")
+        .filter(|e| &*e.id == "11ea990b-4678-4bcd-8fbe-625EXAMPLE")
         .collect();
     assert_eq!(dup.len(), 2);
     assert_ne!(dup[0].raw, dup[1].raw);
@@ -258,9 +258,7 @@ fn insights_take_service_and_name_from_insight_details() {
     for e in &insights {
         assert!(e.raw.contains("AwsCloudTrailInsight"));
         assert!(!e.service.is_empty(), "{}", e.raw);
-        assert!(
-            ["CompleteLifecycleAction", "UpdateInstanceInformation"].contains(&e.name.as_str())
-        );
+        assert!(["CompleteLifecycleAction", "UpdateInstanceInformation"].contains(&&*e.name));
         assert!(e.identity_type.is_empty());
     }
     let lookup = parse("awsdocs/cloudtrail-user-guide/view-insights-events-cli.01.json");
@@ -268,7 +266,7 @@ fn insights_take_service_and_name_from_insight_details() {
         lookup
             .events
             .iter()
-            .all(|e| e.service == "autoscaling.amazonaws.com")
+            .all(|e| &*e.service == "autoscaling.amazonaws.com")
     );
 }
 
@@ -276,15 +274,15 @@ fn insights_take_service_and_name_from_insight_details() {
 fn misspelt_console_signin_event_type() {
     let e = only("awsdocs/iam-user-guide/cloudtrail-integration.10.json");
     assert!(e.raw.contains("\"AwsConsoleSignin\""));
-    assert_eq!(e.name, "ConsoleLogin");
-    assert_eq!(e.service, "signin.amazonaws.com");
+    assert_eq!(&*e.name, "ConsoleLogin");
+    assert_eq!(&*e.service, "signin.amazonaws.com");
     assert!(e.failed());
     assert_eq!(
         e.error_message.as_deref(),
         Some("No username found in supplied account")
     );
     assert_eq!(e.mfa_used, Some(false));
-    assert_eq!(e.access_key_id, "");
+    assert_eq!(&*e.access_key_id, "");
 }
 
 #[test]
@@ -300,9 +298,9 @@ fn console_login_mfa_flag() {
 fn lookup_events_inner_event_time_wins() {
     let e = only("aws-cli-examples/lookup-events.output.json");
     assert_eq!(stamp(&e), "2016-01-26T21:42:12Z");
-    assert_eq!(e.id, "654ccbc0-ba0d-486a-9076-dbf7274677a7");
-    assert_eq!(e.name, "ConsoleLogin");
-    assert_eq!(e.identity_type, "AssumedRole");
+    assert_eq!(&*e.id, "654ccbc0-ba0d-486a-9076-dbf7274677a7");
+    assert_eq!(&*e.name, "ConsoleLogin");
+    assert_eq!(&*e.identity_type, "AssumedRole");
     assert_eq!(e.mfa_used, Some(false));
 }
 
@@ -314,7 +312,7 @@ fn plaso_json_lines_of_lookup_events_items() {
     let text = String::from_utf8(read("plaso/aws_cloudtrail.jsonl")).expect("utf-8");
     for (line, e) in text.lines().zip(&parsed.events) {
         let wrapper: Value = serde_json::from_str(line).expect("line");
-        assert_eq!(wrapper["EventId"].as_str(), Some(e.id.as_str()));
+        assert_eq!(wrapper["EventId"].as_str(), Some(&*e.id));
         // The wrapper's ReadOnly is a string; the event takes the record's boolean.
         assert_eq!(
             wrapper["ReadOnly"].as_str().map(|s| s == "true"),
@@ -326,10 +324,10 @@ fn plaso_json_lines_of_lookup_events_items() {
     let service_event = parsed
         .events
         .iter()
-        .find(|e| e.name == "SharedSnapshotVolumeCreated")
+        .find(|e| &*e.name == "SharedSnapshotVolumeCreated")
         .expect("service event");
-    assert_eq!(service_event.access_key_id, "");
-    assert_eq!(service_event.identity_type, "");
+    assert_eq!(&*service_event.access_key_id, "");
+    assert_eq!(&*service_event.identity_type, "");
 }
 
 #[test]
@@ -347,7 +345,7 @@ fn eventbridge_envelopes_yield_the_detail() {
         ),
     ] {
         let e = only(rel);
-        assert_eq!((e.name.as_str(), e.id.as_str()), (name, id));
+        assert_eq!((&*e.name, &*e.id), (name, id));
         assert!(
             !e.raw.contains("detail-type"),
             "raw is the record, not the envelope"
@@ -360,7 +358,7 @@ fn eventbridge_envelopes_yield_the_detail() {
     });
     let parsed = parse_document(envelope.to_string().as_bytes(), &origin("bridge"));
     assert_eq!(parsed.events.len(), 1);
-    assert_eq!(parsed.events[0].name, "CreateUser");
+    assert_eq!(&*parsed.events[0].name, "CreateUser");
 }
 
 #[test]
@@ -368,7 +366,7 @@ fn json_lines_trailing_blank_line_and_bad_lines() {
     let rel = "elastic-integrations/test-run-instances-json.log";
     assert!(read(rel).ends_with(b"\n\n") || read(rel).ends_with(b"\r\n\r\n"));
     let e = only(rel);
-    assert_eq!(e.name, "RunInstances");
+    assert_eq!(&*e.name, "RunInstances");
 
     let good =
         String::from_utf8(read("elastic-integrations/test-console-login-json.log")).expect("utf-8");
@@ -460,8 +458,8 @@ fn non_ascii_text_round_trips() {
         let parsed = parse_document(text.as_bytes(), &origin("unicode.json"));
         assert!(parsed.skipped.is_empty(), "{:?}", parsed.skipped);
         let e = &parsed.events[0];
-        assert_eq!(e.user_agent, agent);
-        assert_eq!(e.source_ip, "2001:db8::1");
+        assert_eq!(*e.user_agent, *agent);
+        assert_eq!(&*e.source_ip, "2001:db8::1");
         let raw: Value = serde_json::from_str(&e.raw).expect("raw");
         assert_eq!(raw, record);
         assert!(e.raw.contains("名前") && e.raw.contains('🚀'));
@@ -487,7 +485,7 @@ fn minted_keys_on_stratus_records() {
     {
         for e in parse(rel).events {
             if let Some(m) = e.minted {
-                assert_eq!(e.service, "sts.amazonaws.com");
+                assert_eq!(&*e.service, "sts.amazonaws.com");
                 assert!(e.error_code.is_none());
                 minted.insert(m.key_id, m.via);
             }
@@ -578,7 +576,7 @@ fn assert_bad_files_skipped(scan: &keyspill::timeline::files::FileScan) {
         .skipped
         .iter()
         .map(|s| match &s.origin {
-            Origin::File { path } => path.clone(),
+            Origin::File { path } => path.to_string(),
             other => panic!("unexpected origin {other}"),
         })
         .collect();
@@ -595,7 +593,7 @@ fn assert_bad_files_skipped(scan: &keyspill::timeline::files::FileScan) {
 }
 
 fn ids(events: &[Event]) -> Vec<String> {
-    let mut ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    let mut ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
     ids.sort();
     ids
 }
@@ -935,7 +933,7 @@ fn scan_records_agrees_on_every_real_file_as_a_log() {
         let mut keys: Vec<String> = parsed
             .events
             .iter()
-            .map(|e| e.access_key_id.clone())
+            .map(|e| e.access_key_id.to_string())
             .filter(|k| !k.is_empty())
             .collect();
         keys.truncate(2);

@@ -28,7 +28,7 @@ fn detonation(file: &str) -> Vec<Event> {
     let parsed = parse_document(
         &bytes,
         &Origin::File {
-            path: format!("stratus-red-team/{file}"),
+            path: format!("stratus-red-team/{file}").into(),
         },
     );
     assert!(parsed.skipped.is_empty(), "{:?}", parsed.skipped);
@@ -149,12 +149,8 @@ fn a_branch_narrows_to_one_session_and_back() {
     assert!(n > 0 && n < 34);
     for i in 0..n {
         assert_eq!(
-            state
-                .timeline
-                .store
-                .view_get(i)
-                .map(|e| e.access_key_id.as_str()),
-            Some(session.as_str())
+            state.timeline.store.view_get(i).map(|e| &*e.access_key_id),
+            Some(&*session)
         );
     }
     press(&mut state, 'b');
@@ -173,7 +169,7 @@ fn follow_evidence_and_the_raw_record() {
     let id = state.timeline.selected().expect("event").id.clone();
     let effects = press(&mut state, 'm');
     assert!(
-        matches!(&effects[..], [Effect::Journal(keyspill::journal::Event::Evidence { event_id, .. })] if *event_id == id),
+        matches!(&effects[..], [Effect::Journal(keyspill::journal::Event::Evidence { event_id, .. })] if **event_id == *id),
         "{effects:?}"
     );
     assert!(press(&mut state, 'm').is_empty(), "marked once");
@@ -204,10 +200,13 @@ fn newer_events_keep_the_cursor_on_its_event_unless_following() {
             events: newer,
         },
     );
-    assert_eq!(state.timeline.selected().map(|e| e.id.clone()), Some(held));
+    assert_eq!(
+        state.timeline.selected().map(|e| e.id.to_string()),
+        Some(held.to_string())
+    );
     press(&mut state, 't');
     assert_eq!(
-        state.timeline.selected().map(|e| e.name.as_str()),
+        state.timeline.selected().map(|e| &*e.name),
         Some("StopLogging")
     );
 }

@@ -179,7 +179,7 @@ pub fn toggle_branch(state: &mut State) {
         );
         return;
     };
-    t.branch = Some(key.clone());
+    t.branch = Some(key.to_string());
     t.apply_filter();
     let n = t.store.view_len();
     state.flash(
@@ -206,16 +206,16 @@ pub fn mark_evidence(state: &mut State) -> Vec<Effect> {
         }
     );
     let origin = match &e.origin {
-        Origin::File { path } => path.clone(),
+        Origin::File { path } => path.to_string(),
         other => other.to_string(),
     };
-    if !state.timeline.evidence.insert(id.clone()) {
+    if !state.timeline.evidence.insert(id.to_string()) {
         state.flash(Level::Info, "already marked as evidence");
         return vec![];
     }
     state.flash(Level::Ok, format!("marked as evidence: {summary}"));
     vec![Effect::Journal(JournalEvent::Evidence {
-        event_id: id,
+        event_id: id.into(),
         summary,
         origin,
     })]

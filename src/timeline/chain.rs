@@ -142,10 +142,7 @@ impl Tracker {
         let mut minted_by: HashMap<&str, Vec<&Event>> = HashMap::new();
         for e in events {
             if e.minted.is_some() && !e.failed() && !e.access_key_id.is_empty() {
-                minted_by
-                    .entry(e.access_key_id.as_str())
-                    .or_default()
-                    .push(e);
+                minted_by.entry(&*e.access_key_id).or_default().push(e);
             }
         }
         if minted_by.is_empty() {
@@ -258,11 +255,11 @@ mod tests {
     /// A token call made with `by` that minted `key`.
     fn mint(by: &str, key: &str, via: &str) -> Event {
         let mut e = event("AssumeRole", "sts.amazonaws.com");
-        e.access_key_id = by.to_string();
-        e.minted = Some(Minted {
+        e.access_key_id = by.into();
+        e.minted = Some(Box::new(Minted {
             key_id: key.to_string(),
             via: via.to_string(),
-        });
+        }));
         e
     }
 
@@ -453,17 +450,15 @@ mod tests {
             let events = stratus(file);
             let root = events
                 .iter()
-                .find(|e| e.identity_type == "IAMUser")
-                .map(|e| e.access_key_id.clone())
+                .find(|e| &*e.identity_type == "IAMUser")
+                .map(|e| e.access_key_id.to_string())
                 .expect("an IAM user call");
             assert!(root.starts_with("AKIA"), "{file}: {root}");
 
             // Failed token calls (AccessDenied, responseElements null) carry no credentials.
             let failed: Vec<&Event> = events
                 .iter()
-                .filter(|e| {
-                    matches!(e.name.as_str(), "AssumeRole" | "GetFederationToken") && e.failed()
-                })
+                .filter(|e| matches!(&*e.name, "AssumeRole" | "GetFederationToken") && e.failed())
                 .collect();
             assert_eq!(failed.len(), denied, "{file}");
             assert!(failed.iter().all(|e| e.minted.is_none()), "{file}");
@@ -481,7 +476,7 @@ mod tests {
             // Every call made as the role / federated user uses a tracked key.
             let derived: Vec<&Event> = events
                 .iter()
-                .filter(|e| matches!(e.identity_type.as_str(), "AssumedRole" | "FederatedUser"))
+                .filter(|e| matches!(&*e.identity_type, "AssumedRole" | "FederatedUser"))
                 .collect();
             assert!(!derived.is_empty(), "{file}");
             for e in &derived {
@@ -494,7 +489,7 @@ mod tests {
             }
             // And narrowing to the root's branch keeps every one of them.
             let branch: HashSet<String> = t.branch(&root).into_iter().collect();
-            assert!(derived.iter().all(|e| branch.contains(&e.access_key_id)));
+            assert!(derived.iter().all(|e| branch.contains(&*e.access_key_id)));
         }
 
         // The via names the role or the federated user.
@@ -507,9 +502,9 @@ mod tests {
         );
         let run = events
             .iter()
-            .find(|e| e.name == "RunInstances")
+            .find(|e| &*e.name == "RunInstances")
             .expect("RunInstances");
-        assert_eq!(run.access_key_id, "ASIA9F6MXE9HSYOXYQOS");
+        assert_eq!(&*run.access_key_id, "ASIA9F6MXE9HSYOXYQOS");
         assert_eq!(t.root_of(&run.access_key_id), Some("AKIAR7ISFR69YWROPYAN"));
 
         let events = stratus("aws.persistence.sts-federation-token.json");

@@ -239,7 +239,7 @@ async fn scan_local(shared: &Arc<Shared>, req: &Request) {
 /// Parses LookupEvents' `CloudTrailEvent` strings.
 fn parse_lookup(region: &str, records: &[String]) -> (Vec<Event>, usize) {
     let origin = Origin::LookupEvents {
-        region: region.to_string(),
+        region: region.into(),
     };
     let mut events = Vec::with_capacity(records.len());
     let mut bad = 0;
@@ -519,8 +519,8 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
                     match body {
                         Ok(bytes) => {
                             let origin = Origin::S3 {
-                                bucket: bucket_ref.clone(),
-                                key,
+                                bucket: bucket_ref.as_str().into(),
+                                key: key.into(),
                             };
                             let f = filter.clone();
                             let parsed = tokio::task::spawn_blocking(move || {

@@ -50,7 +50,7 @@ impl<'a> Row<'a> {
             user_agent: &e.user_agent,
             identity_arn: &e.identity_arn,
             access_key_id: &e.access_key_id,
-            chain: chains.get(&e.access_key_id).map_or("", String::as_str),
+            chain: chains.get(&*e.access_key_id).map_or("", String::as_str),
             error_code: e.error_code.as_deref().unwrap_or(""),
             error_message: e.error_message.as_deref().unwrap_or(""),
             tactic: e.risk.as_ref().map_or("", |r| r.tactic.label()),
@@ -96,11 +96,11 @@ pub fn write_table<'a>(
     )?;
     for e in events {
         // The chain for tracked keys, else the key, else the principal (console sign-ins).
-        let who = chains.get(&e.access_key_id).cloned().unwrap_or_else(|| {
+        let who = chains.get(&*e.access_key_id).cloned().unwrap_or_else(|| {
             if e.access_key_id.is_empty() {
                 e.identity_arn.rsplit(':').next().unwrap_or("").to_string()
             } else {
-                e.access_key_id.clone()
+                e.access_key_id.to_string()
             }
         });
         let tactic = e

@@ -73,7 +73,7 @@ pub fn is_log_file_name(name: &str) -> bool {
 
 fn origin_of(path: &Path) -> Origin {
     Origin::File {
-        path: path.display().to_string(),
+        path: path.display().to_string().into(),
     }
 }
 

@@ -8,12 +8,42 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Timestamp;
 
+/// Text that repeats across events (services, regions, agents, ARNs, keys): one allocation
+/// shared by every event that carries it, so a million events cost pointers, not copies.
+pub type Text = Arc<str>;
+
+/// Entries the per-thread cache of [`intern`] holds before it starts over. Real fields repeat
+/// a lot (a few dozen calls, a handful of keys and agents); a source full of unique values
+/// must not grow the cache without end.
+const INTERN_CAP: usize = 16_384;
+
+thread_local! {
+    static INTERNED: std::cell::RefCell<std::collections::HashSet<Text>> =
+        std::cell::RefCell::new(std::collections::HashSet::new());
+}
+
+/// The shared copy of `s`: the same allocation for the same text on this thread.
+pub fn intern(s: &str) -> Text {
+    INTERNED.with(|cell| {
+        let mut set = cell.borrow_mut();
+        if let Some(t) = set.get(s) {
+            return Arc::clone(t);
+        }
+        if set.len() >= INTERN_CAP {
+            set.clear();
+        }
+        let t: Text = Arc::from(s);
+        set.insert(Arc::clone(&t));
+        t
+    })
+}
+
 /// Where an event was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Origin {
-    LookupEvents { region: String },
-    S3 { bucket: String, key: String },
-    File { path: String },
+    LookupEvents { region: Text },
+    S3 { bucket: Text, key: Text },
+    File { path: Text },
 }
 
 impl fmt::Display for Origin {
@@ -114,33 +144,35 @@ pub struct Risk {
     pub tactic: Tactic,
     pub severity: Severity,
     /// The rule's id, for "why is this flagged".
-    pub rule: String,
+    pub rule: Text,
 }
 
 /// One CloudTrail event, normalized. Strings are empty when the record lacks the field; the
-/// raw record is kept for the detail pane.
+/// raw record is kept for the detail pane. Repeating fields are [`Text`] from [`intern`]:
+/// the console holds a million of these, so the struct is kept small.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     /// `eventID`, or `h:` and a stable hash of the record when it has none.
-    pub id: String,
+    pub id: Box<str>,
     pub time: Timestamp,
     /// `eventSource`, e.g. `ec2.amazonaws.com` (Insights: from `insightDetails`).
-    pub service: String,
-    pub name: String,
-    pub region: String,
+    pub service: Text,
+    pub name: Text,
+    pub region: Text,
     /// As recorded: may be a host name, `AWS Internal`, or an IPv4 with leading zeros.
-    pub source_ip: String,
-    pub user_agent: String,
-    pub identity_type: String,
-    pub identity_arn: String,
+    pub source_ip: Text,
+    pub user_agent: Text,
+    pub identity_type: Text,
+    pub identity_arn: Text,
     /// `userIdentity.accessKeyId`, empty when none.
-    pub access_key_id: String,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
+    pub access_key_id: Text,
+    pub error_code: Option<Text>,
+    pub error_message: Option<Text>,
     pub read_only: Option<bool>,
     /// `additionalEventData.MFAUsed` on console sign-ins.
     pub mfa_used: Option<bool>,
-    pub minted: Option<Minted>,
+    /// Rare (STS token calls only), so boxed to keep every other event small.
+    pub minted: Option<Box<Minted>>,
     pub origin: Origin,
     /// The record as it was, for the detail pane and exports.
     pub raw: Arc<str>,
@@ -159,5 +191,42 @@ impl Event {
         self.service
             .strip_suffix(".amazonaws.com")
             .unwrap_or(&self.service)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interned_text_shares_one_allocation() {
+        let a = intern("ec2.amazonaws.com");
+        let b = intern(&String::from("ec2.amazonaws.com"));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &intern("s3.amazonaws.com")));
+        assert_eq!(&*a, "ec2.amazonaws.com");
+    }
+
+    #[test]
+    fn the_cache_stays_bounded() {
+        let first = intern("kept-only-until-the-cache-fills");
+        for n in 0..INTERN_CAP + 1 {
+            intern(&format!("unique-{n}"));
+        }
+        INTERNED.with(|cell| assert!(cell.borrow().len() <= INTERN_CAP));
+        // Values handed out before the reset stay valid; only sharing starts over.
+        let again = intern("kept-only-until-the-cache-fills");
+        assert_eq!(first, again);
+        assert!(!Arc::ptr_eq(&first, &again));
+    }
+
+    #[test]
+    fn an_event_stays_small() {
+        // A million of these are held by the console: growing it is a memory decision.
+        assert!(
+            std::mem::size_of::<Event>() <= 288,
+            "{}",
+            std::mem::size_of::<Event>()
+        );
     }
 }

@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
-use crate::timeline::model::{Event, Minted, Origin};
+use crate::timeline::model::{Event, Minted, Origin, intern};
 use crate::timeline::prefilter::{Walk, walk_records};
 
 /// A file or record that could not be turned into an event, and why.
@@ -484,8 +484,8 @@ pub fn parse_record(v: &Value, origin: &Origin) -> Result<Event, String> {
     };
 
     let id = match map.get("eventID") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        _ => format!("h:{:016x}", stable_hash(v)),
+        Some(Value::String(s)) if !s.is_empty() => Box::from(s.as_str()),
+        _ => format!("h:{:016x}", stable_hash(v)).into_boxed_str(),
     };
 
     let mut service = text_at(v, &["eventSource"]);
@@ -514,19 +514,20 @@ pub fn parse_record(v: &Value, origin: &Origin) -> Result<Event, String> {
         error_message = Some("ConsoleLogin: Failure".into());
     }
 
-    let minted = minted(v, &service, &name);
+    let minted = minted(v, &service, &name).map(Box::new);
+    let shared = |path: &[&str]| intern(&text_at(v, path));
 
     Ok(Event {
         id,
         time,
-        region: text_at(v, &["awsRegion"]),
-        source_ip: text_at(v, &["sourceIPAddress"]),
-        user_agent: text_at(v, &["userAgent"]),
-        identity_type: text_at(v, &["userIdentity", "type"]),
-        identity_arn: text_at(v, &["userIdentity", "arn"]),
-        access_key_id: text_at(v, &["userIdentity", "accessKeyId"]),
-        error_code,
-        error_message,
+        region: shared(&["awsRegion"]),
+        source_ip: shared(&["sourceIPAddress"]),
+        user_agent: shared(&["userAgent"]),
+        identity_type: shared(&["userIdentity", "type"]),
+        identity_arn: shared(&["userIdentity", "arn"]),
+        access_key_id: shared(&["userIdentity", "accessKeyId"]),
+        error_code: error_code.as_deref().map(intern),
+        error_message: error_message.as_deref().map(intern),
         read_only: flag(v.get("readOnly"), "true", "false"),
         mfa_used: flag(
             v.get("additionalEventData").and_then(|d| d.get("MFAUsed")),
@@ -537,8 +538,8 @@ pub fn parse_record(v: &Value, origin: &Origin) -> Result<Event, String> {
         origin: origin.clone(),
         raw: Arc::from(v.to_string()),
         risk: None,
-        service,
-        name,
+        service: intern(&service),
+        name: intern(&name),
     })
 }
 
@@ -721,13 +722,13 @@ mod tests {
             "additionalEventData": {"MFAUsed": "Yes"},
         }));
         let e = parse_record(&v, &origin()).expect("parses");
-        assert_eq!(e.id, "e1");
-        assert_eq!(e.service, "ec2.amazonaws.com");
-        assert_eq!(e.name, "DescribeInstances");
-        assert_eq!(e.region, "us-east-1");
-        assert_eq!(e.source_ip, "075.050.255.67");
-        assert_eq!(e.identity_type, "IAMUser");
-        assert_eq!(e.access_key_id, "AKIA1");
+        assert_eq!(&*e.id, "e1");
+        assert_eq!(&*e.service, "ec2.amazonaws.com");
+        assert_eq!(&*e.name, "DescribeInstances");
+        assert_eq!(&*e.region, "us-east-1");
+        assert_eq!(&*e.source_ip, "075.050.255.67");
+        assert_eq!(&*e.identity_type, "IAMUser");
+        assert_eq!(&*e.access_key_id, "AKIA1");
         assert_eq!(e.error_code.as_deref(), Some("AccessDenied"));
         assert_eq!(e.read_only, Some(true));
         assert_eq!(e.mfa_used, Some(true));
@@ -765,7 +766,12 @@ mod tests {
                 "responseElements": {"credentials": {"accessKeyId": "ASIANEW"}},
             }))
         };
-        let via = |v: Value| parse_record(&v, &origin()).expect("parses").minted;
+        let via = |v: Value| {
+            parse_record(&v, &origin())
+                .expect("parses")
+                .minted
+                .map(|m| *m)
+        };
         assert_eq!(
             via(call(
                 "AssumeRole",

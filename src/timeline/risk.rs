@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::IntoDeserializer;
 
-use super::model::{Event, Risk, Severity, Tactic};
+use super::model::{Event, Risk, Severity, Tactic, Text};
 
 /// The built-in rule file.
 pub const BUILTIN_RULES: &str = include_str!("../../assets/risk-rules.toml");
@@ -45,7 +45,7 @@ pub struct Conditions {
 /// One compiled rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
-    pub id: String,
+    pub id: Text,
     pub tactic: Tactic,
     pub severity: Severity,
     /// Event names matched exactly.
@@ -136,7 +136,7 @@ impl RiskRules {
                             None => rules.push(rule),
                         }
                     }
-                    Entry::Disabled(id) => rules.retain(|existing| existing.id != id),
+                    Entry::Disabled(id) => rules.retain(|existing| *existing.id != *id),
                 }
             }
         }
@@ -191,7 +191,7 @@ impl RiskRules {
 
     /// The rule with this id, for "why is this flagged".
     pub fn rule(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|rule| rule.id == id)
+        self.rules.iter().find(|rule| &*rule.id == id)
     }
 
     /// The verdict of the most severe rule matching `e`; between equally severe rules, the
@@ -213,7 +213,7 @@ impl RiskRules {
                 best = Some((rule.severity, index));
             }
         };
-        if let Some(indices) = self.exact.get(e.name.as_str()) {
+        if let Some(indices) = self.exact.get(&*e.name) {
             for &index in indices {
                 consider(index);
             }
@@ -261,7 +261,7 @@ impl Rule {
         {
             return false;
         }
-        if !self.sources.is_empty() && !self.sources.contains(&e.service) {
+        if !self.sources.is_empty() && !self.sources.iter().any(|s| **s == *e.service) {
             return false;
         }
         if !c.error_codes.is_empty() {
@@ -284,7 +284,7 @@ impl Rule {
             if ctx.baseline_regions.is_empty() || e.region.is_empty() {
                 return false;
             }
-            if ctx.baseline_regions.contains(&e.region) == want {
+            if ctx.baseline_regions.contains(&*e.region) == want {
                 return false;
             }
         }
@@ -436,10 +436,10 @@ fn parse_rules(text: &str, name: &str) -> Result<Vec<Entry>, String> {
             .map_err(|err: toml::de::Error| format!("{name}: {label}: {}", err.message()))?;
         let entry = check_rule(raw).map_err(|what| format!("{name}: {label}: {what}"))?;
         let id = match &entry {
-            Entry::Rule(rule) => &rule.id,
-            Entry::Disabled(id) => id,
+            Entry::Rule(rule) => &*rule.id,
+            Entry::Disabled(id) => id.as_str(),
         };
-        if !seen.insert(id.clone()) {
+        if !seen.insert(id.to_string()) {
             return Err(format!(
                 "{name}: {label}: duplicate id (another rule in this file already uses it)"
             ));
@@ -517,7 +517,7 @@ fn check_rule(raw: RawRule) -> Result<Entry, String> {
     }
 
     Ok(Entry::Rule(Rule {
-        id,
+        id: id.into(),
         tactic,
         severity,
         events,
@@ -548,12 +548,12 @@ pub(crate) mod fixtures {
     /// An event with only a name and source; the rest empty.
     pub fn event(name: &str, source: &str) -> Event {
         Event {
-            id: format!("test-{name}"),
+            id: format!("test-{name}").into(),
             time: time::OffsetDateTime::UNIX_EPOCH,
-            service: source.to_string(),
-            name: name.to_string(),
+            service: source.into(),
+            name: name.into(),
             region: "us-east-1".into(),
-            source_ip: String::new(),
+            source_ip: "".into(),
             user_agent: "aws-cli/2.15.0".into(),
             identity_type: "IAMUser".into(),
             identity_arn: "arn:aws:iam::111122223333:user/alice".into(),
@@ -617,9 +617,11 @@ pub(crate) mod fixtures {
         )
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let minted_id = text(record, &["responseElements", "credentials", "accessKeyId"]);
-        let minted = (!minted_id.is_empty()).then(|| Minted {
-            key_id: minted_id,
-            via: via(record, &name),
+        let minted = (!minted_id.is_empty()).then(|| {
+            Box::new(Minted {
+                key_id: minted_id,
+                via: via(record, &name),
+            })
         });
         let mfa_used = record
             .get("additionalEventData")
@@ -627,18 +629,18 @@ pub(crate) mod fixtures {
             .and_then(Value::as_str)
             .map(|s| s.eq_ignore_ascii_case("yes"));
         Event {
-            id: text(record, &["eventID"]),
+            id: text(record, &["eventID"]).into(),
             time,
-            service: text(record, &["eventSource"]),
-            name,
-            region: text(record, &["awsRegion"]),
-            source_ip: text(record, &["sourceIPAddress"]),
-            user_agent: text(record, &["userAgent"]),
-            identity_type: text(record, &["userIdentity", "type"]),
-            identity_arn: text(record, &["userIdentity", "arn"]),
-            access_key_id: text(record, &["userIdentity", "accessKeyId"]),
-            error_code: opt(record, "errorCode"),
-            error_message: opt(record, "errorMessage"),
+            service: text(record, &["eventSource"]).into(),
+            name: name.into(),
+            region: text(record, &["awsRegion"]).into(),
+            source_ip: text(record, &["sourceIPAddress"]).into(),
+            user_agent: text(record, &["userAgent"]).into(),
+            identity_type: text(record, &["userIdentity", "type"]).into(),
+            identity_arn: text(record, &["userIdentity", "arn"]).into(),
+            access_key_id: text(record, &["userIdentity", "accessKeyId"]).into(),
+            error_code: opt(record, "errorCode").map(Into::into),
+            error_message: opt(record, "errorMessage").map(Into::into),
             read_only: record.get("readOnly").and_then(Value::as_bool),
             mfa_used,
             minted,
@@ -681,7 +683,7 @@ mod tests {
         };
         rules
             .classify(e, &ctx)
-            .map(|r| (r.tactic, r.severity, r.rule))
+            .map(|r| (r.tactic, r.severity, r.rule.to_string()))
     }
 
     fn rule_of(rules: &RiskRules, e: &Event) -> Option<String> {
@@ -709,7 +711,7 @@ mod tests {
                 "no rule for {tactic:?}"
             );
         }
-        let ids: HashSet<&str> = rules.rules().iter().map(|r| r.id.as_str()).collect();
+        let ids: HashSet<&str> = rules.rules().iter().map(|r| &*r.id).collect();
         assert_eq!(ids.len(), rules.len());
     }
 
@@ -907,7 +909,7 @@ mod tests {
     fn mfa_condition() {
         let rules = RiskRules::builtin();
         let mut login = event("ConsoleLogin", "signin.amazonaws.com");
-        login.access_key_id.clear();
+        login.access_key_id = "".into();
         login.mfa_used = Some(false);
         assert_eq!(
             verdict(&rules, &login),
@@ -946,7 +948,7 @@ mod tests {
         run.region = "ap-southeast-3".into();
         let risk = rules.classify(&run, &ctx).expect("flagged");
         assert_eq!(
-            (risk.severity, risk.rule.as_str()),
+            (risk.severity, &*risk.rule),
             (Severity::Critical, "compute-in-new-region")
         );
         // Without a baseline nothing is "new".
@@ -1109,7 +1111,7 @@ mod tests {
             ))
         );
         // The replacement keeps the built-in rule's place in the order.
-        let at = |r: &RiskRules, id: &str| r.rules().iter().position(|x| x.id == id);
+        let at = |r: &RiskRules, id: &str| r.rules().iter().position(|x| &*x.id == id);
         assert!(at(&rules, "recon-s3-list-buckets") < at(&rules, "recon-access-denied"));
         assert_eq!(
             rule_of(&rules, &event("GetCallerIdentity", "sts.amazonaws.com")),
@@ -1120,7 +1122,7 @@ mod tests {
             Some("ours-kms-schedule-deletion")
         );
         assert_eq!(
-            rules.rules().last().map(|r| r.id.as_str()),
+            rules.rules().last().map(|r| &*r.id),
             Some("ours-kms-schedule-deletion")
         );
     }
@@ -1208,7 +1210,7 @@ mod tests {
         let tactic_of = |file: &str, name: &str| -> Vec<Option<(Tactic, Severity)>> {
             stratus(file)
                 .iter()
-                .filter(|e| e.name == name)
+                .filter(|e| &*e.name == name)
                 .map(|e| verdict(&rules, e).map(|v| (v.0, v.1)))
                 .collect()
         };
@@ -1438,7 +1440,7 @@ mod tests {
         // The CreateAccessKey in the admin-user file is made by christophe for another user.
         let create = stratus("aws.persistence.iam-create-admin-user.json")
             .into_iter()
-            .find(|e| e.name == "CreateAccessKey")
+            .find(|e| &*e.name == "CreateAccessKey")
             .expect("CreateAccessKey");
         assert!(names_other_user(&create));
         assert_eq!(
@@ -1450,7 +1452,7 @@ mod tests {
         // the AccessDenied AssumeRole calls are refusals.
         let denied: Vec<_> = stratus("aws.credential-access.ec2-get-password-data.json")
             .into_iter()
-            .filter(|e| e.name == "AssumeRole" && e.failed())
+            .filter(|e| &*e.name == "AssumeRole" && e.failed())
             .map(|e| rule_of(&rules, &e))
             .collect();
         assert_eq!(denied.len(), 2);

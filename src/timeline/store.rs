@@ -9,7 +9,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use memchr::memmem;
 
 use crate::domain::Timestamp;
-use crate::timeline::model::{Event, Severity, Tactic};
+use crate::timeline::model::{Event, Severity, Tactic, Text};
 use crate::timeline::risk::{Context, RiskRules};
 
 /// The quick filters `f` cycles through.
@@ -89,9 +89,9 @@ pub struct Summary {
     pub last: Option<Timestamp>,
     pub events: usize,
     pub errors: usize,
-    pub regions: BTreeSet<String>,
-    pub source_ips: BTreeSet<String>,
-    pub user_agents: BTreeSet<String>,
+    pub regions: BTreeSet<Text>,
+    pub source_ips: BTreeSet<Text>,
+    pub user_agents: BTreeSet<Text>,
     pub tactics: BTreeMap<Tactic, usize>,
     /// Events whose id was already known (the same event from two sources).
     pub duplicates: usize,
@@ -128,13 +128,13 @@ fn id_hash(id: &str) -> u64 {
 fn search_line(e: &Event, out: &mut Vec<u8>) {
     let tactic = e.risk.as_ref().map_or("", |r| r.tactic.label());
     let fields = [
-        e.region.as_str(),
-        e.service.as_str(),
-        e.name.as_str(),
-        e.identity_arn.as_str(),
-        e.access_key_id.as_str(),
-        e.source_ip.as_str(),
-        e.user_agent.as_str(),
+        &*e.region,
+        &*e.service,
+        &*e.name,
+        &*e.identity_arn,
+        &*e.access_key_id,
+        &*e.source_ip,
+        &*e.user_agent,
         e.error_code.as_deref().unwrap_or(""),
         tactic,
     ];
@@ -195,7 +195,7 @@ impl Store {
     pub fn view_position(&self, id: &str) -> Option<usize> {
         let want: Vec<u32> = self
             .with_hash(id_hash(id))
-            .filter(|i| self.events.get(*i as usize).is_some_and(|e| e.id == id))
+            .filter(|i| self.events.get(*i as usize).is_some_and(|e| *e.id == *id))
             .collect();
         self.view.iter().position(|i| want.contains(i))
     }
@@ -211,7 +211,7 @@ impl Store {
 
     fn known(&self, id: &str, hash: u64) -> bool {
         self.with_hash(hash)
-            .any(|i| self.events.get(i as usize).is_some_and(|e| e.id == id))
+            .any(|i| self.events.get(i as usize).is_some_and(|e| *e.id == *id))
     }
 
     /// Adds events, dropping ids already present. Returns how many were new.
@@ -348,7 +348,9 @@ impl Store {
                 text.as_ref()
                     .is_none_or(|t| t.get(i).copied().unwrap_or(false))
                     && f.quick.admits(e)
-                    && f.keys.as_ref().is_none_or(|k| k.contains(&e.access_key_id))
+                    && f.keys
+                        .as_ref()
+                        .is_none_or(|k| k.contains(&*e.access_key_id))
             })
             .collect();
     }
@@ -369,7 +371,7 @@ impl Store {
                 .iter()
                 .filter(|e| e.time < since && !e.region.is_empty())
             {
-                grew |= baseline.insert(e.region.clone());
+                grew |= baseline.insert(e.region.to_string());
             }
         }
         let ctx = Context {
@@ -428,7 +430,7 @@ mod tests {
 
     fn ids(s: &Store) -> Vec<String> {
         (0..s.view_len())
-            .filter_map(|i| s.view_get(i).map(|e| e.id.clone()))
+            .filter_map(|i| s.view_get(i).map(|e| e.id.to_string()))
             .collect()
     }
 

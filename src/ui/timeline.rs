@@ -122,7 +122,7 @@ fn summary_lines(state: &State, t: &TimelineTab, theme: &Theme) -> Vec<Line<'sta
         ));
         tactics.push(Span::raw("  "));
     }
-    let regions: Vec<&str> = s.regions.iter().map(String::as_str).collect();
+    let regions: Vec<&str> = s.regions.iter().map(|r| &**r).collect();
     let regions = Line::from(vec![
         Span::styled(" regions ", theme.dim),
         Span::raw(regions.join(" ")),
@@ -262,7 +262,7 @@ fn severity_style(theme: &Theme, s: Severity) -> Style {
 
 /// Who made the call: the chain for tracked keys, else the key or the ARN's tail.
 fn identity(t: &TimelineTab, e: &Event, wide: bool) -> String {
-    if wide && let Some(chain) = t.chains.get(&e.access_key_id) {
+    if wide && let Some(chain) = t.chains.get(&*e.access_key_id) {
         return chain.clone();
     }
     if !e.access_key_id.is_empty() {
@@ -364,14 +364,14 @@ fn table(frame: &mut Frame, area: Rect, state: &State, t: &TimelineTab, theme: &
                 None => Cell::from(""),
             };
             let error = match &e.error_code {
-                Some(c) => Cell::from(c.clone()).style(theme.warn),
+                Some(c) => Cell::from(&**c).style(theme.warn),
                 None if e.error_message.is_some() => Cell::from("failed").style(theme.warn),
                 None => Cell::from(""),
             };
-            let name = if t.evidence.contains(&e.id) {
+            let name = if t.evidence.contains(&*e.id) {
                 format!("★ {}", e.name)
             } else {
-                e.name.clone()
+                e.name.to_string()
             };
             let name_style = e
                 .risk
@@ -379,7 +379,7 @@ fn table(frame: &mut Frame, area: Rect, state: &State, t: &TimelineTab, theme: &
                 .map_or(Style::default(), |r| severity_style(theme, r.severity));
             let mut cells = vec![
                 Cell::from(stamp(state, e.time, medium)),
-                Cell::from(e.region.clone()),
+                Cell::from(&*e.region),
             ];
             if medium {
                 cells.push(Cell::from(e.service_short().to_string()));
@@ -387,7 +387,7 @@ fn table(frame: &mut Frame, area: Rect, state: &State, t: &TimelineTab, theme: &
             cells.push(Cell::from(name).style(name_style));
             cells.push(Cell::from(identity(t, e, medium)));
             if medium {
-                cells.push(Cell::from(e.source_ip.clone()));
+                cells.push(Cell::from(&*e.source_ip));
             }
             if wide {
                 cells.push(Cell::from(short_agent(&e.user_agent).to_string()));
@@ -435,9 +435,9 @@ fn record(
             Span::styled(" chain  ", theme.dim),
             Span::raw(
                 t.chains
-                    .get(&e.access_key_id)
+                    .get(&*e.access_key_id)
                     .cloned()
-                    .unwrap_or_else(|| e.access_key_id.clone()),
+                    .unwrap_or_else(|| e.access_key_id.to_string()),
             ),
         ]),
         Line::from(vec![
