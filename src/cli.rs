@@ -31,6 +31,61 @@ pub enum Command {
     Console(ConsoleArgs),
     /// Write the merged CloudTrail timeline of the leaked keys to stdout
     Timeline(TimelineArgs),
+    /// Write the incident report (Markdown or JSON) from an incident's journal alone
+    Report(ReportArgs),
+    /// Practise on a simulated leaked-key incident: a local AWS emulator (moto), a seeded
+    /// account and an attacker that keeps working; no AWS account needed
+    Gameday(GamedayArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GamedayArgs {
+    /// The scenario (assets/gameday/NAME.toml)
+    #[arg(long, default_value = "github-leak")]
+    pub scenario: String,
+    /// The same seed gives the same account, names and records
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// How fast the attacker acts (2 = twice as often)
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// Seed the incident but do not run the attacker
+    #[arg(long)]
+    pub no_attacker: bool,
+    /// moto_server to run [default: .venv/bin/moto_server, from scripts/setup-moto]
+    #[arg(long, value_name = "PATH")]
+    pub moto: Option<PathBuf>,
+    /// Where the game's journal, report and moto log go [default: a new directory under the
+    /// XDG state directory]
+    #[arg(long, value_name = "DIR")]
+    pub journal: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ThemeName::Default)]
+    pub theme: ThemeName,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number (e.g. 2 or 0.5)"))?;
+    if v.is_finite() && (0.05..=100.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{s}: the speed must be between 0.05 and 100"))
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Incident directory holding journal.jsonl [default: the incident whose journal was
+    /// written last, under the XDG state directory]
+    #[arg(long, value_name = "DIR")]
+    pub journal: Option<PathBuf>,
+    /// Output: md (Markdown) or json
+    #[arg(long, value_enum, default_value_t = crate::report::Format::Md)]
+    pub format: crate::report::Format,
+    /// Write the report to this file instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -126,6 +181,10 @@ pub struct ConsoleArgs {
     /// state directory]
     #[arg(long, value_name = "DIR")]
     pub journal: Option<PathBuf>,
+    /// Days of daily cost the Cost tab shows (Cost Explorer; each refresh costs USD 0.03 or
+    /// more).
+    #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(7..=365))]
+    pub cost_days: u32,
     /// Draw one frame, report the time it took on stderr and exit (benchmarks)
     #[arg(long, hide = true)]
     pub bench_first_frame: bool,

@@ -6,11 +6,15 @@
 
 pub mod app;
 pub mod aws;
+pub mod checklist;
 pub mod cli;
+pub mod cost;
 pub mod domain;
 pub mod fmt;
 pub mod headless;
 pub mod journal;
+pub mod report;
+pub mod resources;
 pub mod runtime;
 pub mod timeline;
 pub mod ui;

@@ -26,6 +26,12 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Some(Command::Report(r)) => return keyspill::report::run(&r),
+        // WIP until the game-day engine lands: say so instead of starting anything.
+        Some(Command::Gameday(_)) => {
+            eprintln!("keyspill: gameday is not available in this build yet");
+            return ExitCode::from(2);
+        }
         None => cli.console,
     };
     // Read while the process has one thread: the time crate refuses once there are more.

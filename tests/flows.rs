@@ -639,7 +639,9 @@ fn colon_q_and_refresh() {
         vec![
             Effect::Refresh(Source::Identity),
             Effect::Refresh(Source::Keys),
-            Effect::Refresh(Source::Timeline)
+            Effect::Refresh(Source::Timeline),
+            Effect::Refresh(Source::Resources),
+            Effect::Refresh(Source::Cost),
         ]
     );
     press(&mut state, ':');

@@ -557,6 +557,7 @@ async fn an_intent_without_outcome_is_reverified_against_iam() {
                 target: journal::Target {
                     user: Some("alice".into()),
                     key_id: Some(k.clone()),
+                    resource: None,
                 },
             },
         )

@@ -34,6 +34,11 @@ pub enum Command {
     Follow,
     Branch,
     LocalTime,
+    ToggleView,
+    SelectAttacker,
+    Remove,
+    CycleFocus,
+    Note,
 }
 
 /// Where a binding applies, which is also how the help overlay groups them.
@@ -43,6 +48,9 @@ pub enum Scope {
     List,
     Keys,
     Timeline,
+    Resources,
+    Cost,
+    Checklist,
 }
 
 impl Scope {
@@ -52,6 +60,9 @@ impl Scope {
             Scope::List => "Lists",
             Scope::Keys => "Keys tab",
             Scope::Timeline => "Timeline tab",
+            Scope::Resources => "Resources tab",
+            Scope::Cost => "Cost tab",
+            Scope::Checklist => "Checklist tab",
         }
     }
 }
@@ -276,6 +287,55 @@ pub const BINDINGS: &[Binding] = &[
         Scope::Timeline,
         "times in UTC or local"
     ),
+    bind!(
+        "space",
+        [KeyCode::Char(' ')],
+        Command::Select,
+        Scope::Resources,
+        "select or unselect a resource"
+    ),
+    bind!(
+        "a",
+        [KeyCode::Char('a')],
+        Command::SelectAttacker,
+        Scope::Resources,
+        "select every resource made by the leaked key"
+    ),
+    bind!(
+        "t",
+        [KeyCode::Char('t')],
+        Command::Remove,
+        Scope::Resources,
+        "remove the selection (plan shown, typed confirmation)"
+    ),
+    bind!(
+        "v",
+        [KeyCode::Char('v')],
+        Command::ToggleView,
+        Scope::Resources,
+        "show everything, or only what the leak made or touched"
+    ),
+    bind!(
+        "c",
+        [KeyCode::Char('c')],
+        Command::CycleFocus,
+        Scope::Cost,
+        "move between the service, region and anomaly tables"
+    ),
+    bind!(
+        "space",
+        [KeyCode::Char(' ')],
+        Command::Select,
+        Scope::Checklist,
+        "tick or untick the step (your name and the time go to the journal)"
+    ),
+    bind!(
+        "n",
+        [KeyCode::Char('n')],
+        Command::Note,
+        Scope::Checklist,
+        "add a note to the step, in the journal"
+    ),
 ];
 
 /// The command a key means in normal mode on a tab with `scope`, if any. Number keys choose a
@@ -299,6 +359,7 @@ pub fn lookup(key: &KeyEvent, scope: Scope) -> Option<Command> {
 pub const DIALOG_HELP: &[(&str, &str)] = &[
     ("type", "confirmation text goes straight into the field"),
     ("Enter", "act, only once the typed text matches"),
+    ("↑ ↓ PgUp PgDn", "scroll a plan longer than the screen"),
     ("Esc", "cancel; nothing is changed"),
 ];
 
@@ -307,6 +368,12 @@ pub const COMMAND_HELP: &[(&str, &str)] = &[
     (":q", "quit"),
     (":refresh", "refresh every pane now"),
     (":key AKIA…", "mark another key as leaked"),
+    (":note TEXT", "a note on the incident, in the journal"),
+    (
+        ":export",
+        "write the incident report (report.md) into the incident directory",
+    ),
+    (":close", "close the incident (a milestone in the journal)"),
     (":help", "this help"),
 ];
 

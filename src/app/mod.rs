@@ -1,8 +1,11 @@
 //! The pure core: state, messages, key handling and the update function.
 
+pub mod checklist;
+pub mod cost;
 pub mod keymap;
 pub mod msg;
 pub mod plan;
+pub mod resources;
 pub mod state;
 pub mod timeline;
 pub mod update;

@@ -7,7 +7,7 @@ use crate::app::state::Source;
 use crate::domain::{Identity, KeyStatus, KeysSnapshot, NewKey, Timestamp, UserDetail};
 use crate::journal::{Event, PendingIntent, Resumed};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     Key(KeyEvent),
     /// The clock moved on; also advances the spinner.
@@ -59,6 +59,8 @@ pub enum Msg {
         old_key: String,
     },
     SecretWritten(Result<String, String>),
+    /// `:export` finished: the report's path, or why not.
+    Exported(Result<String, String>),
     /// Newly found timeline events (parsed, risk-rated).
     TimelineEvents {
         at: Timestamp,
@@ -67,6 +69,42 @@ pub enum Msg {
     /// The tracked keys as the chain tracker knows them: key, chain in words, its branch.
     TimelineChains(Vec<(String, String, Vec<String>)>),
     TimelineProgress(crate::app::timeline::Progress),
+    /// A resource sweep is starting over these regions (IAM is swept too).
+    ResourcesStarted {
+        seq: u64,
+        at: Timestamp,
+        regions: Vec<String>,
+    },
+    /// One region's inventory (or IAM's, region `global`).
+    ResourcesRegion {
+        seq: u64,
+        at: Timestamp,
+        sweep: crate::resources::RegionSweep,
+    },
+    ResourcesDone {
+        seq: u64,
+        at: Timestamp,
+    },
+    /// What an IAM user or role carries (read for the removal plan).
+    ResourceParts {
+        target: crate::resources::ResourceRef,
+        parts: crate::resources::Parts,
+    },
+    /// A removal step changed state.
+    RemovalStep {
+        index: usize,
+        state: crate::resources::plan::StepState,
+    },
+    /// A Cost Explorer refresh finished: the daily figures and the anomalies.
+    CostFetched {
+        seq: u64,
+        at: Timestamp,
+        window: (time::Date, time::Date),
+        data: Result<crate::cost::model::CostData, String>,
+        anomalies: Result<crate::cost::model::Anomalies, String>,
+        /// Cost Explorer requests made this session so far.
+        requests: u64,
+    },
     /// An intent found without outcome at start has been checked against AWS.
     Reverified {
         action_id: String,
@@ -111,4 +149,8 @@ pub enum Effect {
     /// Follow one more leaked key in the timeline.
     Track(String),
     Reverify(Vec<PendingIntent>),
+    /// Read the parts of these IAM principals.
+    FetchParts(Vec<crate::resources::ResourceRef>),
+    /// Write this snapshot to the journal, then the report into the incident directory.
+    Export(Box<crate::journal::Snapshot>),
 }

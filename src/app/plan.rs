@@ -26,6 +26,8 @@ pub enum Plan {
         user: String,
         cutoff: String,
     },
+    /// Remove resources, step by step in dependency order.
+    RemoveResources(crate::resources::plan::RemovalPlan),
 }
 
 /// One typed confirmation. The operator must type `expected` exactly.
@@ -53,6 +55,7 @@ impl Plan {
             Plan::DeleteKeys(_) => "delete",
             Plan::RotateKey(_) => "rotate",
             Plan::RevokeSessions { .. } => "revoke sessions",
+            Plan::RemoveResources(_) => "remove",
         }
     }
 
@@ -60,7 +63,7 @@ impl Plan {
         match self {
             Plan::DisableKeys(k) | Plan::EnableKeys(k) | Plan::DeleteKeys(k) => k,
             Plan::RotateKey(k) => std::slice::from_ref(k),
-            Plan::RevokeSessions { .. } => &[],
+            Plan::RevokeSessions { .. } | Plan::RemoveResources(_) => &[],
         }
     }
 
@@ -68,6 +71,7 @@ impl Plan {
     pub fn label(&self) -> String {
         match self {
             Plan::RevokeSessions { user, .. } => format!("revoke sessions of user {user}"),
+            Plan::RemoveResources(p) => p.label(),
             Plan::RotateKey(k) => format!("rotate {} ({})", key_short(&k.key_id), k.user),
             _ => {
                 let keys = self.keys();
@@ -85,6 +89,7 @@ impl Plan {
     pub fn confirmation_text(&self) -> String {
         match self {
             Plan::RevokeSessions { user, .. } => user.clone(),
+            Plan::RemoveResources(p) => p.confirmation_text(),
             _ => match self.keys() {
                 [k] => key_tail(&k.key_id).to_string(),
                 keys => keys.len().to_string(),
@@ -117,6 +122,21 @@ impl Plan {
                 "Long-term keys are not affected: disable them too.".into(),
                 "Roles the key assumed need the same policy on each role.".into(),
             ],
+            Plan::RemoveResources(p) => {
+                let mut lines = vec!["Steps, in the order they run:".to_string()];
+                lines.extend(p.lines());
+                lines.push(String::new());
+                lines.push(
+                    "A step whose prerequisite fails is not attempted. Terminated and deleted \
+                     resources cannot be brought back."
+                        .into(),
+                );
+                lines.push(format!(
+                    "Type the number of resources ({}) to go ahead.",
+                    p.targets
+                ));
+                lines
+            }
         }
     }
 
@@ -139,7 +159,9 @@ impl Plan {
         if let Plan::RevokeSessions { user, .. } = self {
             lines.push(format!("  user {user}"));
         }
-        lines.push(String::new());
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
         lines.extend(self.consequence());
         let mut stages = vec![Stage {
             title: format!("{} — confirm", capitalise(&self.label())),

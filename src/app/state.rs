@@ -65,15 +65,27 @@ impl<T> Loaded<T> {
 pub enum Tab {
     Keys,
     Timeline,
+    Resources,
+    Cost,
+    Checklist,
 }
 
-pub const TABS: &[Tab] = &[Tab::Keys, Tab::Timeline];
+pub const TABS: &[Tab] = &[
+    Tab::Keys,
+    Tab::Timeline,
+    Tab::Resources,
+    Tab::Cost,
+    Tab::Checklist,
+];
 
 impl Tab {
     pub fn title(self) -> &'static str {
         match self {
             Tab::Keys => "Keys",
             Tab::Timeline => "Timeline",
+            Tab::Resources => "Resources",
+            Tab::Cost => "Cost",
+            Tab::Checklist => "Checklist",
         }
     }
 
@@ -82,6 +94,9 @@ impl Tab {
         match self {
             Tab::Keys => crate::app::keymap::Scope::Keys,
             Tab::Timeline => crate::app::keymap::Scope::Timeline,
+            Tab::Resources => crate::app::keymap::Scope::Resources,
+            Tab::Cost => crate::app::keymap::Scope::Cost,
+            Tab::Checklist => crate::app::keymap::Scope::Checklist,
         }
     }
 }
@@ -92,6 +107,8 @@ pub enum Source {
     Identity,
     Keys,
     Timeline,
+    Resources,
+    Cost,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +118,8 @@ pub enum Mode {
     Filter,
     /// Typing in the `:` command line.
     Command(String),
+    /// Typing a note for the checklist step under the cursor (`n`).
+    Note(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +128,8 @@ pub struct ConfirmDialog {
     pub stages: Vec<Stage>,
     pub stage: usize,
     pub typed: String,
+    /// Lines scrolled off the top of a long plan (arrows and PgUp/PgDn; letters are typed).
+    pub scroll: u16,
 }
 
 impl ConfirmDialog {
@@ -232,6 +253,9 @@ pub struct State {
     pub since_recorded: bool,
     pub keys: KeysTab,
     pub timeline: crate::app::timeline::TimelineTab,
+    pub resources: crate::app::resources::ResourcesTab,
+    pub cost: crate::app::cost::CostTab,
+    pub checklist: crate::app::checklist::ChecklistTab,
     /// Actions running now (ids).
     pub running: Vec<String>,
     pub actions: Vec<ActionRecord>,
@@ -323,6 +347,9 @@ impl State {
             since_recorded: false,
             keys: KeysTab::default(),
             timeline: crate::app::timeline::TimelineTab::new(),
+            resources: crate::app::resources::ResourcesTab::default(),
+            cost: crate::app::cost::CostTab::default(),
+            checklist: crate::app::checklist::ChecklistTab::default(),
             running: Vec::new(),
             actions: Vec::new(),
             journal_dir: None,

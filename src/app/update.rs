@@ -10,7 +10,7 @@ use crate::app::state::{
     ActionRecord, ConfirmDialog, DetailView, Dialog, FLASH_SECONDS, Level, Loaded, Mode,
     SecretDialog, SinceSource, Source, State, TABS, Tab,
 };
-use crate::app::timeline;
+use crate::app::{checklist, cost, resources, timeline};
 use crate::domain::{ForeignKey, KeyStatus, key_short, validate_key_id};
 use crate::journal::{self, Event, Outcome};
 
@@ -27,7 +27,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             {
                 state.flash = None;
             }
-            vec![]
+            cost::on_tick(state);
+            checklist::on_tick(state)
         }
         Msg::Resize { height } => {
             // Header, tabs, borders, table header, action log and footer take about 12 rows.
@@ -38,7 +39,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             match source {
                 Source::Identity => state.identity.in_flight = true,
                 Source::Keys => state.keys.data.in_flight = true,
-                Source::Timeline => {}
+                Source::Timeline | Source::Resources => {}
+                Source::Cost => {
+                    state.cost.data.in_flight = true;
+                    state.cost.anomalies.in_flight = true;
+                }
             }
             vec![]
         }
@@ -99,6 +104,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }));
             vec![]
         }
+        Msg::Exported(result) => {
+            match result {
+                Ok(path) => state.flash(Level::Ok, format!("report written: {path}")),
+                Err(e) => state.flash(Level::Error, format!("report not written: {e}")),
+            }
+            vec![]
+        }
         Msg::SecretWritten(result) => {
             if let Some(Dialog::Secret(d)) = state.dialog.as_mut() {
                 d.written = Some(result);
@@ -107,6 +119,35 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::TimelineEvents { at, events } => {
             timeline::on_events(state, at, events);
+            resources::on_timeline_grew(state);
+            vec![]
+        }
+        Msg::ResourcesStarted { seq, at, regions } => {
+            resources::on_started(state, seq, at, regions);
+            vec![]
+        }
+        Msg::ResourcesRegion { seq, at, sweep } => resources::on_region(state, seq, at, sweep),
+        Msg::ResourcesDone { seq, at } => {
+            resources::on_done(state, seq, at);
+            vec![]
+        }
+        Msg::ResourceParts { target, parts } => {
+            resources::on_parts(state, target, parts);
+            vec![]
+        }
+        Msg::CostFetched {
+            seq,
+            at,
+            window,
+            data,
+            anomalies,
+            requests,
+        } => {
+            cost::on_fetched(state, seq, at, window, data, anomalies, requests);
+            vec![]
+        }
+        Msg::RemovalStep { index, state: step } => {
+            resources::on_step(state, index, step);
             vec![]
         }
         Msg::TimelineChains(chains) => {
@@ -196,6 +237,7 @@ fn on_journal(state: &mut State, result: Result<JournalOpened, String>) -> Vec<E
     };
     state.journal_dir = Some(opened.dir);
     let r = opened.resumed;
+    checklist::restore(state, &r);
     state.since_journal = r.since;
     state.leaked.extend(r.leaked_keys);
     state.response_keys.extend(r.created_keys);
@@ -241,6 +283,23 @@ fn on_action_finished(
     report: ActionReport,
 ) -> Vec<Effect> {
     state.running.retain(|r| r != &id);
+    let removal = state
+        .resources
+        .removal
+        .as_ref()
+        .is_some_and(|r| !r.finished);
+    if removal {
+        if let Some(a) = state.actions.iter_mut().find(|a| a.id == id) {
+            a.outcome = if report.ok {
+                Outcome::Done(report.summary.clone())
+            } else {
+                Outcome::Failed(report.summary.clone())
+            };
+        }
+        let level = if report.ok { Level::Ok } else { Level::Error };
+        state.flash(level, report.summary);
+        return resources::removal_finished(state);
+    }
     if let Some(a) = state.actions.iter_mut().find(|a| a.id == id) {
         a.outcome = if report.ok {
             Outcome::Done(report.summary.clone())
@@ -281,6 +340,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     match state.mode.clone() {
         Mode::Filter => return on_filter_key(state, key),
         Mode::Command(line) => return on_command_key(state, key, line),
+        Mode::Note(text) => return on_note_key(state, key, text),
         Mode::Normal => {}
     }
     if state.tab == Tab::Keys && state.keys.detail.is_some() {
@@ -288,6 +348,12 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     if state.tab == Tab::Timeline && state.timeline.detail.is_some() {
         return on_record_key(state, key);
+    }
+    if state.tab == Tab::Resources
+        && (state.resources.detail.is_some() || state.resources.removal.is_some())
+        && let Some(effects) = on_resource_pane_key(state, key)
+    {
+        return effects;
     }
     match keymap::lookup(&key, state.tab.scope()) {
         Some(cmd) => on_command(state, cmd),
@@ -338,6 +404,22 @@ fn on_dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         Dialog::Confirm(c) => match key.code {
             KeyCode::Esc => cancel_dialog(state),
+            KeyCode::Down => {
+                c.scroll = c.scroll.saturating_add(1);
+                vec![]
+            }
+            KeyCode::Up => {
+                c.scroll = c.scroll.saturating_sub(1);
+                vec![]
+            }
+            KeyCode::PageDown => {
+                c.scroll = c.scroll.saturating_add(10);
+                vec![]
+            }
+            KeyCode::PageUp => {
+                c.scroll = c.scroll.saturating_sub(10);
+                vec![]
+            }
             KeyCode::Backspace => {
                 c.typed.pop();
                 vec![]
@@ -353,6 +435,7 @@ fn on_dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             KeyCode::Enter if c.matches() => {
                 c.stage += 1;
                 c.typed.clear();
+                c.scroll = 0;
                 if c.current().is_some() {
                     return vec![];
                 }
@@ -399,6 +482,26 @@ fn on_dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn on_filter_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if state.tab == Tab::Resources {
+        let mut text = state.resources.filter.clone();
+        match key.code {
+            KeyCode::Esc => {
+                text.clear();
+                state.mode = Mode::Normal;
+            }
+            KeyCode::Enter => {
+                state.mode = Mode::Normal;
+                return vec![];
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) => text.push(c),
+            _ => return vec![],
+        }
+        resources::set_filter(state, text);
+        return vec![];
+    }
     if state.tab == Tab::Timeline {
         let mut text = state.timeline.text.clone();
         match key.code {
@@ -438,6 +541,30 @@ fn on_filter_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
+fn on_note_key(state: &mut State, key: KeyEvent, mut text: String) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Esc => {
+            state.mode = Mode::Normal;
+            vec![]
+        }
+        KeyCode::Backspace => {
+            text.pop();
+            state.mode = Mode::Note(text);
+            vec![]
+        }
+        KeyCode::Char(c) => {
+            text.push(c);
+            state.mode = Mode::Note(text);
+            vec![]
+        }
+        KeyCode::Enter => {
+            state.mode = Mode::Normal;
+            checklist::add_note(state, text, true)
+        }
+        _ => vec![],
+    }
+}
+
 fn on_command_key(state: &mut State, key: KeyEvent, mut line: String) -> Vec<Effect> {
     match key.code {
         KeyCode::Esc => {
@@ -475,6 +602,24 @@ fn run_command_line(state: &mut State, line: &str) -> Vec<Effect> {
         "help" => {
             state.dialog = Some(Dialog::Help(0));
             vec![]
+        }
+        "note" => {
+            let text = line.strip_prefix("note").unwrap_or("").trim().to_string();
+            if text.is_empty() {
+                state.flash(
+                    Level::Error,
+                    ":note needs text, e.g. :note support case 123 opened",
+                );
+                return vec![];
+            }
+            checklist::add_note(state, text, false)
+        }
+        "close" => checklist::close(state),
+        "export" => {
+            let snap = checklist::snapshot(state);
+            state.checklist.last_snapshot = Some(snap.clone());
+            state.checklist.snapshot_at = Some(state.now);
+            vec![Effect::Export(Box::new(snap))]
         }
         "key" => {
             let Some(id) = words.next() else {
@@ -557,6 +702,41 @@ fn on_record_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
+/// Keys while the detail or the removal pane is open on the Resources tab. `None` lets the
+/// key through to the tab (moving the cursor keeps working under the removal pane).
+fn on_resource_pane_key(state: &mut State, key: KeyEvent) -> Option<Vec<Effect>> {
+    let cmd = keymap::lookup(&key, Scope::Resources);
+    let t = &mut state.resources;
+    if let Some(scroll) = t.detail.as_mut() {
+        match cmd {
+            Some(Command::Back) | Some(Command::Open) => t.detail = None,
+            Some(Command::Down) => *scroll = scroll.saturating_add(1),
+            Some(Command::Up) => *scroll = scroll.saturating_sub(1),
+            Some(Command::PageDown) => *scroll = scroll.saturating_add(20),
+            Some(Command::PageUp) => *scroll = scroll.saturating_sub(20),
+            Some(Command::Top) => *scroll = 0,
+            Some(Command::Quit) => return Some(request_quit(state)),
+            Some(Command::Help) => state.dialog = Some(Dialog::Help(0)),
+            _ => {}
+        }
+        return Some(vec![]);
+    }
+    let removal = t.removal.as_mut()?;
+    match cmd {
+        Some(Command::PageDown) => removal.scroll = removal.scroll.saturating_add(10),
+        Some(Command::PageUp) => removal.scroll = removal.scroll.saturating_sub(10),
+        Some(Command::Back) if removal.finished => t.removal = None,
+        Some(Command::Back) => {
+            state.flash(
+                Level::Info,
+                "the removal is still running; Esc closes it once done",
+            );
+        }
+        _ => return None,
+    }
+    Some(vec![])
+}
+
 fn request_quit(state: &mut State) -> Vec<Effect> {
     if state.action_running() {
         state.dialog = Some(Dialog::QuitWhileRunning);
@@ -572,6 +752,8 @@ fn refresh_all(state: &mut State) -> Vec<Effect> {
         Effect::Refresh(Source::Identity),
         Effect::Refresh(Source::Keys),
         Effect::Refresh(Source::Timeline),
+        Effect::Refresh(Source::Resources),
+        Effect::Refresh(Source::Cost),
     ]
 }
 
@@ -622,11 +804,35 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
             vec![]
         }
         Command::MarkEvidence => timeline::mark_evidence(state),
+        // The Cost tab's tables are short and fixed: nothing to filter or open.
+        Command::Filter | Command::Open | Command::Back
+            if matches!(state.tab, Tab::Cost | Tab::Checklist) =>
+        {
+            vec![]
+        }
+        Command::Select if state.tab == Tab::Checklist => checklist::toggle_tick(state),
+        Command::Note => {
+            state.mode = Mode::Note(String::new());
+            vec![]
+        }
         Command::Filter => {
             state.mode = Mode::Filter;
             vec![]
         }
         Command::Refresh if state.tab == Tab::Timeline => vec![Effect::Refresh(Source::Timeline)],
+        Command::Refresh if state.tab == Tab::Resources => {
+            vec![Effect::Refresh(Source::Resources)]
+        }
+        Command::Refresh if state.tab == Tab::Cost => {
+            if state.cost.data.in_flight {
+                state.flash(
+                    Level::Info,
+                    "a Cost Explorer refresh is already running (one at a time: each request costs USD 0.01)",
+                );
+                return vec![];
+            }
+            vec![Effect::Refresh(Source::Cost)]
+        }
         Command::Refresh => {
             let mut effects = vec![Effect::Refresh(Source::Keys)];
             if state.identity.data.is_none() {
@@ -650,7 +856,17 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
             }
             vec![]
         }
+        Command::Open if state.tab == Tab::Resources => {
+            if state.resources.current().is_some() {
+                state.resources.detail = Some(0);
+            }
+            vec![]
+        }
         Command::Open => open_detail(state),
+        Command::Back if state.tab == Tab::Resources => {
+            resources::back(state);
+            vec![]
+        }
         Command::Back if state.tab == Tab::Timeline => {
             if !state.timeline.text.is_empty() {
                 timeline::set_text(state, String::new());
@@ -667,6 +883,26 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
             }
             vec![]
         }
+        Command::Select if state.tab == Tab::Resources => {
+            resources::toggle_select(state);
+            vec![]
+        }
+        Command::SelectAttacker => {
+            resources::select_attacker(state);
+            vec![]
+        }
+        Command::ToggleView => {
+            resources::toggle_view(state);
+            vec![]
+        }
+        Command::CycleFocus => {
+            cost::cycle_focus(state);
+            vec![]
+        }
+        Command::Remove => match resources::plan_removal(state) {
+            Some(plan) => propose(state, plan),
+            None => vec![],
+        },
         Command::Select => {
             let rows = state.key_rows();
             if let Some(row) = state.cursor_index(&rows).and_then(|i| rows.get(i))
@@ -708,6 +944,18 @@ fn move_any(state: &mut State, delta: isize) -> Vec<Effect> {
         Tab::Keys => move_cursor(state, delta),
         Tab::Timeline => {
             timeline::move_cursor(state, delta);
+            vec![]
+        }
+        Tab::Resources => {
+            resources::move_cursor(state, delta);
+            vec![]
+        }
+        Tab::Cost => {
+            cost::move_cursor(state, delta);
+            vec![]
+        }
+        Tab::Checklist => {
+            checklist::move_cursor(state, delta);
             vec![]
         }
     }
@@ -879,6 +1127,7 @@ fn propose(state: &mut State, plan: Plan) -> Vec<Effect> {
         plan,
         stage: 0,
         typed: String::new(),
+        scroll: 0,
     }));
     vec![]
 }
@@ -890,5 +1139,8 @@ fn execute(state: &mut State, plan: Plan) -> Vec<Effect> {
         return vec![];
     }
     state.flash(Level::Info, format!("running: {}", plan.label()));
+    if let Plan::RemoveResources(p) = &plan {
+        resources::removal_started(state, p);
+    }
     vec![Effect::Execute(plan)]
 }

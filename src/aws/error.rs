@@ -83,6 +83,13 @@ impl AwsError {
                     text: format!("{call}: {why} ({})", last_cause(&chain)),
                 }
             }
+            // An answer that is not AWS's format at all (an HTML error page): a 5xx or 404
+            // there means the service is not offered at that endpoint.
+            SdkError::ResponseError(re)
+                if matches!(re.raw().status().as_u16(), 404 | 500 | 501) =>
+            {
+                Self::from_service(call, None, "", re.raw().status().as_u16())
+            }
             _ => {
                 if is_missing_credentials(&chain) {
                     return no_credentials(call);
@@ -113,7 +120,7 @@ impl AwsError {
             "NoSuchEntity" | "NoSuchEntityException" | "ResourceNotFoundException" => {
                 ErrorKind::NotFound
             }
-            "" if status == 500 || status == 501 => ErrorKind::NotImplemented,
+            "" if matches!(status, 404 | 500 | 501) => ErrorKind::NotImplemented,
             "" if status == 403 => ErrorKind::AccessDenied,
             _ => ErrorKind::Other,
         };
@@ -228,6 +235,32 @@ mod tests {
         let e = AwsError::from_service("cloudtrail:LookupEvents", None, "", 500);
         assert_eq!(e.kind, ErrorKind::NotImplemented);
         assert!(e.text.contains("HTTP 500"));
+    }
+
+    #[test]
+    fn an_html_page_that_cannot_be_parsed_is_not_implemented_either() {
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+        let raw = HttpResponse::new(
+            StatusCode::try_from(500).expect("status"),
+            SdkBody::from("<!doctype html><title>500</title>"),
+        );
+        let err: SdkError<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError, _> =
+            SdkError::response_error("unexpected token '<'", raw);
+        let e = AwsError::from_sdk("lightsail:GetInstances", &err);
+        assert_eq!(e.kind, ErrorKind::NotImplemented);
+        assert!(e.text.contains("lightsail:GetInstances"), "{}", e.text);
+
+        let raw = HttpResponse::new(
+            StatusCode::try_from(502).expect("status"),
+            SdkBody::from("<html>bad gateway</html>"),
+        );
+        let err: SdkError<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError, _> =
+            SdkError::response_error("unexpected token '<'", raw);
+        assert_eq!(
+            AwsError::from_sdk("sts:GetCallerIdentity", &err).kind,
+            ErrorKind::Other
+        );
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! return the program's own domain types or an `AwsError` in words.
 
 pub mod cloudtrail;
+pub mod cost;
 pub mod error;
 pub mod iam;
 pub mod regions;
+pub mod resources;
 pub mod sts;
 pub mod trails;
 
@@ -108,12 +110,53 @@ impl Aws {
         aws_sdk_cloudtrail::Client::from_conf(conf)
     }
 
+    /// A Cost Explorer client. Cost Explorer is served from us-east-1 only, so this client
+    /// targets us-east-1 whatever region the session uses.
+    pub fn ce(&self) -> aws_sdk_costexplorer::Client {
+        let conf = aws_sdk_costexplorer::config::Builder::from(&self.config)
+            .region(Region::from_static("us-east-1"))
+            .build();
+        aws_sdk_costexplorer::Client::from_conf(conf)
+    }
+
     /// An S3 client for one region (a bucket is read through its own region's endpoint).
     pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
             .build();
         aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// An Auto Scaling client for one region.
+    pub fn autoscaling_in(&self, region: &str) -> aws_sdk_autoscaling::Client {
+        let conf = aws_sdk_autoscaling::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_autoscaling::Client::from_conf(conf)
+    }
+
+    /// A Lambda client for one region.
+    pub fn lambda_in(&self, region: &str) -> aws_sdk_lambda::Client {
+        let conf = aws_sdk_lambda::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_lambda::Client::from_conf(conf)
+    }
+
+    /// A Lightsail client for one region (Lightsail is offered in only some regions).
+    pub fn lightsail_in(&self, region: &str) -> aws_sdk_lightsail::Client {
+        let conf = aws_sdk_lightsail::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_lightsail::Client::from_conf(conf)
+    }
+
+    /// A Resource Groups Tagging API client for one region (`GetResources` is regional).
+    pub fn tagging_in(&self, region: &str) -> aws_sdk_resourcegroupstagging::Client {
+        let conf = aws_sdk_resourcegroupstagging::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_resourcegroupstagging::Client::from_conf(conf)
     }
 
     /// The access key id of the credentials keyspill signs with, when they resolve.

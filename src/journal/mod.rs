@@ -14,6 +14,10 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::domain::Timestamp;
 
+pub mod snapshot;
+
+pub use snapshot::{Milestone, Snapshot};
+
 pub const JOURNAL_FILE: &str = "journal.jsonl";
 
 /// What an entry acts on.
@@ -23,10 +27,24 @@ pub struct Target {
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    /// A resource a removal step acts on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceTarget>,
+}
+
+/// A resource as the journal names it: kind (the Resources tab's word), region, id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceTarget {
+    pub kind: String,
+    pub region: String,
+    pub id: String,
 }
 
 impl Target {
     pub fn describe(&self) -> String {
+        if let Some(r) = &self.resource {
+            return format!("{} {} ({})", r.kind, r.id, r.region);
+        }
         match (&self.user, &self.key_id) {
             (Some(u), Some(k)) => format!("{k} ({u})"),
             (None, Some(k)) => k.clone(),
@@ -99,6 +117,35 @@ pub enum Event {
         step: u32,
         detail: String,
     },
+    /// A note from the room, on the incident or on one checklist step.
+    Note {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+    },
+    /// A checklist step ticked (or unticked) by hand.
+    Tick {
+        step: String,
+        done: bool,
+    },
+    /// The incident reached a milestone (`at` when it happened, which may be before the
+    /// entry was written: detection is the leak's start).
+    Milestone {
+        milestone: Milestone,
+        at: String,
+        #[serde(default)]
+        detail: String,
+    },
+    /// What the console knew: the last one is what a report is written from.
+    Snapshot(Box<Snapshot>),
+    /// A game-day exercise: its scenario and seed, and (written at each export) what the
+    /// simulated attacker still held then.
+    Game {
+        scenario: String,
+        seed: u64,
+        #[serde(default)]
+        attacker_holds: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +202,26 @@ pub struct Resumed {
     pub torn_tail: Option<String>,
     /// Lines that are not journal entries, with the reason.
     pub bad_lines: Vec<String>,
+    /// Checklist steps ticked by hand and not unticked since.
+    pub ticks: BTreeMap<String, TickEntry>,
+    pub notes: Vec<NoteEntry>,
+    /// Each milestone reached, with when (RFC 3339).
+    pub milestones: BTreeMap<Milestone, String>,
+}
+
+/// Who ticked a step by hand, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TickEntry {
+    pub at: String,
+    pub operator: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteEntry {
+    pub at: String,
+    pub operator: String,
+    pub step: Option<String>,
+    pub text: String,
 }
 
 pub fn format_ts(t: Timestamp) -> String {
@@ -335,6 +402,30 @@ pub fn read_back(raw: &[u8]) -> Resumed {
                 intents.remove(&(action_id.clone(), step));
                 reverified.entry(action_id).or_default().push(detail);
             }
+            Event::Note { text, step } => out.notes.push(NoteEntry {
+                at: entry.ts,
+                operator: entry.operator,
+                step,
+                text,
+            }),
+            Event::Tick { step, done } => {
+                if done {
+                    out.ticks.insert(
+                        step,
+                        TickEntry {
+                            at: entry.ts,
+                            operator: entry.operator,
+                        },
+                    );
+                } else {
+                    out.ticks.remove(&step);
+                }
+            }
+            Event::Milestone { milestone, at, .. } => {
+                // The first time a milestone was reached is the one that counts.
+                out.milestones.entry(milestone).or_insert(at);
+            }
+            Event::Snapshot(_) | Event::Game { .. } => {}
         }
     }
 
@@ -366,6 +457,29 @@ pub fn read_back(raw: &[u8]) -> Resumed {
     }
     out.pending = intents.into_values().collect();
     out
+}
+
+/// A journal's bytes as entries, leniently, for readers that want every entry (the report):
+/// `(entries, torn last line, bad lines with the reason)`, split the way `read_back` splits.
+pub fn entries(raw: &[u8]) -> (Vec<Entry>, Option<String>, Vec<String>) {
+    let text = String::from_utf8_lossy(raw);
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    let torn = lines
+        .pop()
+        .filter(|last| !last.trim().is_empty())
+        .map(|last| last.chars().take(120).collect());
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    for (n, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Entry>(line) {
+            Ok(e) => out.push(e),
+            Err(e) => bad.push(format!("line {}: {e}", n + 1)),
+        }
+    }
+    (out, torn, bad)
 }
 
 fn push_unique(into: &mut Vec<String>, items: Vec<String>) {
@@ -417,6 +531,7 @@ mod tests {
                 target: Target {
                     user: Some("alice".into()),
                     key_id: Some("AKIAAAAAAAAAAAAA1234".into()),
+                    resource: None,
                 },
             },
         )

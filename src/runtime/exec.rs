@@ -8,9 +8,11 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::app::msg::{ActionReport, Msg, ObservedKeys};
 use crate::app::plan::{KeyRef, Plan, REVOKE_POLICY_NAME};
-use crate::aws::{Aws, AwsError, iam};
+use crate::aws::{Aws, AwsError, ErrorKind, iam, resources};
 use crate::domain::{KeyStatus, Timestamp, key_short};
-use crate::journal::{Event, Journal, PendingIntent, Target};
+use crate::journal::{Event, Journal, PendingIntent, ResourceTarget, Target};
+use crate::resources::plan::{self as removal, RemovalPlan, StepState};
+use crate::resources::{Action, Kind, ResourceRef};
 
 /// The journal as the executor shares it; `None` when it could not be opened.
 pub type SharedJournal = Option<Arc<Mutex<Journal>>>;
@@ -147,7 +149,126 @@ fn key_target(k: &KeyRef) -> Target {
     Target {
         user: Some(k.user.clone()),
         key_id: Some(k.key_id.clone()),
+        resource: None,
     }
+}
+
+fn resource_target(r: &ResourceRef) -> Target {
+    Target {
+        resource: Some(ResourceTarget {
+            kind: r.kind.label().to_string(),
+            region: r.region.clone(),
+            id: r.id.clone(),
+        }),
+        ..Target::default()
+    }
+}
+
+/// How often a throttled removal call is tried again, after the SDK's own retries.
+const THROTTLE_RETRIES: u32 = 4;
+
+/// One removal call, backing off when AWS throttles it.
+async fn perform_patiently(
+    aws: &Aws,
+    target: &ResourceRef,
+    action: &Action,
+) -> Result<String, AwsError> {
+    let mut wait = std::time::Duration::from_millis(500);
+    let mut tries = 0;
+    loop {
+        match resources::perform(aws, target, action).await {
+            Err(e) if e.kind == ErrorKind::Throttled && tries < THROTTLE_RETRIES => {
+                tries += 1;
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            other => return other,
+        }
+    }
+}
+
+impl Run<'_> {
+    /// Carries out a removal plan step by step, in its order. A step runs only when every
+    /// step it needs succeeded; the others are reported as not attempted, with why.
+    async fn remove(&mut self, plan: &RemovalPlan, tx: &UnboundedSender<Msg>) {
+        let mut states = vec![StepState::Pending; plan.steps.len()];
+        for (i, step) in plan.steps.iter().enumerate() {
+            let label = format!("{} {}", step.target.kind, step.name);
+            if let Err(why) = removal::ready(plan, &states, i) {
+                states[i] = StepState::Skipped(why);
+                let _ = tx.send(Msg::RemovalStep {
+                    index: i,
+                    state: states[i].clone(),
+                });
+                continue;
+            }
+            let _ = tx.send(Msg::RemovalStep {
+                index: i,
+                state: StepState::Running,
+            });
+            let n = self.intent(step.action.call(), resource_target(&step.target));
+            let result = perform_patiently(self.aws, &step.target, &step.action).await;
+            let (ok, detail) = match result {
+                Err(e) => (false, format!("{label}: {e}")),
+                Ok(done) if step.action.removes_target() => {
+                    match resources::exists(self.aws, &step.target).await {
+                        Ok(false) => (true, format!("{done}; verified gone")),
+                        Ok(true) => (false, format!("{done}, but it is still there")),
+                        Err(e) => (true, format!("{done}; reading it back failed: {e}")),
+                    }
+                }
+                Ok(done) => (true, done),
+            };
+            states[i] = if ok {
+                StepState::Done(detail.clone())
+            } else {
+                StepState::Failed(detail.clone())
+            };
+            let _ = tx.send(Msg::RemovalStep {
+                index: i,
+                state: states[i].clone(),
+            });
+            if let Some(e) = record(
+                self.journal,
+                Event::Outcome {
+                    action_id: self.action_id.clone(),
+                    step: n,
+                    ok,
+                    detail,
+                    created_key: None,
+                },
+            ) {
+                self.details.push(e);
+            }
+        }
+        self.ok = states.iter().all(|s| matches!(s, StepState::Done(_)));
+        self.details.push(removal_summary(plan, &states));
+    }
+}
+
+/// One line for the action log: how many steps went which way, naming what failed and what
+/// was left untouched because of it.
+fn removal_summary(plan: &RemovalPlan, states: &[StepState]) -> String {
+    let mut done = 0;
+    let mut failed = Vec::new();
+    let mut skipped = Vec::new();
+    for (step, s) in plan.steps.iter().zip(states) {
+        let what = format!("{} {}", step.target.kind, step.target.id);
+        match s {
+            StepState::Done(_) => done += 1,
+            StepState::Failed(_) => failed.push(what),
+            StepState::Skipped(_) => skipped.push(what),
+            StepState::Pending | StepState::Running => {}
+        }
+    }
+    let mut out = format!("{done}/{} steps done", plan.steps.len());
+    if !failed.is_empty() {
+        out.push_str(&format!("; failed: {}", failed.join(", ")));
+    }
+    if !skipped.is_empty() {
+        out.push_str(&format!("; not attempted: {}", skipped.join(", ")));
+    }
+    out
 }
 
 /// Runs a confirmed plan to the end, reporting progress to the console through `tx`.
@@ -200,7 +321,7 @@ pub async fn run_plan(aws: &Aws, journal: &SharedJournal, tx: &UnboundedSender<M
                 "iam:CreateAccessKey",
                 Target {
                     user: Some(old.user.clone()),
-                    key_id: None,
+                    ..Target::default()
                 },
             );
             match iam::create_key(aws, &old.user).await {
@@ -229,12 +350,13 @@ pub async fn run_plan(aws: &Aws, journal: &SharedJournal, tx: &UnboundedSender<M
                 }
             }
         }
+        Plan::RemoveResources(p) => run.remove(p, tx).await,
         Plan::RevokeSessions { user, cutoff } => {
             let step = run.intent(
                 &format!("iam:PutUserPolicy {REVOKE_POLICY_NAME}"),
                 Target {
                     user: Some(user.clone()),
-                    key_id: None,
+                    ..Target::default()
                 },
             );
             let doc = Plan::revoke_policy_document(cutoff);
@@ -280,6 +402,14 @@ pub async fn reverify(
 ) {
     for p in pending {
         let detail = match (&p.target.user, &p.target.key_id) {
+            _ if p.target.resource.is_some() => match p.target.resource.as_ref().and_then(to_ref) {
+                Some(r) => match resources::exists(aws, &r).await {
+                    Ok(true) => format!("{r} is still there"),
+                    Ok(false) => format!("{r} is gone"),
+                    Err(e) => format!("could not read {r}: {e}"),
+                },
+                None => "a resource of a kind this version does not know".to_string(),
+            },
             (Some(user), Some(key)) => match iam::key_statuses(aws, user).await {
                 Ok(keys) => match keys.iter().find(|(id, _)| id == key) {
                     Some((_, s)) => format!("{} is {s}", key_short(key)),
@@ -324,6 +454,15 @@ pub async fn reverify(
             detail,
         });
     }
+}
+
+/// The journal's resource back to the domain's reference.
+fn to_ref(t: &ResourceTarget) -> Option<ResourceRef> {
+    Some(ResourceRef {
+        kind: Kind::from_label(&t.kind)?,
+        region: t.region.clone(),
+        id: t.id.clone(),
+    })
 }
 
 /// Writes a rotated key's credentials for the operator: mode 0600, never over an existing file.

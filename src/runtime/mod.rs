@@ -1,6 +1,8 @@
 //! Wires the pure core to the world: the terminal, the pollers, the executor and the journal.
 
+mod cost;
 pub mod exec;
+mod resources;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -70,7 +72,25 @@ pub fn initial_state(
     state.leaked.extend(args.keys.iter().cloned());
     state.timeline.rules = Arc::new(rules);
     state.since_flag = args.since;
+    state.cost.days = args.cost_days;
     state
+}
+
+/// What the console needs to know about a game-day exercise it runs in.
+pub struct GameInfo {
+    pub scenario: String,
+    pub seed: u64,
+    /// What the simulated attacker still holds, asked at each `:export` for the score.
+    pub holdings:
+        Arc<dyn Fn() -> futures_util::future::BoxFuture<'static, Vec<String>> + Send + Sync>,
+}
+
+/// How a caller other than the command line shapes the console (the game day).
+#[derive(Default)]
+pub struct Extra {
+    /// Sign with these instead of the default credential chain.
+    pub static_credentials: Option<(String, String)>,
+    pub game: Option<GameInfo>,
 }
 
 /// Shared by the runtime's tasks.
@@ -90,6 +110,12 @@ struct Ctx {
     operator: String,
     keys_refresh: Notify,
     timeline_refresh: Arc<Notify>,
+    resources_refresh: Notify,
+    cost_refresh: Notify,
+    /// Days of cost history to ask for.
+    cost_days: u32,
+    /// Set when the console runs a game-day exercise.
+    game: Option<GameInfo>,
     paused: watch::Sender<bool>,
     seq: AtomicU64,
 }
@@ -151,6 +177,18 @@ impl Ctx {
                             }
                         };
                         if let Err(e) = j.append(now(), event) {
+                            tracing::error!("journal write failed: {e}");
+                        }
+                        if let Some(g) = &self.game
+                            && let Err(e) = j.append(
+                                now(),
+                                Event::Game {
+                                    scenario: g.scenario.clone(),
+                                    seed: g.seed,
+                                    attacker_holds: Vec::new(),
+                                },
+                            )
+                        {
                             tracing::error!("journal write failed: {e}");
                         }
                         self.send(Msg::JournalOpened(Ok(JournalOpened {
@@ -218,6 +256,11 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
     match effect {
         Effect::Refresh(Source::Keys) => ctx.keys_refresh.notify_one(),
         Effect::Refresh(Source::Timeline) => ctx.timeline_refresh.notify_one(),
+        Effect::Refresh(Source::Resources) => ctx.resources_refresh.notify_one(),
+        Effect::Refresh(Source::Cost) => ctx.cost_refresh.notify_one(),
+        Effect::FetchParts(targets) => {
+            tokio::spawn(resources::fetch_parts(ctx.clone(), targets));
+        }
         Effect::Refresh(Source::Identity) => {
             let ctx = ctx.clone();
             tokio::spawn(async move {
@@ -276,6 +319,37 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
                 start_timeline(&ctx2, vec![key], Vec::new(), account, true);
             });
         }
+        Effect::Export(snapshot) => {
+            let ctx = ctx.clone();
+            return Some(tokio::spawn(async move {
+                let Some(j) = ctx.journal().await else {
+                    ctx.send(Msg::Exported(Err(
+                        "no journal is open, so there is nothing to write a report from".into(),
+                    )));
+                    return;
+                };
+                // In a game, what the attacker still holds goes in with the score.
+                let game = match &ctx.game {
+                    Some(g) => Some(Event::Game {
+                        scenario: g.scenario.clone(),
+                        seed: g.seed,
+                        attacker_holds: (g.holdings)().await,
+                    }),
+                    None => None,
+                };
+                let dir = {
+                    let mut guard = j.lock().unwrap_or_else(|p| p.into_inner());
+                    for event in std::iter::once(Event::Snapshot(snapshot)).chain(game) {
+                        if let Err(e) = guard.append(now(), event) {
+                            ctx.send(Msg::Exported(Err(format!("journal write failed: {e}"))));
+                            return;
+                        }
+                    }
+                    guard.dir().to_path_buf()
+                };
+                ctx.send(Msg::Exported(export_report(&dir)));
+            }));
+        }
         Effect::Journal(event) => {
             let ctx = ctx.clone();
             return Some(tokio::spawn(async move {
@@ -289,6 +363,11 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
         }
     }
     None
+}
+
+/// Writes the incident report into the incident directory, from the journal there.
+fn export_report(dir: &std::path::Path) -> Result<String, String> {
+    crate::report::write(dir, crate::report::Format::Md).map(|p| p.display().to_string())
 }
 
 /// Connects, identifies the caller, opens the journal, then starts the pollers and the
@@ -317,6 +396,8 @@ async fn bootstrap(ctx: Arc<Ctx>, fixed_regions: Option<Vec<String>>) {
     }
     let keys = ctx.leaked_at_start.clone();
     start_timeline(&ctx, keys, Vec::new(), identity.map(|i| i.account), true);
+    tokio::spawn(resources::poller(ctx.clone()));
+    tokio::spawn(cost::poller(ctx.clone(), ctx.cost_days));
 }
 
 /// Runs the timeline collector for `keys`, feeding its findings to the console.
@@ -370,6 +451,16 @@ pub async fn run_console(
     started: Instant,
     local_offset: time::UtcOffset,
 ) -> color_eyre::Result<()> {
+    run_console_with(args, started, local_offset, Extra::default()).await
+}
+
+/// [`run_console`], shaped by `extra`.
+pub async fn run_console_with(
+    args: ConsoleArgs,
+    started: Instant,
+    local_offset: time::UtcOffset,
+    extra: Extra,
+) -> color_eyre::Result<()> {
     // A broken rules file is a usage error: say so before the terminal is taken over.
     let user_rules = args
         .rules
@@ -387,7 +478,7 @@ pub async fn run_console(
             profile: args.aws.profile.clone(),
             region: args.aws.region.clone(),
             endpoint_url: args.aws.endpoint_url.clone(),
-            static_credentials: None,
+            static_credentials: extra.static_credentials,
             max_attempts: 3,
         },
         aws: OnceCell::new(),
@@ -401,6 +492,10 @@ pub async fn run_console(
         operator: state.settings.operator.clone(),
         keys_refresh: Notify::new(),
         timeline_refresh: Arc::new(Notify::new()),
+        resources_refresh: Notify::new(),
+        cost_refresh: Notify::new(),
+        cost_days: args.cost_days,
+        game: extra.game,
         paused,
         seq: AtomicU64::new(0),
     });

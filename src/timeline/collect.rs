@@ -52,6 +52,11 @@ pub struct TrailProgress {
     pub skipped: usize,
     /// Problems in words (per region, per object), the first few.
     pub problems: Vec<String>,
+    /// Every trail found (with or without a readable bucket): name and `IsLogging` (`None`
+    /// when its status could not be read). The checklist's logging check reads this.
+    pub logging: Vec<(String, Option<bool>)>,
+    /// Discovery has run (so an empty `logging` means "no trail", not "not looked yet").
+    pub discovered: bool,
 }
 
 /// `--logs` files.
@@ -434,6 +439,8 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
         .extend(problems.into_iter().take(MAX_PROBLEMS));
     let with_bucket: Vec<&trails::Trail> = found.iter().filter(|t| t.bucket.is_some()).collect();
     progress.trails = with_bucket.len();
+    progress.logging = found.iter().map(|t| (t.name.clone(), t.logging)).collect();
+    progress.discovered = true;
     emit(&progress);
     let Some(account) = req.account.clone() else {
         progress.state = SourceState::Error("account unknown: cannot find its trail logs".into());

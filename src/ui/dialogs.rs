@@ -1,15 +1,17 @@
 //! Overlays: the confirmation dialog, the rotated secret, help, the user detail pane.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::keymap::{BINDINGS, COMMAND_HELP, Command, DIALOG_HELP, Scope};
+use crate::app::plan::Plan;
 use crate::app::state::{ConfirmDialog, Dialog, SecretDialog, State, TABS};
 use crate::aws::iam::QUARANTINE_PREFIX;
 use crate::domain::LastUsed;
 use crate::fmt;
+use crate::ui::resources::wrap_hanging;
 use crate::ui::{Theme, spinner, when, wrapped_height};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -18,7 +20,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     match &state.dialog {
         None => {}
-        Some(Dialog::Help(scroll)) => help(frame, area, *scroll, theme),
+        Some(Dialog::Help(scroll)) => help(frame, area, state, *scroll, theme),
         Some(Dialog::Confirm(c)) => confirm(frame, area, c, theme),
         Some(Dialog::Secret(s)) => secret(frame, area, s, theme),
         Some(Dialog::QuitWhileRunning) => {
@@ -95,24 +97,46 @@ fn confirm(frame: &mut Frame, area: Rect, c: &ConfirmDialog, theme: &Theme) {
     let Some(stage) = c.current() else {
         return;
     };
-    let mut lines: Vec<Line> = vec![Line::raw("")];
-    let body = if stage.warning {
+    let mut body: Vec<Line> = vec![Line::raw("")];
+    let body_style = if stage.warning {
         theme.warn
     } else {
         theme.base
     };
-    lines.extend(
-        stage
-            .lines
-            .iter()
-            .map(|l| Line::styled(format!(" {l}"), body)),
-    );
-    lines.push(Line::raw(""));
-    lines.push(Line::from(vec![
+    // A resource removal plan lists many steps: it gets a wider box when there is room, and
+    // its lines are wrapped here so a step's continuation lines up under its text.
+    let removal = matches!(c.plan, Plan::RemoveResources(_));
+    let w: u16 = if removal { 130 } else { 84 };
+    let inner_width = w.min(area.width).saturating_sub(2).max(1);
+    if removal {
+        let width = usize::from(inner_width).saturating_sub(1);
+        // With no keys to list, the stage opens with a blank line of its own: one is enough.
+        let skip = usize::from(stage.lines.first().is_some_and(String::is_empty));
+        for l in stage.lines.iter().skip(skip) {
+            let indent = hanging_indent(l);
+            let pieces = wrap_hanging(l, width, width.saturating_sub(indent));
+            for (i, piece) in pieces.into_iter().enumerate() {
+                let pad = if i == 0 { 0 } else { indent };
+                body.push(Line::styled(
+                    format!(" {}{piece}", " ".repeat(pad)),
+                    body_style,
+                ));
+            }
+        }
+    } else {
+        body.extend(
+            stage
+                .lines
+                .iter()
+                .map(|l| Line::styled(format!(" {l}"), body_style)),
+        );
+    }
+    body.push(Line::raw(""));
+    let prompt = Line::from(vec![
         Span::raw(" Type "),
         Span::styled(format!(" {} ", stage.expected), theme.title),
         Span::raw(" to confirm:"),
-    ]));
+    ]);
     let typed_ok = stage.expected.starts_with(&c.typed);
     let field_style = if typed_ok { theme.input } else { theme.danger };
     let pad = stage
@@ -120,10 +144,10 @@ fn confirm(frame: &mut Frame, area: Rect, c: &ConfirmDialog, theme: &Theme) {
         .chars()
         .count()
         .saturating_sub(c.typed.chars().count());
-    lines.push(Line::from(vec![
+    let field = Line::from(vec![
         Span::raw(" > "),
         Span::styled(format!("{}▏{}", c.typed, " ".repeat(pad)), field_style),
-    ]));
+    ]);
     let status = if c.matches() {
         Span::styled(" Enter to go ahead · Esc cancels", theme.ok)
     } else if !typed_ok {
@@ -137,7 +161,7 @@ fn confirm(frame: &mut Frame, area: Rect, c: &ConfirmDialog, theme: &Theme) {
             theme.dim,
         )
     };
-    lines.push(Line::from(status));
+    let status = Line::from(status);
     let title = if c.stages.len() > 1 {
         format!(
             " {} (step {} of {}) ",
@@ -148,8 +172,125 @@ fn confirm(frame: &mut Frame, area: Rect, c: &ConfirmDialog, theme: &Theme) {
     } else {
         format!(" {} ", stage.title)
     };
-    let h = lines.len() as u16 + 2;
-    popup(frame, area, 84, h, &title, lines, theme, stage.warning);
+    let mut all = body.clone();
+    all.extend([prompt.clone(), field.clone(), status.clone()]);
+    let need = wrapped_height(&all, inner_width).saturating_add(2);
+    if need <= area.height {
+        let h = all.len() as u16 + 2;
+        popup(frame, area, w, h, &title, all, theme, stage.warning);
+        return;
+    }
+    scrolled_confirm(
+        frame,
+        area,
+        w,
+        &title,
+        ScrolledParts {
+            body,
+            footer: [prompt, field, status],
+            scroll: c.scroll,
+        },
+        theme,
+        stage.warning,
+    );
+}
+
+/// Where a wrapped line continues: under the text of a numbered step (`  12. text`), else
+/// under the line's own start.
+fn hanging_indent(line: &str) -> usize {
+    let lead = line.len() - line.trim_start_matches(' ').len();
+    let rest = &line[lead..];
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    if digits > 0 && rest[digits..].starts_with(". ") {
+        lead + digits + 2
+    } else {
+        lead
+    }
+}
+
+/// A confirmation too tall for the screen, in pieces.
+struct ScrolledParts<'a> {
+    body: Vec<Line<'a>>,
+    /// The prompt naming the expected text, the typed field and the status line.
+    footer: [Line<'a>; 3],
+    scroll: u16,
+}
+
+/// A confirmation whose text does not fit: the text scrolls by `scroll` rows between the
+/// title and the prompt, which stay in place. When space is short the field goes last,
+/// after the body, the scroll hint, the status line and the prompt.
+fn scrolled_confirm(
+    frame: &mut Frame,
+    area: Rect,
+    w: u16,
+    title: &str,
+    parts: ScrolledParts,
+    theme: &Theme,
+    warning: bool,
+) {
+    let rect = centred(area, w, area.height);
+    let border = if warning { theme.danger } else { theme.accent };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .style(theme.base)
+        .title(Span::styled(title.to_string(), border));
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    if inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    let [prompt, field, status] = parts.footer;
+    let mut left = inner.height;
+    let mut take = |want: u16| {
+        let got = want.min(left);
+        left -= got;
+        got
+    };
+    // Handed out in order of importance.
+    let field_h = take(wrapped_height(std::slice::from_ref(&field), inner.width));
+    let prompt_h = take(wrapped_height(std::slice::from_ref(&prompt), inner.width));
+    let status_h = take(wrapped_height(std::slice::from_ref(&status), inner.width));
+    let hint_h = take(1);
+    let body_h = left;
+    let total = wrapped_height(&parts.body, inner.width);
+    let scroll = parts.scroll.min(total.saturating_sub(body_h));
+    let [body_area, hint_area, prompt_area, field_area, status_area] = Layout::vertical([
+        Constraint::Length(body_h),
+        Constraint::Length(hint_h),
+        Constraint::Length(prompt_h),
+        Constraint::Length(field_h),
+        Constraint::Length(status_h),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Paragraph::new(parts.body)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        body_area,
+    );
+    let shown = if body_h == 0 || total == 0 {
+        "none shown".to_string()
+    } else {
+        format!(
+            "lines {}–{} of {total}",
+            scroll + 1,
+            (scroll + body_h).min(total)
+        )
+    };
+    let hint = Line::from(vec![
+        Span::styled(" ↑/↓ PgUp/PgDn", theme.title),
+        Span::styled(format!(" scroll · {shown}"), theme.dim),
+    ]);
+    frame.render_widget(Paragraph::new(hint), hint_area);
+    for (line, at) in [
+        (prompt, prompt_area),
+        (field, field_area),
+        (status, status_area),
+    ] {
+        frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), at);
+    }
 }
 
 fn secret(frame: &mut Frame, area: Rect, s: &SecretDialog, theme: &Theme) {
@@ -210,9 +351,16 @@ fn secret(frame: &mut Frame, area: Rect, s: &SecretDialog, theme: &Theme) {
 }
 
 /// The help overlay, drawn from the keymap table.
-pub fn help_lines(theme: &Theme) -> Vec<Line<'static>> {
+pub fn help_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    for scope in [Scope::Global, Scope::List, Scope::Keys, Scope::Timeline] {
+    for scope in [
+        Scope::Global,
+        Scope::List,
+        Scope::Keys,
+        Scope::Timeline,
+        Scope::Resources,
+        Scope::Cost,
+    ] {
         lines.push(Line::styled(format!(" {}", scope.title()), theme.title));
         for b in BINDINGS.iter().filter(|b| b.scope == scope) {
             // The tab keys go as far as there are tabs.
@@ -228,6 +376,19 @@ pub fn help_lines(theme: &Theme) -> Vec<Line<'static>> {
         }
         lines.push(Line::raw(""));
     }
+    lines.push(Line::styled(" Cost spike rule", theme.title));
+    for l in crate::cost::detect::describe(&state.cost.rule) {
+        // The box is 74 columns inside; a wrapped line goes on under its own text.
+        let indent = 3 + l.len() - l.trim_start().len() + 2;
+        for (i, piece) in wrap_hanging(&l, 71, 73usize.saturating_sub(indent))
+            .into_iter()
+            .enumerate()
+        {
+            let pad = if i == 0 { 3 } else { indent };
+            lines.push(Line::raw(format!("{}{piece}", " ".repeat(pad))));
+        }
+    }
+    lines.push(Line::raw(""));
     lines.push(Line::styled(" Commands (:)", theme.title));
     for (c, what) in COMMAND_HELP {
         lines.push(Line::from(vec![
@@ -266,8 +427,8 @@ pub fn help_lines(theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-fn help(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
-    let lines = help_lines(theme);
+fn help(frame: &mut Frame, area: Rect, state: &State, scroll: u16, theme: &Theme) {
+    let lines = help_lines(state, theme);
     let rect = centred(area, 76, lines.len() as u16 + 2);
     let block = Block::default()
         .borders(Borders::ALL)

@@ -1,7 +1,10 @@
 //! Rendering: a pure function of `State`. Nothing here changes state or does I/O.
 
+pub mod checklist;
+pub mod cost;
 pub mod dialogs;
 pub mod keys;
+pub mod resources;
 pub mod theme;
 pub mod timeline;
 
@@ -63,6 +66,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     match state.tab {
         crate::app::state::Tab::Keys => keys::render(frame, main, state, theme),
         crate::app::state::Tab::Timeline => timeline::render(frame, main, state, theme),
+        crate::app::state::Tab::Resources => resources::render(frame, main, state, theme),
+        crate::app::state::Tab::Cost => cost::render(frame, main, state, theme),
+        crate::app::state::Tab::Checklist => checklist::render(frame, main, state, theme),
     }
     if show_log {
         render_action_log(frame, log, state, theme);
@@ -88,6 +94,17 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         )),
         None => spans.push(Span::styled("T+?", theme.dim)),
     }
+    // The checklist's progress, on every tab.
+    let (done, total) = crate::app::checklist::progress(state);
+    spans.push(sep.clone());
+    spans.push(Span::styled(
+        format!("{done}/{total} done"),
+        if done == total {
+            theme.ok
+        } else {
+            theme.accent
+        },
+    ));
     spans.push(sep.clone());
     match (&state.identity.data, &state.identity.error) {
         (Some(id), _) => {
@@ -150,10 +167,21 @@ fn render_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             crate::app::state::SinceSource::Journal => "journal",
             crate::app::state::SinceSource::KeyCreation => "leaked key created",
         };
-        right.push(Span::styled(
-            format!(" leak since {} ({from}) ", fmt::minute(since)),
-            theme.dim,
-        ));
+        // The tabs come first: the leak start shortens, then goes, when they need the room.
+        let room = area
+            .width
+            .saturating_sub(width_of(&spans) + width_of(&right)) as usize;
+        let minute = fmt::minute(since);
+        let text = [
+            format!(" leak since {minute} ({from}) "),
+            format!(" leak since {minute} "),
+            format!(" since {} ", minute.get(5..).unwrap_or(&minute)),
+        ]
+        .into_iter()
+        .find(|t| t.chars().count() <= room);
+        if let Some(text) = text {
+            right.push(Span::styled(text, theme.dim));
+        }
     }
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Min(10), Constraint::Length(width_of(&right))]).areas(area);
@@ -298,6 +326,8 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     match state.tab {
                         crate::app::state::Tab::Keys => &state.keys.filter,
                         crate::app::state::Tab::Timeline => &state.timeline.text,
+                        crate::app::state::Tab::Resources => &state.resources.filter,
+                        crate::app::state::Tab::Cost | crate::app::state::Tab::Checklist => "",
                     }
                 ),
                 theme.input,
@@ -307,6 +337,10 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Mode::Command(text) => Line::from(vec![
             Span::styled(format!(":{text}▏"), theme.input),
             Span::styled("  Enter runs · Esc cancels", theme.dim),
+        ]),
+        Mode::Note(text) => Line::from(vec![
+            Span::styled(format!("note: {text}▏"), theme.input),
+            Span::styled("  Enter adds it to the journal · Esc cancels", theme.dim),
         ]),
         Mode::Normal => match &state.flash {
             Some(f) => Line::styled(format!(" {}", f.text), level_style(theme, f.level)),
@@ -327,7 +361,40 @@ pub fn level_style(theme: &Theme, level: Level) -> Style {
 
 fn hints(state: &State, theme: &Theme, width: u16) -> Line<'static> {
     let timeline = state.tab == crate::app::state::Tab::Timeline;
-    let pairs: &[(&str, &str)] = if timeline && state.timeline.detail.is_some() {
+    let resources = state.tab == crate::app::state::Tab::Resources;
+    let removal = state.resources.removal.as_ref();
+    let pairs: &[(&str, &str)] = if resources && state.resources.detail.is_some() {
+        &[("Esc", "close"), ("j/k", "scroll"), ("g", "top")]
+    } else if resources && removal.is_some_and(|r| r.finished) {
+        &[
+            ("Esc", "close progress"),
+            ("PgUp/PgDn", "scroll"),
+            ("j/k", "move"),
+        ]
+    } else if resources && removal.is_some() {
+        &[
+            ("PgUp/PgDn", "scroll progress"),
+            ("j/k", "move"),
+            ("Enter", "details"),
+        ]
+    } else if resources && state.settings.read_only {
+        &[
+            ("Enter", "details"),
+            ("v", "all / suspicious"),
+            ("/", "filter"),
+            ("r", "sweep again"),
+        ]
+    } else if resources {
+        &[
+            ("space", "select"),
+            ("a", "select leaked key's"),
+            ("t", "remove"),
+            ("Enter", "details"),
+            ("v", "all / suspicious"),
+            ("/", "filter"),
+            ("r", "sweep again"),
+        ]
+    } else if timeline && state.timeline.detail.is_some() {
         &[("Esc", "close"), ("j/k", "scroll"), ("m", "evidence")]
     } else if timeline {
         &[
@@ -338,6 +405,12 @@ fn hints(state: &State, theme: &Theme, width: u16) -> Line<'static> {
             ("t", "follow"),
             ("m", "evidence"),
             ("L", "local time"),
+        ]
+    } else if state.tab == crate::app::state::Tab::Cost {
+        &[
+            ("c", "next table"),
+            ("j/k", "move"),
+            ("r", "refresh (billed)"),
         ]
     } else if state.keys.detail.is_some() {
         &[

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use keyspill::aws::{Aws, ConnectOptions};
 
+pub mod tmux;
+
 pub fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

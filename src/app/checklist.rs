@@ -1,0 +1,744 @@
+//! The Checklist tab: each response step verified from live state where keyspill can, ticked
+//! by hand where only a person can say; the incident's milestones; and the snapshots of what
+//! the console knows that the report is written from.
+
+use std::collections::BTreeMap;
+
+use crate::app::msg::Effect;
+use crate::app::resources::leak_start;
+use crate::app::state::{Level, State};
+use crate::checklist::{Check, Step};
+use crate::domain::{KeyStatus, Timestamp, key_short};
+use crate::journal::snapshot::{
+    CostState, KeyState, ResourceState, RiskyEvent, StepState as SnapStep,
+};
+use crate::journal::{self, Event, Milestone, NoteEntry, Snapshot, TickEntry};
+use crate::resources::Kind;
+use crate::resources::attribute::Verdict;
+use crate::timeline::Severity;
+
+/// How often, at most, a changed snapshot is written to the journal.
+pub const SNAPSHOT_SECONDS: i64 = 30;
+
+/// A step's state as shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Verified(String),
+    Failing(String),
+    /// The data is not loaded, or could not be read.
+    Unknown(String),
+    /// An informational check: what it sees, never a failure.
+    Info(String),
+    Ticked {
+        by: String,
+        at: String,
+    },
+    Open,
+}
+
+impl Status {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Status::Verified(_) => "verified",
+            Status::Failing(_) => "failing",
+            Status::Unknown(_) => "unknown",
+            Status::Info(_) => "info",
+            Status::Ticked { .. } => "ticked",
+            Status::Open => "open",
+        }
+    }
+
+    /// Counts towards "N/M done" in the header.
+    pub fn done(&self) -> bool {
+        matches!(
+            self,
+            Status::Verified(_) | Status::Ticked { .. } | Status::Info(_)
+        )
+    }
+
+    pub fn detail(&self) -> String {
+        match self {
+            Status::Verified(d) | Status::Failing(d) | Status::Unknown(d) | Status::Info(d) => {
+                d.clone()
+            }
+            Status::Ticked { by, at } => format!("ticked by {by} at {at}"),
+            Status::Open => String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChecklistTab {
+    pub steps: Vec<Step>,
+    pub ticks: BTreeMap<String, TickEntry>,
+    pub notes: Vec<NoteEntry>,
+    pub milestones: BTreeMap<Milestone, String>,
+    pub cursor: usize,
+    /// The Cost tab was looked at with figures on it.
+    pub cost_seen: bool,
+    /// The last snapshot written, and when, to write only changes.
+    pub last_snapshot: Option<Snapshot>,
+    pub snapshot_at: Option<Timestamp>,
+}
+
+impl Default for ChecklistTab {
+    fn default() -> Self {
+        ChecklistTab {
+            steps: crate::checklist::builtin(),
+            ticks: BTreeMap::new(),
+            notes: Vec::new(),
+            milestones: BTreeMap::new(),
+            cursor: 0,
+            cost_seen: false,
+            last_snapshot: None,
+            snapshot_at: None,
+        }
+    }
+}
+
+/// Every step with its status, in order.
+pub fn evaluate(state: &State) -> Vec<(Step, Status)> {
+    state
+        .checklist
+        .steps
+        .iter()
+        .map(|s| {
+            let live = check(state, s.check);
+            let status = match live {
+                // Live state wins over a tick: a failing check stays failing.
+                Some(st @ (Status::Verified(_) | Status::Failing(_) | Status::Info(_))) => st,
+                other => match state.checklist.ticks.get(&s.id) {
+                    Some(t) => Status::Ticked {
+                        by: t.operator.clone(),
+                        at: t.at.get(..16).unwrap_or(&t.at).replace('T', " "),
+                    },
+                    None => other.unwrap_or(Status::Open),
+                },
+            };
+            (s.clone(), status)
+        })
+        .collect()
+}
+
+/// `(done, total)` for the header.
+pub fn progress(state: &State) -> (usize, usize) {
+    let all = evaluate(state);
+    (all.iter().filter(|(_, s)| s.done()).count(), all.len())
+}
+
+/// The automatic check; `None` for manual steps.
+fn check(state: &State, c: Check) -> Option<Status> {
+    let unknown = |why: &str| Some(Status::Unknown(why.to_string()));
+    match c {
+        Check::Manual => None,
+        Check::SelfIdentity => match (&state.identity.data, &state.identity.error) {
+            (Some(id), _) => match &id.access_key_id {
+                Some(k) if state.leaked.contains(k) => Some(Status::Failing(format!(
+                    "keyspill signs with the leaked key {}",
+                    key_short(k)
+                ))),
+                _ => Some(Status::Verified(format!("responding as {}", id.arn))),
+            },
+            (None, Some(e)) => unknown(e),
+            (None, None) => unknown("identity not loaded yet"),
+        },
+        Check::LeakedKeysInactive => {
+            if state.leaked.is_empty() {
+                return unknown("no leaked key named (--key or :key)");
+            }
+            let Some(snap) = &state.keys.data.data else {
+                return unknown(
+                    state
+                        .keys
+                        .data
+                        .error
+                        .as_deref()
+                        .unwrap_or("keys not loaded yet"),
+                );
+            };
+            let active: Vec<String> = state
+                .leaked
+                .iter()
+                .filter(|k| {
+                    snap.keys
+                        .iter()
+                        .any(|a| &a.key_id == *k && a.status == KeyStatus::Active)
+                })
+                .map(|k| key_short(k))
+                .collect();
+            if active.is_empty() {
+                Some(Status::Verified(format!(
+                    "{} leaked key(s) inactive or deleted",
+                    state.leaked.len()
+                )))
+            } else {
+                Some(Status::Failing(format!(
+                    "still Active: {}",
+                    active.join(", ")
+                )))
+            }
+        }
+        Check::SessionsRevoked => {
+            let users: Vec<String> = leaked_users(state);
+            if users.is_empty() {
+                return unknown("the leaked keys' users are not known");
+            }
+            let missing: Vec<&String> = users
+                .iter()
+                .filter(|u| {
+                    !state.actions.iter().any(|a| {
+                        a.label == format!("revoke sessions of user {u}")
+                            && matches!(a.outcome, journal::Outcome::Done(_))
+                    })
+                })
+                .collect();
+            if missing.is_empty() {
+                Some(Status::Verified(format!(
+                    "older sessions denied for {}",
+                    users.join(", ")
+                )))
+            } else {
+                Some(Status::Failing(format!(
+                    "not revoked for {} (x on the Keys tab)",
+                    missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+            }
+        }
+        Check::QuarantinePresent => {
+            let snap = state.keys.data.data.as_ref()?;
+            let users = leaked_users(state);
+            let on: Vec<&String> = users
+                .iter()
+                .filter(|u| {
+                    snap.users
+                        .iter()
+                        .any(|x| &x.name == *u && x.quarantined == Some(true))
+                })
+                .collect();
+            Some(Status::Info(if on.is_empty() {
+                "no quarantine policy attached (AWS attaches one when it finds the key)".into()
+            } else {
+                format!(
+                    "attached to {}: leave it until the support case says otherwise",
+                    on.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            }))
+        }
+        Check::NoNewActiveKeys => {
+            let snap = state.keys.data.data.as_ref()?;
+            let since = leak_start(state)?;
+            let new: Vec<String> = snap
+                .keys
+                .iter()
+                .filter(|k| {
+                    k.created > since
+                        && k.status == KeyStatus::Active
+                        && !state.response_keys.contains(&k.key_id)
+                        && !state.leaked.contains(&k.key_id)
+                })
+                .map(|k| format!("{} ({})", key_short(&k.key_id), k.user))
+                .collect();
+            if new.is_empty() {
+                Some(Status::Verified(
+                    "no active key created since the leak".into(),
+                ))
+            } else {
+                Some(Status::Failing(format!(
+                    "active since the leak: {}",
+                    new.join(", ")
+                )))
+            }
+        }
+        Check::NoNewPrincipals => {
+            let r = &state.resources;
+            if !r.regions.contains_key(crate::resources::GLOBAL)
+                || r.regions
+                    .get(crate::resources::GLOBAL)
+                    .is_some_and(|s| s.at.is_none())
+            {
+                return unknown("IAM not swept yet");
+            }
+            let left: Vec<String> = r
+                .resources
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| {
+                    matches!(
+                        x.kind,
+                        Kind::User | Kind::Role | Kind::OidcProvider | Kind::SamlProvider
+                    )
+                })
+                .filter(|(i, _)| {
+                    matches!(r.verdict_of(*i), Verdict::LeakedKey | Verdict::AfterLeak)
+                })
+                .map(|(_, x)| format!("{} {}", x.kind, x.display_name()))
+                .collect();
+            if left.is_empty() {
+                Some(Status::Verified(
+                    "none created since the leak remains".into(),
+                ))
+            } else {
+                Some(Status::Failing(format!("still there: {}", left.join(", "))))
+            }
+        }
+        Check::NoRootKeys => match state.keys.data.data.as_ref()?.root_keys_present {
+            Some(false) => Some(Status::Verified("the root user has no access keys".into())),
+            Some(true) => Some(Status::Failing("the root user has access keys".into())),
+            None => unknown("iam:GetAccountSummary could not be read"),
+        },
+        Check::NoAttackerResources => {
+            let r = &state.resources;
+            if r.fetched_at.is_none() {
+                return unknown("regions not swept yet");
+            }
+            let mut per_region: BTreeMap<&str, usize> = BTreeMap::new();
+            for (i, x) in r.resources.iter().enumerate() {
+                if !x.kind.is_global()
+                    && x.kind != Kind::Tagged
+                    && r.verdict_of(i) == Verdict::LeakedKey
+                    && !matches!(x.state.as_str(), "terminated" | "shutting-down")
+                {
+                    *per_region.entry(x.region.as_str()).or_default() += 1;
+                }
+            }
+            if per_region.is_empty() {
+                Some(Status::Verified(format!(
+                    "none in {} regions swept",
+                    r.regions.len().saturating_sub(1)
+                )))
+            } else {
+                Some(Status::Failing(
+                    per_region
+                        .iter()
+                        .map(|(reg, n)| format!("{n} left in {reg}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ))
+            }
+        }
+        Check::TrailsLogging => {
+            let t = &state.timeline.trails;
+            let tampering: Vec<String> = state
+                .timeline
+                .store
+                .iter_newest_first()
+                .filter(|e| {
+                    !e.failed()
+                        && matches!(
+                            &*e.name,
+                            "StopLogging"
+                                | "DeleteTrail"
+                                | "UpdateTrail"
+                                | "PutEventSelectors"
+                                | "PutInsightSelectors"
+                        )
+                })
+                .take(3)
+                .map(|e| format!("{} by {}", e.name, key_short(&e.access_key_id)))
+                .collect();
+            if !tampering.is_empty() {
+                return Some(Status::Failing(format!(
+                    "changed during the leak: {}",
+                    tampering.join(", ")
+                )));
+            }
+            if !t.discovered {
+                return unknown("trails not read yet");
+            }
+            if t.logging.is_empty() {
+                return Some(Status::Failing("no CloudTrail trail in the account".into()));
+            }
+            let off: Vec<&str> = t
+                .logging
+                .iter()
+                .filter(|(_, l)| *l == Some(false))
+                .map(|(n, _)| n.as_str())
+                .collect();
+            let unread = t.logging.iter().filter(|(_, l)| l.is_none()).count();
+            if !off.is_empty() {
+                Some(Status::Failing(format!("not logging: {}", off.join(", "))))
+            } else if unread > 0 {
+                unknown("some trails' status could not be read")
+            } else {
+                Some(Status::Verified(format!(
+                    "{} trail(s) logging",
+                    t.logging.len()
+                )))
+            }
+        }
+        Check::CostReviewed => {
+            if state.cost.data.data.is_none() {
+                return unknown(
+                    state
+                        .cost
+                        .data
+                        .error
+                        .as_deref()
+                        .unwrap_or("cost not loaded yet"),
+                );
+            }
+            if state.checklist.cost_seen {
+                Some(Status::Verified("the Cost tab was reviewed".into()))
+            } else {
+                unknown("open the Cost tab (4) to review it")
+            }
+        }
+    }
+}
+
+/// Users owning the leaked keys, as IAM lists them.
+fn leaked_users(state: &State) -> Vec<String> {
+    let Some(snap) = &state.keys.data.data else {
+        return Vec::new();
+    };
+    let mut users: Vec<String> = snap
+        .keys
+        .iter()
+        .filter(|k| state.leaked.contains(&k.key_id))
+        .map(|k| k.user.clone())
+        .collect();
+    users.sort();
+    users.dedup();
+    users
+}
+
+/// The journal was read back: ticks, notes and milestones from earlier sessions.
+pub fn restore(state: &mut State, r: &journal::Resumed) {
+    let c = &mut state.checklist;
+    c.ticks = r.ticks.clone();
+    c.notes = r.notes.clone();
+    c.milestones = r.milestones.clone();
+}
+
+/// Milestones reached now and not recorded yet, as journal effects.
+pub fn milestones(state: &mut State) -> Vec<Effect> {
+    if state.journal_dir.is_none() {
+        return vec![];
+    }
+    let mut effects = Vec::new();
+    let now = journal::format_ts(state.now);
+    let mut reach = |state: &mut State, m: Milestone, at: String, detail: String| {
+        if let std::collections::btree_map::Entry::Vacant(slot) =
+            state.checklist.milestones.entry(m)
+        {
+            slot.insert(at.clone());
+            effects.push(Effect::Journal(Event::Milestone {
+                milestone: m,
+                at,
+                detail,
+            }));
+        }
+    };
+    let detected = leak_start(state).map_or_else(|| now.clone(), journal::format_ts);
+    reach(
+        state,
+        Milestone::Detected,
+        detected,
+        "the leak's start".into(),
+    );
+    let statuses: Vec<(Check, Status)> = state
+        .checklist
+        .steps
+        .iter()
+        .filter_map(|s| check(state, s.check).map(|st| (s.check, st)))
+        .collect();
+    let verified = |c: Check| {
+        statuses
+            .iter()
+            .any(|(x, s)| *x == c && matches!(s, Status::Verified(_)))
+    };
+    if verified(Check::LeakedKeysInactive) {
+        reach(
+            state,
+            Milestone::Contained,
+            now.clone(),
+            "every leaked key inactive or deleted".into(),
+        );
+    }
+    if state
+        .checklist
+        .milestones
+        .contains_key(&Milestone::Contained)
+        && verified(Check::NoAttackerResources)
+        && verified(Check::NoNewPrincipals)
+    {
+        reach(
+            state,
+            Milestone::Eradicated,
+            now,
+            "no attacker resource or principal left".into(),
+        );
+    }
+    effects
+}
+
+/// `:close`: the commander closes the incident.
+pub fn close(state: &mut State) -> Vec<Effect> {
+    if state.checklist.milestones.contains_key(&Milestone::Closed) {
+        state.flash(Level::Info, "the incident is already closed");
+        return vec![];
+    }
+    let at = journal::format_ts(state.now);
+    state
+        .checklist
+        .milestones
+        .insert(Milestone::Closed, at.clone());
+    state.flash(Level::Ok, "incident closed: :export writes the report");
+    vec![Effect::Journal(Event::Milestone {
+        milestone: Milestone::Closed,
+        at,
+        detail: format!("closed by {}", state.settings.operator),
+    })]
+}
+
+/// `space` on a step: tick or untick it, by name and time, in the journal.
+pub fn toggle_tick(state: &mut State) -> Vec<Effect> {
+    let Some(step) = state.checklist.steps.get(state.checklist.cursor).cloned() else {
+        return vec![];
+    };
+    let done = !state.checklist.ticks.contains_key(&step.id);
+    if done {
+        state.checklist.ticks.insert(
+            step.id.clone(),
+            TickEntry {
+                at: journal::format_ts(state.now),
+                operator: state.settings.operator.clone(),
+            },
+        );
+        state.flash(Level::Ok, format!("ticked: {}", step.title));
+    } else {
+        state.checklist.ticks.remove(&step.id);
+        state.flash(Level::Info, format!("unticked: {}", step.title));
+    }
+    vec![Effect::Journal(Event::Tick {
+        step: step.id,
+        done,
+    })]
+}
+
+/// A note typed with `n` (on the step under the cursor) or `:note` (on the incident).
+pub fn add_note(state: &mut State, text: String, on_step: bool) -> Vec<Effect> {
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return vec![];
+    }
+    let step = on_step
+        .then(|| state.checklist.steps.get(state.checklist.cursor))
+        .flatten()
+        .map(|s| s.id.clone());
+    state.checklist.notes.push(NoteEntry {
+        at: journal::format_ts(state.now),
+        operator: state.settings.operator.clone(),
+        step: step.clone(),
+        text: text.clone(),
+    });
+    state.flash(Level::Ok, "note added to the journal");
+    vec![Effect::Journal(Event::Note { text, step })]
+}
+
+pub fn move_cursor(state: &mut State, delta: isize) {
+    let n = state.checklist.steps.len();
+    if n == 0 {
+        return;
+    }
+    let i = (state.checklist.cursor as isize).saturating_add(delta);
+    state.checklist.cursor = i.clamp(0, n as isize - 1) as usize;
+}
+
+/// Cents, rounded.
+fn cents(x: f64) -> i64 {
+    if x.is_finite() {
+        (x * 100.0).round() as i64
+    } else {
+        0
+    }
+}
+
+/// What the console knows now, for the journal (and so for the report).
+pub fn snapshot(state: &State) -> Snapshot {
+    let since = leak_start(state);
+    let keys = state
+        .keys
+        .data
+        .data
+        .as_ref()
+        .map(|snap| {
+            let mut out: Vec<KeyState> = snap
+                .keys
+                .iter()
+                .filter(|k| {
+                    state.leaked.contains(&k.key_id)
+                        || since.is_some_and(|s| k.created > s)
+                        || state.response_keys.contains(&k.key_id)
+                })
+                .map(|k| KeyState {
+                    user: k.user.clone(),
+                    key_id: k.key_id.clone(),
+                    status: k.status.to_string(),
+                    leaked: state.leaked.contains(&k.key_id),
+                    new: since.is_some_and(|s| k.created > s)
+                        && !state.response_keys.contains(&k.key_id),
+                })
+                .collect();
+            for l in &state.leaked {
+                if !snap.keys.iter().any(|k| &k.key_id == l) {
+                    out.push(KeyState {
+                        user: String::new(),
+                        key_id: l.clone(),
+                        status: "not listed (deleted, or another account's)".into(),
+                        leaked: true,
+                        new: false,
+                    });
+                }
+            }
+            out
+        })
+        .unwrap_or_default();
+    let high_risk = state
+        .timeline
+        .store
+        .iter_newest_first()
+        .filter(|e| {
+            e.risk
+                .as_ref()
+                .is_some_and(|r| r.severity >= Severity::High)
+        })
+        .take(200)
+        .map(|e| RiskyEvent {
+            time: journal::format_ts(e.time),
+            name: e.name.to_string(),
+            service: e.service_short().to_string(),
+            region: e.region.to_string(),
+            key: e.access_key_id.to_string(),
+            source_ip: e.source_ip.to_string(),
+            tactic: e.risk.as_ref().map_or("", |r| r.tactic.label()).to_string(),
+            severity: e
+                .risk
+                .as_ref()
+                .map_or("", |r| r.severity.label())
+                .to_string(),
+            error: e.error_code.as_deref().map(str::to_string),
+        })
+        .collect();
+    let sum = state.timeline.store.summary();
+    let timeline = vec![
+        ("events".to_string(), sum.events.to_string()),
+        ("errors".to_string(), sum.errors.to_string()),
+        ("regions".to_string(), sum.regions.len().to_string()),
+        ("source IPs".to_string(), sum.source_ips.len().to_string()),
+        (
+            "derived credentials".to_string(),
+            state
+                .timeline
+                .chains
+                .len()
+                .saturating_sub(state.leaked.len())
+                .to_string(),
+        ),
+        (
+            "first seen".to_string(),
+            sum.first.map(journal::format_ts).unwrap_or_default(),
+        ),
+        (
+            "last seen".to_string(),
+            sum.last.map(journal::format_ts).unwrap_or_default(),
+        ),
+    ];
+    let r = &state.resources;
+    let resources = r
+        .resources
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| r.verdict_of(*i).suspicious())
+        .map(|(i, x)| ResourceState {
+            verdict: r.verdict_of(i).label().to_string(),
+            kind: x.kind.label().to_string(),
+            region: x.region.clone(),
+            id: x.id.clone(),
+            name: x.name.clone(),
+            state: x.state.clone(),
+            created: x.created.map(journal::format_ts),
+        })
+        .collect();
+    let c = &state.cost;
+    let cost = c.total.as_ref().map(|t| CostState {
+        unit: c
+            .data
+            .data
+            .as_ref()
+            .map_or_else(|| "USD".to_string(), |d| d.unit.clone()),
+        since_leak_cents: cents(t.total_since),
+        baseline_daily_cents: cents(t.baseline),
+        since_daily_cents: cents(t.since),
+        top_services: c
+            .services
+            .iter()
+            .filter(|s| s.delta > 0.0)
+            .take(5)
+            .map(|s| (s.key.clone(), cents(s.delta)))
+            .collect(),
+        new_regions: c
+            .regions
+            .iter()
+            .filter(|s| s.new_spend)
+            .map(|s| s.key.clone())
+            .collect(),
+        anomalies: match &c.anomalies.data {
+            Some(crate::cost::model::Anomalies::Found { anomalies, .. }) => anomalies.len(),
+            _ => 0,
+        },
+        lookup_requests: c.requests,
+    });
+    let checklist = evaluate(state)
+        .into_iter()
+        .map(|(step, status)| {
+            let tick = state.checklist.ticks.get(&step.id);
+            SnapStep {
+                id: step.id,
+                title: step.title,
+                status: status.word().to_string(),
+                detail: status.detail(),
+                by: tick.map(|t| t.operator.clone()),
+                at: tick.map(|t| t.at.clone()),
+            }
+        })
+        .collect();
+    Snapshot {
+        account: state.identity.data.as_ref().map(|i| i.account.clone()),
+        keys,
+        high_risk,
+        timeline,
+        resources,
+        cost,
+        checklist,
+    }
+}
+
+/// On the clock: record milestones, and write a snapshot when what the console knows changed
+/// (at most every `SNAPSHOT_SECONDS`).
+pub fn on_tick(state: &mut State) -> Vec<Effect> {
+    if state.tab == crate::app::state::Tab::Cost && state.cost.data.data.is_some() {
+        state.checklist.cost_seen = true;
+    }
+    let mut effects = milestones(state);
+    if state.journal_dir.is_none() {
+        return effects;
+    }
+    let due = state
+        .checklist
+        .snapshot_at
+        .is_none_or(|t| (state.now - t).whole_seconds() >= SNAPSHOT_SECONDS);
+    if due {
+        let snap = snapshot(state);
+        if state.checklist.last_snapshot.as_ref() != Some(&snap) {
+            state.checklist.last_snapshot = Some(snap.clone());
+            state.checklist.snapshot_at = Some(state.now);
+            effects.push(Effect::Journal(Event::Snapshot(Box::new(snap))));
+        }
+    }
+    effects
+}

@@ -1,0 +1,636 @@
+//! The report as Markdown: the first draft of a postmortem.
+
+use std::fmt::Write as _;
+
+use super::{Fate, Report, StateFrom, StepOutcome};
+use crate::journal;
+
+/// The report as a Markdown document.
+pub fn markdown(r: &Report) -> String {
+    let mut out = String::new();
+    header(&mut out, r);
+    summary(&mut out, r);
+    game(&mut out, r);
+    milestones(&mut out, r);
+    keys(&mut out, r);
+    attacker(&mut out, r);
+    evidence(&mut out, r);
+    resources(&mut out, r);
+    cost(&mut out, r);
+    checklist(&mut out, r);
+    actions(&mut out, r);
+    notes(&mut out, r);
+    journal_facts(&mut out, r);
+    out
+}
+
+/// `2026-11-22T10:26Z`: RFC 3339 to the minute, UTC.
+fn minute(ts: &str) -> String {
+    match journal::parse_ts(ts) {
+        Some(t) => {
+            let t = t.to_offset(time::UtcOffset::UTC);
+            format!("{}T{:02}:{:02}Z", crate::fmt::date(t), t.hour(), t.minute())
+        }
+        None => ts.to_string(),
+    }
+}
+
+fn opt_minute(ts: Option<&str>) -> String {
+    ts.map(minute).unwrap_or_else(|| "—".into())
+}
+
+/// Text made safe for a table cell.
+fn cell(s: &str) -> String {
+    let s = s.trim();
+    if s.is_empty() {
+        return "—".into();
+    }
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
+}
+
+/// Inline code in a table cell, whatever the text holds.
+fn code(s: &str) -> String {
+    inline_code(&s.replace('|', "\\|"))
+}
+
+/// Inline code outside a table.
+fn inline_code(s: &str) -> String {
+    let s = s.replace(['\r', '\n'], " ");
+    if s.contains('`') {
+        format!("`` {s} ``")
+    } else {
+        format!("`{s}`")
+    }
+}
+
+fn table(out: &mut String, head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
+    let _ = writeln!(out, "| {} |", head.join(" | "));
+    let _ = writeln!(out, "|{}", head.iter().map(|_| "---|").collect::<String>());
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    out.push('\n');
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Cents as an amount with two decimals: `USD 1,234.56`.
+pub fn money(cents: i64, unit: &str) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.unsigned_abs();
+    format!("{unit} {sign}{}.{:02}", thousands(c / 100), c % 100)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn header(out: &mut String, r: &Report) {
+    let account = r.summary.account.as_deref().unwrap_or("unknown account");
+    let _ = writeln!(out, "# Incident report: account {account}\n");
+    let span = match (&r.journal.first, &r.journal.last) {
+        (Some(f), Some(l)) => format!(", {} to {}", minute(f), minute(l)),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "Written by `keyspill report` from the incident journal alone ({}{span}). \
+         All times are UTC.\n",
+        plural(r.journal.entries, "entry", "entries")
+    );
+    let n = r.journal.unreadable.len();
+    if n > 0 {
+        let _ = writeln!(
+            out,
+            "> **{} of the journal could not be read** and {} left out; see [Journal](#journal).\n",
+            plural(n, "line", "lines"),
+            if n == 1 { "is" } else { "are" }
+        );
+    }
+    if r.journal.snapshots == 0 {
+        let _ = writeln!(
+            out,
+            "> The journal holds no snapshot of what the console knew (an older incident): \
+             keys come from the action log, and the attacker's events, resources found, cost \
+             and checklist are not known.\n"
+        );
+    }
+}
+
+fn summary(out: &mut String, r: &Report) {
+    let s = &r.summary;
+    out.push_str("## Summary\n\n");
+    let user_of = |k: &str| {
+        r.keys
+            .iter()
+            .find(|row| row.key_id == k)
+            .and_then(|row| row.user.clone())
+    };
+    let leaked = if s.leaked_keys.is_empty() {
+        "—".to_string()
+    } else {
+        s.leaked_keys
+            .iter()
+            .map(|k| match user_of(k) {
+                Some(u) => format!("{} ({})", code(k), cell(&u)),
+                None => code(k),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let leak_start = match (&s.leak_start, &s.leak_start_from) {
+        (Some(t), Some(from)) => format!("{} ({})", minute(t), cell(from)),
+        (Some(t), None) => minute(t),
+        _ => "unknown".into(),
+    };
+    let opened = match (&s.opened, &s.opened_by) {
+        (Some(t), Some(by)) => format!("{} by {}", minute(t), cell(by)),
+        (Some(t), None) => minute(t),
+        _ => "—".into(),
+    };
+    let span = |x: &Option<super::Span>| {
+        x.as_ref()
+            .map(|s| s.words.clone())
+            .unwrap_or_else(|| "not reached".into())
+    };
+    table(
+        out,
+        &["", ""],
+        [
+            vec!["Account".into(), cell(s.account.as_deref().unwrap_or(""))],
+            vec![
+                "keyspill ran as".into(),
+                cell(s.caller.as_deref().unwrap_or("")),
+            ],
+            vec!["Leaked keys".into(), leaked],
+            vec!["Leak started".into(), leak_start],
+            vec!["Incident opened".into(), opened],
+            vec!["Operators".into(), cell(&s.operators.join(", "))],
+            vec!["Time to contain".into(), span(&r.time_to_contain)],
+            vec!["Time to eradicate".into(), span(&r.time_to_eradicate)],
+        ],
+    );
+}
+
+/// The game day's score, first thing after the summary when the journal is a game.
+fn game(out: &mut String, r: &Report) {
+    let Some(g) = &r.game else {
+        return;
+    };
+    out.push_str(
+        "## Game day score
+
+",
+    );
+    out.push_str(&format!(
+        "Scenario `{}`, seed {}.
+
+",
+        g.scenario, g.seed
+    ));
+    let or_not =
+        |s: &Option<String>, what: &str| s.clone().unwrap_or_else(|| format!("not {what}"));
+    out.push_str(&format!(
+        "- Time to contain: {}
+- Time to eradicate: {}
+",
+        or_not(&g.time_to_contain, "contained"),
+        or_not(&g.time_to_eradicate, "eradicated")
+    ));
+    match &g.holds_at {
+        None => out.push_str(
+            "- What the attacker still held: not read yet (export from the console)
+",
+        ),
+        Some(at) if g.attacker_holds.is_empty() => out.push_str(&format!(
+            "- What the attacker still held at {}: nothing
+",
+            minute(at)
+        )),
+        Some(at) => {
+            out.push_str(&format!(
+                "- What the attacker still held at {}:
+",
+                minute(at)
+            ));
+            for h in &g.attacker_holds {
+                out.push_str(&format!(
+                    "  - {h}
+"
+                ));
+            }
+        }
+    }
+    out.push('\n');
+}
+
+fn milestones(out: &mut String, r: &Report) {
+    out.push_str("## Milestones\n\n");
+    let detected = r
+        .milestones
+        .first()
+        .and_then(|m| m.at.as_deref())
+        .and_then(journal::parse_ts);
+    let rows = r.milestones.iter().map(|m| {
+        let since = match (detected, m.at.as_deref().and_then(journal::parse_ts)) {
+            (Some(d), Some(t)) if m.milestone != journal::Milestone::Detected => {
+                super::duration_words((t - d).whole_seconds())
+            }
+            _ => "—".into(),
+        };
+        let at = match &m.at {
+            Some(t) if m.derived => format!("{} \\*", minute(t)),
+            Some(t) => minute(t),
+            None => "not reached".into(),
+        };
+        vec![m.milestone.label().into(), at, since, cell(&m.detail)]
+    });
+    table(
+        out,
+        &["milestone", "reached", "after detection", "detail"],
+        rows,
+    );
+    if r.milestones.iter().any(|m| m.derived) {
+        out.push_str(
+            "\\* worked out from other entries: the journal holds no milestone entry for it.\n\n",
+        );
+    }
+}
+
+fn keys(out: &mut String, r: &Report) {
+    out.push_str("## Access keys\n\n");
+    if r.keys.is_empty() {
+        out.push_str("No key is named in the journal.\n\n");
+        return;
+    }
+    let rows = r.keys.iter().map(|k| {
+        let mut notes = Vec::new();
+        if k.leaked {
+            notes.push("leaked");
+        }
+        if k.new_after_leak {
+            notes.push("created after the leak");
+        }
+        if k.created_by_response {
+            notes.push("created by this response");
+        }
+        let from = match k.status_from {
+            StateFrom::Snapshot => "last snapshot",
+            StateFrom::ActionLog => "action log",
+            StateFrom::Unknown => "—",
+        };
+        vec![
+            code(&k.key_id),
+            cell(k.user.as_deref().unwrap_or("")),
+            cell(&k.status),
+            from.into(),
+            cell(&notes.join(", ")),
+        ]
+    });
+    table(out, &["key", "user", "final state", "from", "notes"], rows);
+}
+
+fn attacker(out: &mut String, r: &Report) {
+    out.push_str("## What the attacker did\n\n");
+    if r.journal.snapshots == 0 {
+        out.push_str("Not known: the journal holds no snapshot.\n\n");
+        return;
+    }
+    if r.high_risk.is_empty() {
+        out.push_str("No high-risk event in the timeline.\n\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "{} in the timeline:\n",
+            plural(r.high_risk.len(), "high-risk event", "high-risk events")
+        );
+        let rows = r.high_risk.iter().map(|e| {
+            vec![
+                minute(&e.time),
+                code(&e.name),
+                cell(&e.service),
+                cell(&e.region),
+                cell(&e.key),
+                cell(&e.source_ip),
+                cell(&e.tactic),
+                cell(&e.severity),
+                cell(e.error.as_deref().unwrap_or("")),
+            ]
+        });
+        table(
+            out,
+            &[
+                "time",
+                "event",
+                "service",
+                "region",
+                "key",
+                "source IP",
+                "tactic",
+                "severity",
+                "error",
+            ],
+            rows,
+        );
+    }
+    if !r.timeline_totals.is_empty() {
+        out.push_str("Timeline totals:\n\n");
+        for t in &r.timeline_totals {
+            let _ = writeln!(out, "- {}: {}", t.name, t.value);
+        }
+        out.push('\n');
+    }
+}
+
+fn evidence(out: &mut String, r: &Report) {
+    out.push_str("## Evidence marked\n\n");
+    if r.evidence.is_empty() {
+        out.push_str("None marked.\n\n");
+        return;
+    }
+    let rows = r.evidence.iter().map(|e| {
+        vec![
+            minute(&e.at),
+            cell(&e.operator),
+            code(&e.event_id),
+            cell(&e.summary),
+            cell(&e.origin),
+        ]
+    });
+    table(
+        out,
+        &["marked", "by", "event id", "summary", "origin"],
+        rows,
+    );
+}
+
+fn resources(out: &mut String, r: &Report) {
+    out.push_str("## Resources\n\n");
+    if r.resources.is_empty() {
+        out.push_str(if r.journal.snapshots == 0 {
+            "Not known: the journal holds no snapshot, and no action named a resource.\n\n"
+        } else {
+            "The sweep found no resource the leak made or touched.\n\n"
+        });
+        return;
+    }
+    let fates = [
+        Fate::Removed,
+        Fate::Changed,
+        Fate::Failed,
+        Fate::OutcomeUnknown,
+        Fate::NotAttempted,
+        Fate::Left,
+    ];
+    let counts: Vec<String> = fates
+        .iter()
+        .filter_map(|f| {
+            let n = r.resources.iter().filter(|x| x.fate == *f).count();
+            (n > 0).then(|| format!("{n} {}", f.label()))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "{}: {}.\n",
+        plural(r.resources.len(), "resource", "resources"),
+        counts.join(", ")
+    );
+    let rows = r.resources.iter().map(|x| {
+        let fate = match x.fate {
+            Fate::Failed | Fate::OutcomeUnknown | Fate::NotAttempted => {
+                format!("**{}**", x.fate.label())
+            }
+            _ => x.fate.label().to_string(),
+        };
+        vec![
+            format!("{} {}", cell(&x.kind), code(&x.id)),
+            cell(&x.region),
+            cell(&x.name),
+            cell(x.verdict.as_deref().unwrap_or("not in the snapshot")),
+            cell(x.state.as_deref().unwrap_or("")),
+            opt_minute(x.created.as_deref()),
+            fate,
+            cell(&x.detail),
+        ]
+    });
+    table(
+        out,
+        &[
+            "resource", "region", "name", "verdict", "state", "created", "outcome", "detail",
+        ],
+        rows,
+    );
+}
+
+fn cost(out: &mut String, r: &Report) {
+    out.push_str("## Cost impact\n\n");
+    let Some(c) = &r.cost else {
+        out.push_str("Not known: no cost figures in the journal.\n\n");
+        return;
+    };
+    let u = c.unit.as_str();
+    let extra = c.since_daily_cents - c.baseline_daily_cents;
+    table(
+        out,
+        &["", ""],
+        [
+            vec!["Spent since the leak".into(), money(c.since_leak_cents, u)],
+            vec![
+                "Daily before the leak (median)".into(),
+                money(c.baseline_daily_cents, u),
+            ],
+            vec![
+                "Daily since the leak (average)".into(),
+                format!(
+                    "{} ({}{} a day)",
+                    money(c.since_daily_cents, u),
+                    if extra >= 0 { "+" } else { "" },
+                    money(extra, u)
+                ),
+            ],
+            vec!["Anomalies".into(), c.anomalies.to_string()],
+            vec![
+                "Regions new since the leak".into(),
+                cell(&c.new_regions.join(", ")),
+            ],
+            vec![
+                "CloudTrail LookupEvents requests".into(),
+                thousands(c.lookup_requests),
+            ],
+        ],
+    );
+    if !c.top_services.is_empty() {
+        let rows = c
+            .top_services
+            .iter()
+            .map(|s| vec![cell(&s.service), money(s.extra_daily_cents, u)]);
+        table(out, &["service", "extra per day"], rows);
+    }
+}
+
+fn checklist(out: &mut String, r: &Report) {
+    out.push_str("## Checklist\n\n");
+    if r.checklist.is_empty() {
+        out.push_str("Not known: no checklist in the journal.\n\n");
+        return;
+    }
+    let rows = r.checklist.iter().map(|s| {
+        vec![
+            cell(&s.title),
+            cell(&s.status),
+            cell(s.by.as_deref().unwrap_or("")),
+            opt_minute(s.at.as_deref()),
+            cell(&s.detail),
+        ]
+    });
+    table(out, &["step", "status", "ticked by", "at", "detail"], rows);
+}
+
+fn actions(out: &mut String, r: &Report) {
+    out.push_str("## Action log\n\n");
+    if r.actions.is_empty() {
+        out.push_str("No action was taken.\n\n");
+        return;
+    }
+    for a in &r.actions {
+        let _ = writeln!(
+            out,
+            "### {} {} — {}\n",
+            opt_minute(a.at.as_deref()),
+            a.label,
+            a.result
+        );
+        let _ = writeln!(
+            out,
+            "Confirmed by {}; action id {}.\n",
+            cell(&a.operator),
+            code(&a.id)
+        );
+        if a.steps.is_empty() {
+            out.push_str("No call was made.\n\n");
+            continue;
+        }
+        let rows = a.steps.iter().map(|s| {
+            let outcome = match s.outcome {
+                StepOutcome::Ok => "ok".to_string(),
+                o => format!("**{}**", o.label()),
+            };
+            let mut detail = cell(&s.detail);
+            if let Some(v) = &s.reverified {
+                detail = format!("re-verified {}: {}", minute(&v.at), cell(&v.detail));
+            } else if s.outcome == StepOutcome::Unknown {
+                detail = "the process stopped before the outcome was written".into();
+            }
+            if let Some(k) = s
+                .created_key
+                .as_ref()
+                .filter(|k| !s.detail.contains(k.as_str()))
+            {
+                detail = format!("{detail} (created {})", code(k));
+            }
+            vec![
+                s.step.to_string(),
+                opt_minute(s.intent_at.as_deref().or(s.outcome_at.as_deref())),
+                if s.call.is_empty() {
+                    "—".into()
+                } else {
+                    code(&s.call)
+                },
+                cell(&s.target_text),
+                outcome,
+                detail,
+            ]
+        });
+        table(
+            out,
+            &["step", "time", "call", "target", "outcome", "detail"],
+            rows,
+        );
+    }
+}
+
+fn notes(out: &mut String, r: &Report) {
+    out.push_str("## Notes\n\n");
+    if r.notes.is_empty() {
+        out.push_str("None.\n\n");
+        return;
+    }
+    for n in &r.notes {
+        let on = match (&n.step_title, &n.step) {
+            (Some(t), _) => format!(", on *{}*", t.replace(['*', '\n'], " ")),
+            (None, Some(id)) => format!(", on step {}", inline_code(id)),
+            (None, None) => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "- **{}** {}{on}: {}",
+            minute(&n.at),
+            n.operator,
+            n.text.replace('\n', " ")
+        );
+    }
+    out.push('\n');
+}
+
+fn journal_facts(out: &mut String, r: &Report) {
+    out.push_str("## Journal\n\n");
+    let j = &r.journal;
+    let _ = writeln!(out, "- {} read.", plural(j.entries, "entry", "entries"));
+    match (&j.snapshot_at, j.snapshots) {
+        (Some(at), n) => {
+            let _ = writeln!(
+                out,
+                "- {}; the report uses the last, written {}.",
+                plural(n, "snapshot", "snapshots"),
+                minute(at)
+            );
+        }
+        (None, _) => out.push_str("- No snapshot.\n"),
+    }
+    if j.unreadable.is_empty() {
+        out.push_str("- Every line could be read.\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "- {} could not be read:",
+            plural(j.unreadable.len(), "line", "lines")
+        );
+        for u in &j.unreadable {
+            let _ = writeln!(out, "  - {}", inline_code(u));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_has_two_decimals_and_separators() {
+        assert_eq!(money(123_456, "USD"), "USD 1,234.56");
+        assert_eq!(money(5, "USD"), "USD 0.05");
+        assert_eq!(money(-250, "EUR"), "EUR -2.50");
+        assert_eq!(money(100_000_000, "USD"), "USD 1,000,000.00");
+    }
+
+    #[test]
+    fn cells_and_code_survive_pipes_and_backticks() {
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(cell("  "), "—");
+        assert_eq!(code("a`b"), "`` a`b ``");
+        assert_eq!(minute("2026-11-22T10:26:59.5+01:00"), "2026-11-22T09:26Z");
+        assert_eq!(minute("yesterday"), "yesterday");
+    }
+}

@@ -1,0 +1,13 @@
+//! The Resources tab's domain: what exists in the account, who made it, and how to remove it
+//! in an order nothing respawns from. Pure: the AWS adapter is `aws::resources`.
+
+pub mod action;
+pub mod attribute;
+pub mod model;
+pub mod plan;
+
+pub use action::Action;
+pub use model::{
+    CellState, GLOBAL, Kind, Parts, RegionSweep, Resource, ResourceRef, RoleParts, Sharing,
+    UserParts,
+};

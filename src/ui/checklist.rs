@@ -1,0 +1,167 @@
+//! The Checklist tab: the response steps in order with their state, the incident's headline
+//! times, and the notes.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::app::checklist::{Status, evaluate};
+use crate::app::state::State;
+use crate::fmt;
+use crate::journal::{Milestone, parse_ts};
+use crate::ui::{Theme, pane};
+
+fn mark(status: &Status, theme: &Theme) -> (&'static str, Style) {
+    match status {
+        Status::Verified(_) => ("✓", theme.ok),
+        Status::Failing(_) => ("✗", theme.danger),
+        Status::Unknown(_) => ("?", theme.warn),
+        Status::Info(_) => ("i", theme.accent),
+        Status::Ticked { .. } => ("✓", theme.accent),
+        Status::Open => ("·", theme.dim),
+    }
+}
+
+/// `1 h 12 min` between two RFC 3339 times.
+fn between(from: &str, to: &str) -> Option<String> {
+    let d = parse_ts(to)? - parse_ts(from)?;
+    let m = d.whole_minutes().max(0);
+    Some(if m >= 60 {
+        format!("{} h {:02} min", m / 60, m % 60)
+    } else {
+        format!("{m} min")
+    })
+}
+
+fn milestone_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
+    let ms = &state.checklist.milestones;
+    let detected = ms.get(&Milestone::Detected);
+    let mut spans = Vec::new();
+    for m in Milestone::ALL {
+        let (text, style) = match ms.get(&m).and_then(|at| parse_ts(at)) {
+            Some(t) => {
+                let after = match (detected, ms.get(&m)) {
+                    (Some(d), Some(at)) if m != Milestone::Detected => between(d, at)
+                        .map(|x| format!(" (+{x})"))
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
+                (format!("{} {}{after}", m.label(), fmt::minute(t)), theme.ok)
+            }
+            None => (format!("{} —", m.label()), theme.dim),
+        };
+        spans.push(Span::styled(text, style));
+        spans.push(Span::styled("   ", theme.dim));
+    }
+    vec![Line::from(spans)]
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let steps = evaluate(state);
+    let done = steps.iter().filter(|(_, s)| s.done()).count();
+    let failing = steps
+        .iter()
+        .filter(|(_, s)| matches!(s, Status::Failing(_)))
+        .count();
+    let title = vec![
+        Span::styled(" Checklist ", theme.title),
+        Span::styled(
+            format!("· {done}/{} done · {failing} failing ", steps.len()),
+            if failing > 0 { theme.danger } else { theme.dim },
+        ),
+    ];
+    let Some(inner) = pane(frame, area, title, theme) else {
+        return;
+    };
+    let notes = &state.checklist.notes;
+    let notes_height = if inner.height >= 18 {
+        (notes.len().min(4) as u16) + u16::from(!notes.is_empty())
+    } else {
+        0
+    };
+    let [times, list, notes_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(notes_height),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Paragraph::new(milestone_lines(state, theme)).wrap(Wrap { trim: true }),
+        times,
+    );
+
+    // Each step is its title line plus a detail line (why, or what the check saw).
+    let wide = list.width >= 100;
+    let mut lines: Vec<Line> = Vec::new();
+    let mut cursor_line = 0usize;
+    for (i, (step, status)) in steps.iter().enumerate() {
+        let (m, style) = mark(status, theme);
+        let here = i == state.checklist.cursor;
+        if here {
+            cursor_line = lines.len();
+        }
+        let pointer = if here { "▶" } else { " " };
+        let mut title = vec![
+            Span::styled(format!("{pointer}{m} "), style),
+            Span::styled(
+                format!("{:>2}. {}", i + 1, step.title),
+                if here { theme.cursor } else { Style::default() },
+            ),
+        ];
+        if wide {
+            title.push(Span::styled(format!("  [{}]", status.word()), style));
+        }
+        lines.push(Line::from(title));
+        let detail = status.detail();
+        let second = if detail.is_empty() {
+            Span::styled(format!("       {}", step.why), theme.dim)
+        } else {
+            Span::styled(format!("       {detail}"), style)
+        };
+        lines.push(Line::from(second));
+        let step_notes = state
+            .checklist
+            .notes
+            .iter()
+            .filter(|n| n.step.as_deref() == Some(step.id.as_str()));
+        for n in step_notes {
+            lines.push(Line::styled(
+                format!(
+                    "       ✎ {} ({}): {}",
+                    n.operator,
+                    n.at.get(11..16).unwrap_or(""),
+                    n.text
+                ),
+                theme.accent,
+            ));
+        }
+    }
+    let height = list.height as usize;
+    let offset = (cursor_line + 2).saturating_sub(height);
+    let visible: Vec<Line> = lines.into_iter().skip(offset).take(height).collect();
+    frame.render_widget(Paragraph::new(visible), list);
+
+    if notes_height > 0 {
+        let mut nl = vec![Line::styled("Notes", theme.title)];
+        for n in notes.iter().rev().take(4) {
+            let on = n
+                .step
+                .as_deref()
+                .map_or(String::new(), |s| format!(" [{s}]"));
+            nl.push(Line::from(vec![
+                Span::styled(
+                    format!(
+                        "{} {}{on}: ",
+                        n.at.get(..16).unwrap_or(&n.at).replace('T', " "),
+                        n.operator
+                    ),
+                    theme.dim,
+                ),
+                Span::raw(n.text.clone()),
+            ]));
+        }
+        frame.render_widget(Paragraph::new(nl), notes_area);
+    }
+}
