@@ -239,6 +239,8 @@ fn check(state: &State, c: Check) -> Option<Status> {
                         && k.status == KeyStatus::Active
                         && !state.response_keys.contains(&k.key_id)
                         && !state.leaked.contains(&k.key_id)
+                        // keyspill's own key: the responder's, not the attacker's.
+                        && state.self_key_id() != Some(k.key_id.as_str())
                 })
                 .map(|k| format!("{} ({})", key_short(&k.key_id), k.user))
                 .collect();
@@ -275,6 +277,8 @@ fn check(state: &State, c: Check) -> Option<Status> {
                 .filter(|(i, _)| {
                     matches!(r.verdict_of(*i), Verdict::LeakedKey | Verdict::AfterLeak)
                 })
+                // The responder's own user is part of the response, not of the attack.
+                .filter(|(_, x)| Some(x.id.as_str()) != own_user(state).as_deref())
                 .map(|(_, x)| format!("{} {}", x.kind, x.display_name()))
                 .collect();
             if left.is_empty() {
@@ -388,6 +392,16 @@ fn check(state: &State, c: Check) -> Option<Status> {
             }
         }
     }
+}
+
+/// The IAM user keyspill runs as, if it runs as one.
+fn own_user(state: &State) -> Option<String> {
+    let arn = &state.identity.data.as_ref()?.arn;
+    let resource = arn.rsplit(':').next()?;
+    resource
+        .strip_prefix("user/")
+        .and_then(|u| u.rsplit('/').next())
+        .map(str::to_string)
 }
 
 /// Users owning the leaked keys, as IAM lists them.
@@ -721,9 +735,6 @@ pub fn snapshot(state: &State) -> Snapshot {
 /// On the clock: record milestones, and write a snapshot when what the console knows changed
 /// (at most every `SNAPSHOT_SECONDS`).
 pub fn on_tick(state: &mut State) -> Vec<Effect> {
-    if state.tab == crate::app::state::Tab::Cost && state.cost.data.data.is_some() {
-        state.checklist.cost_seen = true;
-    }
     let mut effects = milestones(state);
     if state.journal_dir.is_none() {
         return effects;

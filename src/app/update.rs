@@ -15,6 +15,15 @@ use crate::domain::{ForeignKey, KeyStatus, key_short, validate_key_id};
 use crate::journal::{self, Event, Outcome};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let effects = apply(state, msg);
+    // The cost figures have been on screen: the checklist counts them as reviewed.
+    if state.tab == Tab::Cost && state.cost.data.data.is_some() {
+        state.checklist.cost_seen = true;
+    }
+    effects
+}
+
+fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(state, key),
         Msg::Tick(now) => {
