@@ -307,6 +307,16 @@ async fn the_attacker_s_resources_are_removed_in_order_and_nothing_else() {
     };
     // What the company ran before is not in the default view.
     assert!(!screen.contains(&web), "{screen}");
+    // The checklist sees the attacker's resources from the same sweep.
+    t.keys(&["5"]);
+    let checklist = t.wait_for("Checklist", Duration::from_secs(5));
+    assert!(
+        checklist
+            .lines()
+            .any(|l| l.contains('✗') && l.contains("No attacker resource left")),
+        "{checklist}"
+    );
+    t.keys(&["3"]);
     // Let the backdoor user's parts arrive, so the plan lists them.
     std::thread::sleep(Duration::from_secs(2));
     t.keys(&["a", "t"]);
@@ -355,6 +365,24 @@ async fn the_attacker_s_resources_are_removed_in_order_and_nothing_else() {
             .await
             .is_ok()
     );
+
+    // After the removal and the sweep that follows it, the checklist agrees.
+    t.keys(&["Escape", "5"]);
+    let start = Instant::now();
+    loop {
+        let screen = t.screen();
+        if screen
+            .lines()
+            .any(|l| l.contains('✓') && l.contains("No attacker resource left"))
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the checklist still sees attacker resources:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
 
     // The journal: an intent and an outcome for every step.
     let text = std::fs::read_to_string(journal.path().join("journal.jsonl")).expect("journal");

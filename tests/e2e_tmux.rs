@@ -61,6 +61,16 @@ async fn disables_the_leaked_key_by_keystrokes_and_quits() {
             .await
             .contains(&(leaked.clone(), "Inactive".into()))
     );
+    // The checklist verifies containment from what IAM says now.
+    t.keys(&["5"]);
+    let screen = t.wait_for("Checklist", Duration::from_secs(5));
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains('✓') && l.contains("Leaked keys inactive or deleted")),
+        "{screen}"
+    );
+    t.keys(&["1"]);
 
     t.keys(&["q"]);
     let start = Instant::now();
