@@ -485,13 +485,28 @@ fn minted_keys_on_stratus_records() {
     {
         for e in parse(rel).events {
             if let Some(m) = e.minted {
-                assert_eq!(&*e.service, "sts.amazonaws.com");
+                assert!(
+                    &*e.service == "sts.amazonaws.com"
+                        || (&*e.service == "iam.amazonaws.com" && &*e.name == "CreateAccessKey"),
+                    "{} {}",
+                    e.service,
+                    e.name
+                );
                 assert!(e.error_code.is_none());
                 minted.insert(m.key_id, m.via);
             }
         }
     }
-    assert_eq!(minted.len(), 9, "{minted:?}");
+    // Nine STS sessions, and two long-term keys made for backdoor users.
+    assert_eq!(minted.len(), 11, "{minted:?}");
+    assert_eq!(
+        minted.get("AKIAL80DWDVKKM0UXEER").map(String::as_str),
+        Some("CreateAccessKey stratus-red-team-backdoor-u-user")
+    );
+    assert_eq!(
+        minted.get("AKIAXAFZN8JEPF6L682H").map(String::as_str),
+        Some("CreateAccessKey malicious-iam-user")
+    );
     assert_eq!(
         minted.get("ASIANQQHHS551LWULIWD").map(String::as_str),
         Some("AssumeRole stratus-red-team-ec2-get-password-data-role")

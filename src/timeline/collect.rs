@@ -109,6 +109,9 @@ pub struct Request {
 
 /// How often LookupEvents is asked for newer events once the history is in.
 pub const LIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// How often, once the history is in, the trail buckets are listed again for new log objects
+/// (CloudTrail delivers about every five minutes; a game day's attacker more often).
+pub const TRAIL_INTERVAL: Duration = Duration::from_secs(20);
 /// Objects downloaded at once.
 const FETCH_CONCURRENCY: usize = 16;
 const MAX_PROBLEMS: usize = 5;
@@ -447,118 +450,156 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
         emit(&progress);
         return;
     };
-    let now = time::OffsetDateTime::now_utc();
-    let from = req.from.unwrap_or(now - time::Duration::days(7)).date();
-    let to = req.until.unwrap_or(now).date();
-
-    // Every object in the window, per bucket, listed once.
-    let mut objects: Vec<(String, String)> = Vec::new();
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
-    for trail in with_bucket {
-        let Some(bucket) = trail.bucket.clone() else {
-            continue;
-        };
-        let orgs: Vec<Option<String>> = if trail.organization {
-            match trails::organization_ids(aws, &bucket, trail.prefix.as_deref())
-                .boxed()
-                .await
-            {
-                Ok(ids) if !ids.is_empty() => ids.into_iter().map(Some).collect(),
-                _ => vec![None],
-            }
-        } else {
-            vec![None]
-        };
-        let mut prefixes = Vec::new();
-        for org in &orgs {
-            for region in trail.log_regions(&req.regions) {
-                prefixes.extend(trails::day_prefixes(
-                    trail.prefix.as_deref(),
-                    &account,
-                    org.as_deref(),
-                    &region,
-                    from,
-                    to,
-                ));
-            }
-        }
-        match trails::list_objects(aws, &bucket, &prefixes).boxed().await {
-            Ok(list) => {
-                for (key, _) in list {
-                    if seen.insert((bucket.clone(), key.clone())) {
-                        objects.push((bucket.clone(), key));
-                    }
-                }
-            }
-            Err(e) => {
-                if progress.problems.len() < MAX_PROBLEMS {
-                    progress.problems.push(format!("{bucket}: {e}"));
-                }
-            }
-        }
-        progress.objects = objects.len();
-        emit(&progress);
-    }
-
-    let mut pending: Vec<String> = shared.lock().keys().map(str::to_string).collect();
     let mut first = true;
-    while !pending.is_empty() {
-        let filter = Arc::new(KeyFilter::new(pending.clone()));
-        let mut by_bucket: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (b, k) in &objects {
-            by_bucket.entry(b.clone()).or_default().push(k.clone());
-        }
-        let mut fresh = Vec::new();
-        for (bucket, keys) in by_bucket {
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            // The download future owns the sender: the channel closes when it is done.
-            let fetch =
-                trails::fetch_objects(aws, &bucket, keys, FETCH_CONCURRENCY, move |key, body| {
-                    let _ = tx.send((key, body));
-                });
-            let bucket_ref = &bucket;
-            let filter = filter.clone();
-            let consume = async {
-                while let Some((key, body)) = rx.recv().await {
-                    if first {
-                        progress.fetched += 1;
-                    }
-                    match body {
-                        Ok(bytes) => {
-                            let origin = Origin::S3 {
-                                bucket: bucket_ref.as_str().into(),
-                                key: key.into(),
-                            };
-                            let f = filter.clone();
-                            let parsed = tokio::task::spawn_blocking(move || {
-                                files::scan_bytes(&bytes, &origin, Some(&f))
-                            })
-                            .await
-                            .unwrap_or_default();
-                            progress.events += parsed.events.len();
-                            // Later passes re-read the same objects for new keys only: their
-                            // damage was counted the first time.
-                            if first {
-                                progress.skipped += parsed.skipped.len();
-                            }
-                            fresh.extend(shared.deliver(parsed.events, true));
-                        }
-                        Err(e) => {
-                            if first {
-                                progress.skipped += 1;
-                            }
-                            if first && progress.problems.len() < MAX_PROBLEMS {
-                                progress.problems.push(format!("{key}: {e}"));
-                            }
-                        }
-                    }
-                    emit(&progress);
-                }
+    let mut with_bucket: Vec<trails::Trail> = with_bucket.into_iter().cloned().collect();
+    loop {
+        let now = time::OffsetDateTime::now_utc();
+        // The first pass reads the whole window; later passes (live) the last two days, for
+        // objects delivered since.
+        let from = if first {
+            req.from.unwrap_or(now - time::Duration::days(7)).date()
+        } else {
+            (now - time::Duration::days(1)).date()
+        };
+        let to = req.until.unwrap_or(now).date();
+
+        // Every object in the window not read yet, per bucket.
+        let mut objects: Vec<(String, String)> = Vec::new();
+        for trail in &with_bucket {
+            let Some(bucket) = trail.bucket.clone() else {
+                continue;
             };
-            futures_util::future::join(fetch, consume).await;
+            let orgs: Vec<Option<String>> = if trail.organization {
+                match trails::organization_ids(aws, &bucket, trail.prefix.as_deref())
+                    .boxed()
+                    .await
+                {
+                    Ok(ids) if !ids.is_empty() => ids.into_iter().map(Some).collect(),
+                    _ => vec![None],
+                }
+            } else {
+                vec![None]
+            };
+            let mut prefixes = Vec::new();
+            for org in &orgs {
+                for region in trail.log_regions(&req.regions) {
+                    prefixes.extend(trails::day_prefixes(
+                        trail.prefix.as_deref(),
+                        &account,
+                        org.as_deref(),
+                        &region,
+                        from,
+                        to,
+                    ));
+                }
+            }
+            match trails::list_objects(aws, &bucket, &prefixes).boxed().await {
+                Ok(list) => {
+                    for (key, _) in list {
+                        if seen.insert((bucket.clone(), key.clone())) {
+                            objects.push((bucket.clone(), key));
+                        }
+                    }
+                }
+                Err(e) => {
+                    if progress.problems.len() < MAX_PROBLEMS {
+                        progress.problems.push(format!("{bucket}: {e}"));
+                    }
+                }
+            }
+            progress.objects = objects.len();
+            emit(&progress);
+        }
+
+        let mut pending: Vec<String> = shared.lock().keys().map(str::to_string).collect();
+        if objects.is_empty() {
+            pending.clear();
+        }
+        let mut first_read = true;
+        while !pending.is_empty() {
+            let filter = Arc::new(KeyFilter::new(pending.clone()));
+            let mut by_bucket: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for (b, k) in &objects {
+                by_bucket.entry(b.clone()).or_default().push(k.clone());
+            }
+            let mut fresh = Vec::new();
+            for (bucket, keys) in by_bucket {
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                // The download future owns the sender: the channel closes when it is done.
+                let fetch = trails::fetch_objects(
+                    aws,
+                    &bucket,
+                    keys,
+                    FETCH_CONCURRENCY,
+                    move |key, body| {
+                        let _ = tx.send((key, body));
+                    },
+                );
+                let bucket_ref = &bucket;
+                let filter = filter.clone();
+                let consume = async {
+                    while let Some((key, body)) = rx.recv().await {
+                        if first_read {
+                            progress.fetched += 1;
+                        }
+                        match body {
+                            Ok(bytes) => {
+                                let origin = Origin::S3 {
+                                    bucket: bucket_ref.as_str().into(),
+                                    key: key.into(),
+                                };
+                                let f = filter.clone();
+                                let parsed = tokio::task::spawn_blocking(move || {
+                                    files::scan_bytes(&bytes, &origin, Some(&f))
+                                })
+                                .await
+                                .unwrap_or_default();
+                                progress.events += parsed.events.len();
+                                // Later passes re-read the same objects for new keys only: their
+                                // damage was counted the first time.
+                                if first_read {
+                                    progress.skipped += parsed.skipped.len();
+                                }
+                                fresh.extend(shared.deliver(parsed.events, true));
+                            }
+                            Err(e) => {
+                                if first_read {
+                                    progress.skipped += 1;
+                                }
+                                if first_read && progress.problems.len() < MAX_PROBLEMS {
+                                    progress.problems.push(format!("{key}: {e}"));
+                                }
+                            }
+                        }
+                        emit(&progress);
+                    }
+                };
+                futures_util::future::join(fetch, consume).await;
+            }
+            first_read = false;
+            pending = fresh;
         }
         first = false;
-        pending = fresh;
+        if !req.live || req.until.is_some() {
+            break;
+        }
+        progress.state = SourceState::Live;
+        emit(&progress);
+        let poked = tokio::select! {
+            _ = tokio::time::sleep(TRAIL_INTERVAL) => false,
+            _ = req.poke.notified() => true,
+        };
+        if !poked && req.paused.as_ref().is_some_and(|p| *p.borrow()) {
+            continue;
+        }
+        // Trails come and go (and stop logging): look again before listing.
+        let (found, _) = trails::discover(aws, &req.regions).boxed().await;
+        if !found.is_empty() {
+            progress.logging = found.iter().map(|t| (t.name.clone(), t.logging)).collect();
+            with_bucket = found.into_iter().filter(|t| t.bucket.is_some()).collect();
+            progress.trails = with_bucket.len();
+        }
     }
     progress.state = SourceState::Done;
     emit(&progress);

@@ -543,8 +543,28 @@ pub fn parse_record(v: &Value, origin: &Origin) -> Result<Event, String> {
     })
 }
 
-/// `responseElements.credentials.accessKeyId` of an STS call that mints credentials.
+/// Credentials a call created: `responseElements.credentials.accessKeyId` of an STS call, or
+/// the new long-term key of `iam:CreateAccessKey` (an attacker's key for a backdoor user is
+/// as much the attacker's as a session is).
 fn minted(v: &Value, service: &str, name: &str) -> Option<Minted> {
+    if service.eq_ignore_ascii_case("iam.amazonaws.com") && name == "CreateAccessKey" {
+        let key_id = nonempty(text_at(
+            v,
+            &["responseElements", "accessKey", "accessKeyId"],
+        ))?;
+        let user = text_at(v, &["responseElements", "accessKey", "userName"]);
+        let user = if user.is_empty() {
+            text_at(v, &["requestParameters", "userName"])
+        } else {
+            user
+        };
+        let via = if user.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name} {user}")
+        };
+        return Some(Minted { key_id, via });
+    }
     if !service.eq_ignore_ascii_case("sts.amazonaws.com") || !MINTING_CALLS.contains(&name) {
         return None;
     }
