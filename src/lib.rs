@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cost;
 pub mod domain;
 pub mod fmt;
+pub mod gameday;
 pub mod headless;
 pub mod journal;
 pub mod report;

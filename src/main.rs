@@ -27,13 +27,24 @@ fn main() -> ExitCode {
             };
         }
         Some(Command::Report(r)) => return keyspill::report::run(&r),
-        // WIP until the game-day engine lands: say so instead of starting anything.
-        Some(Command::Gameday(_)) => {
-            eprintln!("keyspill: gameday is not available in this build yet");
-            return ExitCode::from(2);
+        Some(Command::Gameday(g)) => {
+            return run_async(log_note, move |offset| {
+                keyspill::runtime::gameday::run(g, started, offset)
+            });
         }
         None => cli.console,
     };
+    run_async(log_note, move |offset| {
+        keyspill::runtime::run_console(args, started, offset)
+    })
+}
+
+/// Runs the console (or the game day around it) on a two-thread runtime.
+fn run_async<F, Fut>(log_note: Option<String>, body: F) -> ExitCode
+where
+    F: FnOnce(time::UtcOffset) -> Fut,
+    Fut: std::future::Future<Output = color_eyre::Result<()>>,
+{
     // Read while the process has one thread: the time crate refuses once there are more.
     let local_offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -47,7 +58,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(keyspill::runtime::run_console(args, started, local_offset)) {
+    match runtime.block_on(body(local_offset)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("keyspill: {e:?}");

@@ -2,6 +2,7 @@
 
 mod cost;
 pub mod exec;
+pub mod gameday;
 mod resources;
 
 use std::path::PathBuf;

@@ -1,0 +1,203 @@
+//! What the attacker still has at the end of a game, read from moto as its root: everything
+//! in the game's regions and in IAM that the seed did not make for the company, plus the
+//! leaked key and the minted session while they still work.
+
+use futures_util::future::join_all;
+use time::OffsetDateTime;
+
+use super::Seeded;
+use super::authz::{self, Caller, Verdict};
+use super::clients::As;
+
+/// The attacker's holdings in words, IAM first, then region by region in the game's order:
+/// `backdoor user backup-svc-2 with 2 active keys (AdministratorAccess)`,
+/// `3 instances in sa-east-1`, `lambda xmr-relay in eu-north-1`. Empty when it holds nothing.
+/// Something moto cannot be asked about is reported as such rather than left out.
+pub async fn attacker_holdings(endpoint: &str, seeded: &Seeded) -> Vec<String> {
+    let root = As::root(endpoint).await;
+    let mut out = Vec::new();
+    iam_holdings(&root, seeded, &mut out).await;
+    let regional = join_all(
+        seeded
+            .regions
+            .iter()
+            .map(|region| region_holdings(&root, seeded, region)),
+    )
+    .await;
+    out.extend(regional.into_iter().flatten());
+    out
+}
+
+async fn iam_holdings(root: &As, seeded: &Seeded, out: &mut Vec<String>) {
+    let iam = root.iam();
+    match iam.list_users().send().await {
+        Ok(users) => {
+            for u in users.users() {
+                let name = u.user_name();
+                if seeded.ordinary.users.iter().any(|o| o == name) {
+                    continue;
+                }
+                let active = iam
+                    .list_access_keys()
+                    .user_name(name)
+                    .send()
+                    .await
+                    .map(|k| {
+                        k.access_key_metadata()
+                            .iter()
+                            .filter(|m| {
+                                m.status()
+                                    .is_some_and(|s| *s == aws_sdk_iam::types::StatusType::Active)
+                            })
+                            .count()
+                    })
+                    .unwrap_or(0);
+                let policies: Vec<String> = iam
+                    .list_attached_user_policies()
+                    .user_name(name)
+                    .send()
+                    .await
+                    .map(|p| {
+                        p.attached_policies()
+                            .iter()
+                            .filter_map(|a| a.policy_name().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let keys = match active {
+                    0 => "no active key".to_string(),
+                    1 => "1 active key".to_string(),
+                    n => format!("{n} active keys"),
+                };
+                let mut line = format!("backdoor user {name} with {keys}");
+                if !policies.is_empty() {
+                    line.push_str(&format!(" ({})", policies.join(", ")));
+                }
+                out.push(line);
+            }
+        }
+        Err(e) => out.push(format!(
+            "IAM users unknown: {}",
+            super::clients::failure("iam:ListUsers", &e)
+        )),
+    }
+    match authz::key_is_active(root, &seeded.leaked.user, &seeded.leaked.key_id).await {
+        Ok(true) => out.push(format!(
+            "leaked key {} of {} still active",
+            seeded.leaked.key_id, seeded.leaked.user
+        )),
+        Ok(false) => {}
+        Err(e) => out.push(format!("leaked key status unknown: {e}")),
+    }
+    if let Some(s) = &seeded.session {
+        let caller = Caller::Session {
+            role: &s.role,
+            issued: s.issued,
+            expires: s.expires,
+        };
+        let mut cache = authz::Cache::default();
+        let now = OffsetDateTime::now_utc();
+        match authz::check(root, &caller, &["ec2:RunInstances"], now, &mut cache).await {
+            Ok(Verdict::Allowed) => out.push(format!(
+                "session {} of role {} valid until {}",
+                s.key_id,
+                s.role,
+                super::record::event_time(s.expires)
+            )),
+            Ok(_) => {}
+            Err(e) => out.push(format!("session {} status unknown: {e}", s.key_id)),
+        }
+    }
+}
+
+async fn region_holdings(root: &As, seeded: &Seeded, region: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let ordinary = &seeded.ordinary;
+    match root.ec2(region).describe_instances().send().await {
+        Ok(found) => {
+            let live = found
+                .reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .filter(|i| {
+                    i.state().and_then(|s| s.name()).is_some_and(|n| {
+                        !matches!(
+                            n,
+                            aws_sdk_ec2::types::InstanceStateName::Terminated
+                                | aws_sdk_ec2::types::InstanceStateName::ShuttingDown
+                        )
+                    })
+                })
+                .filter(|i| {
+                    let id = i.instance_id().unwrap_or_default();
+                    !ordinary
+                        .instances
+                        .iter()
+                        .any(|(r, o)| r == region && o == id)
+                })
+                .count();
+            match live {
+                0 => {}
+                1 => out.push(format!("1 instance in {region}")),
+                n => out.push(format!("{n} instances in {region}")),
+            }
+        }
+        Err(e) => out.push(format!(
+            "instances in {region} unknown: {}",
+            super::clients::failure("ec2:DescribeInstances", &e)
+        )),
+    }
+    match root
+        .autoscaling(region)
+        .describe_auto_scaling_groups()
+        .send()
+        .await
+    {
+        Ok(groups) => {
+            for g in groups.auto_scaling_groups() {
+                out.push(format!(
+                    "auto scaling group {} in {region} (desired {})",
+                    g.auto_scaling_group_name().unwrap_or_default(),
+                    g.desired_capacity().unwrap_or(0)
+                ));
+            }
+        }
+        Err(e) => out.push(format!(
+            "auto scaling groups in {region} unknown: {}",
+            super::clients::failure("autoscaling:DescribeAutoScalingGroups", &e)
+        )),
+    }
+    match root.lambda(region).list_functions().send().await {
+        Ok(fs) => {
+            for f in fs.functions() {
+                let name = f.function_name().unwrap_or_default();
+                if !ordinary
+                    .functions
+                    .iter()
+                    .any(|(r, o)| r == region && o == name)
+                {
+                    out.push(format!("lambda {name} in {region}"));
+                }
+            }
+        }
+        Err(e) => out.push(format!(
+            "functions in {region} unknown: {}",
+            super::clients::failure("lambda:ListFunctions", &e)
+        )),
+    }
+    match root.ec2(region).describe_launch_templates().send().await {
+        Ok(ts) => {
+            for t in ts.launch_templates() {
+                out.push(format!(
+                    "launch template {} in {region}",
+                    t.launch_template_name().unwrap_or_default()
+                ));
+            }
+        }
+        Err(e) => out.push(format!(
+            "launch templates in {region} unknown: {}",
+            super::clients::failure("ec2:DescribeLaunchTemplates", &e)
+        )),
+    }
+    out
+}
