@@ -25,7 +25,7 @@ pub struct ConnectOptions {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
-    /// Fixed credentials instead of the default chain (tests and the sandbox).
+    /// Fixed credentials instead of the default chain (tests and the game day).
     pub static_credentials: Option<(String, String)>,
     /// Attempts per call, including the first (AWS's standard retry with back-off).
     pub max_attempts: u32,
