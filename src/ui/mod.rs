@@ -406,6 +406,14 @@ fn hints(state: &State, theme: &Theme, width: u16) -> Line<'static> {
             ("m", "evidence"),
             ("L", "local time"),
         ]
+    } else if state.tab == crate::app::state::Tab::Checklist {
+        &[
+            ("space", "tick"),
+            ("n", "note"),
+            ("j/k", "move"),
+            (":export", "report"),
+            (":close", "close incident"),
+        ]
     } else if state.tab == crate::app::state::Tab::Cost {
         &[
             ("c", "next table"),
