@@ -256,7 +256,12 @@ async fn keys_poller(ctx: Arc<Ctx>) {
 fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>> {
     match effect {
         Effect::Refresh(Source::Keys) => ctx.keys_refresh.notify_one(),
-        Effect::Refresh(Source::Timeline) => ctx.timeline_refresh.notify_one(),
+        Effect::Refresh(Source::Timeline) => {
+            // Both live pollers (LookupEvents and the trail buckets) wait on it: wake every
+            // one waiting, and leave a permit for one that is busy right now.
+            ctx.timeline_refresh.notify_waiters();
+            ctx.timeline_refresh.notify_one();
+        }
         Effect::Refresh(Source::Resources) => ctx.resources_refresh.notify_one(),
         Effect::Refresh(Source::Cost) => ctx.cost_refresh.notify_one(),
         Effect::FetchParts(targets) => {
