@@ -5,6 +5,10 @@
 
 mod fixture;
 
+#[path = "support/screen.rs"]
+mod screen;
+use screen::{draw, find, row_text, screen_text};
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fixture::*;
 use keyspill::app::plan::Plan;
@@ -20,7 +24,7 @@ use keyspill::resources::{
 };
 use keyspill::timeline::Origin;
 use keyspill::timeline::parse::parse_record;
-use keyspill::ui::{self, Theme};
+use keyspill::ui::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -856,46 +860,8 @@ fn default_theme() -> Theme {
     Theme::new(ThemeName::Default, false)
 }
 
-fn draw(state: &State, theme: &Theme, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    terminal
-        .draw(|frame| ui::render(frame, state, theme))
-        .expect("draw");
-    terminal
-}
-
 fn screen(state: &State, w: u16, h: u16) -> Terminal<TestBackend> {
     draw(state, &default_theme(), w, h)
-}
-
-fn row_text(buf: &Buffer, y: u16) -> String {
-    (buf.area.x..buf.area.x + buf.area.width)
-        .map(|x| buf[(x, y)].symbol())
-        .collect()
-}
-
-fn screen_text(buf: &Buffer) -> String {
-    (buf.area.y..buf.area.y + buf.area.height)
-        .map(|y| row_text(buf, y))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The first (x, y) at which `needle` starts, one cell per char.
-fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
-    let chars: Vec<String> = needle.chars().map(|c| c.to_string()).collect();
-    for y in buf.area.y..buf.area.y + buf.area.height {
-        for x in buf.area.x..buf.area.x + buf.area.width {
-            let fits = chars.iter().enumerate().all(|(i, ch)| {
-                let xi = x + i as u16;
-                xi < buf.area.x + buf.area.width && buf[(xi, y)].symbol() == ch
-            });
-            if fits {
-                return Some((x, y));
-            }
-        }
-    }
-    None
 }
 
 fn on_screen(buf: &Buffer, needle: &str) -> bool {

@@ -9,7 +9,7 @@ use keyspill::app::{Effect, Msg, update};
 use keyspill::cli::ThemeName;
 use keyspill::domain::{NewKey, Secret, UserDetail};
 use keyspill::journal::{Outcome, PastAction, Resumed};
-use keyspill::ui::{self, Theme};
+use keyspill::ui::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -22,6 +22,10 @@ use time::macros::datetime;
 // ---------------------------------------------------------------------------------------------
 
 mod fixture;
+
+#[path = "support/screen.rs"]
+mod screen;
+use screen::{draw, find, row_text, screen_text};
 
 use fixture::*;
 
@@ -144,50 +148,12 @@ fn type_text(state: &mut State, text: &str) {
     }
 }
 
-fn draw(state: &State, theme: &Theme, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-    terminal
-        .draw(|frame| ui::render(frame, state, theme))
-        .expect("draw");
-    terminal
-}
-
 fn default_theme() -> Theme {
     Theme::new(ThemeName::Default, false)
 }
 
 fn screen(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
     draw(state, &default_theme(), width, height)
-}
-
-fn row_text(buf: &Buffer, y: u16) -> String {
-    (buf.area.x..buf.area.x + buf.area.width)
-        .map(|x| buf[(x, y)].symbol())
-        .collect()
-}
-
-/// The first (x, y) at which `needle` starts, one cell per char.
-fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
-    let chars: Vec<String> = needle.chars().map(|c| c.to_string()).collect();
-    for y in buf.area.y..buf.area.y + buf.area.height {
-        for x in buf.area.x..buf.area.x + buf.area.width {
-            let fits = chars.iter().enumerate().all(|(i, ch)| {
-                let xi = x + i as u16;
-                xi < buf.area.x + buf.area.width && buf[(xi, y)].symbol() == ch
-            });
-            if fits {
-                return Some((x, y));
-            }
-        }
-    }
-    None
-}
-
-fn screen_text(buf: &Buffer) -> String {
-    (buf.area.y..buf.area.y + buf.area.height)
-        .map(|y| row_text(buf, y))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 // ---------------------------------------------------------------------------------------------
