@@ -334,3 +334,27 @@ fn close_note_and_export_commands() {
             .any(|s| s.id == "contain-keys" && s.status == "failing")
     );
 }
+
+#[test]
+fn a_trail_stopped_during_the_leak_fails_the_logging_step() {
+    let mut state = loaded();
+    let record = serde_json::json!({
+        "eventVersion": "1.09",
+        "eventID": "stop-1",
+        "eventTime": "2026-11-22T10:00:00Z",
+        "eventSource": "cloudtrail.amazonaws.com",
+        "eventName": "StopLogging",
+        "userIdentity": {"type": "IAMUser", "accessKeyId": K_LEAKED},
+        "readOnly": false,
+    });
+    let events = keyspill::timeline::parse::parse_document(
+        record.to_string().as_bytes(),
+        &keyspill::timeline::Origin::File { path: "t".into() },
+    )
+    .events;
+    update(&mut state, Msg::TimelineEvents { at: NOW, events });
+    assert!(matches!(
+        status_of(&state, "logging"),
+        Status::Failing(ref why) if why.contains("StopLogging by AKIA")
+    ));
+}

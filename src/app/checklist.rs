@@ -326,23 +326,12 @@ fn check(state: &State, c: Check) -> Option<Status> {
         }
         Check::TrailsLogging => {
             let t = &state.timeline.trails;
-            let tampering: Vec<String> = state
+            let tampering: Vec<&str> = state
                 .timeline
-                .store
-                .iter_newest_first()
-                .filter(|e| {
-                    !e.failed()
-                        && matches!(
-                            &*e.name,
-                            "StopLogging"
-                                | "DeleteTrail"
-                                | "UpdateTrail"
-                                | "PutEventSelectors"
-                                | "PutInsightSelectors"
-                        )
-                })
+                .trail_tampering
+                .values()
                 .take(3)
-                .map(|e| format!("{} by {}", e.name, key_short(&e.access_key_id)))
+                .map(String::as_str)
                 .collect();
             if !tampering.is_empty() {
                 return Some(Status::Failing(format!(

@@ -41,7 +41,18 @@ pub struct TimelineTab {
     pub rules: std::sync::Arc<RiskRules>,
     /// Regions the tracked keys used before the leak started.
     pub baseline: std::collections::HashSet<String>,
+    /// Successful calls that stop or change a trail, by event id: "StopLogging by AKIA…".
+    pub trail_tampering: BTreeMap<String, String>,
 }
+
+/// The calls that blind or change CloudTrail.
+pub const TRAIL_TAMPERING: [&str; 5] = [
+    "StopLogging",
+    "DeleteTrail",
+    "UpdateTrail",
+    "PutEventSelectors",
+    "PutInsightSelectors",
+];
 
 impl TimelineTab {
     pub fn new() -> Self {
@@ -94,6 +105,16 @@ pub fn on_events(state: &mut State, at: Timestamp, events: Vec<Event>) {
     let t = &mut state.timeline;
     let selected = t.selected().map(|e| e.id.clone());
     let rules = t.rules.clone();
+    // Noted as they arrive, so the checklist (drawn every frame) never walks the store.
+    for e in events
+        .iter()
+        .filter(|e| !e.failed() && TRAIL_TAMPERING.contains(&&*e.name))
+    {
+        t.trail_tampering.insert(
+            e.id.to_string(),
+            format!("{} by {}", e.name, key_short(&e.access_key_id)),
+        );
+    }
     t.store.admit(events, &rules, &mut t.baseline, since);
     t.last_update = Some(at);
     t.cursor = if t.follow {
