@@ -14,7 +14,7 @@
 //! us-east-1's budget, so throttled answers really happen: that round is not held to the time
 //! target, only to absorbing them with nothing lost, nothing twice and no error.
 
-#[path = "../tests/support/lookup_server.rs"]
+#[path = "../tests/it/support/lookup_server.rs"]
 mod lookup_server;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -22,8 +22,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use keyspill::aws::cloudtrail::{self, LookupRecords, LookupSummary, PAGE_SIZE, Pacer};
-use keyspill::aws::{Aws, AwsError, ConnectOptions};
+use keyspill_aws::cloudtrail::{self, LookupRecords, LookupSummary, PAGE_SIZE, Pacer};
+use keyspill_aws::{Aws, AwsError, ConnectOptions};
 use lookup_server::LookupServer;
 use serde_json::{Value, json};
 use time::OffsetDateTime;

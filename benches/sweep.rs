@@ -41,7 +41,7 @@
 //! instances, the same number of resources) with no failed cell, so a replay cannot hide a
 //! broken sweep; otherwise the bench fails.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::collections::HashMap;
@@ -56,9 +56,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_ec2::types::{
     InstanceType, RequestLaunchTemplateData, ResourceType, Tag, TagSpecification,
 };
-use keyspill::aws::resources;
-use keyspill::aws::{Aws, ConnectOptions};
-use keyspill::resources::{CellState, Kind, RegionSweep};
+use keyspill_aws::resources;
+use keyspill_aws::{Aws, ConnectOptions};
+use keyspill_core::resources::{CellState, Kind, RegionSweep};
 
 /// How the per-region breakdown names the IAM sweep.
 const GLOBAL_NAME: &str = "IAM";

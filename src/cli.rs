@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use time::format_description::well_known::Rfc3339;
 
-use crate::domain::{Timestamp, validate_key_id};
+use keyspill_core::domain::{Timestamp, validate_key_id};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -81,8 +81,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DIR")]
     pub journal: Option<PathBuf>,
     /// Output: md (Markdown) or json
-    #[arg(long, value_enum, default_value_t = crate::report::Format::Md)]
-    pub format: crate::report::Format,
+    #[arg(long, value_enum, default_value_t = keyspill_core::report::Format::Md)]
+    pub format: keyspill_core::report::Format,
     /// Write the report to this file instead of stdout
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -123,12 +123,7 @@ pub struct TimelineArgs {
     pub rules: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ThemeName {
-    #[default]
-    Default,
-    HighContrast,
-}
+pub use keyspill_core::ui::theme::ThemeName;
 
 /// Which regions to sweep.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,6 +278,35 @@ mod tests {
         assert_eq!(
             parse_regions("eu-west-1, us-east-1"),
             Ok(Regions::List(vec!["eu-west-1".into(), "us-east-1".into()]))
+        );
+    }
+    #[test]
+    fn the_report_subcommand_parses() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "keyspill",
+            "report",
+            "--journal",
+            "/tmp/x",
+            "--format",
+            "json",
+            "--out",
+            "r.json",
+        ])
+        .expect("parses");
+        let Some(crate::cli::Command::Report(a)) = cli.command else {
+            panic!("not the report command");
+        };
+        assert_eq!(a.format, keyspill_core::report::Format::Json);
+        assert_eq!(a.journal, Some(PathBuf::from("/tmp/x")));
+        let cli = crate::cli::Cli::try_parse_from(["keyspill", "report"]).expect("parses");
+        let Some(crate::cli::Command::Report(a)) = cli.command else {
+            panic!("not the report command");
+        };
+        assert_eq!(a.format, keyspill_core::report::Format::Md);
+        assert!(a.journal.is_none() && a.out.is_none());
+        assert!(
+            crate::cli::Cli::try_parse_from(["keyspill", "report", "--format", "pdf"]).is_err()
         );
     }
 }

@@ -5,12 +5,12 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use crate::aws::{Aws, ConnectOptions, regions, sts};
 use crate::cli::{Format, Regions, TimelineArgs};
-use crate::timeline::collect::{self, Progress, SourceState, Update};
-use crate::timeline::export;
-use crate::timeline::risk::RiskRules;
-use crate::timeline::store::Store;
+use keyspill_aws::collect::{self, Progress, SourceState, Update};
+use keyspill_aws::{Aws, ConnectOptions, regions, sts};
+use keyspill_core::timeline::export;
+use keyspill_core::timeline::risk::RiskRules;
+use keyspill_core::timeline::store::Store;
 
 /// How far before `--since` the API sources read, to learn the regions the key used before
 /// the leak (the baseline for "region never seen before").
@@ -25,7 +25,7 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
     let user_rules = args
         .rules
         .clone()
-        .or_else(crate::timeline::risk::default_user_file);
+        .or_else(keyspill_core::timeline::risk::default_user_file);
     let rules = match RiskRules::load(user_rules.as_deref()) {
         Ok(r) => r,
         Err(e) => {
@@ -135,10 +135,10 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
         }
     }
 
-    let in_window = |e: &&crate::timeline::Event| {
+    let in_window = |e: &&keyspill_core::timeline::Event| {
         args.since.is_none_or(|s| e.time >= s) && args.until.is_none_or(|u| e.time <= u)
     };
-    let mut events: Vec<&crate::timeline::Event> =
+    let mut events: Vec<&keyspill_core::timeline::Event> =
         store.iter_newest_first().filter(in_window).collect();
     events.reverse();
     let stdout = std::io::stdout();
@@ -172,8 +172,8 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
         let _ = writeln!(
             err,
             "  first {}  last {}  · {} regions · {} source IPs · {} user agents",
-            crate::journal::format_ts(first),
-            crate::journal::format_ts(last),
+            keyspill_core::journal::format_ts(first),
+            keyspill_core::journal::format_ts(last),
             s.regions.len(),
             s.source_ips.len(),
             s.user_agents.len()

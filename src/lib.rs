@@ -1,21 +1,14 @@
 //! keyspill: a terminal incident console for the hour after an AWS access key leaks.
 //!
-//! The core (`app`) is pure: `update(state, msg) -> effects`. `ui` renders state, `aws` is the
-//! only code that sees SDK types, `journal` is the append-only incident record, and `runtime`
-//! wires them to the terminal, the pollers and the action executor.
+//! The workspace's crates, bottom up:
+//! - `keyspill-core`: the pure core (state, `update`, rendering, timeline, plans, journal,
+//!   report); no AWS SDK type and no async runtime.
+//! - `keyspill-aws`: the adapter, the only crate that names SDK types.
+//! - `keyspill-gameday`: the emulator's side of the game day.
+//! - this crate: the command line, the runtime that wires the core to the terminal, the
+//!   pollers and the action executor, and the headless commands.
 
-pub mod app;
-pub mod aws;
-pub mod checklist;
 pub mod cli;
-pub mod cost;
-pub mod domain;
-pub mod fmt;
-pub mod gameday;
 pub mod headless;
-pub mod journal;
-pub mod report;
-pub mod resources;
+pub mod report_cmd;
 pub mod runtime;
-pub mod timeline;
-pub mod ui;

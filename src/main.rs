@@ -26,7 +26,7 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Some(Command::Report(r)) => return keyspill::report::run(&r),
+        Some(Command::Report(r)) => return keyspill::report_cmd::run(&r),
         Some(Command::Gameday(g)) => {
             return run_async(log_note, move |offset| {
                 keyspill::runtime::gameday::run(g, started, offset)

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Ctx, now};
-use crate::app::Msg;
-use crate::app::state::Source;
-use crate::aws::cost;
+use keyspill_aws::cost;
+use keyspill_core::app::Msg;
+use keyspill_core::app::state::Source;
 
 /// Cost Explorer data changes a few times a day and every request is billed: hourly is
 /// plenty, and `r` is there for the impatient.

@@ -6,13 +6,13 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::app::msg::{ActionReport, Msg, ObservedKeys};
-use crate::app::plan::{KeyRef, Plan, REVOKE_POLICY_NAME};
-use crate::aws::{Aws, AwsError, ErrorKind, iam, resources};
-use crate::domain::{KeyStatus, Timestamp, key_short};
-use crate::journal::{Event, Journal, PendingIntent, ResourceTarget, Target};
-use crate::resources::plan::{self as removal, RemovalPlan, StepState};
-use crate::resources::{Action, Kind, ResourceRef};
+use keyspill_aws::{Aws, AwsError, ErrorKind, iam, resources};
+use keyspill_core::app::msg::{ActionReport, Msg, ObservedKeys};
+use keyspill_core::app::plan::{KeyRef, Plan, REVOKE_POLICY_NAME};
+use keyspill_core::domain::{KeyStatus, Timestamp, key_short};
+use keyspill_core::journal::{Event, Journal, PendingIntent, ResourceTarget, Target};
+use keyspill_core::resources::plan::{self as removal, RemovalPlan, StepState};
+use keyspill_core::resources::{Action, Kind, ResourceRef};
 
 /// The journal as the executor shares it; `None` when it could not be opened.
 pub type SharedJournal = Option<Arc<Mutex<Journal>>>;
@@ -466,7 +466,7 @@ fn to_ref(t: &ResourceTarget) -> Option<ResourceRef> {
 }
 
 /// Writes a rotated key's credentials for the operator: mode 0600, never over an existing file.
-pub fn write_secret(path: &str, key: &crate::domain::NewKey) -> Result<String, String> {
+pub fn write_secret(path: &str, key: &keyspill_core::domain::NewKey) -> Result<String, String> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);

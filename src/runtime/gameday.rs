@@ -13,9 +13,9 @@ use color_eyre::eyre::eyre;
 use futures_util::FutureExt;
 
 use crate::cli::{ConsoleArgs, GamedayArgs, Regions};
-use crate::gameday;
-use crate::journal::{self, Milestone};
 use crate::runtime::{Extra, GameInfo, run_console_with};
+use keyspill_core::journal::{self, Milestone};
+use keyspill_gameday as gameday;
 
 /// The pinned emulator the project's script installs.
 const SETUP_HINT: &str = "run scripts/setup-moto from the keyspill checkout (it creates .venv \

@@ -15,16 +15,16 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::sync::{Notify, OnceCell, watch};
 
-use crate::app::msg::JournalOpened;
-use crate::app::state::{Settings, Source, State};
-use crate::app::{Effect, Msg, update};
-use crate::aws::{Aws, ConnectOptions, regions, sts};
 use crate::cli::{ConsoleArgs, Regions};
-use crate::domain::{Identity, Timestamp};
-use crate::journal::{self, Event, Journal};
-use crate::timeline::collect::{self, Update};
-use crate::ui::{self, Theme};
 use exec::SharedJournal;
+use keyspill_aws::collect::{self, Update};
+use keyspill_aws::{Aws, ConnectOptions, regions, sts};
+use keyspill_core::app::msg::JournalOpened;
+use keyspill_core::app::state::{Settings, Source, State};
+use keyspill_core::app::{Effect, Msg, update};
+use keyspill_core::domain::{Identity, Timestamp};
+use keyspill_core::journal::{self, Event, Journal};
+use keyspill_core::ui::{self, Theme};
 
 /// How often the Keys pane polls IAM.
 pub const KEYS_INTERVAL: Duration = Duration::from_secs(15);
@@ -56,7 +56,7 @@ pub fn operator() -> String {
 pub fn initial_state(
     args: &ConsoleArgs,
     local_offset: time::UtcOffset,
-    rules: crate::timeline::risk::RiskRules,
+    rules: keyspill_core::timeline::risk::RiskRules,
 ) -> State {
     let settings = Settings {
         read_only: args.read_only,
@@ -230,9 +230,9 @@ async fn keys_poller(ctx: Arc<Ctx>) {
         if forced || !*paused.borrow() {
             ctx.send(Msg::FetchStarted(Source::Keys));
             let seq = ctx.next_seq();
-            let result = crate::aws::iam::fetch_keys(ctx.aws().await).await;
+            let result = keyspill_aws::iam::fetch_keys(ctx.aws().await).await;
             delay = match &result {
-                Err(e) if e.kind == crate::aws::ErrorKind::Throttled => {
+                Err(e) if e.kind == keyspill_aws::ErrorKind::Throttled => {
                     (delay * 2).min(MAX_BACKOFF)
                 }
                 _ => KEYS_INTERVAL,
@@ -281,7 +281,7 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
         Effect::FetchUserDetail(user) => {
             let ctx = ctx.clone();
             tokio::spawn(async move {
-                let result = crate::aws::iam::user_detail(ctx.aws().await, &user).await;
+                let result = keyspill_aws::iam::user_detail(ctx.aws().await, &user).await;
                 ctx.send(Msg::UserDetail {
                     user,
                     at: now(),
@@ -373,7 +373,8 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
 
 /// Writes the incident report into the incident directory, from the journal there.
 fn export_report(dir: &std::path::Path) -> Result<String, String> {
-    crate::report::write(dir, crate::report::Format::Md).map(|p| p.display().to_string())
+    keyspill_core::report::write(dir, keyspill_core::report::Format::Md)
+        .map(|p| p.display().to_string())
 }
 
 /// Connects, identifies the caller, opens the journal, then starts the pollers and the
@@ -471,8 +472,8 @@ pub async fn run_console_with(
     let user_rules = args
         .rules
         .clone()
-        .or_else(crate::timeline::risk::default_user_file);
-    let rules = crate::timeline::risk::RiskRules::load(user_rules.as_deref())
+        .or_else(keyspill_core::timeline::risk::default_user_file);
+    let rules = keyspill_core::timeline::risk::RiskRules::load(user_rules.as_deref())
         .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
     let mut state = initial_state(&args, local_offset, rules);
     let theme = Theme::new(args.theme, Theme::no_color_from_env());

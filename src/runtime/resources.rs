@@ -7,9 +7,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use super::{Ctx, now};
-use crate::app::Msg;
-use crate::aws::resources;
-use crate::resources::ResourceRef;
+use keyspill_aws::resources;
+use keyspill_core::app::Msg;
+use keyspill_core::resources::ResourceRef;
 
 /// A sweep costs a dozen requests per region: every two minutes keeps the pane current
 /// without competing with the other pollers for API quota.

@@ -1,0 +1,189 @@
+//! The adapter between keyspill and AWS. Every SDK type stops here: functions take clients and
+//! return the program's own domain types or an `AwsError` in words.
+
+pub mod cloudtrail;
+pub mod collect;
+pub mod cost;
+pub mod error;
+pub mod iam;
+pub mod regions;
+pub mod resources;
+pub mod sts;
+pub mod trails;
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_sts::config::{Credentials, ProvideCredentials, Region};
+
+pub use error::{AwsError, ErrorKind};
+
+/// How to reach AWS: the aws-config default chain, shaped by the AWS-CLI-style flags.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Fixed credentials instead of the default chain (tests and the game day).
+    pub static_credentials: Option<(String, String)>,
+    /// Attempts per call, including the first (AWS's standard retry with back-off).
+    pub max_attempts: u32,
+}
+
+/// The service clients keyspill uses, sharing one configuration.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub iam: aws_sdk_iam::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub s3: aws_sdk_s3::Client,
+    config: aws_config::SdkConfig,
+}
+
+/// The region IAM, STS and other global calls are sent to when none is configured.
+pub const FALLBACK_REGION: &str = "us-east-1";
+
+impl Aws {
+    /// Resolves configuration through the default chain. This may wait on the network (SSO,
+    /// instance metadata), so it never runs before the first frame.
+    pub async fn connect(opts: &ConnectOptions) -> Aws {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .operation_attempt_timeout(Duration::from_secs(20))
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(opts.max_attempts.max(1)));
+        if let Some(p) = &opts.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &opts.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(e) = &opts.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        if let Some((id, secret)) = &opts.static_credentials {
+            loader =
+                loader.credentials_provider(Credentials::new(id, secret, None, None, "keyspill"));
+        }
+        let mut config = loader.load().await;
+        if config.region().is_none() {
+            config = config
+                .into_builder()
+                .region(Region::from_static(FALLBACK_REGION))
+                .build();
+        }
+        Aws {
+            iam: aws_sdk_iam::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
+            ec2: aws_sdk_ec2::Client::new(&config),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(&config),
+            s3: aws_sdk_s3::Client::new(&config),
+            config,
+        }
+    }
+
+    /// The region calls go to unless a call names its own.
+    pub fn region(&self) -> String {
+        self.config
+            .region()
+            .map_or_else(|| FALLBACK_REGION.to_string(), |r| r.to_string())
+    }
+
+    /// An EC2 client for one region (for per-region fan-out).
+    pub fn ec2_in(&self, region: &str) -> aws_sdk_ec2::Client {
+        let conf = aws_sdk_ec2::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+
+    /// A CloudTrail client for one region (LookupEvents and trail status are regional).
+    pub fn cloudtrail_in(&self, region: &str) -> aws_sdk_cloudtrail::Client {
+        let conf = aws_sdk_cloudtrail::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_cloudtrail::Client::from_conf(conf)
+    }
+
+    /// A Cost Explorer client. Cost Explorer is served from us-east-1 only, so this client
+    /// targets us-east-1 whatever region the session uses.
+    pub fn ce(&self) -> aws_sdk_costexplorer::Client {
+        let conf = aws_sdk_costexplorer::config::Builder::from(&self.config)
+            .region(Region::from_static("us-east-1"))
+            .build();
+        aws_sdk_costexplorer::Client::from_conf(conf)
+    }
+
+    /// An S3 client for one region (a bucket is read through its own region's endpoint).
+    pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// An Auto Scaling client for one region.
+    pub fn autoscaling_in(&self, region: &str) -> aws_sdk_autoscaling::Client {
+        let conf = aws_sdk_autoscaling::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_autoscaling::Client::from_conf(conf)
+    }
+
+    /// A Lambda client for one region.
+    pub fn lambda_in(&self, region: &str) -> aws_sdk_lambda::Client {
+        let conf = aws_sdk_lambda::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_lambda::Client::from_conf(conf)
+    }
+
+    /// A Lightsail client for one region (Lightsail is offered in only some regions).
+    pub fn lightsail_in(&self, region: &str) -> aws_sdk_lightsail::Client {
+        let conf = aws_sdk_lightsail::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_lightsail::Client::from_conf(conf)
+    }
+
+    /// A Resource Groups Tagging API client for one region (`GetResources` is regional).
+    pub fn tagging_in(&self, region: &str) -> aws_sdk_resourcegroupstagging::Client {
+        let conf = aws_sdk_resourcegroupstagging::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_resourcegroupstagging::Client::from_conf(conf)
+    }
+
+    /// The access key id of the credentials keyspill signs with, when they resolve.
+    pub async fn own_access_key_id(&self) -> Result<String, AwsError> {
+        let provider = self.config.credentials_provider().ok_or_else(|| AwsError {
+            kind: ErrorKind::NoCredentials,
+            code: None,
+            text: "no AWS credentials provider is configured".into(),
+        })?;
+        provider
+            .provide_credentials()
+            .await
+            .map(|c| c.access_key_id().to_string())
+            .map_err(|e| AwsError {
+                kind: ErrorKind::NoCredentials,
+                code: None,
+                text: format!(
+                    "no AWS credentials found ({}) — set AWS_PROFILE (or --profile), run \
+                     `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                ),
+            })
+    }
+}
+
+/// `aws_smithy_types::DateTime` to the domain's timestamp.
+pub(crate) fn to_ts(dt: &aws_smithy_types::DateTime) -> keyspill_core::domain::Timestamp {
+    time::OffsetDateTime::from_unix_timestamp(dt.secs()).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}

@@ -1,0 +1,13 @@
+//! The CloudTrail timeline: what the leaked keys did, and everything they minted.
+
+pub mod chain;
+pub mod export;
+pub mod files;
+pub mod model;
+pub mod parse;
+pub mod prefilter;
+pub mod progress;
+pub mod risk;
+pub mod store;
+
+pub use model::{Event, Minted, Origin, Risk, Severity, Tactic};

@@ -1,0 +1,79 @@
+//! How the timeline's sources report: the progress of each source and the updates the
+//! collector (in `keyspill-aws`) sends to the console and to `keyspill timeline`.
+
+use crate::timeline::chain::Tracker;
+use crate::timeline::model::Event;
+
+/// Where one source stands.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SourceState {
+    #[default]
+    Waiting,
+    Loading,
+    /// History loaded; now polling for newer events.
+    Live,
+    Done,
+    Error(String),
+}
+
+/// LookupEvents in one region.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegionProgress {
+    pub state: SourceState,
+    pub pages: u32,
+    pub events: usize,
+    pub throttled: u32,
+}
+
+/// Trail logs in S3.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TrailProgress {
+    pub state: SourceState,
+    pub trails: usize,
+    pub objects: usize,
+    pub fetched: usize,
+    pub events: usize,
+    pub skipped: usize,
+    /// Problems in words (per region, per object), the first few.
+    pub problems: Vec<String>,
+    /// Every trail found (with or without a readable bucket): name and `IsLogging` (`None`
+    /// when its status could not be read). The checklist's logging check reads this.
+    pub logging: Vec<(String, Option<bool>)>,
+    /// Discovery has run (so an empty `logging` means "no trail", not "not looked yet").
+    pub discovered: bool,
+}
+
+/// `--logs` files.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FileProgress {
+    pub state: SourceState,
+    pub files: usize,
+    pub events: usize,
+    /// Bad files or records, with the reason.
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    Region(String, RegionProgress),
+    Trails(TrailProgress),
+    Files(FileProgress),
+}
+
+/// A tracked key: its chain in words and its branch (itself and every key it minted).
+pub type ChainInfo = (String, String, Vec<String>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Update {
+    Events(Vec<Event>),
+    Chains(Vec<ChainInfo>),
+    Progress(Progress),
+}
+
+/// Every tracked key with its chain and branch.
+pub fn chains(tracker: &Tracker) -> Vec<ChainInfo> {
+    tracker
+        .keys()
+        .map(|k| (k.to_string(), tracker.chain_text(k), tracker.branch(k)))
+        .collect()
+}

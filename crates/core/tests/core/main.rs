@@ -1,0 +1,17 @@
+//! The pure core's tests, in one binary that builds without the AWS SDK or an async runtime:
+//! flows through `update` with synthetic keys, `insta` snapshots of every screen on a
+//! `TestBackend`, the timeline's parsing of real CloudTrail data, and the report.
+
+mod fixture;
+mod screen;
+
+mod checklist_flow;
+mod checklist_ui;
+mod cost_ui;
+mod flows;
+mod report;
+mod resources_flow;
+mod resources_ui;
+mod timeline_data;
+mod timeline_tab;
+mod ui_snapshots;

@@ -1,0 +1,23 @@
+//! Integration tests, in one binary: the real SDK against a private moto server per test
+//! (started from the project's virtualenv; missing moto fails, never skips), the in-test
+//! wire-protocol servers for what moto lacks, and the binary end to end under tmux.
+
+#[path = "support/ce_server.rs"]
+mod ce_server;
+mod common;
+#[path = "support/lookup_server.rs"]
+mod lookup_server;
+
+mod cost_sources;
+mod e2e_cost_checklist;
+mod e2e_crash;
+mod e2e_gameday;
+mod e2e_resources;
+mod e2e_tmux;
+mod gameday;
+mod moto_keys;
+mod report_cli;
+mod resources_moto;
+mod timeline_collect;
+mod timeline_headless;
+mod timeline_sources;
