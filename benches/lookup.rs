@@ -14,6 +14,8 @@
 //! us-east-1's budget, so throttled answers really happen: that round is not held to the time
 //! target, only to absorbing them with nothing lost, nothing twice and no error.
 
+#[path = "../tests/it/support/http.rs"]
+mod http;
 #[path = "../tests/it/support/lookup_server.rs"]
 mod lookup_server;
 

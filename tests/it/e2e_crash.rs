@@ -4,8 +4,8 @@
 //! every journal line is whole.
 
 use crate::common;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use crate::http::{Server, forward, read_request};
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -13,73 +13,21 @@ use std::time::{Duration, Instant};
 use common::tmux::{Tmux, creds};
 use common::{Moto, aws_root, key_status, user_with_keys};
 
-/// Reads one HTTP request (headers and a Content-Length body).
-fn read_request(conn: &mut TcpStream) -> Option<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let header_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = conn.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
-    let len: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < header_end + len {
-        let n = conn.read(&mut chunk).ok()?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    Some(buf)
-}
-
 /// A proxy in front of moto that never answers `iam:UpdateAccessKey` (the call hangs, as on
 /// a network that went away) while `holding` is set, and forwards everything else. One
 /// request per connection: moto closes after each answer anyway.
-fn start_proxy(moto_port: u16, holding: Arc<AtomicBool>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let holding = holding.clone();
-            std::thread::spawn(move || {
-                let Some(request) = read_request(&mut conn) else {
-                    return;
-                };
-                let text = String::from_utf8_lossy(&request);
-                if holding.load(Ordering::SeqCst) && text.contains("Action=UpdateAccessKey") {
-                    // Hold the connection open and never answer.
-                    std::thread::sleep(Duration::from_secs(120));
-                    return;
-                }
-                let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", moto_port)) else {
-                    return;
-                };
-                // Ask moto to close after answering, so the answer ends at EOF.
-                let request = String::from_utf8_lossy(&request)
-                    .replacen("\r\n", "\r\nConnection: close\r\n", 1)
-                    .into_bytes();
-                if upstream.write_all(&request).is_err() {
-                    return;
-                }
-                let mut answer = Vec::new();
-                let _ = upstream.read_to_end(&mut answer);
-                let _ = conn.write_all(&answer);
-            });
+fn start_proxy(moto_port: u16, holding: Arc<AtomicBool>) -> Server {
+    Server::start_raw(move |mut conn| {
+        let Some(request) = read_request(&mut conn, &mut Vec::new()) else {
+            return;
+        };
+        if holding.load(Ordering::SeqCst) && request.text().contains("Action=UpdateAccessKey") {
+            // Hold the connection open and never answer.
+            std::thread::sleep(Duration::from_secs(120));
+            return;
         }
-    });
-    port
+        let _ = conn.write_all(&forward(moto_port, &request));
+    })
 }
 
 fn journal_lines(dir: &std::path::Path) -> Vec<serde_json::Value> {
@@ -104,7 +52,7 @@ async fn a_kill_between_intent_and_outcome_is_reverified_on_the_next_start() {
     let mut env = creds(&moto, &me, &me_secret);
     for (k, v) in env.iter_mut() {
         if *k == "AWS_ENDPOINT_URL" {
-            *v = format!("http://127.0.0.1:{proxy}");
+            *v = proxy.endpoint();
         }
     }
     let args = [

@@ -5,6 +5,8 @@
 #[path = "support/ce_server.rs"]
 mod ce_server;
 mod common;
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/lookup_server.rs"]
 mod lookup_server;
 

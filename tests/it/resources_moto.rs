@@ -3,8 +3,7 @@
 //! duplicates, a service moto lacks (Lightsail) and an endpoint that does not answer.
 
 use crate::common;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use crate::http::{Response, Server};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -1462,27 +1461,25 @@ async fn the_tagging_api_adds_only_what_direct_listings_miss() {
 /// for a service it lacks (HTTP 500 with an HTML body). Each request is kept (head and
 /// body) so a test can count what was sent.
 struct Html500 {
-    port: u16,
+    server: Server,
     seen: Arc<Mutex<Vec<String>>>,
 }
 
 impl Html500 {
     fn start() -> Html500 {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&seen);
-        std::thread::spawn(move || {
-            for conn in listener.incoming().flatten() {
-                let log = Arc::clone(&log);
-                std::thread::spawn(move || serve_html_500(conn, &log));
+        let server = Server::start(move |req| {
+            if let Ok(mut l) = log.lock() {
+                l.push(req.text());
             }
+            Response::html_500()
         });
-        Html500 { port, seen }
+        Html500 { server, seen }
     }
 
     fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        self.server.endpoint()
     }
 
     fn count(&self, needle: &str) -> usize {
@@ -1490,52 +1487,6 @@ impl Html500 {
             .lock()
             .map(|s| s.iter().filter(|r| r.contains(needle)).count())
             .unwrap_or(0)
-    }
-}
-
-fn serve_html_500(mut conn: TcpStream, log: &Mutex<Vec<String>>) {
-    let body = "<!doctype html>\n<title>500 Internal Server Error</title>\n";
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        // One request: the head, then Content-Length bytes of body.
-        let head_end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            match conn.read(&mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-        let length = head
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse::<usize>().ok())
-                    .flatten()
-            })
-            .unwrap_or(0);
-        while buf.len() < head_end + length {
-            match conn.read(&mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let request: Vec<u8> = buf.drain(..head_end + length).collect();
-        if let Ok(mut l) = log.lock() {
-            l.push(String::from_utf8_lossy(&request).to_string());
-        }
-        let answer = format!(
-            "HTTP/1.1 500 INTERNAL SERVER ERROR\r\nContent-Type: text/html; charset=utf-8\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if conn.write_all(answer.as_bytes()).is_err() {
-            return;
-        }
     }
 }
 

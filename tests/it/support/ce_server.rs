@@ -20,14 +20,13 @@
 #![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+use crate::http::{Request as HttpRequest, Response, Server, credential_scope};
 
 /// The JSON 1.1 target prefix of Cost Explorer (botocore and the Rust SDK agree).
 pub const TARGET_PREFIX: &str = "AWSInsightsIndexService.";
@@ -63,36 +62,23 @@ struct State {
 
 /// The server; it stops accepting when dropped.
 pub struct CeServer {
-    addr: SocketAddr,
+    server: Server,
     state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
 }
 
 impl CeServer {
     pub fn start() -> CeServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the Cost Explorer server");
-        let addr = listener.local_addr().expect("local address");
         let state = Arc::new(Mutex::new(State::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        {
-            let state = Arc::clone(&state);
-            let stop = Arc::clone(&stop);
-            thread::spawn(move || {
-                for conn in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(conn) = conn else { continue };
-                    let state = Arc::clone(&state);
-                    thread::spawn(move || serve_connection(conn, &state));
-                }
-            });
-        }
-        CeServer { addr, state, stop }
+        let shared = Arc::clone(&state);
+        let server = Server::start(move |req| {
+            let (status, body) = answer(req, &shared);
+            Response::json(status, body)
+        });
+        CeServer { server, state }
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.endpoint()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -150,144 +136,25 @@ impl CeServer {
     }
 }
 
-impl Drop for CeServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-    }
-}
-
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// One parsed HTTP request.
-struct Http {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Http {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn serve_connection(mut conn: TcpStream, state: &Mutex<State>) {
-    conn.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    conn.set_nodelay(true).ok();
-    let mut buf: Vec<u8> = Vec::new();
-    loop {
-        let Some(req) = read_request(&mut conn, &mut buf) else {
-            return;
-        };
-        let close = req
-            .header("connection")
-            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        let (status, body) = answer(&req, state);
-        let reason = match status {
-            200 => "OK",
-            403 => "Forbidden",
-            404 => "Not Found",
-            500 => "Internal Server Error",
-            503 => "Service Unavailable",
-            _ => "Bad Request",
-        };
-        let head = format!(
-            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-             x-amzn-RequestId: 00000000-0000-4000-8000-000000000000\r\n\
-             Content-Length: {}\r\n{}\r\n",
-            body.len(),
-            if close { "Connection: close\r\n" } else { "" }
-        );
-        if conn.write_all(head.as_bytes()).is_err() || conn.write_all(body.as_bytes()).is_err() {
-            return;
-        }
-        if close {
-            return;
-        }
-    }
-}
-
-/// Reads one request (headers, then `Content-Length` bytes of body); leftovers stay in `buf`.
-fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Http> {
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        let n = conn.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_string();
-    let path = first.next()?.to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let len = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-        .unwrap_or(0);
-    let body_start = head_end + 4;
-    while buf.len() < body_start + len {
-        let n = conn.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = buf[body_start..body_start + len].to_vec();
-    buf.drain(..body_start + len);
-    Some(Http {
-        method,
-        path,
-        headers,
-        body,
-    })
-}
-
 fn error(code: &str, message: &str) -> String {
     json!({"__type": code, "Message": message}).to_string()
 }
 
-/// `Credential=AKID/20250301/us-east-1/ce/aws4_request` → (region, service).
-fn credential_scope(auth: &str) -> Option<(String, String)> {
-    let cred = auth.split("Credential=").nth(1)?;
-    let cred = cred.split([',', ' ']).next()?;
-    let mut parts = cred.split('/');
-    let _key = parts.next()?;
-    let _date = parts.next()?;
-    let region = parts.next()?.to_string();
-    let service = parts.next()?.to_string();
-    Some((region, service))
-}
-
-fn answer(req: &Http, state: &Mutex<State>) -> (u16, String) {
+fn answer(req: &HttpRequest, state: &Mutex<State>) -> (u16, String) {
     let arrived = Instant::now();
     let operation = req
         .header("x-amz-target")
         .and_then(|t| t.strip_prefix(TARGET_PREFIX))
         .unwrap_or("")
         .to_string();
-    let (region, service) = req
-        .header("authorization")
-        .and_then(credential_scope)
+    let (region, service) = credential_scope(req)
+        .map(|(_, region, service)| (region, service))
         .unwrap_or_default();
     let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
     let delay = {

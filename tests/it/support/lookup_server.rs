@@ -17,15 +17,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::TcpStream;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+use crate::http::{Request as HttpRequest, Response, Server, credential_scope};
 
 /// The target botocore sends (its model's `targetPrefix` plus the operation).
 pub const TARGET: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents";
@@ -92,9 +92,8 @@ struct State {
 
 /// The server; it stops accepting when dropped.
 pub struct LookupServer {
-    addr: SocketAddr,
+    server: Server,
     state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
     /// When the server started: request times are measured from here in reports.
     pub started: Instant,
 }
@@ -106,8 +105,6 @@ impl LookupServer {
     }
 
     pub fn start_with_limit(rate: f64, burst: f64) -> LookupServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the lookup server");
-        let addr = listener.local_addr().expect("local address");
         let state = Arc::new(Mutex::new(State {
             rate,
             burst,
@@ -118,31 +115,20 @@ impl LookupServer {
             log: HashMap::new(),
             denied: HashSet::new(),
         }));
-        let stop = Arc::new(AtomicBool::new(false));
-        {
-            let state = Arc::clone(&state);
-            let stop = Arc::clone(&stop);
-            thread::spawn(move || {
-                for conn in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(conn) = conn else { continue };
-                    let state = Arc::clone(&state);
-                    thread::spawn(move || serve_connection(conn, &state));
-                }
-            });
-        }
+        let shared = Arc::clone(&state);
+        let server = Server::start(move |req| {
+            let (status, body) = answer(req, &shared);
+            Response::json(status, body)
+        });
         LookupServer {
-            addr,
+            server,
             state,
-            stop,
             started: Instant::now(),
         }
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.endpoint()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -235,14 +221,15 @@ impl LookupServer {
     /// Sends one LookupEvents request outside the SDK (an unpaced neighbour) and returns the
     /// HTTP status.
     pub fn raw_lookup(&self, region: &str, caller: &str, body: &str) -> u16 {
-        let mut s = TcpStream::connect(self.addr).expect("connect to the lookup server");
+        let mut s = TcpStream::connect(("127.0.0.1", self.server.port()))
+            .expect("connect to the lookup server");
         s.set_read_timeout(Some(Duration::from_secs(10))).ok();
         let req = format!(
             "POST / HTTP/1.1\r\nHost: {}\r\nX-Amz-Target: {TARGET}\r\n\
              Content-Type: application/x-amz-json-1.1\r\n\
              Authorization: AWS4-HMAC-SHA256 Credential={caller}/20250301/{region}/cloudtrail/aws4_request, SignedHeaders=host, Signature=00\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.addr,
+            self.server.endpoint().trim_start_matches("http://"),
             body.len()
         );
         s.write_all(req.as_bytes()).expect("send");
@@ -256,131 +243,16 @@ impl LookupServer {
     }
 }
 
-impl Drop for LookupServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-    }
-}
-
-/// One parsed HTTP request.
-struct Http {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Http {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn serve_connection(mut conn: TcpStream, state: &Mutex<State>) {
-    conn.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    conn.set_nodelay(true).ok();
-    let mut buf: Vec<u8> = Vec::new();
-    loop {
-        let Some(req) = read_request(&mut conn, &mut buf) else {
-            return;
-        };
-        let close = req
-            .header("connection")
-            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        let (status, body) = answer(&req, state);
-        let reason = match status {
-            200 => "OK",
-            403 => "Forbidden",
-            404 => "Not Found",
-            _ => "Bad Request",
-        };
-        let head = format!(
-            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-             x-amzn-RequestId: 00000000-0000-4000-8000-000000000000\r\n\
-             Content-Length: {}\r\n{}\r\n",
-            body.len(),
-            if close { "Connection: close\r\n" } else { "" }
-        );
-        if conn.write_all(head.as_bytes()).is_err() || conn.write_all(body.as_bytes()).is_err() {
-            return;
-        }
-        if close {
-            return;
-        }
-    }
-}
-
-/// Reads one request (headers, then `Content-Length` bytes of body); leftovers stay in `buf`.
-fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Http> {
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        let n = conn.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_string();
-    let path = first.next()?.to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let len = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-        .unwrap_or(0);
-    let body_start = head_end + 4;
-    while buf.len() < body_start + len {
-        let n = conn.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = buf[body_start..body_start + len].to_vec();
-    buf.drain(..body_start + len);
-    Some(Http {
-        method,
-        path,
-        headers,
-        body,
-    })
-}
-
 fn error(code: &str, message: &str) -> String {
     json!({"__type": code, "message": message}).to_string()
 }
 
-/// `Credential=AKID/20250301/us-east-1/cloudtrail/aws4_request` → (caller, region).
-fn credential_scope(auth: &str) -> Option<(String, String)> {
-    let cred = auth.split("Credential=").nth(1)?;
-    let cred = cred.split([',', ' ']).next()?;
-    let mut parts = cred.split('/');
-    let key = parts.next()?.to_string();
-    let _date = parts.next()?;
-    let region = parts.next()?.to_string();
-    Some((key, region))
-}
-
-fn answer(req: &Http, state: &Mutex<State>) -> (u16, String) {
+fn answer(req: &HttpRequest, state: &Mutex<State>) -> (u16, String) {
     let now = Instant::now();
     if req.method != "POST" || req.path != "/" {
         return (404, error("UnknownOperationException", "POST / only"));
     }
-    let Some((caller, region)) = req.header("authorization").and_then(credential_scope) else {
+    let Some((caller, region, _)) = credential_scope(req) else {
         return (
             400,
             error(
@@ -402,7 +274,7 @@ fn answer(req: &Http, state: &Mutex<State>) -> (u16, String) {
 }
 
 fn decide(
-    req: &Http,
+    req: &HttpRequest,
     st: &mut State,
     caller: &str,
     region: &str,
