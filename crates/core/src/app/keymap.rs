@@ -355,6 +355,15 @@ pub fn lookup(key: &KeyEvent, scope: Scope) -> Option<Command> {
         .map(|b| b.command)
 }
 
+/// How the key for `cmd` is written, among the bindings that apply on a tab with `scope`.
+pub fn key_label(cmd: Command, scope: Scope) -> Option<&'static str> {
+    BINDINGS
+        .iter()
+        .filter(|b| matches!(b.scope, Scope::Global | Scope::List) || b.scope == scope)
+        .find(|b| b.command == cmd)
+        .map(|b| b.label)
+}
+
 /// Keys that work inside dialogs and edit lines, for the help overlay.
 pub const DIALOG_HELP: &[(&str, &str)] = &[
     ("type", "confirmation text goes straight into the field"),
