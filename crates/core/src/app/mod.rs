@@ -3,6 +3,7 @@
 pub mod checklist;
 pub mod cost;
 pub mod cursor;
+pub mod footer;
 pub mod keymap;
 pub mod keys;
 pub mod msg;

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::keymap::{self, Command};
+use crate::app::keymap::{self, Command, LineCommand};
 use crate::app::msg::{ActionReport, Effect, JournalOpened, Msg};
 use crate::app::plan::Plan;
 use crate::app::state::{
@@ -256,9 +256,15 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Mode::Note(text) => return on_note_key(state, key, text),
         Mode::Normal => {}
     }
-    let Some(cmd) = keymap::lookup(&key, state.tab.scope()) else {
-        return vec![];
-    };
+    match keymap::lookup(&key, state.tab.scope()) {
+        Some(cmd) => dispatch(state, cmd),
+        None => vec![],
+    }
+}
+
+/// A normal-mode command: the focused tab's open pane first, then the commands that work
+/// everywhere, then the focused tab, which either handles it or says it does nothing there.
+pub fn dispatch(state: &mut State, cmd: Command) -> Vec<Effect> {
     let pane = match state.tab {
         Tab::Keys => keys::on_pane(state, cmd),
         Tab::Timeline => timeline::on_pane(state, cmd),
@@ -511,16 +517,22 @@ fn on_command_key(state: &mut State, key: KeyEvent, mut line: String) -> Vec<Eff
 fn run_command_line(state: &mut State, line: &str) -> Vec<Effect> {
     let mut words = line.split_whitespace();
     let verb = words.next().unwrap_or("");
-    match verb {
-        "" => vec![],
-        "q" | "quit" => request_quit(state),
-        "refresh" => refresh_all(state),
-        "help" => {
+    if verb.is_empty() {
+        return vec![];
+    }
+    let Some(cmd) = keymap::parse_line(verb) else {
+        state.flash(Level::Error, keymap::unknown_line(verb));
+        return vec![];
+    };
+    match cmd {
+        LineCommand::Quit => request_quit(state),
+        LineCommand::Refresh => refresh_all(state),
+        LineCommand::Help => {
             state.dialog = Some(Dialog::Help(0));
             vec![]
         }
-        "note" => {
-            let text = line.strip_prefix("note").unwrap_or("").trim().to_string();
+        LineCommand::Note => {
+            let text = line.strip_prefix(verb).unwrap_or("").trim().to_string();
             if text.is_empty() {
                 state.flash(
                     Level::Error,
@@ -530,14 +542,14 @@ fn run_command_line(state: &mut State, line: &str) -> Vec<Effect> {
             }
             checklist::add_note(state, text, false)
         }
-        "close" => checklist::close(state),
-        "export" => {
+        LineCommand::Close => checklist::close(state),
+        LineCommand::Export => {
             let snap = checklist::snapshot(state);
             state.checklist.last_snapshot = Some(snap.clone());
             state.checklist.snapshot_at = Some(state.now);
             vec![Effect::Export(Box::new(snap))]
         }
-        "key" => {
+        LineCommand::Key => {
             let Some(id) = words.next() else {
                 state.flash(
                     Level::Error,
@@ -551,13 +563,6 @@ fn run_command_line(state: &mut State, line: &str) -> Vec<Effect> {
                 return vec![];
             }
             keys::mark_leaked(state, id)
-        }
-        other => {
-            state.flash(
-                Level::Error,
-                format!("unknown command :{other} (try :q, :refresh, :key AKIA…, :help)"),
-            );
-            vec![]
         }
     }
 }
