@@ -264,3 +264,48 @@ fn a_footer_key_does_what_the_footer_says_on_that_tab() {
         }
     }
 }
+
+#[test]
+fn an_open_pane_holds_the_tab_but_help_and_quit_still_work() {
+    fn opened(tab: Tab) -> State {
+        let mut state = on(tab);
+        match tab {
+            Tab::Keys => {
+                update(&mut state, key(KeyCode::Enter));
+                assert!(state.keys.detail.is_some());
+            }
+            Tab::Timeline => state.timeline.detail = Some(0),
+            Tab::Resources => state.resources.detail = Some(0),
+            Tab::Cost | Tab::Checklist => unreachable!("no pane"),
+        }
+        state
+    }
+    for tab in [Tab::Keys, Tab::Timeline, Tab::Resources] {
+        for code in [KeyCode::Tab, KeyCode::Char('4'), KeyCode::Char('p')] {
+            let mut state = opened(tab);
+            assert!(update(&mut state, key(code)).is_empty(), "{code:?}");
+            assert_eq!(state.tab, tab, "{code:?} under the {tab:?} pane");
+            assert!(!state.paused, "{code:?} under the {tab:?} pane");
+        }
+        let mut state = opened(tab);
+        update(&mut state, key(KeyCode::Char('?')));
+        assert_eq!(
+            state.dialog,
+            Some(Dialog::Help(0)),
+            "? under the {tab:?} pane"
+        );
+        let mut state = opened(tab);
+        update(&mut state, key(KeyCode::Char('q')));
+        assert!(state.quit, "q under the {tab:?} pane");
+        // Esc closes the pane and nothing else.
+        let mut state = opened(tab);
+        update(&mut state, key(KeyCode::Esc));
+        let open = match tab {
+            Tab::Keys => state.keys.detail.is_some(),
+            Tab::Timeline => state.timeline.detail.is_some(),
+            _ => state.resources.detail.is_some(),
+        };
+        assert!(!open, "Esc leaves the {tab:?} pane open");
+        assert_eq!(state.keys.selected.len(), 1, "Esc under the {tab:?} pane");
+    }
+}
