@@ -257,7 +257,7 @@ impl Footer {
 pub fn binding(cmd: Command, scope: Scope) -> Option<&'static Binding> {
     BINDINGS
         .iter()
-        .filter(|b| matches!(b.scope, Scope::Global | Scope::List) || b.scope == scope)
+        .filter(|b| b.applies(scope))
         .find(|b| b.command == cmd)
 }
 

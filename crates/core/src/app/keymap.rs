@@ -79,6 +79,13 @@ pub struct Binding {
     pub hint: Option<&'static str>,
 }
 
+impl Binding {
+    /// Whether the binding works on a tab with `scope`: everywhere, in every list, or there.
+    pub fn applies(&self, scope: Scope) -> bool {
+        matches!(self.scope, Scope::Global | Scope::List) || self.scope == scope
+    }
+}
+
 macro_rules! bind {
     ($label:expr, [$($key:expr),+], $cmd:expr, $scope:expr, $help:expr) => {
         Binding {
@@ -389,7 +396,7 @@ pub fn lookup(key: &KeyEvent, scope: Scope) -> Option<Command> {
     }
     BINDINGS
         .iter()
-        .filter(|b| matches!(b.scope, Scope::Global | Scope::List) || b.scope == scope)
+        .filter(|b| b.applies(scope))
         .find(|b| b.keys.contains(&key.code))
         .map(|b| b.command)
 }
@@ -397,10 +404,9 @@ pub fn lookup(key: &KeyEvent, scope: Scope) -> Option<Command> {
 /// How the key for `cmd` is written: its binding on a tab with `scope`, else wherever it is
 /// bound.
 pub fn key_label(cmd: Command, scope: Scope) -> Option<&'static str> {
-    let here = |b: &&Binding| matches!(b.scope, Scope::Global | Scope::List) || b.scope == scope;
     BINDINGS
         .iter()
-        .filter(here)
+        .filter(|b| b.applies(scope))
         .chain(BINDINGS)
         .find(|b| b.command == cmd)
         .map(|b| b.label)

@@ -239,6 +239,8 @@ fn on_action_finished(
     keys::on_action_finished(state, at, &report)
 }
 
+/// Keys, in layers: a dialog takes every key, then an edit line (filter, note, command line),
+/// then `dispatch` routes the command the key means on the focused tab.
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
     if state.dialog.is_some() {
