@@ -4,9 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::app::cursor;
+use crate::app::keymap::Command;
 use crate::app::msg::Effect;
 use crate::app::resources::leak_start;
-use crate::app::state::{Level, State};
+use crate::app::state::{Level, Mode, State};
 use crate::checklist::{Check, Step};
 use crate::domain::{KeyStatus, Timestamp, key_short};
 use crate::journal::snapshot::{
@@ -546,12 +548,58 @@ pub fn add_note(state: &mut State, text: String, on_step: bool) -> Vec<Effect> {
 }
 
 pub fn move_cursor(state: &mut State, delta: isize) {
-    let n = state.checklist.steps.len();
-    if n == 0 {
-        return;
+    let c = &mut state.checklist;
+    if let Some(j) = cursor::step(c.cursor, c.steps.len(), delta) {
+        c.cursor = j;
     }
-    let i = (state.checklist.cursor as isize).saturating_add(delta);
-    state.checklist.cursor = i.clamp(0, n as isize - 1) as usize;
+}
+
+/// The Checklist tab's commands; `None` for a command that means nothing here. `r` refreshes
+/// every source: the steps are verified against all of them.
+pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
+    let effects = match cmd {
+        Command::Down
+        | Command::Up
+        | Command::PageDown
+        | Command::PageUp
+        | Command::Top
+        | Command::Bottom => {
+            move_cursor(state, cursor::delta(cmd, state.page_rows)?);
+            vec![]
+        }
+        Command::Select => toggle_tick(state),
+        Command::Note => {
+            state.mode = Mode::Note(String::new());
+            vec![]
+        }
+        Command::Refresh => crate::app::update::refresh_all(state),
+        // A short fixed list: nothing to filter or open, nothing to close.
+        Command::Filter | Command::Open | Command::Back => vec![],
+        // Handled before the tab (everywhere), or another tab's.
+        Command::Help
+        | Command::Quit
+        | Command::GoTab(_)
+        | Command::NextTab
+        | Command::PrevTab
+        | Command::TogglePause
+        | Command::CommandLine
+        | Command::SelectPreLeak
+        | Command::Disable
+        | Command::Enable
+        | Command::Delete
+        | Command::Rotate
+        | Command::Revoke
+        | Command::MarkEvidence
+        | Command::QuickFilter
+        | Command::Follow
+        | Command::Branch
+        | Command::LocalTime
+        | Command::ToggleView
+        | Command::SelectAttacker
+        | Command::Remove
+        | Command::CycleFocus => return None,
+    };
+    Some(effects)
 }
 
 /// Cents, rounded.

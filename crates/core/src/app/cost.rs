@@ -3,7 +3,10 @@
 
 use time::Date;
 
-use crate::app::state::{Loaded, State};
+use crate::app::cursor;
+use crate::app::keymap::Command;
+use crate::app::msg::Effect;
+use crate::app::state::{Level, Loaded, Source, State};
 use crate::cost::detect::{self, Row, Rule};
 use crate::cost::model::{Anomalies, CostData};
 use crate::domain::{Failure, Timestamp};
@@ -143,18 +146,68 @@ pub fn on_tick(state: &mut State) {
 
 pub fn move_cursor(state: &mut State, delta: isize) {
     let c = &mut state.cost;
-    let n = c.focused_len();
-    if n == 0 {
-        c.scroll = 0;
-        return;
-    }
-    let i = (c.scroll as isize).saturating_add(delta);
-    c.scroll = i.clamp(0, n as isize - 1) as usize;
+    c.scroll = cursor::step(c.scroll, c.focused_len(), delta).unwrap_or(0);
 }
 
 pub fn cycle_focus(state: &mut State) {
     state.cost.focus = state.cost.focus.next();
     state.cost.scroll = 0;
+}
+
+/// The Cost tab's commands; `None` for a command that means nothing here.
+pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
+    let effects = match cmd {
+        Command::Down
+        | Command::Up
+        | Command::PageDown
+        | Command::PageUp
+        | Command::Top
+        | Command::Bottom => {
+            move_cursor(state, cursor::delta(cmd, state.page_rows)?);
+            vec![]
+        }
+        Command::CycleFocus => {
+            cycle_focus(state);
+            vec![]
+        }
+        Command::Refresh => {
+            if state.cost.data.in_flight {
+                state.flash(
+                    Level::Info,
+                    "a Cost Explorer refresh is already running (one at a time: each request costs USD 0.01)",
+                );
+                return Some(vec![]);
+            }
+            vec![Effect::Refresh(Source::Cost)]
+        }
+        // The tables are short and fixed: nothing to filter or open, nothing to close.
+        Command::Filter | Command::Open | Command::Back => vec![],
+        // Handled before the tab (everywhere), or another tab's.
+        Command::Help
+        | Command::Quit
+        | Command::GoTab(_)
+        | Command::NextTab
+        | Command::PrevTab
+        | Command::TogglePause
+        | Command::CommandLine
+        | Command::Select
+        | Command::SelectPreLeak
+        | Command::Disable
+        | Command::Enable
+        | Command::Delete
+        | Command::Rotate
+        | Command::Revoke
+        | Command::MarkEvidence
+        | Command::QuickFilter
+        | Command::Follow
+        | Command::Branch
+        | Command::LocalTime
+        | Command::ToggleView
+        | Command::SelectAttacker
+        | Command::Remove
+        | Command::Note => return None,
+    };
+    Some(effects)
 }
 
 #[cfg(test)]

@@ -75,11 +75,29 @@ pub struct Binding {
     pub command: Command,
     pub help: &'static str,
     pub scope: Scope,
+    /// The word the footer shows after the key, for a binding the footer offers.
+    pub hint: Option<&'static str>,
+}
+
+impl Binding {
+    /// Whether the binding works on a tab with `scope`: everywhere, in every list, or there.
+    pub fn applies(&self, scope: Scope) -> bool {
+        matches!(self.scope, Scope::Global | Scope::List) || self.scope == scope
+    }
 }
 
 macro_rules! bind {
     ($label:expr, [$($key:expr),+], $cmd:expr, $scope:expr, $help:expr) => {
-        Binding { keys: &[$($key),+], label: $label, command: $cmd, help: $help, scope: $scope }
+        Binding {
+            keys: &[$($key),+], label: $label, command: $cmd, help: $help, scope: $scope,
+            hint: None,
+        }
+    };
+    ($label:expr, [$($key:expr),+], $cmd:expr, $scope:expr, $help:expr, hint = $hint:expr) => {
+        Binding {
+            keys: &[$($key),+], label: $label, command: $cmd, help: $help, scope: $scope,
+            hint: Some($hint),
+        }
     };
 }
 
@@ -89,14 +107,16 @@ pub const BINDINGS: &[Binding] = &[
         [KeyCode::Char('?')],
         Command::Help,
         Scope::Global,
-        "show or hide this help"
+        "show or hide this help",
+        hint = "help"
     ),
     bind!(
         "q",
         [KeyCode::Char('q')],
         Command::Quit,
         Scope::Global,
-        "quit (asks while an action is running)"
+        "quit (asks while an action is running)",
+        hint = "quit"
     ),
     bind!(
         "1-5",
@@ -124,7 +144,8 @@ pub const BINDINGS: &[Binding] = &[
         [KeyCode::Char('r')],
         Command::Refresh,
         Scope::Global,
-        "refresh this pane now"
+        "refresh this pane now",
+        hint = "refresh"
     ),
     bind!(
         "p",
@@ -138,21 +159,24 @@ pub const BINDINGS: &[Binding] = &[
         [KeyCode::Char(':')],
         Command::CommandLine,
         Scope::Global,
-        "command line (:q, :refresh, :key AKIA…)"
+        "command line (:q, :refresh, :key AKIA…)",
+        hint = "command"
     ),
     bind!(
         "Esc",
         [KeyCode::Esc],
         Command::Back,
         Scope::Global,
-        "close, cancel, clear the filter"
+        "close, cancel, clear the filter",
+        hint = "close"
     ),
     bind!(
         "j / ↓",
         [KeyCode::Char('j'), KeyCode::Down],
         Command::Down,
         Scope::List,
-        "move down"
+        "move down",
+        hint = "move"
     ),
     bind!(
         "k / ↑",
@@ -166,7 +190,8 @@ pub const BINDINGS: &[Binding] = &[
         [KeyCode::Char('g'), KeyCode::Home],
         Command::Top,
         Scope::List,
-        "first row"
+        "first row",
+        hint = "top"
     ),
     bind!(
         "G / End",
@@ -187,28 +212,32 @@ pub const BINDINGS: &[Binding] = &[
         [KeyCode::PageUp],
         Command::PageUp,
         Scope::List,
-        "page up"
+        "page up",
+        hint = "scroll"
     ),
     bind!(
         "/",
         [KeyCode::Char('/')],
         Command::Filter,
         Scope::List,
-        "filter rows (Enter keeps it, Esc clears it)"
+        "filter rows (Enter keeps it, Esc clears it)",
+        hint = "filter"
     ),
     bind!(
         "Enter",
         [KeyCode::Enter],
         Command::Open,
         Scope::List,
-        "details of the selected row"
+        "details of the selected row",
+        hint = "details"
     ),
     bind!(
         "space",
         [KeyCode::Char(' ')],
         Command::Select,
         Scope::Keys,
-        "select or unselect a key"
+        "select or unselect a key",
+        hint = "select"
     ),
     bind!(
         "a",
@@ -222,119 +251,136 @@ pub const BINDINGS: &[Binding] = &[
         [KeyCode::Char('d')],
         Command::Disable,
         Scope::Keys,
-        "disable (set Inactive) the key or selection"
+        "disable (set Inactive) the key or selection",
+        hint = "disable"
     ),
     bind!(
         "e",
         [KeyCode::Char('e')],
         Command::Enable,
         Scope::Keys,
-        "re-enable the key or selection"
+        "re-enable the key or selection",
+        hint = "enable"
     ),
     bind!(
         "D",
         [KeyCode::Char('D')],
         Command::Delete,
         Scope::Keys,
-        "delete the key or selection"
+        "delete the key or selection",
+        hint = "delete"
     ),
     bind!(
         "R",
         [KeyCode::Char('R')],
         Command::Rotate,
         Scope::Keys,
-        "rotate: new key, secret shown once, old key disabled"
+        "rotate: new key, secret shown once, old key disabled",
+        hint = "rotate"
     ),
     bind!(
         "x",
         [KeyCode::Char('x')],
         Command::Revoke,
         Scope::Keys,
-        "revoke sessions the key's user already minted"
+        "revoke sessions the key's user already minted",
+        hint = "revoke"
     ),
     bind!(
         "f",
         [KeyCode::Char('f')],
         Command::QuickFilter,
         Scope::Timeline,
-        "cycle: all, high-risk, errors, each tactic"
+        "cycle: all, high-risk, errors, each tactic",
+        hint = "quick filter"
     ),
     bind!(
         "t",
         [KeyCode::Char('t')],
         Command::Follow,
         Scope::Timeline,
-        "follow the newest event on or off"
+        "follow the newest event on or off",
+        hint = "follow"
     ),
     bind!(
         "b",
         [KeyCode::Char('b')],
         Command::Branch,
         Scope::Timeline,
-        "narrow to the selected key's branch (and back)"
+        "narrow to the selected key's branch (and back)",
+        hint = "branch"
     ),
     bind!(
         "m",
         [KeyCode::Char('m')],
         Command::MarkEvidence,
         Scope::Timeline,
-        "mark the event as evidence in the journal"
+        "mark the event as evidence in the journal",
+        hint = "evidence"
     ),
     bind!(
         "L",
         [KeyCode::Char('L')],
         Command::LocalTime,
         Scope::Timeline,
-        "times in UTC or local"
+        "times in UTC or local",
+        hint = "local time"
     ),
     bind!(
         "space",
         [KeyCode::Char(' ')],
         Command::Select,
         Scope::Resources,
-        "select or unselect a resource"
+        "select or unselect a resource",
+        hint = "select"
     ),
     bind!(
         "a",
         [KeyCode::Char('a')],
         Command::SelectAttacker,
         Scope::Resources,
-        "select every resource made by the leaked key"
+        "select every resource made by the leaked key",
+        hint = "select leaked key's"
     ),
     bind!(
         "t",
         [KeyCode::Char('t')],
         Command::Remove,
         Scope::Resources,
-        "remove the selection (plan shown, typed confirmation)"
+        "remove the selection (plan shown, typed confirmation)",
+        hint = "remove"
     ),
     bind!(
         "v",
         [KeyCode::Char('v')],
         Command::ToggleView,
         Scope::Resources,
-        "show everything, or only what the leak made or touched"
+        "show everything, or only what the leak made or touched",
+        hint = "all / suspicious"
     ),
     bind!(
         "c",
         [KeyCode::Char('c')],
         Command::CycleFocus,
         Scope::Cost,
-        "move between the service, region and anomaly tables"
+        "move between the service, region and anomaly tables",
+        hint = "next table"
     ),
     bind!(
         "space",
         [KeyCode::Char(' ')],
         Command::Select,
         Scope::Checklist,
-        "tick or untick the step (your name and the time go to the journal)"
+        "tick or untick the step (your name and the time go to the journal)",
+        hint = "tick"
     ),
     bind!(
         "n",
         [KeyCode::Char('n')],
         Command::Note,
         Scope::Checklist,
-        "add a note to the step, in the journal"
+        "add a note to the step, in the journal",
+        hint = "note"
     ),
 ];
 
@@ -350,9 +396,20 @@ pub fn lookup(key: &KeyEvent, scope: Scope) -> Option<Command> {
     }
     BINDINGS
         .iter()
-        .filter(|b| matches!(b.scope, Scope::Global | Scope::List) || b.scope == scope)
+        .filter(|b| b.applies(scope))
         .find(|b| b.keys.contains(&key.code))
         .map(|b| b.command)
+}
+
+/// How the key for `cmd` is written: its binding on a tab with `scope`, else wherever it is
+/// bound.
+pub fn key_label(cmd: Command, scope: Scope) -> Option<&'static str> {
+    BINDINGS
+        .iter()
+        .filter(|b| b.applies(scope))
+        .chain(BINDINGS)
+        .find(|b| b.command == cmd)
+        .map(|b| b.label)
 }
 
 /// Keys that work inside dialogs and edit lines, for the help overlay.
@@ -363,19 +420,108 @@ pub const DIALOG_HELP: &[(&str, &str)] = &[
     ("Esc", "cancel; nothing is changed"),
 ];
 
-/// Commands for the `:` line, for the help overlay.
-pub const COMMAND_HELP: &[(&str, &str)] = &[
-    (":q", "quit"),
-    (":refresh", "refresh every pane now"),
-    (":key AKIA…", "mark another key as leaked"),
-    (":note TEXT", "a note on the incident, in the journal"),
-    (
-        ":export",
-        "write the incident report (report.md) into the incident directory",
-    ),
-    (":close", "close the incident (a milestone in the journal)"),
-    (":help", "this help"),
+/// What a `:` line asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineCommand {
+    Quit,
+    Refresh,
+    Key,
+    Note,
+    Export,
+    Close,
+    Help,
+}
+
+/// One `:` command: the parser reads `verbs`, the help overlay shows `usage` and `help`.
+#[derive(Debug, Clone, Copy)]
+pub struct LineBinding {
+    pub verbs: &'static [&'static str],
+    pub usage: &'static str,
+    pub help: &'static str,
+    pub command: LineCommand,
+    /// Suggested when a `:` line is not understood.
+    pub suggest: bool,
+}
+
+/// The `:` commands: the one table the parser, the help overlay and the unknown-command
+/// message read.
+pub const LINE_COMMANDS: &[LineBinding] = &[
+    LineBinding {
+        verbs: &["q", "quit"],
+        usage: ":q",
+        help: "quit",
+        command: LineCommand::Quit,
+        suggest: true,
+    },
+    LineBinding {
+        verbs: &["refresh"],
+        usage: ":refresh",
+        help: "refresh every pane now",
+        command: LineCommand::Refresh,
+        suggest: true,
+    },
+    LineBinding {
+        verbs: &["key"],
+        usage: ":key AKIA…",
+        help: "mark another key as leaked",
+        command: LineCommand::Key,
+        suggest: true,
+    },
+    LineBinding {
+        verbs: &["note"],
+        usage: ":note TEXT",
+        help: "a note on the incident, in the journal",
+        command: LineCommand::Note,
+        suggest: false,
+    },
+    LineBinding {
+        verbs: &["export"],
+        usage: ":export",
+        help: "write the incident report (report.md) into the incident directory",
+        command: LineCommand::Export,
+        suggest: false,
+    },
+    LineBinding {
+        verbs: &["close"],
+        usage: ":close",
+        help: "close the incident (a milestone in the journal)",
+        command: LineCommand::Close,
+        suggest: false,
+    },
+    LineBinding {
+        verbs: &["help"],
+        usage: ":help",
+        help: "this help",
+        command: LineCommand::Help,
+        suggest: true,
+    },
 ];
+
+/// The `:` command a line's first word names, if any.
+pub fn parse_line(verb: &str) -> Option<LineCommand> {
+    LINE_COMMANDS
+        .iter()
+        .find(|c| c.verbs.contains(&verb))
+        .map(|c| c.command)
+}
+
+/// How a `:` command is typed, at its shortest (`:export`).
+pub fn line_name(cmd: LineCommand) -> &'static str {
+    LINE_COMMANDS
+        .iter()
+        .find(|c| c.command == cmd)
+        .map_or("", |c| c.usage.split(' ').next().unwrap_or(c.usage))
+}
+
+/// The message for a `:` line that names no command.
+pub fn unknown_line(verb: &str) -> String {
+    let tries: Vec<&str> = LINE_COMMANDS
+        .iter()
+        .filter(|c| c.suggest)
+        .map(|c| c.usage)
+        .collect();
+    format!("unknown command :{verb} (try {})", tries.join(", "))
+}
 
 #[cfg(test)]
 mod tests {
@@ -442,5 +588,42 @@ mod tests {
             Some(Command::MarkEvidence)
         );
         assert_eq!(lookup(&k(KeyCode::Char('m')), Scope::Keys), None);
+    }
+
+    #[test]
+    fn every_line_command_parses_by_each_of_its_verbs() {
+        for c in LINE_COMMANDS {
+            for v in c.verbs {
+                assert_eq!(parse_line(v), Some(c.command), "{v}");
+            }
+            assert!(
+                c.usage.starts_with(&format!(":{}", c.verbs[0])),
+                "{}",
+                c.usage
+            );
+        }
+        assert_eq!(parse_line("frobnicate"), None);
+        assert_eq!(
+            unknown_line("frob"),
+            "unknown command :frob (try :q, :refresh, :key AKIA…, :help)"
+        );
+        assert_eq!(line_name(LineCommand::Key), ":key");
+    }
+
+    #[test]
+    fn the_command_line_binding_names_only_real_commands() {
+        let b = BINDINGS
+            .iter()
+            .find(|b| b.command == Command::CommandLine)
+            .expect(": is bound");
+        let listed = b.help.split('(').nth(1).expect("a list in parentheses");
+        for usage in listed.trim_end_matches(')').split(", ") {
+            let verb = usage
+                .trim_start_matches(':')
+                .split(' ')
+                .next()
+                .unwrap_or("");
+            assert!(parse_line(verb).is_some(), "{usage} in {:?}", b.help);
+        }
     }
 }

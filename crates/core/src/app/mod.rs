@@ -2,7 +2,10 @@
 
 pub mod checklist;
 pub mod cost;
+pub mod cursor;
+pub mod footer;
 pub mod keymap;
+pub mod keys;
 pub mod msg;
 pub mod plan;
 pub mod resources;

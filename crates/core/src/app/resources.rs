@@ -3,9 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crossterm::event::{KeyCode, KeyEvent};
+
+use crate::app::cursor;
+use crate::app::keymap::Command;
 use crate::app::msg::Effect;
 use crate::app::plan::Plan;
-use crate::app::state::{Level, State};
+use crate::app::state::{Level, Mode, Source, State};
+use crate::app::update::propose;
 use crate::domain::Timestamp;
 use crate::resources::attribute::{Attribution, Verdict, attribute};
 use crate::resources::plan::{self as removal, Protected, RemovalPlan, StepState};
@@ -341,11 +346,9 @@ pub fn on_timeline_grew(state: &mut State) {
 
 pub fn move_cursor(state: &mut State, delta: isize) {
     let t = &mut state.resources;
-    if t.rows.is_empty() {
+    let Some(j) = cursor::step(t.cursor_row().unwrap_or(0), t.rows.len(), delta) else {
         return;
-    }
-    let i = t.cursor_row().unwrap_or(0) as isize;
-    let j = i.saturating_add(delta).clamp(0, t.rows.len() as isize - 1) as usize;
+    };
     t.cursor = t
         .rows
         .get(j)
@@ -476,7 +479,7 @@ pub fn removal_finished(state: &mut State) -> Vec<Effect> {
     };
     r.finished = true;
     state.resources.selected.clear();
-    vec![Effect::Refresh(crate::app::state::Source::Resources)]
+    vec![Effect::Refresh(Source::Resources)]
 }
 
 /// Esc on the tab: close the finished removal pane, the detail, the filter, the selection.
@@ -491,6 +494,126 @@ pub fn back(state: &mut State) {
     } else {
         t.selected.clear();
     }
+}
+
+/// Commands while the detail or the removal pane is open. The detail scrolls and closes and
+/// nothing else works under it; under the removal pane PgUp/PgDn scroll the progress and
+/// `None` lets the other keys through to the tab (moving the cursor keeps working), as it
+/// does help and quit.
+pub fn on_pane(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
+    let t = &mut state.resources;
+    if let Some(scroll) = t.detail.as_mut() {
+        match cmd {
+            Command::Back | Command::Open => t.detail = None,
+            Command::Quit | Command::Help => return None,
+            _ => *scroll = cursor::scroll(*scroll, cmd).unwrap_or(*scroll),
+        }
+        return Some(vec![]);
+    }
+    let removal = t.removal.as_mut()?;
+    match cmd {
+        Command::PageDown => removal.scroll = removal.scroll.saturating_add(10),
+        Command::PageUp => removal.scroll = removal.scroll.saturating_sub(10),
+        Command::Back if removal.finished => t.removal = None,
+        Command::Back => {
+            state.flash(
+                Level::Info,
+                "the removal is still running; Esc closes it once done",
+            );
+        }
+        _ => return None,
+    }
+    Some(vec![])
+}
+
+/// The Resources tab's commands; `None` for a command that means nothing here.
+pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
+    let effects = match cmd {
+        Command::Down
+        | Command::Up
+        | Command::PageDown
+        | Command::PageUp
+        | Command::Top
+        | Command::Bottom => {
+            move_cursor(state, cursor::delta(cmd, state.page_rows)?);
+            vec![]
+        }
+        Command::Filter => {
+            state.mode = Mode::Filter;
+            vec![]
+        }
+        Command::Refresh => vec![Effect::Refresh(Source::Resources)],
+        Command::Open => {
+            if state.resources.current().is_some() {
+                state.resources.detail = Some(0);
+            }
+            vec![]
+        }
+        Command::Back => {
+            back(state);
+            vec![]
+        }
+        Command::Select => {
+            toggle_select(state);
+            vec![]
+        }
+        Command::SelectAttacker => {
+            select_attacker(state);
+            vec![]
+        }
+        Command::ToggleView => {
+            toggle_view(state);
+            vec![]
+        }
+        Command::Remove => match plan_removal(state) {
+            Some(plan) => propose(state, plan),
+            None => vec![],
+        },
+        // Handled before the tab (everywhere), or another tab's.
+        Command::Help
+        | Command::Quit
+        | Command::GoTab(_)
+        | Command::NextTab
+        | Command::PrevTab
+        | Command::TogglePause
+        | Command::CommandLine
+        | Command::SelectPreLeak
+        | Command::Disable
+        | Command::Enable
+        | Command::Delete
+        | Command::Rotate
+        | Command::Revoke
+        | Command::MarkEvidence
+        | Command::QuickFilter
+        | Command::Follow
+        | Command::Branch
+        | Command::LocalTime
+        | Command::CycleFocus
+        | Command::Note => return None,
+    };
+    Some(effects)
+}
+
+/// Keys typed while filtering the resource table.
+pub fn on_filter_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let mut text = state.resources.filter.clone();
+    match key.code {
+        KeyCode::Esc => {
+            text.clear();
+            state.mode = Mode::Normal;
+        }
+        KeyCode::Enter => {
+            state.mode = Mode::Normal;
+            return vec![];
+        }
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Char(c) => text.push(c),
+        _ => return vec![],
+    }
+    set_filter(state, text);
+    vec![]
 }
 
 #[cfg(test)]
@@ -656,10 +779,7 @@ mod tests {
         removal_started(&mut s, &plan);
         on_step(&mut s, 0, StepState::Done("gone".into()));
         let effects = removal_finished(&mut s);
-        assert_eq!(
-            effects,
-            vec![Effect::Refresh(crate::app::state::Source::Resources)]
-        );
+        assert_eq!(effects, vec![Effect::Refresh(Source::Resources)]);
         assert!(s.resources.selected.is_empty());
         back(&mut s);
         assert!(s.resources.removal.is_none());

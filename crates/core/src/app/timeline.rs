@@ -2,8 +2,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crossterm::event::{KeyCode, KeyEvent};
+
+use crate::app::cursor;
+use crate::app::keymap::Command;
 use crate::app::msg::Effect;
-use crate::app::state::{Level, State};
+use crate::app::state::{Level, Mode, Source, State};
 use crate::domain::{Timestamp, key_short};
 use crate::journal::Event as JournalEvent;
 use crate::timeline::risk::RiskRules;
@@ -150,14 +154,7 @@ pub fn on_progress(state: &mut State, p: Progress) {
 
 pub fn move_cursor(state: &mut State, delta: isize) {
     let t = &mut state.timeline;
-    let n = t.store.view_len();
-    if n == 0 {
-        t.cursor = 0;
-        return;
-    }
-    t.cursor = (t.cursor as isize)
-        .saturating_add(delta)
-        .clamp(0, n as isize - 1) as usize;
+    t.cursor = cursor::step(t.cursor, t.store.view_len(), delta).unwrap_or(0);
     // Moving away from the top stops following; going back to it resumes.
     t.follow = t.cursor == 0 && t.follow;
 }
@@ -240,4 +237,112 @@ pub fn mark_evidence(state: &mut State) -> Vec<Effect> {
         summary,
         origin,
     })]
+}
+
+/// Commands while an event's raw record is open: it scrolls and closes, and `m` still marks
+/// the event; other keys do nothing under it. `None` lets help and quit through.
+pub fn on_pane(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
+    let scroll = state.timeline.detail.as_mut()?;
+    match cmd {
+        Command::Back | Command::Open => state.timeline.detail = None,
+        Command::MarkEvidence => return Some(mark_evidence(state)),
+        Command::Quit | Command::Help => return None,
+        _ => *scroll = cursor::scroll(*scroll, cmd).unwrap_or(*scroll),
+    }
+    Some(vec![])
+}
+
+/// The Timeline tab's commands; `None` for a command that means nothing here.
+pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
+    let effects = match cmd {
+        Command::Down
+        | Command::Up
+        | Command::PageDown
+        | Command::PageUp
+        | Command::Top
+        | Command::Bottom => {
+            move_cursor(state, cursor::delta(cmd, state.page_rows)?);
+            vec![]
+        }
+        Command::Filter => {
+            state.mode = Mode::Filter;
+            vec![]
+        }
+        Command::Refresh => vec![Effect::Refresh(Source::Timeline)],
+        Command::Open => {
+            if state.timeline.selected().is_some() {
+                state.timeline.detail = Some(0);
+            }
+            vec![]
+        }
+        Command::Back => {
+            if !state.timeline.text.is_empty() {
+                set_text(state, String::new());
+            } else if state.timeline.branch.is_some() {
+                toggle_branch(state);
+            }
+            vec![]
+        }
+        Command::QuickFilter => {
+            cycle_quick(state);
+            vec![]
+        }
+        Command::Follow => {
+            toggle_follow(state);
+            vec![]
+        }
+        Command::Branch => {
+            toggle_branch(state);
+            vec![]
+        }
+        Command::LocalTime => {
+            state.timeline.local_time = !state.timeline.local_time;
+            vec![]
+        }
+        Command::MarkEvidence => mark_evidence(state),
+        // Handled before the tab (everywhere), or another tab's.
+        Command::Help
+        | Command::Quit
+        | Command::GoTab(_)
+        | Command::NextTab
+        | Command::PrevTab
+        | Command::TogglePause
+        | Command::CommandLine
+        | Command::Select
+        | Command::SelectPreLeak
+        | Command::Disable
+        | Command::Enable
+        | Command::Delete
+        | Command::Rotate
+        | Command::Revoke
+        | Command::ToggleView
+        | Command::SelectAttacker
+        | Command::Remove
+        | Command::CycleFocus
+        | Command::Note => return None,
+    };
+    Some(effects)
+}
+
+/// Keys typed while filtering the timeline by text.
+pub fn on_filter_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let mut text = state.timeline.text.clone();
+    match key.code {
+        KeyCode::Esc => {
+            text.clear();
+            state.mode = Mode::Normal;
+        }
+        KeyCode::Enter => {
+            state.mode = Mode::Normal;
+            state.timeline.cursor = 0;
+            return vec![];
+        }
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Char(c) => text.push(c),
+        _ => return vec![],
+    }
+    set_text(state, text);
+    vec![]
 }

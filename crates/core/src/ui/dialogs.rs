@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::app::keymap::{BINDINGS, COMMAND_HELP, Command, DIALOG_HELP, Scope};
+use crate::app::keymap::{BINDINGS, Command, DIALOG_HELP, LINE_COMMANDS, Scope};
 use crate::app::plan::Plan;
 use crate::app::state::{ConfirmDialog, Dialog, SecretDialog, State, TABS};
 use crate::domain::LastUsed;
@@ -361,20 +361,7 @@ pub fn help_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         Scope::Resources,
         Scope::Cost,
     ] {
-        lines.push(Line::styled(format!(" {}", scope.title()), theme.title));
-        for b in BINDINGS.iter().filter(|b| b.scope == scope) {
-            // The tab keys go as far as there are tabs.
-            let label = match b.command {
-                Command::GoTab(_) if TABS.len() == 1 => "1".to_string(),
-                Command::GoTab(_) => format!("1-{}", TABS.len()),
-                _ => b.label.to_string(),
-            };
-            lines.push(Line::from(vec![
-                Span::styled(format!("   {label:<11}"), theme.accent),
-                Span::raw(b.help),
-            ]));
-        }
-        lines.push(Line::raw(""));
+        scope_lines(&mut lines, scope, theme);
     }
     lines.push(Line::styled(" Cost spike rule", theme.title));
     for l in crate::cost::detect::describe(&state.cost.rule) {
@@ -389,11 +376,13 @@ pub fn help_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         }
     }
     lines.push(Line::raw(""));
+    // After the Cost tab's rule, so the first screen of help stays as it was.
+    scope_lines(&mut lines, Scope::Checklist, theme);
     lines.push(Line::styled(" Commands (:)", theme.title));
-    for (c, what) in COMMAND_HELP {
+    for c in LINE_COMMANDS {
         lines.push(Line::from(vec![
-            Span::styled(format!("   {c:<11}"), theme.accent),
-            Span::raw(*what),
+            Span::styled(format!("   {:<11}", c.usage), theme.accent),
+            Span::raw(c.help),
         ]));
     }
     lines.push(Line::raw(""));
@@ -425,6 +414,24 @@ pub fn help_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         ]));
     }
     lines
+}
+
+/// One scope's bindings under its title, then a blank line.
+fn scope_lines(lines: &mut Vec<Line<'static>>, scope: Scope, theme: &Theme) {
+    lines.push(Line::styled(format!(" {}", scope.title()), theme.title));
+    for b in BINDINGS.iter().filter(|b| b.scope == scope) {
+        // The tab keys go as far as there are tabs.
+        let label = match b.command {
+            Command::GoTab(_) if TABS.len() == 1 => "1".to_string(),
+            Command::GoTab(_) => format!("1-{}", TABS.len()),
+            _ => b.label.to_string(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("   {label:<11}"), theme.accent),
+            Span::raw(b.help),
+        ]));
+    }
+    lines.push(Line::raw(""));
 }
 
 fn help(frame: &mut Frame, area: Rect, state: &State, scroll: u16, theme: &Theme) {

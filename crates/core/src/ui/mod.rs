@@ -14,6 +14,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
+use crate::app::footer::{self, Footer};
 use crate::app::state::{Level, Loaded, Mode, State, TABS};
 use crate::domain::Timestamp;
 use crate::fmt;
@@ -359,113 +360,30 @@ pub fn level_style(theme: &Theme, level: Level) -> Style {
     }
 }
 
+/// The footer's key hints for what is on screen, from the key-binding table.
 fn hints(state: &State, theme: &Theme, width: u16) -> Line<'static> {
-    let timeline = state.tab == crate::app::state::Tab::Timeline;
-    let resources = state.tab == crate::app::state::Tab::Resources;
-    let removal = state.resources.removal.as_ref();
-    let pairs: &[(&str, &str)] = if resources && state.resources.detail.is_some() {
-        &[("Esc", "close"), ("j/k", "scroll"), ("g", "top")]
-    } else if resources && removal.is_some_and(|r| r.finished) {
-        &[
-            ("Esc", "close progress"),
-            ("PgUp/PgDn", "scroll"),
-            ("j/k", "move"),
-        ]
-    } else if resources && removal.is_some() {
-        &[
-            ("PgUp/PgDn", "scroll progress"),
-            ("j/k", "move"),
-            ("Enter", "details"),
-        ]
-    } else if resources && state.settings.read_only {
-        &[
-            ("Enter", "details"),
-            ("v", "all / suspicious"),
-            ("/", "filter"),
-            ("r", "sweep again"),
-        ]
-    } else if resources {
-        &[
-            ("space", "select"),
-            ("a", "select leaked key's"),
-            ("t", "remove"),
-            ("Enter", "details"),
-            ("v", "all / suspicious"),
-            ("/", "filter"),
-            ("r", "sweep again"),
-        ]
-    } else if timeline && state.timeline.detail.is_some() {
-        &[("Esc", "close"), ("j/k", "scroll"), ("m", "evidence")]
-    } else if timeline {
-        &[
-            ("Enter", "record"),
-            ("f", "quick filter"),
-            ("/", "filter"),
-            ("b", "branch"),
-            ("t", "follow"),
-            ("m", "evidence"),
-            ("L", "local time"),
-        ]
-    } else if state.tab == crate::app::state::Tab::Checklist {
-        &[
-            ("space", "tick"),
-            ("n", "note"),
-            ("j/k", "move"),
-            (":export", "report"),
-            (":close", "close incident"),
-        ]
-    } else if state.tab == crate::app::state::Tab::Cost {
-        &[
-            ("c", "next table"),
-            ("j/k", "move"),
-            ("r", "refresh (billed)"),
-        ]
-    } else if state.keys.detail.is_some() {
-        &[
-            ("Esc", "close"),
-            ("j/k", "scroll"),
-            ("r", "refresh"),
-            ("?", "help"),
-        ]
-    } else if state.settings.read_only {
-        &[
-            ("Enter", "details"),
-            ("/", "filter"),
-            ("r", "refresh"),
-            (":", "command"),
-            ("?", "help"),
-            ("q", "quit"),
-        ]
-    } else {
-        &[
-            ("d", "disable"),
-            ("e", "enable"),
-            ("D", "delete"),
-            ("R", "rotate"),
-            ("x", "revoke"),
-            ("space", "select"),
-            ("/", "filter"),
-            ("?", "help"),
-            ("q", "quit"),
-        ]
-    };
+    let footer = Footer::of(state);
+    let pairs = footer.pairs();
     // `?` and `q` always fit; the rest are dropped from the end when the line is narrow.
-    let essential = [("?", "help"), ("q", "quit")];
-    let cost = |(k, w): &(&str, &str)| k.chars().count() + w.chars().count() + 3;
+    let essential: Vec<(String, &str)> = footer::ESSENTIAL
+        .iter()
+        .filter_map(|h| footer::resolve(*h, footer.scope()))
+        .collect();
+    let cost = |(k, w): &(String, &str)| k.chars().count() + w.chars().count() + 3;
     let mut budget =
         usize::from(width).saturating_sub(1 + essential.iter().map(cost).sum::<usize>());
-    let mut shown: Vec<(&str, &str)> = Vec::new();
-    for p in pairs.iter().filter(|p| !essential.contains(p)) {
-        if cost(p) > budget {
+    let mut shown: Vec<(String, &str)> = Vec::new();
+    for p in pairs.into_iter().filter(|p| !essential.contains(p)) {
+        if cost(&p) > budget {
             break;
         }
-        budget -= cost(p);
-        shown.push(*p);
+        budget -= cost(&p);
+        shown.push(p);
     }
     shown.extend(essential);
     let mut spans = vec![Span::raw(" ")];
     for (k, what) in shown {
-        spans.push(Span::styled(k.to_string(), theme.title));
+        spans.push(Span::styled(k, theme.title));
         spans.push(Span::styled(format!(" {what}  "), theme.dim));
     }
     Line::from(spans)

@@ -12,6 +12,7 @@ mod flows;
 mod report;
 mod resources_flow;
 mod resources_ui;
+mod routing;
 mod timeline_data;
 mod timeline_tab;
 mod ui_snapshots;
