@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::fmt;
 use crate::journal::{self, Entry, Event, Milestone, Snapshot, Target};
 use crate::resources::action::Action;
 
@@ -15,32 +16,13 @@ pub(super) fn utc(ts: &str) -> String {
         .unwrap_or_else(|| ts.to_string())
 }
 
-/// `1 h 12 min`, `45 s`, `2 d 3 h`.
-pub fn duration_words(seconds: i64) -> String {
-    let s = seconds.unsigned_abs();
-    let sign = if seconds < 0 { "-" } else { "" };
-    if s < 60 {
-        return format!("{sign}{s} s");
-    }
-    let parts: Vec<String> = [
-        (s / 86_400, "d"),
-        (s % 86_400 / 3600, "h"),
-        (s % 3600 / 60, "min"),
-    ]
-    .into_iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, u)| format!("{n} {u}"))
-    .collect();
-    format!("{sign}{}", parts.join(" "))
-}
-
 fn span(from: Option<&str>, to: Option<&str>) -> Option<Span> {
     let from = journal::parse_ts(from?)?;
     let to = journal::parse_ts(to?)?;
     let seconds = (to - from).whole_seconds();
     Some(Span {
         seconds,
-        words: duration_words(seconds),
+        words: fmt::duration_words(seconds),
     })
 }
 
@@ -465,16 +447,6 @@ mod tests {
         assert!(markdown(&r).contains("not read yet"));
         // Not a game: no section.
         assert!(build(&entries[1..3]).game.is_none());
-    }
-
-    #[test]
-    fn durations_read_as_words() {
-        assert_eq!(duration_words(45), "45 s");
-        assert_eq!(duration_words(60), "1 min");
-        assert_eq!(duration_words(72 * 60), "1 h 12 min");
-        assert_eq!(duration_words(2 * 3600), "2 h");
-        assert_eq!(duration_words(86_400 + 3 * 3600 + 60), "1 d 3 h 1 min");
-        assert_eq!(duration_words(-300), "-5 min");
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod markdown;
 mod model;
 mod sections;
 
-pub use build::{build, duration_words};
+pub use build::build;
 pub use markdown::markdown;
 pub use model::{
     ActionRow, ChecklistRow, Cost, EvidenceRow, Fate, Format, Game, JournalFacts, KeyRow,

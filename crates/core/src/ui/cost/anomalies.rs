@@ -14,14 +14,14 @@ use crate::fmt;
 use crate::ui::resources::wrap_hanging;
 use crate::ui::{Theme, spinner};
 
-use super::{SIDE_BY_SIDE, day, full_day, money, plural, short_service};
+use super::{SIDE_BY_SIDE, short_service};
 
 fn dates(a: &Anomaly) -> String {
     match (a.start, a.end) {
-        (Some(s), Some(e)) if s == e => full_day(s),
-        (Some(s), Some(e)) => format!("{} – {}", full_day(s), day(e)),
-        (Some(s), None) => format!("{} – ongoing", full_day(s)),
-        (None, Some(e)) => format!("until {}", full_day(e)),
+        (Some(s), Some(e)) if s == e => fmt::iso_day(s),
+        (Some(s), Some(e)) => format!("{} – {}", fmt::iso_day(s), fmt::month_day(e)),
+        (Some(s), None) => format!("{} – ongoing", fmt::iso_day(s)),
+        (None, Some(e)) => format!("until {}", fmt::iso_day(e)),
         (None, None) => "dates unknown".into(),
     }
 }
@@ -136,7 +136,7 @@ pub(super) fn anomaly_lines(
             &mut lines,
             format!(
                 "no anomalies in the last {ANOMALY_WINDOW_DAYS} days ({})",
-                plural(monitors.len() as u64, "monitor", "monitors")
+                fmt::plural(monitors.len() as u64, "monitor", "monitors")
             ),
             theme.dim,
         ),
@@ -152,8 +152,8 @@ pub(super) fn anomaly_lines(
                     head.clone(),
                     Span::raw(format!(
                         "{} in the last {ANOMALY_WINDOW_DAYS} days ({})",
-                        plural(anomalies.len() as u64, "anomaly", "anomalies"),
-                        plural(monitors.len() as u64, "monitor", "monitors")
+                        fmt::plural(anomalies.len() as u64, "anomaly", "anomalies"),
+                        fmt::plural(monitors.len() as u64, "monitor", "monitors")
                     )),
                 ]));
             }
@@ -167,8 +167,11 @@ pub(super) fn anomaly_lines(
                     Span::raw(if here { "  ▶ " } else { "  • " }),
                     Span::styled(dates(an), theme.title),
                     Span::styled(" · ", theme.dim),
-                    Span::styled(format!("impact USD {}", money(an.impact)), theme.danger),
-                    Span::raw(format!(" (max {})", money(an.max_impact))),
+                    Span::styled(
+                        format!("impact USD {}", fmt::money(an.impact)),
+                        theme.danger,
+                    ),
+                    Span::raw(format!(" (max {})", fmt::money(an.max_impact))),
                     Span::styled(" · ", theme.dim),
                     Span::raw(score(an.score)),
                 ];

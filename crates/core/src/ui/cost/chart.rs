@@ -9,9 +9,11 @@ use time::{Date, Duration};
 
 use crate::cost::detect;
 use crate::cost::model::CostData;
+use crate::fmt;
 use crate::ui::Theme;
+use crate::ui::layout;
 
-use super::{Leak, day, full_day, money, short_money, spans_width, window_days};
+use super::{Leak, window_days};
 
 const EIGHTHS: [char; 8] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇'];
 
@@ -152,11 +154,11 @@ pub(super) fn chart(
     } else {
         data.unit.as_str()
     };
-    let mut labels: Vec<(usize, String)> = vec![(0, format!("{unit} {}", short_money(top)))];
+    let mut labels: Vec<(usize, String)> = vec![(0, format!("{unit} {}", fmt::short_money(top)))];
     if bars >= 4 {
         labels.push((
             bars / 2,
-            short_money(top * (bars - bars / 2) as f64 / bars as f64),
+            fmt::short_money(top * (bars - bars / 2) as f64 / bars as f64),
         ));
     }
     if bars >= 2 {
@@ -280,14 +282,14 @@ fn date_row(
     let last = |cells: &mut Cells| {
         if let Some(d) = date(n - 1) {
             let end = col(n - 1) + bw;
-            cells.place(end.saturating_sub(5), &day(d), theme.dim, 1);
+            cells.place(end.saturating_sub(5), &fmt::month_day(d), theme.dim, 1);
         }
     };
     let mut cells = Cells::new(width, theme.base);
     match leak {
         Leak::At(i) if i >= first => {
             let x = centre(i);
-            let label = format!("leak {}", date(i).map(day).unwrap_or_default());
+            let label = format!("leak {}", date(i).map(fmt::month_day).unwrap_or_default());
             let after = format!("▲ {label}");
             let before = format!("{label} ▲");
             let len = before.chars().count();
@@ -308,7 +310,7 @@ fn date_row(
         }
         Leak::At(_) | Leak::Before(_) => {
             let text = match leak {
-                Leak::Before(d) => format!("◀ leak {}", full_day(d)),
+                Leak::Before(d) => format!("◀ leak {}", fmt::iso_day(d)),
                 _ => "◀ leak".into(),
             };
             cells.place(0, &text, theme.leaked, 1);
@@ -317,7 +319,7 @@ fn date_row(
         Leak::After(_) | Leak::Unknown => last(&mut cells),
     }
     if let Some(d) = date(first) {
-        cells.place(col(first), &day(d), theme.dim, 1);
+        cells.place(col(first), &fmt::month_day(d), theme.dim, 1);
     }
     // Weekly dates back from the last day, where they fit.
     let mut i = n - 1;
@@ -325,7 +327,7 @@ fn date_row(
         i -= 7;
         if let Some(d) = date(i) {
             let x = centre(i).saturating_sub(2);
-            cells.place(x, &day(d), theme.dim, 1);
+            cells.place(x, &fmt::month_day(d), theme.dim, 1);
         }
     }
     cells.line()
@@ -344,7 +346,7 @@ fn legend_line(
     theme: &Theme,
 ) -> Line<'static> {
     let rule = if threshold.is_finite() {
-        format!("USD {}/day", money(threshold))
+        format!("USD {}/day", fmt::money(threshold))
     } else {
         "the rule".into()
     };
@@ -380,7 +382,7 @@ fn legend_line(
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1;
     for it in items {
-        let w = spans_width(&it) + 3;
+        let w = layout::spans_width(&it) + 3;
         if used + w > width {
             break;
         }

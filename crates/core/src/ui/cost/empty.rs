@@ -8,10 +8,11 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::state::State;
 use crate::cost::model::USD_PER_REQUEST;
+use crate::fmt;
 use crate::ui::resources::wrap_hanging;
 use crate::ui::{Theme, spinner};
 
-use super::{PERMISSIONS, REQUESTS_PER_REFRESH, permission_in, plural};
+use super::{PERMISSIONS, REQUESTS_PER_REFRESH, permission_in};
 
 fn cost_note() -> String {
     format!(
@@ -99,7 +100,7 @@ pub(super) fn empty(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
                     "{} asking Cost Explorer… daily spend of the last {}, in total, by \
                      service and by region; then AWS's anomalies",
                     spinner(state),
-                    plural(c.days, "day", "days")
+                    fmt::plural(c.days, "day", "days")
                 )
             } else if state.paused {
                 "Cost Explorer not asked yet: polling is paused (p resumes, r asks now)".into()

@@ -14,6 +14,7 @@ use crate::app::state::State;
 use crate::cost::detect;
 use crate::cost::model::CostData;
 use crate::fmt;
+use crate::ui::layout;
 use crate::ui::{Theme, spinner};
 
 mod anomalies;
@@ -66,106 +67,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 // Words and numbers
 // ---------------------------------------------------------------------------------------------
 
-/// `1,234,567`
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// An amount: cents under 100 (`4.70`), whole units with thousands separators above
-/// (`4,160`); a minus sign for credits.
-pub fn money(x: f64) -> String {
-    if !x.is_finite() {
-        return "?".into();
-    }
-    let a = x.abs();
-    let s = if a < 99.995 {
-        format!("{a:.2}")
-    } else {
-        grouped(a.round() as u64)
-    };
-    if x < 0.0 && s != "0.00" {
-        format!("−{s}")
-    } else {
-        s
-    }
-}
-
-/// An amount with its sign: `+4,155`, `−12.30`, `0.00`.
-fn signed(x: f64) -> String {
-    let s = money(x);
-    if x > 0.0 && s != "0.00" {
-        format!("+{s}")
-    } else {
-        s
-    }
-}
-
-/// A short amount for the chart's scale: `6k`, `2.5k`, `1.2M`, `40`, `7.5`.
-fn short_money(x: f64) -> String {
-    let one = |v: f64| {
-        let s = format!("{v:.1}");
-        s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
-    };
-    if x >= 999_950.0 {
-        format!("{}M", one(x / 1_000_000.0))
-    } else if x >= 1_000.0 {
-        format!("{}k", one(x / 1_000.0))
-    } else if x >= 10.0 {
-        format!("{}", x.round() as u64)
-    } else {
-        one(x)
-    }
-}
-
-/// `11-19`
-fn day(d: Date) -> String {
-    format!("{:02}-{:02}", u8::from(d.month()), d.day())
-}
-
-/// `2026-11-19`
-fn full_day(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
-fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
-    let n = n.into();
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-fn spans_width(spans: &[Span]) -> usize {
-    spans.iter().map(Span::width).sum()
-}
-
-/// Cuts `text` to `width` columns, ending with `…` when cut.
-fn fit(text: &str, width: usize) -> String {
-    if Span::raw(text).width() <= width {
-        return text.to_string();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = Span::raw(c.to_string()).width();
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
-}
-
 /// Cost Explorer's service names, as people say them.
 const SHORT_SERVICES: &[(&str, &str)] = &[
     ("Amazon Elastic Compute Cloud - Compute", "EC2 - Compute"),
@@ -211,7 +112,7 @@ pub fn service_name(name: &str, width: usize) -> String {
     if Span::raw(name).width() <= width {
         return name.to_string();
     }
-    fit(&short_service(name), width)
+    layout::fit(&short_service(name), width)
 }
 
 /// The days of the window: `(to - from)`, never negative.
@@ -240,7 +141,7 @@ fn permission_in(error: &str) -> Option<&str> {
 /// forms when `width` is small.
 fn lookup_spans(c: &CostTab, width: u16, theme: &Theme) -> Vec<Span<'static>> {
     let usd = format!("USD {:.2}", c.lookup_cost());
-    let requests = plural(c.requests, "request", "requests");
+    let requests = fmt::plural(c.requests, "request", "requests");
     let forms = [
         (
             " Cost Explorer: ",
@@ -266,12 +167,16 @@ fn title(state: &State, width: u16, theme: &Theme) -> Vec<Span<'static>> {
         let dot = || Span::styled(" · ", theme.dim);
         let mut spans = vec![Span::styled(" Cost", theme.title), dot()];
         let mut window = if long {
-            format!("last {}", plural(days, "day", "days"))
+            format!("last {}", fmt::plural(days, "day", "days"))
         } else {
             format!("{days} d")
         };
         if dates && let Some(w) = c.window {
-            window.push_str(&format!(" ({} – {})", full_day(w.0), full_day(last_day(w))));
+            window.push_str(&format!(
+                " ({} – {})",
+                fmt::iso_day(w.0),
+                fmt::iso_day(last_day(w))
+            ));
         }
         spans.push(Span::raw(window));
         spans.push(dot());
@@ -301,7 +206,7 @@ fn title(state: &State, width: u16, theme: &Theme) -> Vec<Span<'static>> {
     let width = usize::from(width);
     for (dates, long) in [(true, true), (false, true)] {
         let spans = build(dates, long);
-        if spans_width(&spans) <= width {
+        if layout::spans_width(&spans) <= width {
             return spans;
         }
     }
@@ -452,45 +357,56 @@ fn headline(
         let what = match (leak, level) {
             (Leak::At(_), 0 | 1) => format!(
                 "Since the leak ({}, {}): ",
-                day(c.analysed_leak.unwrap_or(window.0)),
-                plural(recent, "day", "days")
+                fmt::month_day(c.analysed_leak.unwrap_or(window.0)),
+                fmt::plural(recent, "day", "days")
             ),
             (Leak::At(_), _) => {
-                format!("Since leak {}: ", day(c.analysed_leak.unwrap_or(window.0)))
+                format!(
+                    "Since leak {}: ",
+                    fmt::month_day(c.analysed_leak.unwrap_or(window.0))
+                )
             }
             (Leak::Before(d), 0 | 1) => format!(
                 "Leak start {} is before the window; all {}: ",
-                full_day(d),
-                plural(recent, "day", "days")
+                fmt::iso_day(d),
+                fmt::plural(recent, "day", "days")
             ),
             (Leak::Before(_), _) => "Whole window (leak before it): ".into(),
-            (Leak::After(d), _) => format!("Leak start {} is after the window: ", day(d)),
+            (Leak::After(d), _) => {
+                format!("Leak start {} is after the window: ", fmt::month_day(d))
+            }
             (Leak::Unknown, 0 | 1) => format!(
                 "No leak start known (--since sets it); last {}: ",
-                plural(recent, "day", "days")
+                fmt::plural(recent, "day", "days")
             ),
             (Leak::Unknown, _) => format!("Last {recent} days (no leak start): "),
         };
         spans.push(Span::styled(what, theme.title));
         spans.push(Span::styled(
-            format!("{unit} {}", money(r.total_since)),
+            format!("{unit} {}", fmt::money(r.total_since)),
             hot,
         ));
         if level < 3 {
             spans.push(Span::styled(" · ", theme.dim));
-            spans.push(Span::raw(format!("{}/day", money(r.since))));
+            spans.push(Span::raw(format!("{}/day", fmt::money(r.since))));
             let before = if level < 2 { "/day before" } else { " before" };
             spans.push(Span::styled(
-                format!(" vs {}{before}", money(r.baseline)),
+                format!(" vs {}{before}", fmt::money(r.baseline)),
                 theme.dim,
             ));
         }
         spans.push(Span::styled(" · ", theme.dim));
-        spans.push(Span::styled(format!("{}/day", signed(r.delta)), hot));
+        spans.push(Span::styled(
+            format!("{}/day", fmt::signed_money(r.delta)),
+            hot,
+        ));
         if spikes > 0 && level == 0 {
             spans.push(Span::styled(" · ", theme.dim));
             spans.push(Span::styled(
-                format!("spike on {spikes} of {}", plural(recent, "day", "days")),
+                format!(
+                    "spike on {spikes} of {}",
+                    fmt::plural(recent, "day", "days")
+                ),
                 theme.danger,
             ));
         }
@@ -501,7 +417,7 @@ fn headline(
     };
     for level in 0..3 {
         let spans = build(level);
-        if spans_width(&spans) <= width {
+        if layout::spans_width(&spans) <= width {
             return Line::from(spans);
         }
     }

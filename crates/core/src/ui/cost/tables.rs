@@ -7,9 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
 use crate::app::cost::{CostTab, Focus};
+use crate::fmt;
 use crate::ui::Theme;
+use crate::ui::layout;
 
-use super::{REGIONS_WIDTH, SIDE_BY_SIDE, day, fit, money, short_service, signed};
+use super::{REGIONS_WIDTH, SIDE_BY_SIDE, short_service};
 
 pub(super) fn tables(frame: &mut Frame, area: Rect, c: &CostTab, theme: &Theme) {
     if area.height == 0 {
@@ -86,14 +88,7 @@ fn table(frame: &mut Frame, area: Rect, c: &CostTab, which: Focus, theme: &Theme
     widths.push(Constraint::Length(if small { FLAGS } else { 5 }));
     header.push(Cell::from("flags"));
 
-    let fixed: usize = widths
-        .iter()
-        .skip(1)
-        .map(|c| match c {
-            Constraint::Length(n) => usize::from(*n) + 1,
-            _ => 0,
-        })
-        .sum();
+    let fixed = layout::fixed_columns_width(&widths[1..]);
     let key_w = w.saturating_sub(fixed + 1).max(1);
 
     // Whole service names when they all fit, else every one short: one naming per table.
@@ -107,7 +102,7 @@ fn table(frame: &mut Frame, area: Rect, c: &CostTab, which: Focus, theme: &Theme
                 Focus::Services if !all_fit => short_service(&r.key),
                 _ => r.key.clone(),
             };
-            let key = fit(&key, key_w);
+            let key = layout::fit(&key, key_w);
             let key_style = if r.new_spend {
                 theme.new.add_modifier(Modifier::BOLD)
             } else if r.spike {
@@ -125,17 +120,17 @@ fn table(frame: &mut Frame, area: Rect, c: &CostTab, which: Focus, theme: &Theme
             };
             let mut cells = vec![Cell::from(Span::styled(key, key_style))];
             if full {
-                cells.push(num(money(r.baseline), theme.dim));
+                cells.push(num(fmt::money(r.baseline), theme.dim));
             }
             if mid {
-                cells.push(num(money(r.since), theme.base));
+                cells.push(num(fmt::money(r.since), theme.base));
             }
             if small {
-                cells.push(num(signed(r.delta), delta_style));
+                cells.push(num(fmt::signed_money(r.delta), delta_style));
             }
             if full {
                 let peak = match r.peak_day {
-                    Some(d) => format!("{} {}", money(r.peak), day(d)),
+                    Some(d) => format!("{} {}", fmt::money(r.peak), fmt::month_day(d)),
                     None => "–".into(),
                 };
                 cells.push(num(peak, theme.base));
