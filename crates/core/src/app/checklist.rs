@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::app::cursor;
 use crate::app::msg::Effect;
 use crate::app::resources::leak_start;
 use crate::app::state::{Level, State};
@@ -548,8 +549,7 @@ pub fn move_cursor(state: &mut State, delta: isize) {
     if n == 0 {
         return;
     }
-    let i = (state.checklist.cursor as isize).saturating_add(delta);
-    state.checklist.cursor = i.clamp(0, n as isize - 1) as usize;
+    state.checklist.cursor = cursor::moved(state.checklist.cursor, delta, n);
 }
 
 /// Cents, rounded.

@@ -3,6 +3,7 @@
 
 use time::Date;
 
+use crate::app::cursor;
 use crate::app::state::{Loaded, State};
 use crate::cost::detect::{self, Row, Rule};
 use crate::cost::model::{Anomalies, CostData};
@@ -144,12 +145,7 @@ pub fn on_tick(state: &mut State) {
 pub fn move_cursor(state: &mut State, delta: isize) {
     let c = &mut state.cost;
     let n = c.focused_len();
-    if n == 0 {
-        c.scroll = 0;
-        return;
-    }
-    let i = (c.scroll as isize).saturating_add(delta);
-    c.scroll = i.clamp(0, n as isize - 1) as usize;
+    c.scroll = cursor::moved(c.scroll, delta, n);
 }
 
 pub fn cycle_focus(state: &mut State) {

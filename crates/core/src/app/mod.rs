@@ -2,6 +2,7 @@
 
 pub mod checklist;
 pub mod cost;
+pub mod cursor;
 pub mod keymap;
 pub mod msg;
 pub mod plan;

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::app::cursor;
 use crate::app::msg::Effect;
 use crate::app::plan::Plan;
 use crate::app::state::{Level, State};
@@ -344,8 +345,7 @@ pub fn move_cursor(state: &mut State, delta: isize) {
     if t.rows.is_empty() {
         return;
     }
-    let i = t.cursor_row().unwrap_or(0) as isize;
-    let j = i.saturating_add(delta).clamp(0, t.rows.len() as isize - 1) as usize;
+    let j = cursor::moved(t.cursor_row().unwrap_or(0), delta, t.rows.len());
     t.cursor = t
         .rows
         .get(j)

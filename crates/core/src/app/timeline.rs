@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::app::cursor;
 use crate::app::msg::Effect;
 use crate::app::state::{Level, State};
 use crate::domain::{Timestamp, key_short};
@@ -151,13 +152,7 @@ pub fn on_progress(state: &mut State, p: Progress) {
 pub fn move_cursor(state: &mut State, delta: isize) {
     let t = &mut state.timeline;
     let n = t.store.view_len();
-    if n == 0 {
-        t.cursor = 0;
-        return;
-    }
-    t.cursor = (t.cursor as isize)
-        .saturating_add(delta)
-        .clamp(0, n as isize - 1) as usize;
+    t.cursor = cursor::moved(t.cursor, delta, n);
     // Moving away from the top stops following; going back to it resumes.
     t.follow = t.cursor == 0 && t.follow;
 }
