@@ -6,7 +6,10 @@ pub mod money;
 pub mod time;
 
 pub use money::{money, money_cents, short_money, signed_money};
-pub use time::{ago, clock_time, date, duration_words, incident_clock, iso_day, minute, month_day};
+pub use time::{
+    ago, clock_time, date, duration_words, hours_minutes, incident_clock, iso_day, minute,
+    month_day,
+};
 
 /// A whole number with thousands separators: `1,234,567`.
 pub fn grouped(n: u64) -> String {

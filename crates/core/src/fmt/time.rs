@@ -60,6 +60,17 @@ pub fn duration_words(seconds: i64) -> String {
     format!("{sign}{}", parts.join(" "))
 }
 
+/// Minutes as hours and minutes, for times between milestones: `45 min`, `1 h 05 min`,
+/// `26 h 00 min` (no days, minutes padded); a negative span reads `0 min`.
+pub fn hours_minutes(minutes: i64) -> String {
+    let m = minutes.max(0);
+    if m >= 60 {
+        format!("{} h {:02} min", m / 60, m % 60)
+    } else {
+        format!("{m} min")
+    }
+}
+
 /// The incident clock: `T+02:13:45`, or `T+3d 02:13:45` past a day.
 pub fn incident_clock(now: Timestamp, since: Timestamp) -> String {
     let secs = (now - since).whole_seconds();
@@ -128,6 +139,16 @@ mod tests {
         assert_eq!(duration_words(3600), "1 h");
         assert_eq!(duration_words(86_400), "1 d");
         assert_eq!(duration_words(86_400 + 59), "1 d");
+    }
+
+    #[test]
+    fn hours_and_padded_minutes() {
+        assert_eq!(hours_minutes(0), "0 min");
+        assert_eq!(hours_minutes(-5), "0 min");
+        assert_eq!(hours_minutes(59), "59 min");
+        assert_eq!(hours_minutes(60), "1 h 00 min");
+        assert_eq!(hours_minutes(65), "1 h 05 min");
+        assert_eq!(hours_minutes(26 * 60), "26 h 00 min");
     }
 
     #[test]
