@@ -156,20 +156,12 @@ pub fn cycle_focus(state: &mut State) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::state::Settings;
+    use crate::app::state::test_state;
     use crate::cost::model::{Day, Series};
     use time::macros::{date, datetime};
 
     fn state() -> State {
-        let settings = Settings {
-            read_only: false,
-            profile: None,
-            endpoint: None,
-            regions: None,
-            operator: "ic".into(),
-            local_offset: time::UtcOffset::UTC,
-        };
-        State::new(settings, datetime!(2026-11-22 12:00 UTC))
+        test_state(datetime!(2026-11-22 12:00 UTC))
     }
 
     fn days(from: Date, amounts: &[f64]) -> Vec<Day> {

@@ -496,19 +496,11 @@ pub fn back(state: &mut State) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::state::Settings;
+    use crate::app::state::test_state;
     use time::macros::datetime;
 
     fn state() -> State {
-        let settings = Settings {
-            read_only: false,
-            profile: None,
-            endpoint: None,
-            regions: None,
-            operator: "ic".into(),
-            local_offset: time::UtcOffset::UTC,
-        };
-        let mut s = State::new(settings, datetime!(2026-11-22 12:00 UTC));
+        let mut s = test_state(datetime!(2026-11-22 12:00 UTC));
         s.since_flag = Some(datetime!(2026-11-20 00:00 UTC));
         s
     }

@@ -480,3 +480,18 @@ fn last_used_key(r: &KeyRow) -> Option<Timestamp> {
         _ => None,
     }
 }
+
+/// A console for unit tests: writable, default profile and endpoint, every region, operator
+/// `ic`, UTC, started at `now`.
+#[cfg(test)]
+pub(crate) fn test_state(now: Timestamp) -> State {
+    let settings = Settings {
+        read_only: false,
+        profile: None,
+        endpoint: None,
+        regions: None,
+        operator: "ic".into(),
+        local_offset: time::UtcOffset::UTC,
+    };
+    State::new(settings, now)
+}
