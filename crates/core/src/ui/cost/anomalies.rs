@@ -2,7 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -14,7 +14,7 @@ use crate::fmt;
 use crate::ui::resources::wrap_hanging;
 use crate::ui::{Theme, spinner};
 
-use super::{SIDE_BY_SIDE, short_service};
+use super::{SIDE_BY_SIDE, focus_heading, short_service};
 
 fn dates(a: &Anomaly) -> String {
     match (a.start, a.end) {
@@ -69,12 +69,7 @@ pub(super) fn anomaly_lines(
     let w = usize::from(width);
     let wide = width >= SIDE_BY_SIDE;
     let focused = c.focus == Focus::Anomalies;
-    let mark = if focused { "▸ " } else { "" };
-    let head_style = if focused {
-        theme.accent.add_modifier(Modifier::BOLD)
-    } else {
-        theme.title
-    };
+    let (mark, head_style) = focus_heading(focused, theme, theme.title);
     let head = Span::styled(format!(" {mark}AWS anomalies: "), head_style);
     let mut lines: Vec<Line<'static>> = Vec::new();
     let mut cursor = None;

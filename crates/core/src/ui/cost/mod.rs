@@ -5,6 +5,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use time::Date;
@@ -126,6 +127,16 @@ fn last_day(window: (Date, Date)) -> Date {
 }
 
 /// The first permission named in an error (`ce:GetAnomalies`), if any.
+/// A focusable section's heading: the `▸ ` mark and the accent in bold when it has the focus,
+/// else no mark and `unfocused`.
+fn focus_heading(focused: bool, theme: &Theme, unfocused: Style) -> (&'static str, Style) {
+    if focused {
+        ("▸ ", theme.accent.add_modifier(Modifier::BOLD))
+    } else {
+        ("", unfocused)
+    }
+}
+
 fn permission_in(error: &str) -> Option<&str> {
     error
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '\''))

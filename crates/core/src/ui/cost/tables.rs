@@ -11,7 +11,7 @@ use crate::fmt;
 use crate::ui::Theme;
 use crate::ui::layout;
 
-use super::{REGIONS_WIDTH, SIDE_BY_SIDE, short_service};
+use super::{REGIONS_WIDTH, SIDE_BY_SIDE, focus_heading, short_service};
 
 pub(super) fn tables(frame: &mut Frame, area: Rect, c: &CostTab, theme: &Theme) {
     if area.height == 0 {
@@ -61,12 +61,7 @@ fn table(frame: &mut Frame, area: Rect, c: &CostTab, which: Focus, theme: &Theme
     let small = w >= 10 + 9 + 6 + 2;
     let mut widths: Vec<Constraint> = vec![Constraint::Min(1)];
     let mut header: Vec<Cell> = Vec::new();
-    let mark = if focused { "▸ " } else { "" };
-    let head_style = if focused {
-        theme.accent.add_modifier(Modifier::BOLD)
-    } else {
-        theme.dim
-    };
+    let (mark, head_style) = focus_heading(focused, theme, theme.dim);
     let right = |t: &str| Cell::from(Line::from(t.to_string()).right_aligned());
     header.push(Cell::from(format!("{mark}{name} ({})", rows.len())));
     if full {
