@@ -24,6 +24,13 @@ pub fn minute(t: Timestamp) -> String {
     format!("{} {:02}:{:02}Z", date(t), t.hour(), t.minute())
 }
 
+/// RFC 3339 to the minute, in UTC: `2026-11-22T14:03Z` (for the report; the screen has
+/// `minute`).
+pub fn iso_minute(t: Timestamp) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!("{}T{:02}:{:02}Z", date(t), t.hour(), t.minute())
+}
+
 /// `14:03:09`
 pub fn clock_time(t: Timestamp) -> String {
     format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
@@ -139,6 +146,22 @@ mod tests {
         assert_eq!(duration_words(3600), "1 h");
         assert_eq!(duration_words(86_400), "1 d");
         assert_eq!(duration_words(86_400 + 59), "1 d");
+    }
+
+    #[test]
+    fn iso_minutes_are_utc() {
+        assert_eq!(
+            iso_minute(datetime!(2026-11-22 14:03:59 UTC)),
+            "2026-11-22T14:03Z"
+        );
+        assert_eq!(
+            iso_minute(datetime!(2026-11-22 00:30 +01:00)),
+            "2026-11-21T23:30Z"
+        );
+        assert_eq!(
+            minute(datetime!(2026-11-22 14:03:59 UTC)),
+            "2026-11-22 14:03Z"
+        );
     }
 
     #[test]

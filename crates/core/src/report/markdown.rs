@@ -28,10 +28,7 @@ pub fn markdown(r: &Report) -> String {
 /// `2026-11-22T10:26Z`: RFC 3339 to the minute, UTC.
 fn minute(ts: &str) -> String {
     match journal::parse_ts(ts) {
-        Some(t) => {
-            let t = t.to_offset(time::UtcOffset::UTC);
-            format!("{}T{:02}:{:02}Z", fmt::date(t), t.hour(), t.minute())
-        }
+        Some(t) => fmt::iso_minute(t),
         None => ts.to_string(),
     }
 }
