@@ -6,7 +6,10 @@ use crate::fmt;
 use crate::journal::{self, Entry, Event, Milestone, Snapshot, Target};
 use crate::resources::action::Action;
 
-use super::model::*;
+use super::model::{
+    ActionRow, Cost, EvidenceRow, Game, NoteRow, Report, Reverified, ServiceCost, Span,
+    StepOutcome, StepRow, Total,
+};
 use super::sections::{checklist, keys, milestone_rows, resources};
 
 /// The journal's time, normalised to UTC RFC 3339 (kept as written when it does not parse).

@@ -7,7 +7,10 @@ use crate::journal::snapshot::{KeyState, ResourceState};
 use crate::journal::{Entry, Event, Milestone, Snapshot, Target};
 
 use super::build::{contained, key_status_after, non_removing_calls, utc};
-use super::model::*;
+use super::model::{
+    ActionRow, ChecklistRow, Fate, KeyRow, MilestoneRow, Report, ResourceRow, StateFrom,
+    StepOutcome, StepRow,
+};
 
 /// The keys and their final state: the last snapshot's, updated by verified key calls made
 /// after it; without a snapshot, what the action log says.
