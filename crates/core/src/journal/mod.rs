@@ -292,13 +292,10 @@ pub fn default_dir(account: Option<&str>, day: Timestamp) -> PathBuf {
     let base = dirs::state_dir()
         .or_else(dirs::data_local_dir)
         .unwrap_or_else(std::env::temp_dir);
-    let date = day.date();
     base.join("keyspill").join("incidents").join(format!(
-        "{}-{:04}-{:02}-{:02}",
+        "{}-{}",
         account.unwrap_or("unknown-account"),
-        date.year(),
-        u8::from(date.month()),
-        date.day()
+        crate::fmt::iso_day(day.date())
     ))
 }
 

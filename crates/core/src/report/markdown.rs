@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{Fate, Report, StateFrom, StepOutcome};
+use crate::fmt;
 use crate::journal;
 
 /// The report as a Markdown document.
@@ -27,10 +28,7 @@ pub fn markdown(r: &Report) -> String {
 /// `2026-11-22T10:26Z`: RFC 3339 to the minute, UTC.
 fn minute(ts: &str) -> String {
     match journal::parse_ts(ts) {
-        Some(t) => {
-            let t = t.to_offset(time::UtcOffset::UTC);
-            format!("{}T{:02}:{:02}Z", crate::fmt::date(t), t.hour(), t.minute())
-        }
+        Some(t) => fmt::iso_minute(t),
         None => ts.to_string(),
     }
 }
@@ -74,29 +72,6 @@ fn table(out: &mut String, head: &[&str], rows: impl IntoIterator<Item = Vec<Str
     out.push('\n');
 }
 
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Cents as an amount with two decimals: `USD 1,234.56`.
-pub fn money(cents: i64, unit: &str) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let c = cents.unsigned_abs();
-    format!("{unit} {sign}{}.{:02}", thousands(c / 100), c % 100)
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 fn header(out: &mut String, r: &Report) {
     let account = r.summary.account.as_deref().unwrap_or("unknown account");
     let _ = writeln!(out, "# Incident report: account {account}\n");
@@ -108,14 +83,14 @@ fn header(out: &mut String, r: &Report) {
         out,
         "Written by `keyspill report` from the incident journal alone ({}{span}). \
          All times are UTC.\n",
-        plural(r.journal.entries, "entry", "entries")
+        fmt::plural(r.journal.entries, "entry", "entries")
     );
     let n = r.journal.unreadable.len();
     if n > 0 {
         let _ = writeln!(
             out,
             "> **{} of the journal could not be read** and {} left out; see [Journal](#journal).\n",
-            plural(n, "line", "lines"),
+            fmt::plural(n, "line", "lines"),
             if n == 1 { "is" } else { "are" }
         );
     }
@@ -246,7 +221,7 @@ fn milestones(out: &mut String, r: &Report) {
     let rows = r.milestones.iter().map(|m| {
         let since = match (detected, m.at.as_deref().and_then(journal::parse_ts)) {
             (Some(d), Some(t)) if m.milestone != journal::Milestone::Detected => {
-                super::duration_words((t - d).whole_seconds())
+                fmt::duration_words((t - d).whole_seconds())
             }
             _ => "—".into(),
         };
@@ -314,7 +289,7 @@ fn attacker(out: &mut String, r: &Report) {
         let _ = writeln!(
             out,
             "{} in the timeline:\n",
-            plural(r.high_risk.len(), "high-risk event", "high-risk events")
+            fmt::plural(r.high_risk.len(), "high-risk event", "high-risk events")
         );
         let rows = r.high_risk.iter().map(|e| {
             vec![
@@ -404,7 +379,7 @@ fn resources(out: &mut String, r: &Report) {
     let _ = writeln!(
         out,
         "{}: {}.\n",
-        plural(r.resources.len(), "resource", "resources"),
+        fmt::plural(r.resources.len(), "resource", "resources"),
         counts.join(", ")
     );
     let rows = r.resources.iter().map(|x| {
@@ -446,18 +421,21 @@ fn cost(out: &mut String, r: &Report) {
         out,
         &["", ""],
         [
-            vec!["Spent since the leak".into(), money(c.since_leak_cents, u)],
+            vec![
+                "Spent since the leak".into(),
+                fmt::money_cents(c.since_leak_cents, u),
+            ],
             vec![
                 "Daily before the leak (median)".into(),
-                money(c.baseline_daily_cents, u),
+                fmt::money_cents(c.baseline_daily_cents, u),
             ],
             vec![
                 "Daily since the leak (average)".into(),
                 format!(
                     "{} ({}{} a day)",
-                    money(c.since_daily_cents, u),
+                    fmt::money_cents(c.since_daily_cents, u),
                     if extra >= 0 { "+" } else { "" },
-                    money(extra, u)
+                    fmt::money_cents(extra, u)
                 ),
             ],
             vec!["Anomalies".into(), c.anomalies.to_string()],
@@ -467,7 +445,7 @@ fn cost(out: &mut String, r: &Report) {
             ],
             vec![
                 "CloudTrail LookupEvents requests".into(),
-                thousands(c.lookup_requests),
+                fmt::grouped(c.lookup_requests),
             ],
         ],
     );
@@ -475,7 +453,7 @@ fn cost(out: &mut String, r: &Report) {
         let rows = c
             .top_services
             .iter()
-            .map(|s| vec![cell(&s.service), money(s.extra_daily_cents, u)]);
+            .map(|s| vec![cell(&s.service), fmt::money_cents(s.extra_daily_cents, u)]);
         table(out, &["service", "extra per day"], rows);
     }
 }
@@ -587,13 +565,17 @@ fn notes(out: &mut String, r: &Report) {
 fn journal_facts(out: &mut String, r: &Report) {
     out.push_str("## Journal\n\n");
     let j = &r.journal;
-    let _ = writeln!(out, "- {} read.", plural(j.entries, "entry", "entries"));
+    let _ = writeln!(
+        out,
+        "- {} read.",
+        fmt::plural(j.entries, "entry", "entries")
+    );
     match (&j.snapshot_at, j.snapshots) {
         (Some(at), n) => {
             let _ = writeln!(
                 out,
                 "- {}; the report uses the last, written {}.",
-                plural(n, "snapshot", "snapshots"),
+                fmt::plural(n, "snapshot", "snapshots"),
                 minute(at)
             );
         }
@@ -605,7 +587,7 @@ fn journal_facts(out: &mut String, r: &Report) {
         let _ = writeln!(
             out,
             "- {} could not be read:",
-            plural(j.unreadable.len(), "line", "lines")
+            fmt::plural(j.unreadable.len(), "line", "lines")
         );
         for u in &j.unreadable {
             let _ = writeln!(out, "  - {}", inline_code(u));
@@ -616,14 +598,6 @@ fn journal_facts(out: &mut String, r: &Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn money_has_two_decimals_and_separators() {
-        assert_eq!(money(123_456, "USD"), "USD 1,234.56");
-        assert_eq!(money(5, "USD"), "USD 0.05");
-        assert_eq!(money(-250, "EUR"), "EUR -2.50");
-        assert_eq!(money(100_000_000, "USD"), "USD 1,000,000.00");
-    }
 
     #[test]
     fn cells_and_code_survive_pipes_and_backticks() {

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::fmt::clip_chars;
 use crate::journal::format_ts;
 use crate::timeline::model::Event;
 
@@ -112,24 +113,14 @@ pub fn write_table<'a>(
             out,
             "{:<20}  {:<14}  {:<10}  {:<28}  {:<22}  {:<15}  {:<22}  {}",
             format_ts(e.time),
-            clip(&e.region, 14),
-            clip(e.service_short(), 10),
-            clip(&e.name, 28),
-            clip(&who, 22),
-            clip(&e.source_ip, 15),
-            clip(e.error_code.as_deref().unwrap_or(""), 22),
+            clip_chars(&e.region, 14),
+            clip_chars(e.service_short(), 10),
+            clip_chars(&e.name, 28),
+            clip_chars(&who, 22),
+            clip_chars(&e.source_ip, 15),
+            clip_chars(e.error_code.as_deref().unwrap_or(""), 22),
             tactic
         )?;
     }
     Ok(())
-}
-
-fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut c: String = s.chars().take(n.saturating_sub(1)).collect();
-        c.push('…');
-        c
-    }
 }

@@ -27,12 +27,7 @@ fn mark(status: &Status, theme: &Theme) -> (&'static str, Style) {
 /// `1 h 12 min` between two RFC 3339 times.
 fn between(from: &str, to: &str) -> Option<String> {
     let d = parse_ts(to)? - parse_ts(from)?;
-    let m = d.whole_minutes().max(0);
-    Some(if m >= 60 {
-        format!("{} h {:02} min", m / 60, m % 60)
-    } else {
-        format!("{m} min")
-    })
+    Some(fmt::hours_minutes(d.whole_minutes()))
 }
 
 fn milestone_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {

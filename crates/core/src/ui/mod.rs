@@ -4,6 +4,7 @@ pub mod checklist;
 pub mod cost;
 pub mod dialogs;
 pub mod keys;
+pub mod layout;
 pub mod resources;
 pub mod theme;
 pub mod timeline;
@@ -191,7 +192,7 @@ fn render_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn width_of(spans: &[Span]) -> u16 {
-    spans.iter().map(|s| s.width() as u16).sum()
+    layout::spans_width(spans) as u16
 }
 
 /// Lines that must not be missed: identity failure, root keys, running on a leaked key.

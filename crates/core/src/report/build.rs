@@ -1,0 +1,550 @@
+//! Building the report from the journal's entries.
+
+use std::collections::BTreeMap;
+
+use crate::fmt;
+use crate::journal::{self, Entry, Event, Milestone, Snapshot, Target};
+use crate::resources::action::Action;
+
+use super::model::{
+    ActionRow, Cost, EvidenceRow, Game, NoteRow, Report, Reverified, ServiceCost, Span,
+    StepOutcome, StepRow, Total,
+};
+use super::sections::{checklist, keys, milestone_rows, resources};
+
+/// The journal's time, normalised to UTC RFC 3339 (kept as written when it does not parse).
+pub(super) fn utc(ts: &str) -> String {
+    journal::parse_ts(ts)
+        .map(|t| journal::format_ts(t.to_offset(time::UtcOffset::UTC)))
+        .unwrap_or_else(|| ts.to_string())
+}
+
+fn span(from: Option<&str>, to: Option<&str>) -> Option<Span> {
+    let from = journal::parse_ts(from?)?;
+    let to = journal::parse_ts(to?)?;
+    let seconds = (to - from).whole_seconds();
+    Some(Span {
+        seconds,
+        words: fmt::duration_words(seconds),
+    })
+}
+
+/// The status a successful key call leaves its key in.
+pub(super) fn key_status_after(call: &str) -> Option<&'static str> {
+    match call {
+        "iam:UpdateAccessKey Inactive" => Some("Inactive"),
+        "iam:UpdateAccessKey Active" => Some("Active"),
+        "iam:DeleteAccessKey" => Some("deleted"),
+        _ => None,
+    }
+}
+
+pub(super) fn contained(status: &str) -> bool {
+    !status.eq_ignore_ascii_case("active") && !status.eq_ignore_ascii_case("unknown")
+}
+
+/// The removal calls that leave their target in place (`Action::removes_target`).
+pub(super) fn non_removing_calls() -> Vec<&'static str> {
+    let s = String::new;
+    [
+        Action::DisableTerminationProtection,
+        Action::CancelSpotRequest,
+        Action::UnshareSnapshot,
+        Action::UnshareImage,
+        Action::DeleteLoginProfile,
+        Action::DeleteAccessKey(s()),
+        Action::DeleteSigningCertificate(s()),
+        Action::DeleteSshPublicKey(s()),
+        Action::DeleteServiceSpecificCredential(s()),
+        Action::RemoveMfaDevice(s()),
+        Action::DeleteUserPolicy(s()),
+        Action::DetachUserPolicy(s()),
+        Action::RemoveUserFromGroup(s()),
+        Action::DeleteRolePolicy(s()),
+        Action::DetachRolePolicy(s()),
+        Action::RemoveRoleFromInstanceProfile(s()),
+    ]
+    .iter()
+    .filter(|a| !a.removes_target())
+    .map(Action::call)
+    .collect()
+}
+
+fn push_unique(into: &mut Vec<String>, item: &str) {
+    if !into.iter().any(|i| i == item) {
+        into.push(item.to_string());
+    }
+}
+
+/// Builds the report from a journal's entries, in the order they were written. Pure: the
+/// entries are all it knows.
+pub fn build(entries: &[Entry]) -> Report {
+    let mut r = Report::default();
+    let mut since_opened: Option<String> = None;
+    let mut since_event: Option<(String, String)> = None;
+    let mut milestones: BTreeMap<Milestone, (String, String)> = BTreeMap::new();
+    let mut snapshot: Option<(usize, &Snapshot)> = None;
+    let mut ticks: BTreeMap<String, Option<(String, String)>> = BTreeMap::new();
+    let mut created_keys: BTreeMap<String, Option<String>> = BTreeMap::new();
+
+    for (i, entry) in entries.iter().enumerate() {
+        let ts = utc(&entry.ts);
+        push_unique(&mut r.summary.operators, &entry.operator);
+        match &entry.event {
+            Event::Opened {
+                account,
+                caller,
+                since,
+                leaked_keys,
+            } => {
+                if r.summary.opened.is_none() {
+                    r.summary.opened = Some(ts.clone());
+                    r.summary.opened_by = Some(entry.operator.clone());
+                }
+                r.summary.account = r.summary.account.take().or_else(|| account.clone());
+                r.summary.caller = r.summary.caller.take().or_else(|| caller.clone());
+                if since_opened.is_none() {
+                    since_opened = since.as_deref().map(utc);
+                }
+                for k in leaked_keys {
+                    push_unique(&mut r.summary.leaked_keys, k);
+                }
+            }
+            Event::Resumed { leaked_keys } => {
+                for k in leaked_keys {
+                    push_unique(&mut r.summary.leaked_keys, k);
+                }
+            }
+            Event::MarkedLeaked { key_id } => push_unique(&mut r.summary.leaked_keys, key_id),
+            Event::Evidence {
+                event_id,
+                summary,
+                origin,
+            } => r.evidence.push(EvidenceRow {
+                at: ts,
+                operator: entry.operator.clone(),
+                event_id: event_id.clone(),
+                summary: summary.clone(),
+                origin: origin.clone(),
+            }),
+            Event::Since { since, from } => {
+                if since_event.is_none() {
+                    since_event = Some((utc(since), from.clone()));
+                }
+            }
+            Event::Action { action_id, label } => {
+                let a = action_row(&mut r.actions, action_id);
+                a.label = label.clone();
+                a.at = Some(ts);
+                a.operator = entry.operator.clone();
+            }
+            Event::Intent {
+                action_id,
+                step,
+                call,
+                target,
+            } => {
+                let a = action_row(&mut r.actions, action_id);
+                if a.operator.is_empty() {
+                    a.operator = entry.operator.clone();
+                }
+                a.steps.push(StepRow {
+                    step: *step,
+                    call: call.clone(),
+                    target: target.clone(),
+                    target_text: target.describe(),
+                    intent_at: Some(ts),
+                    outcome: StepOutcome::Unknown,
+                    detail: String::new(),
+                    outcome_at: None,
+                    reverified: None,
+                    created_key: None,
+                });
+            }
+            Event::Outcome {
+                action_id,
+                step,
+                ok,
+                detail,
+                created_key,
+            } => {
+                let a = action_row(&mut r.actions, action_id);
+                let s = step_row(a, *step);
+                s.outcome = if *ok {
+                    StepOutcome::Ok
+                } else {
+                    StepOutcome::Failed
+                };
+                s.detail = detail.clone();
+                s.outcome_at = Some(ts);
+                s.created_key = created_key.clone();
+                if let Some(k) = created_key {
+                    created_keys.insert(k.clone(), s.target.user.clone());
+                }
+            }
+            Event::Reverified {
+                action_id,
+                step,
+                detail,
+            } => {
+                let a = action_row(&mut r.actions, action_id);
+                step_row(a, *step).reverified = Some(Reverified {
+                    at: ts,
+                    detail: detail.clone(),
+                });
+            }
+            Event::Note { text, step } => r.notes.push(NoteRow {
+                at: ts,
+                operator: entry.operator.clone(),
+                step: step.clone(),
+                step_title: None,
+                text: text.clone(),
+            }),
+            Event::Tick { step, done } => {
+                ticks.insert(
+                    step.clone(),
+                    done.then(|| (entry.operator.clone(), ts.clone())),
+                );
+            }
+            Event::Milestone {
+                milestone,
+                at,
+                detail,
+            } => {
+                // The first time a milestone was reached is the one that counts.
+                milestones
+                    .entry(*milestone)
+                    .or_insert_with(|| (utc(at), detail.clone()));
+            }
+            Event::Snapshot(s) => {
+                r.journal.snapshots += 1;
+                r.journal.snapshot_at = Some(ts);
+                snapshot = Some((i, s));
+            }
+            Event::Game {
+                scenario,
+                seed,
+                attacker_holds,
+            } => {
+                // The first entry starts the game; each export's entry after it says what
+                // the attacker held then, the last one winning.
+                let started = r.game.is_some();
+                let g = r.game.get_or_insert_with(Game::default);
+                g.scenario = scenario.clone();
+                g.seed = *seed;
+                if started {
+                    g.attacker_holds = attacker_holds.clone();
+                    g.holds_at = Some(ts.clone());
+                }
+            }
+        }
+    }
+
+    r.journal.entries = entries.len();
+    r.journal.first = entries.first().map(|e| utc(&e.ts));
+    r.journal.last = entries.last().map(|e| utc(&e.ts));
+    match (since_opened, since_event) {
+        (Some(s), _) => {
+            r.summary.leak_start = Some(s);
+            r.summary.leak_start_from = Some("given when the incident was opened".into());
+        }
+        (None, Some((s, from))) => {
+            r.summary.leak_start = Some(s);
+            r.summary.leak_start_from = Some(from);
+        }
+        (None, None) => {}
+    }
+    let snap = snapshot.map(|(_, s)| s);
+    if let Some(s) = snap {
+        if r.summary.account.is_none() {
+            r.summary.account = s.account.clone();
+        }
+        for k in s.keys.iter().filter(|k| k.leaked) {
+            push_unique(&mut r.summary.leaked_keys, &k.key_id);
+        }
+    }
+
+    r.keys = keys(&r, entries, snapshot, &created_keys);
+    r.milestones = milestone_rows(&r, &milestones, entries);
+    let at = |m: Milestone| {
+        r.milestones
+            .iter()
+            .find(|row| row.milestone == m)
+            .and_then(|row| row.at.clone())
+    };
+    let detected = at(Milestone::Detected);
+    r.time_to_contain = span(detected.as_deref(), at(Milestone::Contained).as_deref());
+    r.time_to_eradicate = span(detected.as_deref(), at(Milestone::Eradicated).as_deref());
+    if let Some(g) = r.game.as_mut() {
+        g.time_to_contain = r.time_to_contain.as_ref().map(|s| s.words.clone());
+        g.time_to_eradicate = r.time_to_eradicate.as_ref().map(|s| s.words.clone());
+    }
+
+    for a in &mut r.actions {
+        a.result = action_result(a);
+    }
+    r.resources = resources(
+        snap.map(|s| s.resources.as_slice()).unwrap_or(&[]),
+        &r.actions,
+    );
+    if let Some(s) = snap {
+        r.high_risk = s.high_risk.clone();
+        r.timeline_totals = s
+            .timeline
+            .iter()
+            .map(|(name, value)| Total {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect();
+        r.cost = s.cost.as_ref().map(|c| Cost {
+            unit: c.unit.clone(),
+            since_leak_cents: c.since_leak_cents,
+            baseline_daily_cents: c.baseline_daily_cents,
+            since_daily_cents: c.since_daily_cents,
+            top_services: c
+                .top_services
+                .iter()
+                .map(|(service, cents)| ServiceCost {
+                    service: service.clone(),
+                    extra_daily_cents: *cents,
+                })
+                .collect(),
+            new_regions: c.new_regions.clone(),
+            anomalies: c.anomalies,
+            lookup_requests: c.lookup_requests,
+        });
+    }
+    r.checklist = checklist(snap, &ticks);
+    for n in &mut r.notes {
+        n.step_title = n.step.as_ref().and_then(|id| {
+            r.checklist
+                .iter()
+                .find(|c| &c.id == id && c.title != *id)
+                .map(|c| c.title.clone())
+        });
+    }
+    r
+}
+
+fn action_row<'a>(actions: &'a mut Vec<ActionRow>, id: &str) -> &'a mut ActionRow {
+    let i = match actions.iter().position(|a| a.id == id) {
+        Some(i) => i,
+        None => {
+            actions.push(ActionRow {
+                id: id.to_string(),
+                label: "(no action entry in the journal)".into(),
+                at: None,
+                operator: String::new(),
+                steps: Vec::new(),
+                result: String::new(),
+            });
+            actions.len() - 1
+        }
+    };
+    &mut actions[i]
+}
+
+/// The step's row: the latest with that number, or a new one when no intent was written.
+fn step_row(a: &mut ActionRow, step: u32) -> &mut StepRow {
+    let i = match a.steps.iter().rposition(|s| s.step == step) {
+        Some(i) => i,
+        None => {
+            a.steps.push(StepRow {
+                step,
+                call: String::new(),
+                target: Target::default(),
+                target_text: "(no intent in the journal)".into(),
+                intent_at: None,
+                outcome: StepOutcome::Unknown,
+                detail: String::new(),
+                outcome_at: None,
+                reverified: None,
+                created_key: None,
+            });
+            a.steps.len() - 1
+        }
+    };
+    &mut a.steps[i]
+}
+
+fn action_result(a: &ActionRow) -> String {
+    let count = |o: StepOutcome| a.steps.iter().filter(|s| s.outcome == o).count();
+    let (ok, failed, unknown) = (
+        count(StepOutcome::Ok),
+        count(StepOutcome::Failed),
+        count(StepOutcome::Unknown),
+    );
+    if a.steps.is_empty() {
+        return "stopped before any call".into();
+    }
+    let mut parts = Vec::new();
+    if unknown > 0 {
+        parts.push(format!("{unknown} outcome unknown"));
+    }
+    if failed > 0 {
+        parts.push(format!("{failed} failed"));
+    }
+    if parts.is_empty() {
+        return "done".into();
+    }
+    parts.push(format!("{ok} ok"));
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::markdown;
+
+    fn entry(ts: &str, event: Event) -> Entry {
+        Entry {
+            ts: ts.into(),
+            operator: "ic@host".into(),
+            event,
+        }
+    }
+
+    #[test]
+    fn a_game_journal_gets_its_score() {
+        let game = |holds: Vec<&str>| Event::Game {
+            scenario: "github-leak".into(),
+            seed: 7,
+            attacker_holds: holds.into_iter().map(String::from).collect(),
+        };
+        let milestone = |m: Milestone, at: &str| Event::Milestone {
+            milestone: m,
+            at: at.into(),
+            detail: String::new(),
+        };
+        let entries = vec![
+            entry("2026-11-22T10:00:00Z", game(vec![])),
+            entry(
+                "2026-11-22T10:00:01Z",
+                milestone(Milestone::Detected, "2026-11-22T10:00:00Z"),
+            ),
+            entry(
+                "2026-11-22T10:09:00Z",
+                milestone(Milestone::Contained, "2026-11-22T10:09:00Z"),
+            ),
+            entry(
+                "2026-11-22T10:12:00Z",
+                game(vec!["backdoor user backup-svc-2 with 1 active key"]),
+            ),
+        ];
+        let r = build(&entries);
+        let g = r.game.as_ref().expect("a game section");
+        assert_eq!((g.scenario.as_str(), g.seed), ("github-leak", 7));
+        assert_eq!(g.time_to_contain.as_deref(), Some("9 min"));
+        assert_eq!(g.time_to_eradicate, None);
+        assert_eq!(
+            g.attacker_holds,
+            ["backdoor user backup-svc-2 with 1 active key"]
+        );
+        let md = markdown(&r);
+        assert!(md.contains("## Game day score"), "{md}");
+        assert!(md.contains("Time to eradicate: not eradicated"), "{md}");
+        assert!(md.contains("  - backdoor user backup-svc-2"), "{md}");
+        // The start entry alone: the holdings have not been read yet.
+        let r = build(&entries[..1]);
+        assert!(markdown(&r).contains("not read yet"));
+        // Not a game: no section.
+        assert!(build(&entries[1..3]).game.is_none());
+    }
+
+    #[test]
+    fn times_to_contain_and_eradicate_count_from_detection() {
+        let m = |milestone, at: &str| {
+            entry(
+                "2026-11-22T12:00:00Z",
+                Event::Milestone {
+                    milestone,
+                    at: at.into(),
+                    detail: String::new(),
+                },
+            )
+        };
+        let r = build(&[
+            m(Milestone::Detected, "2026-11-22T09:14:00Z"),
+            m(Milestone::Contained, "2026-11-22T10:26:30Z"),
+            m(Milestone::Eradicated, "2026-11-23T11:14:00+01:00"),
+            // A later entry for a milestone already reached does not move it.
+            m(Milestone::Contained, "2026-11-22T11:00:00Z"),
+        ]);
+        assert_eq!(
+            r.time_to_contain.as_ref().map(|s| s.words.as_str()),
+            Some("1 h 12 min")
+        );
+        assert_eq!(
+            r.time_to_contain.as_ref().map(|s| s.seconds),
+            Some(72 * 60 + 30)
+        );
+        assert_eq!(
+            r.time_to_eradicate.map(|s| s.words),
+            Some("1 d 1 h".to_string())
+        );
+        assert_eq!(r.milestones.len(), 4);
+        assert_eq!(r.milestones[3].at, None);
+        assert!(r.milestones.iter().all(|m| !m.derived));
+    }
+
+    #[test]
+    fn without_milestones_detection_and_containment_are_derived() {
+        let r = build(&[
+            entry(
+                "2026-11-22T10:00:00Z",
+                Event::Opened {
+                    account: Some("123456789012".into()),
+                    caller: None,
+                    since: Some("2026-11-22T09:00:00Z".into()),
+                    leaked_keys: vec!["AKIAAAAAAAAAAAAA1234".into()],
+                },
+            ),
+            entry(
+                "2026-11-22T10:10:00Z",
+                Event::Intent {
+                    action_id: "a1".into(),
+                    step: 0,
+                    call: "iam:UpdateAccessKey Inactive".into(),
+                    target: Target {
+                        user: Some("alice".into()),
+                        key_id: Some("AKIAAAAAAAAAAAAA1234".into()),
+                        resource: None,
+                    },
+                },
+            ),
+            entry(
+                "2026-11-22T10:10:02Z",
+                Event::Outcome {
+                    action_id: "a1".into(),
+                    step: 0,
+                    ok: true,
+                    detail: "verified Inactive".into(),
+                    created_key: None,
+                },
+            ),
+        ]);
+        assert_eq!(r.milestones[0].at.as_deref(), Some("2026-11-22T09:00:00Z"));
+        assert!(r.milestones[0].derived);
+        assert_eq!(r.milestones[1].at.as_deref(), Some("2026-11-22T10:10:02Z"));
+        assert!(r.milestones[1].derived);
+        assert!(!r.milestones[2].derived);
+        assert_eq!(
+            r.time_to_contain.map(|s| s.words),
+            Some("1 h 10 min".into())
+        );
+        assert_eq!(r.keys.len(), 1);
+        assert_eq!(r.keys[0].status, "Inactive");
+        assert_eq!(r.keys[0].user.as_deref(), Some("alice"));
+        assert_eq!(r.actions[0].label, "(no action entry in the journal)");
+        assert_eq!(r.actions[0].result, "done");
+    }
+
+    #[test]
+    fn non_removing_calls_follow_the_actions() {
+        let calls = non_removing_calls();
+        assert!(calls.contains(&"ec2:ModifyInstanceAttribute"));
+        assert!(!calls.contains(&"ec2:TerminateInstances"));
+        assert!(!calls.contains(&"iam:DeleteUser"));
+    }
+}

@@ -1,0 +1,339 @@
+//! The report's sections that take more than a line of `build`: the keys' final state, the
+//! milestones, the resources' fates and the checklist.
+
+use std::collections::BTreeMap;
+
+use crate::journal::snapshot::{KeyState, ResourceState};
+use crate::journal::{Entry, Event, Milestone, Snapshot, Target};
+
+use super::build::{contained, key_status_after, non_removing_calls, utc};
+use super::model::{
+    ActionRow, ChecklistRow, Fate, KeyRow, MilestoneRow, Report, ResourceRow, StateFrom,
+    StepOutcome, StepRow,
+};
+
+/// The keys and their final state: the last snapshot's, updated by verified key calls made
+/// after it; without a snapshot, what the action log says.
+pub(super) fn keys(
+    r: &Report,
+    entries: &[Entry],
+    snapshot: Option<(usize, &Snapshot)>,
+    created: &BTreeMap<String, Option<String>>,
+) -> Vec<KeyRow> {
+    let mut rows: Vec<KeyRow> = Vec::new();
+    let snap_index = snapshot.map(|(i, _)| i);
+    let snap_keys: &[KeyState] = snapshot.map(|(_, s)| s.keys.as_slice()).unwrap_or(&[]);
+    for k in snap_keys {
+        rows.push(KeyRow {
+            key_id: k.key_id.clone(),
+            user: Some(k.user.clone()),
+            status: k.status.clone(),
+            status_from: StateFrom::Snapshot,
+            leaked: k.leaked,
+            new_after_leak: k.new,
+            created_by_response: created.contains_key(&k.key_id),
+        });
+    }
+    let row = |rows: &mut Vec<KeyRow>, key: &str, user: Option<&String>| -> usize {
+        match rows.iter().position(|k| k.key_id == key) {
+            Some(i) => i,
+            None => {
+                rows.push(KeyRow {
+                    key_id: key.to_string(),
+                    user: user.cloned(),
+                    status: "unknown".into(),
+                    status_from: StateFrom::Unknown,
+                    leaked: false,
+                    new_after_leak: false,
+                    created_by_response: created.contains_key(key),
+                });
+                rows.len() - 1
+            }
+        }
+    };
+    for k in &r.summary.leaked_keys {
+        let i = row(&mut rows, k, None);
+        rows[i].leaked = true;
+    }
+    // Verified key calls, in journal order; those before the snapshot are already in it.
+    let mut calls: BTreeMap<(String, u32), (String, Target)> = BTreeMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        match &e.event {
+            Event::Intent {
+                action_id,
+                step,
+                call,
+                target,
+            } => {
+                calls.insert((action_id.clone(), *step), (call.clone(), target.clone()));
+            }
+            Event::Outcome {
+                action_id,
+                step,
+                ok: true,
+                created_key,
+                ..
+            } => {
+                let after_snapshot = snap_index.is_none_or(|s| i > s);
+                let Some((call, target)) = calls.get(&(action_id.clone(), *step)) else {
+                    continue;
+                };
+                if let Some(k) = created_key {
+                    let n = row(&mut rows, k, target.user.as_ref());
+                    if after_snapshot {
+                        rows[n].status = "Active".into();
+                        rows[n].status_from = StateFrom::ActionLog;
+                    }
+                }
+                let (Some(key), Some(status)) = (&target.key_id, key_status_after(call)) else {
+                    continue;
+                };
+                let n = row(&mut rows, key, target.user.as_ref());
+                if rows[n].user.is_none() {
+                    rows[n].user = target.user.clone();
+                }
+                if after_snapshot || rows[n].status_from == StateFrom::Unknown {
+                    rows[n].status = status.into();
+                    rows[n].status_from = StateFrom::ActionLog;
+                }
+            }
+            _ => {}
+        }
+    }
+    rows
+}
+
+/// The first time every leaked key was inactive or deleted, by the action log.
+fn derived_containment(leaked: &[String], entries: &[Entry]) -> Option<(String, String)> {
+    if leaked.is_empty() {
+        return None;
+    }
+    let mut calls: BTreeMap<(&str, u32), (&str, &Target)> = BTreeMap::new();
+    let mut status: BTreeMap<&str, &str> = BTreeMap::new();
+    for e in entries {
+        match &e.event {
+            Event::Intent {
+                action_id,
+                step,
+                call,
+                target,
+            } => {
+                calls.insert((action_id, *step), (call, target));
+            }
+            Event::Outcome {
+                action_id,
+                step,
+                ok: true,
+                ..
+            } => {
+                let Some((call, target)) = calls.get(&(action_id.as_str(), *step)) else {
+                    continue;
+                };
+                let (Some(key), Some(s)) = (&target.key_id, key_status_after(call)) else {
+                    continue;
+                };
+                status.insert(key, s);
+                if leaked
+                    .iter()
+                    .all(|k| status.get(k.as_str()).is_some_and(|s| contained(s)))
+                {
+                    return Some((
+                        utc(&e.ts),
+                        "every leaked key inactive or deleted (from the action log)".into(),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+pub(super) fn milestone_rows(
+    r: &Report,
+    recorded: &BTreeMap<Milestone, (String, String)>,
+    entries: &[Entry],
+) -> Vec<MilestoneRow> {
+    Milestone::ALL
+        .into_iter()
+        .map(|m| {
+            if let Some((at, detail)) = recorded.get(&m) {
+                return MilestoneRow {
+                    milestone: m,
+                    at: Some(at.clone()),
+                    detail: detail.clone(),
+                    derived: false,
+                };
+            }
+            let derived = match m {
+                Milestone::Detected => match (&r.summary.leak_start, &r.summary.opened) {
+                    (Some(s), _) => Some((s.clone(), "the leak's start".to_string())),
+                    (None, Some(o)) => Some((o.clone(), "the journal was opened".to_string())),
+                    (None, None) => None,
+                },
+                Milestone::Contained => derived_containment(&r.summary.leaked_keys, entries),
+                Milestone::Eradicated | Milestone::Closed => None,
+            };
+            MilestoneRow {
+                milestone: m,
+                derived: derived.is_some(),
+                at: derived.as_ref().map(|(at, _)| at.clone()),
+                detail: derived.map(|(_, d)| d).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// The last snapshot's resources joined with the action log's calls on them, then the
+/// resources the action log names that the snapshot does not (removed before it was taken).
+pub(super) fn resources(swept: &[ResourceState], actions: &[ActionRow]) -> Vec<ResourceRow> {
+    let mut rows: Vec<ResourceRow> = swept
+        .iter()
+        .map(|s| ResourceRow {
+            kind: s.kind.clone(),
+            region: s.region.clone(),
+            id: s.id.clone(),
+            name: s.name.clone(),
+            verdict: Some(s.verdict.clone()),
+            state: (!s.state.is_empty()).then(|| s.state.clone()),
+            created: s.created.as_deref().map(utc),
+            in_snapshot: true,
+            fate: Fate::NotAttempted,
+            detail: String::new(),
+            calls: Vec::new(),
+        })
+        .collect();
+    let mut steps: Vec<Vec<&StepRow>> = vec![Vec::new(); rows.len()];
+    for s in actions.iter().flat_map(|a| &a.steps) {
+        let Some(t) = &s.target.resource else {
+            continue;
+        };
+        let i = match rows
+            .iter()
+            .position(|r| r.kind == t.kind && r.region == t.region && r.id == t.id)
+        {
+            Some(i) => i,
+            None => {
+                rows.push(ResourceRow {
+                    kind: t.kind.clone(),
+                    region: t.region.clone(),
+                    id: t.id.clone(),
+                    name: String::new(),
+                    verdict: None,
+                    state: None,
+                    created: None,
+                    in_snapshot: false,
+                    fate: Fate::NotAttempted,
+                    detail: String::new(),
+                    calls: Vec::new(),
+                });
+                steps.push(Vec::new());
+                rows.len() - 1
+            }
+        };
+        steps[i].push(s);
+    }
+    let keep = non_removing_calls();
+    for (row, steps) in rows.iter_mut().zip(steps) {
+        row.calls = steps.iter().map(|s| s.call.clone()).collect();
+        let (fate, detail) = fate(&steps, &keep);
+        if let Some(f) = fate {
+            row.fate = f;
+            row.detail = detail;
+        } else if row
+            .verdict
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case("before"))
+        {
+            row.fate = Fate::Left;
+            row.detail = "there before the leak".into();
+        } else if row.kind == "tagged" {
+            row.detail = "keyspill does not remove what only the tagging API finds".into();
+        }
+    }
+    rows
+}
+
+/// What a resource's calls, in order, add up to; `None` when there were none.
+fn fate(steps: &[&StepRow], non_removing: &[&str]) -> (Option<Fate>, String) {
+    let removed = steps
+        .iter()
+        .rev()
+        .find(|s| s.outcome == StepOutcome::Ok && !non_removing.contains(&s.call.as_str()));
+    if let Some(s) = removed {
+        return (Some(Fate::Removed), s.detail.clone());
+    }
+    let problem = steps.iter().rev().find(|s| s.outcome != StepOutcome::Ok);
+    match (problem, steps.last()) {
+        (Some(s), _) if s.outcome == StepOutcome::Failed => (Some(Fate::Failed), s.detail.clone()),
+        (Some(s), _) => {
+            let detail = match &s.reverified {
+                Some(v) => format!("re-verified: {}", v.detail),
+                None => format!(
+                    "{}: the process stopped before its outcome was written",
+                    s.call
+                ),
+            };
+            (Some(Fate::OutcomeUnknown), detail)
+        }
+        (None, Some(s)) => (Some(Fate::Changed), s.detail.clone()),
+        (None, None) => (None, String::new()),
+    }
+}
+
+/// The last snapshot's checklist with the hand ticks laid over it: a tick or an untick
+/// written after the snapshot is newer than what it says.
+pub(super) fn checklist(
+    snap: Option<&Snapshot>,
+    ticks: &BTreeMap<String, Option<(String, String)>>,
+) -> Vec<ChecklistRow> {
+    let mut rows: Vec<ChecklistRow> = snap
+        .map(|s| s.checklist.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .map(|s| ChecklistRow {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            status: s.status.clone(),
+            detail: s.detail.clone(),
+            by: s.by.clone(),
+            at: s.at.as_deref().map(utc),
+        })
+        .collect();
+    for (id, tick) in ticks {
+        let i = match rows.iter().position(|r| &r.id == id) {
+            Some(i) => i,
+            None if tick.is_none() => continue,
+            None => {
+                rows.push(ChecklistRow {
+                    id: id.clone(),
+                    title: id.clone(),
+                    status: "open".into(),
+                    detail: String::new(),
+                    by: None,
+                    at: None,
+                });
+                rows.len() - 1
+            }
+        };
+        let row = &mut rows[i];
+        match tick {
+            Some((by, at)) => {
+                // A verified step stays verified; the tick says who also confirmed it.
+                if row.status != "verified" {
+                    row.status = "ticked".into();
+                }
+                row.by = Some(by.clone());
+                row.at = Some(at.clone());
+            }
+            None => {
+                if row.status == "ticked" {
+                    row.status = "open".into();
+                }
+                row.by = None;
+                row.at = None;
+            }
+        }
+    }
+    rows
+}
