@@ -9,7 +9,7 @@ use crate::app::state::{Level, State};
 use crate::domain::Timestamp;
 use crate::resources::attribute::{Attribution, Verdict, attribute};
 use crate::resources::plan::{self as removal, Protected, RemovalPlan, StepState};
-use crate::resources::{CellState, GLOBAL, Kind, Parts, RegionSweep, Resource, ResourceRef};
+use crate::resources::{CellState, GLOBAL, Parts, RegionSweep, Resource, ResourceRef};
 
 /// Where one region's sweep is.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -315,7 +315,7 @@ fn parts_wanted(state: &mut State) -> Vec<Effect> {
     let t = &mut state.resources;
     let mut wanted = Vec::new();
     for (i, r) in t.resources.iter().enumerate() {
-        if matches!(r.kind, Kind::User | Kind::Role)
+        if r.kind.has_parts()
             && r.parts == Parts::None
             && t.verdict_of(i).suspicious()
             && !t.parts_requested.contains(&r.reference())
@@ -497,6 +497,7 @@ pub fn back(state: &mut State) {
 mod tests {
     use super::*;
     use crate::app::state::Settings;
+    use crate::resources::Kind;
     use time::macros::datetime;
 
     fn state() -> State {

@@ -856,7 +856,7 @@ fn detail_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         }
     }
     match &r.parts {
-        Parts::None if matches!(r.kind, Kind::User | Kind::Role) => {
+        Parts::None if r.kind.has_parts() => {
             lines.push(heading("Parts"));
             lines.push(Line::styled(
                 "   not read yet (read for suspicious users and roles)".to_string(),
