@@ -22,7 +22,7 @@ use crate::resources::action::Action;
 
 /// How a removal plan deals with a resource of a kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Removal {
+pub enum RemovalRule {
     /// One call removes it.
     Call(Action),
     /// Termination protection off when it is on, then terminate; nothing for an instance
@@ -60,7 +60,7 @@ pub struct Facts {
     /// off, given to that step itself.)
     pub rank: u8,
     /// How the plan removes it.
-    pub removal: Removal,
+    pub removal: RemovalRule,
     /// The service whose ARNs name it (`""` when not known).
     pub arn_service: &'static str,
     /// Its type as the tagging API (`GetResources`) names it, when keyspill lists it
@@ -109,7 +109,7 @@ kinds! {
         label: "asg",
         global: false,
         rank: 0,
-        removal: Removal::Call(Action::DeleteAutoScalingGroup),
+        removal: RemovalRule::Call(Action::DeleteAutoScalingGroup),
         arn_service: "autoscaling",
         tagging_type: Some("autoscaling:autoScalingGroup"),
         created_by: Creation::By(&["CreateAutoScalingGroup"]),
@@ -121,7 +121,7 @@ kinds! {
         label: "spot-fleet",
         global: false,
         rank: 1,
-        removal: Removal::Call(Action::CancelSpotFleet),
+        removal: RemovalRule::Call(Action::CancelSpotFleet),
         arn_service: "ec2",
         tagging_type: Some("ec2:spot-fleet-request"),
         created_by: Creation::By(&["RequestSpotFleet"]),
@@ -133,7 +133,7 @@ kinds! {
         label: "ec2-fleet",
         global: false,
         rank: 1,
-        removal: Removal::Call(Action::DeleteEc2Fleet),
+        removal: RemovalRule::Call(Action::DeleteEc2Fleet),
         arn_service: "ec2",
         tagging_type: Some("ec2:fleet"),
         created_by: Creation::By(&["CreateFleet"]),
@@ -145,7 +145,7 @@ kinds! {
         label: "spot-request",
         global: false,
         rank: 2,
-        removal: Removal::Call(Action::CancelSpotRequest),
+        removal: RemovalRule::Call(Action::CancelSpotRequest),
         arn_service: "ec2",
         tagging_type: Some("ec2:spot-instances-request"),
         created_by: Creation::By(&["RequestSpotInstances"]),
@@ -157,7 +157,7 @@ kinds! {
         label: "instance",
         global: false,
         rank: 4,
-        removal: Removal::Instance,
+        removal: RemovalRule::Instance,
         arn_service: "ec2",
         tagging_type: Some("ec2:instance"),
         created_by: Creation::By(&[
@@ -174,7 +174,7 @@ kinds! {
         label: "launch-template",
         global: false,
         rank: 5,
-        removal: Removal::Call(Action::DeleteLaunchTemplate),
+        removal: RemovalRule::Call(Action::DeleteLaunchTemplate),
         arn_service: "ec2",
         tagging_type: Some("ec2:launch-template"),
         created_by: Creation::By(&["CreateLaunchTemplate"]),
@@ -186,7 +186,7 @@ kinds! {
         label: "lambda",
         global: false,
         rank: 6,
-        removal: Removal::Call(Action::DeleteFunction),
+        removal: RemovalRule::Call(Action::DeleteFunction),
         arn_service: "lambda",
         tagging_type: Some("lambda:function"),
         created_by: Creation::By(&["CreateFunction"]),
@@ -198,7 +198,7 @@ kinds! {
         label: "lightsail",
         global: false,
         rank: 6,
-        removal: Removal::Call(Action::DeleteLightsailInstance),
+        removal: RemovalRule::Call(Action::DeleteLightsailInstance),
         arn_service: "lightsail",
         tagging_type: None,
         created_by: Creation::By(&["CreateInstances"]),
@@ -210,7 +210,7 @@ kinds! {
         label: "key-pair",
         global: false,
         rank: 7,
-        removal: Removal::Call(Action::DeleteKeyPair),
+        removal: RemovalRule::Call(Action::DeleteKeyPair),
         arn_service: "ec2",
         tagging_type: Some("ec2:key-pair"),
         created_by: Creation::By(&["CreateKeyPair", "ImportKeyPair"]),
@@ -222,7 +222,7 @@ kinds! {
         label: "security-group",
         global: false,
         rank: 8,
-        removal: Removal::SecurityGroup,
+        removal: RemovalRule::SecurityGroup,
         arn_service: "ec2",
         tagging_type: Some("ec2:security-group"),
         created_by: Creation::By(&["CreateSecurityGroup"]),
@@ -234,7 +234,7 @@ kinds! {
         label: "snapshot",
         global: false,
         rank: 9,
-        removal: Removal::Unshare(Action::UnshareSnapshot),
+        removal: RemovalRule::Unshare(Action::UnshareSnapshot),
         arn_service: "ec2",
         tagging_type: Some("ec2:snapshot"),
         created_by: Creation::By(&["CreateSnapshot", "CopySnapshot"]),
@@ -246,7 +246,7 @@ kinds! {
         label: "ami",
         global: false,
         rank: 9,
-        removal: Removal::Unshare(Action::UnshareImage),
+        removal: RemovalRule::Unshare(Action::UnshareImage),
         arn_service: "ec2",
         tagging_type: Some("ec2:image"),
         created_by: Creation::By(&["CreateImage", "CopyImage", "RegisterImage"]),
@@ -258,7 +258,7 @@ kinds! {
         label: "iam-user",
         global: true,
         rank: 10,
-        removal: Removal::User,
+        removal: RemovalRule::User,
         arn_service: "iam",
         tagging_type: None,
         created_by: Creation::By(&["CreateUser"]),
@@ -270,7 +270,7 @@ kinds! {
         label: "iam-role",
         global: true,
         rank: 11,
-        removal: Removal::Role,
+        removal: RemovalRule::Role,
         arn_service: "iam",
         tagging_type: None,
         created_by: Creation::By(&["CreateRole"]),
@@ -282,7 +282,7 @@ kinds! {
         label: "iam-policy",
         global: true,
         rank: 12,
-        removal: Removal::Call(Action::DeletePolicy),
+        removal: RemovalRule::Call(Action::DeletePolicy),
         arn_service: "iam",
         tagging_type: None,
         created_by: Creation::By(&["CreatePolicy"]),
@@ -294,7 +294,7 @@ kinds! {
         label: "oidc-provider",
         global: true,
         rank: 13,
-        removal: Removal::Call(Action::DeleteOidcProvider),
+        removal: RemovalRule::Call(Action::DeleteOidcProvider),
         arn_service: "iam",
         tagging_type: None,
         created_by: Creation::By(&["CreateOpenIDConnectProvider"]),
@@ -306,7 +306,7 @@ kinds! {
         label: "saml-provider",
         global: true,
         rank: 13,
-        removal: Removal::Call(Action::DeleteSamlProvider),
+        removal: RemovalRule::Call(Action::DeleteSamlProvider),
         arn_service: "iam",
         tagging_type: None,
         created_by: Creation::By(&["CreateSAMLProvider"]),
@@ -319,7 +319,7 @@ kinds! {
         label: "tagged",
         global: false,
         rank: u8::MAX,
-        removal: Removal::Never(
+        removal: RemovalRule::Never(
             "found only through the tagging API: remove it in its own console",
         ),
         arn_service: "",
@@ -387,8 +387,18 @@ impl Kind {
     }
 
     /// How a removal plan deals with it.
-    pub fn removal(self) -> Removal {
+    pub fn removal(self) -> RemovalRule {
         self.facts().removal
+    }
+
+    /// Instances: termination protection is read, shown and turned off before removal.
+    pub fn has_termination_protection(self) -> bool {
+        matches!(self.removal(), RemovalRule::Instance)
+    }
+
+    /// Snapshots and images: who they are shared with is read and shown.
+    pub fn can_be_shared(self) -> bool {
+        matches!(self.removal(), RemovalRule::Unshare(_))
     }
 }
 
@@ -470,11 +480,14 @@ mod tests {
     fn every_removal_call_is_meant_for_its_kind() {
         for k in Kind::ALL {
             match k.removal() {
-                Removal::Call(a) | Removal::Unshare(a) => {
+                RemovalRule::Call(a) | RemovalRule::Unshare(a) => {
                     assert_eq!(a.target_kind(), k, "{a:?}");
                 }
-                Removal::Never(reason) => assert!(!reason.is_empty()),
-                Removal::Instance | Removal::SecurityGroup | Removal::User | Removal::Role => {}
+                RemovalRule::Never(reason) => assert!(!reason.is_empty()),
+                RemovalRule::Instance
+                | RemovalRule::SecurityGroup
+                | RemovalRule::User
+                | RemovalRule::Role => {}
             }
         }
     }

@@ -8,7 +8,7 @@ pub mod model;
 pub mod plan;
 
 pub use action::Action;
-pub use kind::{Creation, Facts, Removal};
+pub use kind::{Creation, Facts, RemovalRule};
 pub use model::{
     CellState, GLOBAL, Kind, Parts, RegionSweep, Resource, ResourceRef, RoleParts, Sharing,
     UserParts,

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::resources::action::Action;
-use crate::resources::kind::Removal;
+use crate::resources::kind::RemovalRule;
 use crate::resources::model::{Kind, Parts, Resource, ResourceRef};
 
 /// One call in the plan.
@@ -54,9 +54,9 @@ pub struct Protected {
 /// The steps one resource needs, in its own order (the last one removes it).
 fn steps_for(r: &Resource) -> Result<Vec<Action>, String> {
     Ok(match r.kind.removal() {
-        Removal::Call(action) => vec![action],
-        Removal::Never(reason) => return Err(reason.into()),
-        Removal::Instance => {
+        RemovalRule::Call(action) => vec![action],
+        RemovalRule::Never(reason) => return Err(reason.into()),
+        RemovalRule::Instance => {
             if r.state == "terminated" || r.state == "shutting-down" {
                 return Err(format!("already {}", r.state));
             }
@@ -67,19 +67,19 @@ fn steps_for(r: &Resource) -> Result<Vec<Action>, String> {
             a.push(Action::TerminateInstance);
             a
         }
-        Removal::SecurityGroup => {
+        RemovalRule::SecurityGroup => {
             if r.name == "default" {
                 return Err("a VPC's default security group cannot be deleted".into());
             }
             vec![Action::DeleteSecurityGroup]
         }
-        Removal::Unshare(action) => {
+        RemovalRule::Unshare(action) => {
             if !r.sharing.is_shared() {
                 return Err("not shared: kept as evidence".into());
             }
             vec![action]
         }
-        Removal::User => {
+        RemovalRule::User => {
             let mut a = Vec::new();
             if let Parts::User(p) = &r.parts {
                 if p.login_profile {
@@ -116,7 +116,7 @@ fn steps_for(r: &Resource) -> Result<Vec<Action>, String> {
             a.push(Action::DeleteUser);
             a
         }
-        Removal::Role => {
+        RemovalRule::Role => {
             if r.details.iter().any(|(k, _)| k == "service-linked") {
                 return Err("service-linked role: AWS manages it".into());
             }
@@ -359,7 +359,7 @@ pub fn ready(plan: &RemovalPlan, states: &[StepState], i: usize) -> Result<(), S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::model::{Sharing, UserParts};
+    use crate::resources::model::{GLOBAL, Sharing, UserParts};
 
     fn res(kind: Kind, region: &str, id: &str) -> Resource {
         Resource::new(kind, region, id)
@@ -378,6 +378,44 @@ mod tests {
             .iter()
             .map(|s| (s.target.kind, s.target.id.clone(), s.action.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn one_of_every_kind_is_removed_in_the_order_kinds_are_declared() {
+        // Selected in reverse, one resource of each kind, each in a state the plan removes.
+        let all: Vec<Resource> = Kind::ALL
+            .into_iter()
+            .rev()
+            .map(|k| {
+                let region = if k.is_global() { GLOBAL } else { "eu-west-1" };
+                let mut x = res(k, region, &format!("{k}-1"));
+                x.name = format!("{k} name");
+                x.state = "running".into();
+                x.sharing = Sharing::Public {
+                    accounts: Vec::new(),
+                };
+                x
+            })
+            .collect();
+        let selected: Vec<&Resource> = all.iter().collect();
+        let plan = build(&selected, &Protected::default());
+        let kinds: Vec<Kind> = plan.steps.iter().map(|s| s.target.kind).collect();
+        let expected: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| *k != Kind::Tagged)
+            .collect();
+        // Kinds of one rank keep the selection's order; across ranks, declaration order.
+        let mut by_rank = expected.clone();
+        by_rank.sort_by_key(|k| (k.rank(), std::cmp::Reverse(*k)));
+        assert_eq!(kinds, by_rank);
+        assert_eq!(plan.targets, expected.len());
+        // Every removal step is meant for its target's kind, and each target's last step
+        // removes it unless removal only revokes something or cancels a request.
+        for s in &plan.steps {
+            assert_eq!(s.action.target_kind(), s.target.kind, "{}", s.action);
+        }
+        assert_eq!(plan.excluded.len(), 1);
+        assert_eq!(plan.excluded[0].target.kind, Kind::Tagged);
     }
 
     #[test]
