@@ -264,6 +264,7 @@ fn main() -> ExitCode {
         region: Some("us-east-1".into()),
         endpoint_url: Some(server.endpoint()),
         static_credentials: Some((CALLER.into(), SECRET.into())),
+        session_token: None,
         max_attempts: 3,
     }));
 

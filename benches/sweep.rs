@@ -668,6 +668,7 @@ async fn connect(endpoint: String) -> Aws {
             "AKIAIOSFODNN7EXAMPLE".into(),
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
         )),
+        session_token: None,
         max_attempts: 3,
     })
     .await

@@ -56,6 +56,7 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
             endpoint_url: args.aws.endpoint_url.clone(),
             static_credentials: None,
             max_attempts: 3,
+            session_token: None,
         })
         .await;
         match sts::identity(&client).await {

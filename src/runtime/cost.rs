@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::{Ctx, now};
 use keyspill_aws::cost;
+use keyspill_aws::poll::{Outcome, Poller};
 use keyspill_core::app::Msg;
 use keyspill_core::app::state::Source;
 
@@ -15,10 +16,10 @@ pub const COST_INTERVAL: Duration = Duration::from_secs(3600);
 
 pub(super) async fn poller(ctx: Arc<Ctx>, days: u32) {
     let meter = cost::Meter::new();
-    let mut paused = ctx.paused.subscribe();
-    let mut forced = true;
-    loop {
-        if forced || !*paused.borrow() {
+    let poller = Poller::new(COST_INTERVAL, COST_INTERVAL * 4, ctx.cost_refresh.clone())
+        .pausable(Some(ctx.paused.subscribe()));
+    poller
+        .run(|| async {
             ctx.send(Msg::FetchStarted(Source::Cost));
             let seq = ctx.next_seq();
             let today = now().date();
@@ -29,19 +30,16 @@ pub(super) async fn poller(ctx: Arc<Ctx>, days: u32) {
             let aws = ctx.aws().await;
             let data = cost::daily(aws, &meter, from, to).await;
             let anomalies = cost::anomalies(aws, &meter, today).await;
+            let outcome = Outcome::of(&data);
             ctx.send(Msg::CostFetched {
                 seq,
                 at: now(),
                 window: (from, to),
-                data: data.map_err(|e| e.to_string()),
-                anomalies: anomalies.map_err(|e| e.to_string()),
+                data,
+                anomalies,
                 requests: meter.requests(),
             });
-        }
-        forced = tokio::select! {
-            _ = tokio::time::sleep(COST_INTERVAL) => false,
-            _ = ctx.cost_refresh.notified() => true,
-            _ = paused.changed() => !*paused.borrow(),
-        };
-    }
+            outcome
+        })
+        .await;
 }

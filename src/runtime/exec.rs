@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use keyspill_aws::poll::Backoff;
 use keyspill_aws::{Aws, AwsError, ErrorKind, iam, resources};
 use keyspill_core::app::msg::{ActionReport, Msg, ObservedKeys};
 use keyspill_core::app::plan::{KeyRef, Plan, REVOKE_POLICY_NAME};
@@ -173,14 +174,16 @@ async fn perform_patiently(
     target: &ResourceRef,
     action: &Action,
 ) -> Result<String, AwsError> {
-    let mut wait = std::time::Duration::from_millis(500);
+    let mut backoff = Backoff::new(
+        std::time::Duration::from_millis(500),
+        std::time::Duration::from_secs(8),
+    );
     let mut tries = 0;
     loop {
         match resources::perform(aws, target, action).await {
             Err(e) if e.kind == ErrorKind::Throttled && tries < THROTTLE_RETRIES => {
                 tries += 1;
-                tokio::time::sleep(wait).await;
-                wait *= 2;
+                tokio::time::sleep(backoff.failed()).await;
             }
             other => return other,
         }

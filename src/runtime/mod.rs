@@ -18,6 +18,7 @@ use tokio::sync::{Notify, OnceCell, watch};
 use crate::cli::{ConsoleArgs, Regions};
 use exec::SharedJournal;
 use keyspill_aws::collect::{self, Update};
+use keyspill_aws::poll::{Outcome, Poller};
 use keyspill_aws::{Aws, ConnectOptions, regions, sts};
 use keyspill_core::app::msg::JournalOpened;
 use keyspill_core::app::state::{Settings, Source, State};
@@ -109,10 +110,10 @@ struct Ctx {
     /// The regions swept, once known.
     regions: OnceCell<Vec<String>>,
     operator: String,
-    keys_refresh: Notify,
+    keys_refresh: Arc<Notify>,
     timeline_refresh: Arc<Notify>,
-    resources_refresh: Notify,
-    cost_refresh: Notify,
+    resources_refresh: Arc<Notify>,
+    cost_refresh: Arc<Notify>,
     /// Days of cost history to ask for.
     cost_days: u32,
     /// Set when the console runs a game-day exercise.
@@ -143,7 +144,7 @@ impl Ctx {
         self.send(Msg::Identity {
             seq,
             at: now(),
-            result: result.map_err(|e| e.to_string()),
+            result,
         });
         id
     }
@@ -216,39 +217,30 @@ impl Ctx {
         self.send(Msg::Regions {
             seq,
             at: now(),
-            result: result.map_err(|e| e.to_string()),
+            result,
         });
     }
 }
 
-/// Polls IAM for keys every `KEYS_INTERVAL`, at once on `r`, not at all while paused.
+/// Polls IAM for keys every `KEYS_INTERVAL`, at once on `r`, not at all while paused; backs
+/// off after throttling or failure.
 async fn keys_poller(ctx: Arc<Ctx>) {
-    let mut paused = ctx.paused.subscribe();
-    let mut forced = true;
-    let mut delay = KEYS_INTERVAL;
-    loop {
-        if forced || !*paused.borrow() {
+    let poller = Poller::new(KEYS_INTERVAL, MAX_BACKOFF, ctx.keys_refresh.clone())
+        .pausable(Some(ctx.paused.subscribe()));
+    poller
+        .run(|| async {
             ctx.send(Msg::FetchStarted(Source::Keys));
             let seq = ctx.next_seq();
             let result = keyspill_aws::iam::fetch_keys(ctx.aws().await).await;
-            delay = match &result {
-                Err(e) if e.kind == keyspill_aws::ErrorKind::Throttled => {
-                    (delay * 2).min(MAX_BACKOFF)
-                }
-                _ => KEYS_INTERVAL,
-            };
+            let outcome = Outcome::of(&result);
             ctx.send(Msg::Keys {
                 seq,
                 at: now(),
-                result: result.map_err(|e| e.to_string()),
+                result,
             });
-        }
-        forced = tokio::select! {
-            _ = tokio::time::sleep(delay) => false,
-            _ = ctx.keys_refresh.notified() => true,
-            _ = paused.changed() => !*paused.borrow(),
-        };
-    }
+            outcome
+        })
+        .await;
 }
 
 /// Carries out one effect. Returns the task when it writes to the journal, so that quitting
@@ -285,7 +277,7 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
                 ctx.send(Msg::UserDetail {
                     user,
                     at: now(),
-                    result: result.map_err(|e| e.to_string()),
+                    result,
                 });
             });
         }
@@ -293,10 +285,7 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
             let ctx = ctx.clone();
             tokio::spawn(async move {
                 let result = sts::key_account(ctx.aws().await, &key_id).await;
-                ctx.send(Msg::KeyInfo {
-                    key_id,
-                    result: result.map_err(|e| e.to_string()),
-                });
+                ctx.send(Msg::KeyInfo { key_id, result });
             });
         }
         Effect::Execute(plan) => {
@@ -487,6 +476,7 @@ pub async fn run_console_with(
             endpoint_url: args.aws.endpoint_url.clone(),
             static_credentials: extra.static_credentials,
             max_attempts: 3,
+            session_token: None,
         },
         aws: OnceCell::new(),
         first_identity: OnceCell::new(),
@@ -497,10 +487,10 @@ pub async fn run_console_with(
         logs: args.logs.clone(),
         regions: OnceCell::new(),
         operator: state.settings.operator.clone(),
-        keys_refresh: Notify::new(),
+        keys_refresh: Arc::new(Notify::new()),
         timeline_refresh: Arc::new(Notify::new()),
-        resources_refresh: Notify::new(),
-        cost_refresh: Notify::new(),
+        resources_refresh: Arc::new(Notify::new()),
+        cost_refresh: Arc::new(Notify::new()),
         cost_days: args.cost_days,
         game: extra.game,
         paused,

@@ -7,8 +7,11 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use super::{Ctx, now};
+use keyspill_aws::ErrorKind;
+use keyspill_aws::poll::{Outcome, Poller};
 use keyspill_aws::resources;
 use keyspill_core::app::Msg;
+use keyspill_core::resources::CellState;
 use keyspill_core::resources::ResourceRef;
 
 /// A sweep costs a dozen requests per region: every two minutes keeps the pane current
@@ -19,21 +22,18 @@ pub const RESOURCES_INTERVAL: Duration = Duration::from_secs(120);
 const PARTS_CONCURRENCY: usize = 4;
 
 pub(super) async fn poller(ctx: Arc<Ctx>) {
-    let mut paused = ctx.paused.subscribe();
-    let mut forced = true;
-    loop {
-        if forced || !*paused.borrow() {
-            sweep_once(&ctx).await;
-        }
-        forced = tokio::select! {
-            _ = tokio::time::sleep(RESOURCES_INTERVAL) => false,
-            _ = ctx.resources_refresh.notified() => true,
-            _ = paused.changed() => !*paused.borrow(),
-        };
-    }
+    let poller = Poller::new(
+        RESOURCES_INTERVAL,
+        RESOURCES_INTERVAL * 4,
+        ctx.resources_refresh.clone(),
+    )
+    .pausable(Some(ctx.paused.subscribe()));
+    poller.run(|| sweep_once(&ctx)).await;
 }
 
-async fn sweep_once(ctx: &Arc<Ctx>) {
+/// One sweep. Its cells say what failed where; the sweep backs off only when every cell that
+/// failed was throttled or failed (AWS or the network is in trouble, not one permission).
+async fn sweep_once(ctx: &Arc<Ctx>) -> Outcome {
     let seq = ctx.next_seq();
     let regions = ctx.regions.get().cloned().unwrap_or_default();
     ctx.send(Msg::ResourcesStarted {
@@ -43,7 +43,16 @@ async fn sweep_once(ctx: &Arc<Ctx>) {
     });
     let aws = ctx.aws().await;
     // Every region on its own task, IAM alongside; each region on screen as it finishes.
+    let (mut cells, mut throttled, mut failed) = (0usize, 0usize, 0usize);
     resources::sweep_each(aws, &regions, |sweep| {
+        for (_, cell) in &sweep.cells {
+            cells += 1;
+            match cell {
+                CellState::Failed(e) if e.kind == ErrorKind::Throttled => throttled += 1,
+                CellState::Failed(e) if e.kind.is_transient() => failed += 1,
+                _ => {}
+            }
+        }
         ctx.send(Msg::ResourcesRegion {
             seq,
             at: now(),
@@ -52,6 +61,15 @@ async fn sweep_once(ctx: &Arc<Ctx>) {
     })
     .await;
     ctx.send(Msg::ResourcesDone { seq, at: now() });
+    if cells > 0 && throttled + failed == cells {
+        if throttled > 0 {
+            Outcome::Throttled
+        } else {
+            Outcome::Failed
+        }
+    } else {
+        Outcome::Ok
+    }
 }
 
 /// Reads what each principal carries, for the removal plan.

@@ -31,6 +31,7 @@ async fn aws_at(endpoint: &str, region: &str, max_attempts: u32) -> Aws {
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
         )),
         max_attempts,
+        session_token: None,
     })
     .await
 }

@@ -432,7 +432,7 @@ async fn the_own_key_needs_the_lockout_word_before_anything_runs() {
         Msg::Identity {
             seq: 1,
             at,
-            result: sts::identity(&me).await.map_err(|e| e.to_string()),
+            result: sts::identity(&me).await,
         },
     );
     update(
@@ -440,7 +440,7 @@ async fn the_own_key_needs_the_lockout_word_before_anything_runs() {
         Msg::Keys {
             seq: 2,
             at,
-            result: iam::fetch_keys(&me).await.map_err(|e| e.to_string()),
+            result: iam::fetch_keys(&me).await,
         },
     );
     assert_eq!(state.keys.cursor.as_deref(), Some(me_key.as_str()));
@@ -483,6 +483,7 @@ async fn access_denied_on_list_users_shows_the_missing_permission_in_the_pane() 
         .expect_err("ListUsers is denied");
     assert_eq!(err.kind, ErrorKind::AccessDenied);
     assert_eq!(err.text, "AccessDenied: missing permission iam:ListUsers");
+    assert_eq!(err.permission.as_deref(), Some("iam:ListUsers"));
 
     let mut state = State::new(settings(), OffsetDateTime::now_utc());
     update(
@@ -490,7 +491,7 @@ async fn access_denied_on_list_users_shows_the_missing_permission_in_the_pane() 
         Msg::Keys {
             seq: 1,
             at: OffsetDateTime::now_utc(),
-            result: Err(err.text),
+            result: Err(err),
         },
     );
     let backend = ratatui::backend::TestBackend::new(100, 20);
@@ -614,7 +615,7 @@ async fn selecting_pre_leak_keys_picks_only_active_keys_from_before_the_leak() {
         Msg::Keys {
             seq: 1,
             at: since,
-            result: iam::fetch_keys(&root).await.map_err(|e| e.to_string()),
+            result: iam::fetch_keys(&root).await,
         },
     );
     update(&mut state, key('a'));

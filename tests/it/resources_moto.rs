@@ -1515,6 +1515,7 @@ async fn lightsail_is_unavailable_and_costs_one_request() {
         endpoint_url: Some(server.endpoint()),
         static_credentials: Some(("AKIAIOSFODNN7EXAMPLE".into(), "secret".into())),
         max_attempts: 3,
+        session_token: None,
     })
     .await;
     let sweep = resources::sweep_region(&aws, "eu-north-1").await;
@@ -1536,6 +1537,7 @@ async fn a_dead_endpoint_fails_every_cell_quickly() {
         endpoint_url: Some(dead_endpoint()),
         static_credentials: Some(("AKIAIOSFODNN7EXAMPLE".into(), "secret".into())),
         max_attempts: 3,
+        session_token: None,
     })
     .await;
     let names = regions(&["us-east-1", "eu-west-1", "ap-southeast-1"]);
@@ -1554,7 +1556,7 @@ async fn a_dead_endpoint_fails_every_cell_quickly() {
                 // Where Lightsail cannot be reached, it is said to be not offered.
                 ("lightsail", CellState::Unavailable(_)) => {}
                 (_, CellState::Failed(why)) => {
-                    assert!(why.contains("cannot reach"), "{kind}: {why}")
+                    assert!(why.text.contains("cannot reach"), "{kind}: {why}")
                 }
                 other => panic!("{}: {other:?}", s.region),
             }

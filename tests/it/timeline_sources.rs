@@ -93,6 +93,7 @@ async fn aws_at(endpoint: &str, key: &str, max_attempts: u32) -> Aws {
             key.into(),
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
         )),
+        session_token: None,
         max_attempts,
     })
     .await

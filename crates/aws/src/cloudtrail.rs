@@ -19,7 +19,8 @@ use aws_smithy_types::DateTime;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::time::Instant;
 
-use crate::{Aws, AwsError, ErrorKind};
+use crate::poll::Backoff;
+use crate::{Aws, AwsError, ErrorKind, FromSdk};
 use keyspill_core::domain::Timestamp;
 
 /// The documented LookupEvents limit: requests per second, per account, per region.
@@ -173,7 +174,7 @@ pub async fn lookup_key(
     };
     let mut token: Option<String> = None;
     loop {
-        let mut backoff = BACKOFF_START;
+        let mut backoff = Backoff::new(BACKOFF_START, BACKOFF_CAP);
         let mut transient_left = TRANSIENT_RETRIES;
         let out = loop {
             pacer.acquire().await;
@@ -191,13 +192,11 @@ pub async fn lookup_key(
                 Err(err) => match classify(&err) {
                     Failure::Throttled => {
                         summary.throttled += 1;
-                        pacer.hold_off(backoff);
-                        backoff = (backoff * 2).min(BACKOFF_CAP);
+                        pacer.hold_off(backoff.failed());
                     }
                     Failure::Transient if transient_left > 0 => {
                         transient_left -= 1;
-                        pacer.hold_off(backoff);
-                        backoff = (backoff * 2).min(BACKOFF_CAP);
+                        pacer.hold_off(backoff.failed());
                     }
                     _ => return Err(AwsError::from_sdk(CALL, &err)),
                 },

@@ -12,8 +12,9 @@ use futures_util::stream;
 use futures_util::{FutureExt, StreamExt};
 
 use crate::cloudtrail::{self, Pacer};
+use crate::poll::{Outcome, Poller};
 use crate::{Aws, trails};
-use keyspill_core::domain::Timestamp;
+use keyspill_core::domain::{Failure, Timestamp};
 use keyspill_core::timeline::chain::Tracker;
 use keyspill_core::timeline::files;
 use keyspill_core::timeline::model::{Event, Origin};
@@ -148,7 +149,8 @@ async fn scan_local(shared: &Arc<Shared>, req: &Request) {
         let scan = match scan {
             Ok(s) => s,
             Err(e) => {
-                progress.state = SourceState::Error(format!("file scan stopped: {e}"));
+                progress.state =
+                    SourceState::Error(Failure::other(format!("file scan stopped: {e}")));
                 break;
             }
         };
@@ -295,7 +297,7 @@ async fn lookup_one(
     })
     .await;
     if let Err(e) = result {
-        report(&|p| p.state = SourceState::Error(e.to_string()));
+        report(&|p| p.state = SourceState::Error(e.clone()));
     }
     fresh
 }
@@ -308,25 +310,22 @@ async fn poll_newer(
     pacers: &Arc<HashMap<String, Arc<Pacer>>>,
     newest: &Arc<Mutex<BTreeMap<(String, String), Timestamp>>>,
 ) {
-    loop {
-        let poked = tokio::select! {
-            _ = tokio::time::sleep(LIVE_INTERVAL) => false,
-            _ = req.poke.notified() => true,
-        };
-        if !poked && req.paused.as_ref().is_some_and(|p| *p.borrow()) {
-            continue;
-        }
+    let mut poller = Poller::new(LIVE_INTERVAL, LIVE_INTERVAL * 4, req.poke.clone())
+        .pausable(req.paused.clone());
+    // The history was just read: the first live poll is one interval away.
+    poller.after(Outcome::Ok);
+    while poller.wait().await.is_some() {
         let keys: Vec<String> = shared.lock().keys().map(str::to_string).collect();
         let jobs: Vec<(String, String)> = keys
             .iter()
             .flat_map(|k| req.regions.iter().map(move |r| (k.clone(), r.clone())))
             .collect();
-        stream::iter(jobs.into_iter().map(|(key, region)| {
+        let outcome = stream::iter(jobs.into_iter().map(|(key, region)| {
             let (shared, aws, req) = (shared.clone(), aws.clone(), req.clone());
             let (pacers, newest) = (pacers.clone(), newest.clone());
             async move {
                 let Some(pacer) = pacers.get(&region) else {
-                    return;
+                    return Outcome::Ok;
                 };
                 let since = newest
                     .lock()
@@ -335,9 +334,9 @@ async fn poll_newer(
                     .copied()
                     .or(req.from);
                 let Some(since) = since else {
-                    return;
+                    return Outcome::Ok;
                 };
-                let _ = cloudtrail::lookup_newer(&aws, &region, &key, since, pacer, |page| {
+                let result = cloudtrail::lookup_newer(&aws, &region, &key, since, pacer, |page| {
                     let (events, _) = parse_lookup(&region, &page.records);
                     if let Some(t) = events.iter().map(|e| e.time).max() {
                         let mut n = newest.lock().unwrap_or_else(|p| p.into_inner());
@@ -347,12 +346,14 @@ async fn poll_newer(
                     shared.deliver(events, true);
                 })
                 .await;
+                Outcome::of(&result)
             }
             .boxed()
         }))
         .buffer_unordered(64)
-        .collect::<Vec<()>>()
+        .fold(Outcome::Ok, |worst, o| async move { worst.worst(o) })
         .await;
+        poller.after(outcome);
     }
 }
 
@@ -375,14 +376,21 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
     progress.discovered = true;
     emit(&progress);
     let Some(account) = req.account.clone() else {
-        progress.state = SourceState::Error("account unknown: cannot find its trail logs".into());
+        progress.state = SourceState::Error(Failure::other(
+            "account unknown: cannot find its trail logs",
+        ));
         emit(&progress);
         return;
     };
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
     let mut first = true;
     let mut with_bucket: Vec<trails::Trail> = with_bucket.into_iter().cloned().collect();
+    let mut poller = Poller::new(TRAIL_INTERVAL, TRAIL_INTERVAL * 6, req.poke.clone())
+        .pausable(req.paused.clone());
     loop {
+        // A pass whose every listing was throttled or failed waits longer before the next.
+        let mut outcome = Outcome::Ok;
+        let mut listed = false;
         let now = time::OffsetDateTime::now_utc();
         // The first pass reads the whole window; later passes (live) the last two days, for
         // objects delivered since.
@@ -425,6 +433,7 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
             }
             match trails::list_objects(aws, &bucket, &prefixes).boxed().await {
                 Ok(list) => {
+                    listed = true;
                     for (key, _) in list {
                         if seen.insert((bucket.clone(), key.clone())) {
                             objects.push((bucket.clone(), key));
@@ -432,6 +441,7 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
                     }
                 }
                 Err(e) => {
+                    outcome = outcome.worst(Outcome::from_failure(&e));
                     if progress.problems.len() < MAX_PROBLEMS {
                         progress.problems.push(format!("{bucket}: {e}"));
                     }
@@ -439,6 +449,9 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
             }
             progress.objects = objects.len();
             emit(&progress);
+        }
+        if listed {
+            outcome = Outcome::Ok;
         }
 
         let mut pending: Vec<String> = shared.lock().keys().map(str::to_string).collect();
@@ -515,12 +528,9 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
         }
         progress.state = SourceState::Live;
         emit(&progress);
-        let poked = tokio::select! {
-            _ = tokio::time::sleep(TRAIL_INTERVAL) => false,
-            _ = req.poke.notified() => true,
-        };
-        if !poked && req.paused.as_ref().is_some_and(|p| *p.borrow()) {
-            continue;
+        poller.after(outcome);
+        if poller.wait().await.is_none() {
+            break;
         }
         // Trails come and go (and stop logging): look again before listing.
         let (found, _) = trails::discover(aws, &req.regions).boxed().await;

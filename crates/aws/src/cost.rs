@@ -29,7 +29,7 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{Date, Duration};
 
-use crate::{Aws, AwsError};
+use crate::{Aws, AwsError, FromSdk};
 pub use keyspill_core::cost::model::{ANOMALY_WINDOW_DAYS, USD_PER_REQUEST};
 use keyspill_core::cost::model::{Anomalies, Anomaly, CostData, Day, RootCause, Series};
 

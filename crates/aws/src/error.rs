@@ -1,57 +1,52 @@
 //! AWS failures in words a room full of responders can act on.
 
-use std::fmt;
-
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    AccessDenied,
-    NoCredentials,
-    InvalidCredentials,
-    Unreachable,
-    Timeout,
-    Throttled,
-    NotFound,
-    NotImplemented,
-    Other,
-}
+pub use keyspill_core::domain::{ErrorKind, Failure};
 
-/// A failed AWS call: what kind of failure, and a sentence for the pane.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsError {
-    pub kind: ErrorKind,
-    pub code: Option<String>,
-    pub text: String,
-}
+/// The adapter's name for a failed call: the core's typed [`Failure`], so the same value
+/// travels from the SDK call to the screen.
+pub type AwsError = Failure;
 
-impl fmt::Display for AwsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl std::error::Error for AwsError {}
-
-impl AwsError {
-    pub fn other(text: impl Into<String>) -> Self {
-        AwsError {
-            kind: ErrorKind::Other,
-            code: None,
-            text: text.into(),
-        }
-    }
-
-    pub fn is_not_found(&self) -> bool {
-        self.kind == ErrorKind::NotFound
-    }
-
+/// Translation of SDK errors into [`Failure`]s. A trait because the type lives in the core,
+/// which knows nothing of the SDK.
+pub trait FromSdk: Sized {
     /// Translates an SDK error. `call` names the operation as IAM policies do
     /// (`iam:ListUsers`), so AccessDenied can name the permission even when AWS does not.
-    pub fn from_sdk<E>(call: &str, err: &SdkError<E, HttpResponse>) -> Self
+    fn from_sdk<E>(call: &str, err: &SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static;
+}
+
+/// `result.sent("iam:CreateUser")`: an SDK call's result with its error translated.
+pub trait Sent<T> {
+    fn sent(self, call: &str) -> Result<T, Failure>;
+}
+
+impl<T, E> Sent<T> for Result<T, SdkError<E, HttpResponse>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    fn sent(self, call: &str) -> Result<T, Failure> {
+        self.map_err(|e| Failure::from_sdk(call, &e))
+    }
+}
+
+/// An SDK error as a [`Failure`], naming the call (`iam:CreateUser`).
+pub fn failure<E>(call: &str, err: &SdkError<E, HttpResponse>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    Failure::from_sdk(call, err)
+}
+
+impl FromSdk for Failure {
+    /// Translates an SDK error. `call` names the operation as IAM policies do
+    /// (`iam:ListUsers`), so AccessDenied can name the permission even when AWS does not.
+    fn from_sdk<E>(call: &str, err: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
@@ -61,13 +56,12 @@ impl AwsError {
                 let code = se.err().code().map(str::to_string);
                 let message = se.err().message().unwrap_or("").to_string();
                 let status = se.raw().status().as_u16();
-                Self::from_service(call, code, &message, status)
+                from_service(call, code, &message, status)
             }
-            SdkError::TimeoutError(_) => AwsError {
-                kind: ErrorKind::Timeout,
-                code: None,
-                text: format!("{call}: AWS did not answer in time"),
-            },
+            SdkError::TimeoutError(_) => Failure::new(
+                ErrorKind::Timeout,
+                format!("{call}: AWS did not answer in time"),
+            ),
             SdkError::DispatchFailure(df) => {
                 if is_missing_credentials(&chain) {
                     return no_credentials(call);
@@ -77,18 +71,14 @@ impl AwsError {
                 } else {
                     (ErrorKind::Unreachable, "cannot reach the AWS endpoint")
                 };
-                AwsError {
-                    kind,
-                    code: None,
-                    text: format!("{call}: {why} ({})", last_cause(&chain)),
-                }
+                Failure::new(kind, format!("{call}: {why} ({})", last_cause(&chain)))
             }
             // An answer that is not AWS's format at all (an HTML error page): a 5xx or 404
             // there means the service is not offered at that endpoint.
             SdkError::ResponseError(re)
                 if matches!(re.raw().status().as_u16(), 404 | 500 | 501) =>
             {
-                Self::from_service(call, None, "", re.raw().status().as_u16())
+                from_service(call, None, "", re.raw().status().as_u16())
             }
             _ => {
                 if is_missing_credentials(&chain) {
@@ -98,66 +88,73 @@ impl AwsError {
             }
         }
     }
+}
 
-    fn from_service(call: &str, code: Option<String>, message: &str, status: u16) -> Self {
-        let c = code.as_deref().unwrap_or("");
-        let kind = match c {
-            "AccessDenied"
-            | "AccessDeniedException"
-            | "UnauthorizedOperation"
-            | "Client.UnauthorizedOperation"
-            | "UnauthorizedAccess" => ErrorKind::AccessDenied,
-            "InvalidClientTokenId"
-            | "SignatureDoesNotMatch"
-            | "AuthFailure"
-            | "InvalidAccessKeyId"
-            | "ExpiredToken"
-            | "ExpiredTokenException" => ErrorKind::InvalidCredentials,
-            "Throttling"
-            | "ThrottlingException"
-            | "RequestLimitExceeded"
-            | "TooManyRequestsException" => ErrorKind::Throttled,
-            "NoSuchEntity" | "NoSuchEntityException" | "ResourceNotFoundException" => {
-                ErrorKind::NotFound
-            }
-            "" if matches!(status, 404 | 500 | 501) => ErrorKind::NotImplemented,
-            "" if status == 403 => ErrorKind::AccessDenied,
-            _ => ErrorKind::Other,
-        };
-        let text = match kind {
-            ErrorKind::AccessDenied => {
-                let perm = permission_in(message).unwrap_or(call);
-                format!("AccessDenied: missing permission {perm}")
-            }
-            ErrorKind::InvalidCredentials => format!(
-                "{call}: the credentials were rejected ({c}{}{message})",
-                if message.is_empty() { "" } else { ": " }
-            ),
-            ErrorKind::Throttled => format!("{call}: throttled by AWS; backing off"),
-            ErrorKind::NotImplemented => format!(
-                "{call}: the endpoint answered HTTP {status} without an AWS error \
-                 (the operation is not available there)"
-            ),
-            _ if c.is_empty() => format!("{call}: HTTP {status} {message}"),
-            _ => format!("{call}: {c}: {message}"),
-        };
-        AwsError {
-            kind,
-            code,
-            text: text.trim_end().to_string(),
+/// A service's error answer (code, message, HTTP status) as a [`Failure`].
+pub fn from_service(call: &str, code: Option<String>, message: &str, status: u16) -> Failure {
+    let c = code.as_deref().unwrap_or("");
+    let kind = match c {
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "Client.UnauthorizedOperation"
+        | "UnauthorizedAccess" => ErrorKind::AccessDenied,
+        "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "AuthFailure"
+        | "InvalidAccessKeyId"
+        | "ExpiredToken"
+        | "ExpiredTokenException" => ErrorKind::InvalidCredentials,
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException" => ErrorKind::Throttled,
+        "NoSuchEntity" | "NoSuchEntityException" | "ResourceNotFoundException" => {
+            ErrorKind::NotFound
         }
+        // EC2's `InvalidInstanceID.NotFound`, `InvalidGroup.NotFound`…
+        c if c.ends_with(".NotFound") => ErrorKind::NotFound,
+        "" if matches!(status, 404 | 500 | 501) => ErrorKind::NotImplemented,
+        "" if status == 403 => ErrorKind::AccessDenied,
+        _ => ErrorKind::Other,
+    };
+    let permission = (kind == ErrorKind::AccessDenied)
+        .then(|| permission_in(message).unwrap_or(call).to_string());
+    let text = match kind {
+        ErrorKind::AccessDenied => {
+            format!(
+                "AccessDenied: missing permission {}",
+                permission.as_deref().unwrap_or(call)
+            )
+        }
+        ErrorKind::InvalidCredentials => format!(
+            "{call}: the credentials were rejected ({c}{}{message})",
+            if message.is_empty() { "" } else { ": " }
+        ),
+        ErrorKind::Throttled => format!("{call}: throttled by AWS; backing off"),
+        ErrorKind::NotImplemented => format!(
+            "{call}: the endpoint answered HTTP {status} without an AWS error \
+                 (the operation is not available there)"
+        ),
+        _ if c.is_empty() => format!("{call}: HTTP {status} {message}"),
+        _ => format!("{call}: {c}: {message}"),
+    };
+    Failure {
+        kind,
+        code,
+        text: text.trim_end().to_string(),
+        permission,
     }
 }
 
 fn no_credentials(call: &str) -> AwsError {
-    AwsError {
-        kind: ErrorKind::NoCredentials,
-        code: None,
-        text: format!(
+    Failure::new(
+        ErrorKind::NoCredentials,
+        format!(
             "{call}: no AWS credentials found — set AWS_PROFILE (or --profile), run \
              `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
         ),
-    }
+    )
 }
 
 fn is_missing_credentials(chain: &str) -> bool {
@@ -205,7 +202,7 @@ mod tests {
 
     #[test]
     fn access_denied_names_the_permission_from_the_message() {
-        let e = AwsError::from_service(
+        let e = from_service(
             "iam:ListUsers",
             Some("AccessDenied".into()),
             "User: arn:aws:iam::123456789012:user/nopol is not authorized to perform: \
@@ -214,11 +211,12 @@ mod tests {
         );
         assert_eq!(e.kind, ErrorKind::AccessDenied);
         assert_eq!(e.text, "AccessDenied: missing permission iam:ListUsers");
+        assert_eq!(e.permission.as_deref(), Some("iam:ListUsers"));
     }
 
     #[test]
     fn access_denied_falls_back_to_the_call() {
-        let e = AwsError::from_service(
+        let e = from_service(
             "iam:GetAccountSummary",
             Some("AccessDenied".into()),
             "denied",
@@ -232,7 +230,7 @@ mod tests {
 
     #[test]
     fn html_500_is_not_implemented() {
-        let e = AwsError::from_service("cloudtrail:LookupEvents", None, "", 500);
+        let e = from_service("cloudtrail:LookupEvents", None, "", 500);
         assert_eq!(e.kind, ErrorKind::NotImplemented);
         assert!(e.text.contains("HTTP 500"));
     }
@@ -265,16 +263,16 @@ mod tests {
 
     #[test]
     fn other_kinds() {
-        let t = AwsError::from_service(
+        let t = from_service(
             "iam:ListUsers",
             Some("Throttling".into()),
             "Rate exceeded",
             400,
         );
         assert_eq!(t.kind, ErrorKind::Throttled);
-        let n = AwsError::from_service("iam:GetUser", Some("NoSuchEntity".into()), "no user", 404);
+        let n = from_service("iam:GetUser", Some("NoSuchEntity".into()), "no user", 404);
         assert!(n.is_not_found());
-        let c = AwsError::from_service(
+        let c = from_service(
             "sts:GetCallerIdentity",
             Some("InvalidClientTokenId".into()),
             "The security token included in the request is invalid.",

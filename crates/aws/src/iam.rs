@@ -5,7 +5,7 @@ use futures_util::stream;
 
 use aws_sdk_iam::types::{StatusType, SummaryKeyType};
 
-use crate::{Aws, AwsError, to_ts};
+use crate::{Aws, AwsError, FromSdk, to_ts};
 use keyspill_core::domain::{
     AccessKey, KeyStatus, KeysSnapshot, LastUsed, NewKey, Secret, UserDetail, UserSummary,
 };

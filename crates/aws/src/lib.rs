@@ -6,6 +6,7 @@ pub mod collect;
 pub mod cost;
 pub mod error;
 pub mod iam;
+pub mod poll;
 pub mod regions;
 pub mod resources;
 pub mod sts;
@@ -18,7 +19,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{Credentials, ProvideCredentials, Region};
 
-pub use error::{AwsError, ErrorKind};
+pub use error::{AwsError, ErrorKind, FromSdk};
 
 /// How to reach AWS: the aws-config default chain, shaped by the AWS-CLI-style flags.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +29,8 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
     /// Fixed credentials instead of the default chain (tests and the game day).
     pub static_credentials: Option<(String, String)>,
+    /// The session token that goes with `static_credentials` when they are temporary (`ASIA…`).
+    pub session_token: Option<String>,
     /// Attempts per call, including the first (AWS's standard retry with back-off).
     pub max_attempts: u32,
 }
@@ -68,8 +71,13 @@ impl Aws {
             loader = loader.endpoint_url(e);
         }
         if let Some((id, secret)) = &opts.static_credentials {
-            loader =
-                loader.credentials_provider(Credentials::new(id, secret, None, None, "keyspill"));
+            loader = loader.credentials_provider(Credentials::new(
+                id,
+                secret,
+                opts.session_token.clone(),
+                None,
+                "keyspill",
+            ));
         }
         let mut config = loader.load().await;
         if config.region().is_none() {
@@ -93,6 +101,14 @@ impl Aws {
         self.config
             .region()
             .map_or_else(|| FALLBACK_REGION.to_string(), |r| r.to_string())
+    }
+
+    /// An STS client for one region (a regional endpoint, as sessions minted there use).
+    pub fn sts_in(&self, region: &str) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
     }
 
     /// An EC2 client for one region (for per-region fan-out).
@@ -162,23 +178,25 @@ impl Aws {
 
     /// The access key id of the credentials keyspill signs with, when they resolve.
     pub async fn own_access_key_id(&self) -> Result<String, AwsError> {
-        let provider = self.config.credentials_provider().ok_or_else(|| AwsError {
-            kind: ErrorKind::NoCredentials,
-            code: None,
-            text: "no AWS credentials provider is configured".into(),
+        let provider = self.config.credentials_provider().ok_or_else(|| {
+            AwsError::new(
+                ErrorKind::NoCredentials,
+                "no AWS credentials provider is configured",
+            )
         })?;
         provider
             .provide_credentials()
             .await
             .map(|c| c.access_key_id().to_string())
-            .map_err(|e| AwsError {
-                kind: ErrorKind::NoCredentials,
-                code: None,
-                text: format!(
-                    "no AWS credentials found ({}) — set AWS_PROFILE (or --profile), run \
-                     `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-                    aws_smithy_types::error::display::DisplayErrorContext(&e)
-                ),
+            .map_err(|e| {
+                AwsError::new(
+                    ErrorKind::NoCredentials,
+                    format!(
+                        "no AWS credentials found ({}) — set AWS_PROFILE (or --profile), run \
+                         `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                        aws_smithy_types::error::display::DisplayErrorContext(&e)
+                    ),
+                )
             })
     }
 }

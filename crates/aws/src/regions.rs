@@ -2,7 +2,7 @@
 
 use aws_sdk_ec2::types::Filter;
 
-use crate::{Aws, AwsError};
+use crate::{Aws, AwsError, FromSdk};
 
 /// Regions enabled for the account (`ec2:DescribeRegions`, opt-in regions only when opted
 /// in), limited to `partition` (`aws`, `aws-cn`, `aws-us-gov`), sorted.

@@ -25,7 +25,7 @@ use aws_sdk_ec2::types::{
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use futures_util::stream::{self, FuturesUnordered, StreamExt};
 
-use crate::{Aws, AwsError, ErrorKind, to_ts};
+use crate::{Aws, AwsError, ErrorKind, FromSdk, to_ts};
 use keyspill_core::domain::Timestamp;
 use keyspill_core::resources::{
     Action, CellState, GLOBAL, Kind, Parts, RegionSweep, Resource, ResourceRef, RoleParts, Sharing,
@@ -119,8 +119,7 @@ async fn sweep_region_with(aws: &Aws, region: &str, account: AccountId) -> Regio
         region: region.to_string(),
         ..RegionSweep::default()
     };
-    let failed =
-        |found: Result<Vec<Resource>, AwsError>| found.map_err(|e| CellState::Failed(e.text));
+    let failed = |found: Result<Vec<Resource>, AwsError>| found.map_err(CellState::Failed);
     let cells = [
         (Kind::AutoScalingGroup, failed(groups_found)),
         (Kind::SpotFleet, failed(spot_fleets_found)),
@@ -156,7 +155,7 @@ async fn sweep_region_with(aws: &Aws, region: &str, account: AccountId) -> Regio
         }
         Err(e) => sweep
             .cells
-            .push((Kind::Tagged.label(), CellState::Failed(e.text))),
+            .push((Kind::Tagged.label(), CellState::Failed(e))),
     }
     sweep
 }
@@ -193,11 +192,7 @@ pub async fn sweep_iam(aws: &Aws) -> RegionSweep {
         (Kind::SamlProvider, saml_found),
     ];
     for (kind, found) in all {
-        record(
-            &mut sweep,
-            kind,
-            found.map_err(|e| CellState::Failed(e.text)),
-        );
+        record(&mut sweep, kind, found.map_err(CellState::Failed));
     }
     sweep
 }
@@ -250,7 +245,9 @@ async fn joined(region: String, task: tokio::task::JoinHandle<RegionSweep>) -> R
             resources: Vec::new(),
             cells: vec![(
                 SWEEP_CELL,
-                CellState::Failed(format!("the sweep of this region stopped: {e}")),
+                CellState::Failed(AwsError::other(format!(
+                    "the sweep of this region stopped: {e}"
+                ))),
             )],
         },
     }
@@ -1080,7 +1077,7 @@ async fn lightsail_instances(aws: &Aws, region: &str) -> Result<Vec<Resource>, C
                 if not_offered {
                     CellState::Unavailable(format!("Lightsail does not answer here: {}", err.text))
                 } else {
-                    CellState::Failed(err.text)
+                    CellState::Failed(err)
                 }
             })?;
         for i in page.instances() {
@@ -2042,11 +2039,10 @@ async fn cancel_spot_fleet(aws: &Aws, region: &str, id: &str) -> Result<String, 
             return Ok(ALREADY_GONE.to_string());
         }
         let message = fail.error().and_then(|e| e.message()).unwrap_or_default();
-        return Err(AwsError {
-            kind: ErrorKind::Other,
-            code: Some(code.clone()),
-            text: format!("{call}: {code}: {message}").trim_end().to_string(),
-        });
+        return Err(
+            AwsError::other(format!("{call}: {code}: {message}").trim_end())
+                .with_code(code.clone()),
+        );
     }
     let state = out
         .successful_fleet_requests()
@@ -2082,11 +2078,10 @@ async fn delete_ec2_fleet(aws: &Aws, region: &str, id: &str) -> Result<String, A
             return Ok(ALREADY_GONE.to_string());
         }
         let message = fail.error().and_then(|e| e.message()).unwrap_or_default();
-        return Err(AwsError {
-            kind: ErrorKind::Other,
-            code: Some(code.clone()),
-            text: format!("{call}: {code}: {message}").trim_end().to_string(),
-        });
+        return Err(
+            AwsError::other(format!("{call}: {code}: {message}").trim_end())
+                .with_code(code.clone()),
+        );
     }
     let state = out
         .successful_fleet_deletions()
@@ -3012,11 +3007,7 @@ mod tests {
 
     #[test]
     fn not_found_codes_count_as_gone() {
-        let e = |code: &str, text: &str| AwsError {
-            kind: ErrorKind::Other,
-            code: Some(code.into()),
-            text: text.into(),
-        };
+        let e = |code: &str, text: &str| AwsError::other(text).with_code(code);
         assert!(gone(&e("InvalidInstanceID.NotFound", "x")));
         assert!(gone(&e("InvalidLaunchTemplateName.NotFoundException", "x")));
         assert!(gone(&e(
@@ -3025,11 +3016,9 @@ mod tests {
         )));
         assert!(!gone(&e("ValidationError", "bad parameter")));
         assert!(!gone(&e("OperationNotPermitted", "protected")));
-        assert!(gone(&AwsError {
-            kind: ErrorKind::NotFound,
-            code: Some("NoSuchEntity".into()),
-            text: String::new(),
-        }));
+        assert!(gone(
+            &AwsError::new(ErrorKind::NotFound, String::new()).with_code("NoSuchEntity")
+        ));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! STS: who keyspill runs as, and which account owns a key.
 
-use crate::{Aws, AwsError};
+use crate::{Aws, AwsError, FromSdk};
 use keyspill_core::domain::Identity;
 
 pub async fn identity(aws: &Aws) -> Result<Identity, AwsError> {

@@ -21,7 +21,7 @@ use futures_util::future::join_all;
 use futures_util::stream;
 use time::Date;
 
-use crate::{Aws, AwsError};
+use crate::{Aws, AwsError, FromSdk};
 
 /// How many ListObjectsV2 walks run at once.
 pub const LIST_CONCURRENCY: usize = 16;

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+pub use crate::failure::{ErrorKind, Failure};
+
 /// The policy AWS attaches to a user whose key it found in public.
 pub const QUARANTINE_PREFIX: &str = "AWSCompromisedKeyQuarantine";
 

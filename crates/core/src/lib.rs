@@ -12,6 +12,7 @@ pub mod app;
 pub mod checklist;
 pub mod cost;
 pub mod domain;
+pub mod failure;
 pub mod fmt;
 pub mod journal;
 pub mod report;

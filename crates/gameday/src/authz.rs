@@ -133,7 +133,7 @@ pub(crate) async fn key_is_active(root: &As, user: &str, key: &str) -> Result<bo
                     .is_some_and(|s| *s == aws_sdk_iam::types::StatusType::Active)
         })),
         Err(e) => {
-            let f = super::clients::failure("iam:ListAccessKeys", &e);
+            let f = keyspill_aws::error::failure("iam:ListAccessKeys", &e);
             if f.is_not_found() { Ok(false) } else { Err(f) }
         }
     }

@@ -5,15 +5,10 @@ use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_sdk_sts::config::{Credentials, Region};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use keyspill_aws::{Aws, ConnectOptions};
 
-use keyspill_aws::AwsError;
+pub(crate) use keyspill_aws::error::Sent;
+pub(crate) use keyspill_core::domain::Failure;
 
 /// moto's root identity: a key moto does not know maps to the default account's root.
 pub(crate) const ROOT_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -22,36 +17,26 @@ pub(crate) const ROOT_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 /// The region global services (IAM, STS's global endpoint) and S3 buckets are reached through.
 pub(crate) const GLOBAL_REGION: &str = "us-east-1";
 
-/// One identity's SDK configuration, pointed at moto; clients per service and region.
+/// One identity's clients, pointed at moto, built by the adapter like the console's own.
 #[derive(Clone, Debug)]
 pub(crate) struct As {
-    config: aws_config::SdkConfig,
+    aws: Aws,
 }
 
 impl As {
     pub(crate) async fn new(endpoint: &str, key: &str, secret: &str, token: Option<&str>) -> As {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(endpoint)
-            .region(Region::new(GLOBAL_REGION))
-            .credentials_provider(Credentials::new(
-                key,
-                secret,
-                token.map(str::to_string),
-                None,
-                "keyspill-gameday",
-            ))
+        let aws = Aws::connect(&ConnectOptions {
+            region: Some(GLOBAL_REGION.into()),
+            endpoint_url: Some(endpoint.into()),
+            static_credentials: Some((key.into(), secret.into())),
+            session_token: token.map(str::to_string),
             // One attempt: moto answers what it lacks with HTTP 500, and a retried write could
             // be applied twice.
-            .retry_config(RetryConfig::standard().with_max_attempts(1))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(3))
-                    .operation_attempt_timeout(Duration::from_secs(30))
-                    .build(),
-            )
-            .load()
-            .await;
-        As { config }
+            max_attempts: 1,
+            ..ConnectOptions::default()
+        })
+        .await;
+        As { aws }
     }
 
     pub(crate) async fn root(endpoint: &str) -> As {
@@ -59,102 +44,31 @@ impl As {
     }
 
     pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.config)
+        self.aws.iam.clone()
     }
 
     pub(crate) fn sts(&self, region: &str) -> aws_sdk_sts::Client {
-        let conf = aws_sdk_sts::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .build();
-        aws_sdk_sts::Client::from_conf(conf)
+        self.aws.sts_in(region)
     }
 
     pub(crate) fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        let conf = aws_sdk_ec2::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .build();
-        aws_sdk_ec2::Client::from_conf(conf)
+        self.aws.ec2_in(region)
     }
 
     pub(crate) fn autoscaling(&self, region: &str) -> aws_sdk_autoscaling::Client {
-        let conf = aws_sdk_autoscaling::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .build();
-        aws_sdk_autoscaling::Client::from_conf(conf)
+        self.aws.autoscaling_in(region)
     }
 
     pub(crate) fn lambda(&self, region: &str) -> aws_sdk_lambda::Client {
-        let conf = aws_sdk_lambda::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .build();
-        aws_sdk_lambda::Client::from_conf(conf)
+        self.aws.lambda_in(region)
     }
 
     pub(crate) fn s3(&self) -> aws_sdk_s3::Client {
-        aws_sdk_s3::Client::new(&self.config)
+        self.aws.s3.clone()
     }
 
     pub(crate) fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
-        let conf = aws_sdk_cloudtrail::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .build();
-        aws_sdk_cloudtrail::Client::from_conf(conf)
-    }
-}
-
-/// An SDK failure in words, with the call it came from, and AWS's error code when there is one.
-#[derive(Debug, Clone)]
-pub(crate) struct Failure {
-    pub code: Option<String>,
-    pub text: String,
-}
-
-impl Failure {
-    pub(crate) fn is_not_found(&self) -> bool {
-        self.code.as_deref().is_some_and(|c| {
-            c == "NoSuchEntity" || c.ends_with("NotFound") || c == "ResourceNotFoundException"
-        })
-    }
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl From<Failure> for String {
-    fn from(f: Failure) -> String {
-        f.text
-    }
-}
-
-/// Converts an SDK error, naming the call (`iam:CreateUser`).
-pub(crate) fn failure<E>(call: &str, e: &SdkError<E, HttpResponse>) -> Failure
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let code = match e {
-        SdkError::ServiceError(se) => se.err().code().map(str::to_string),
-        _ => None,
-    };
-    Failure {
-        code,
-        text: AwsError::from_sdk(call, e).to_string(),
-    }
-}
-
-/// Shorthand for `map_err(|e| failure(call, &e))`.
-pub(crate) trait Sent<T> {
-    fn sent(self, call: &str) -> Result<T, Failure>;
-}
-
-impl<T, E> Sent<T> for Result<T, SdkError<E, HttpResponse>>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    fn sent(self, call: &str) -> Result<T, Failure> {
-        self.map_err(|e| failure(call, &e))
+        self.aws.cloudtrail_in(region)
     }
 }
 

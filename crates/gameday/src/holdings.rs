@@ -78,7 +78,7 @@ async fn iam_holdings(root: &As, seeded: &Seeded, out: &mut Vec<String>) {
         }
         Err(e) => out.push(format!(
             "IAM users unknown: {}",
-            super::clients::failure("iam:ListUsers", &e)
+            keyspill_aws::error::failure("iam:ListUsers", &e)
         )),
     }
     match authz::key_is_active(root, &seeded.leaked.user, &seeded.leaked.key_id).await {
@@ -144,7 +144,7 @@ async fn region_holdings(root: &As, seeded: &Seeded, region: &str) -> Vec<String
         }
         Err(e) => out.push(format!(
             "instances in {region} unknown: {}",
-            super::clients::failure("ec2:DescribeInstances", &e)
+            keyspill_aws::error::failure("ec2:DescribeInstances", &e)
         )),
     }
     match root
@@ -164,7 +164,7 @@ async fn region_holdings(root: &As, seeded: &Seeded, region: &str) -> Vec<String
         }
         Err(e) => out.push(format!(
             "auto scaling groups in {region} unknown: {}",
-            super::clients::failure("autoscaling:DescribeAutoScalingGroups", &e)
+            keyspill_aws::error::failure("autoscaling:DescribeAutoScalingGroups", &e)
         )),
     }
     match root.lambda(region).list_functions().send().await {
@@ -182,7 +182,7 @@ async fn region_holdings(root: &As, seeded: &Seeded, region: &str) -> Vec<String
         }
         Err(e) => out.push(format!(
             "functions in {region} unknown: {}",
-            super::clients::failure("lambda:ListFunctions", &e)
+            keyspill_aws::error::failure("lambda:ListFunctions", &e)
         )),
     }
     match root.ec2(region).describe_launch_templates().send().await {
@@ -196,7 +196,7 @@ async fn region_holdings(root: &As, seeded: &Seeded, region: &str) -> Vec<String
         }
         Err(e) => out.push(format!(
             "launch templates in {region} unknown: {}",
-            super::clients::failure("ec2:DescribeLaunchTemplates", &e)
+            keyspill_aws::error::failure("ec2:DescribeLaunchTemplates", &e)
         )),
     }
     out

@@ -185,6 +185,7 @@ pub async fn aws_as(moto: &Moto, key: &str, secret: &str) -> Aws {
         endpoint_url: Some(moto.endpoint()),
         static_credentials: Some((key.into(), secret.into())),
         max_attempts: 1,
+        session_token: None,
     })
     .await
 }

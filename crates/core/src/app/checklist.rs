@@ -139,7 +139,7 @@ fn check(state: &State, c: Check) -> Option<Status> {
                 ))),
                 _ => Some(Status::Verified(format!("responding as {}", id.arn))),
             },
-            (None, Some(e)) => unknown(e),
+            (None, Some(e)) => unknown(&e.text),
             (None, None) => unknown("identity not loaded yet"),
         },
         Check::LeakedKeysInactive => {
@@ -152,7 +152,8 @@ fn check(state: &State, c: Check) -> Option<Status> {
                         .keys
                         .data
                         .error
-                        .as_deref()
+                        .as_ref()
+                        .map(|e| e.text.as_str())
                         .unwrap_or("keys not loaded yet"),
                 );
             };
@@ -365,7 +366,8 @@ fn check(state: &State, c: Check) -> Option<Status> {
                         .cost
                         .data
                         .error
-                        .as_deref()
+                        .as_ref()
+                        .map(|e| e.text.as_str())
                         .unwrap_or("cost not loaded yet"),
                 );
             }

@@ -6,7 +6,7 @@ use time::Date;
 use crate::app::state::{Loaded, State};
 use crate::cost::detect::{self, Row, Rule};
 use crate::cost::model::{Anomalies, CostData};
-use crate::domain::Timestamp;
+use crate::domain::{Failure, Timestamp};
 
 /// The tables the cursor can move through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -120,8 +120,8 @@ pub fn on_fetched(
     seq: u64,
     at: Timestamp,
     window: (Date, Date),
-    data: Result<CostData, String>,
-    anomalies: Result<Anomalies, String>,
+    data: Result<CostData, Failure>,
+    anomalies: Result<Anomalies, Failure>,
     requests: u64,
 ) {
     let c = &mut state.cost;
@@ -233,8 +233,8 @@ mod tests {
             2,
             now,
             (from, to),
-            Err("AccessDenied: missing permission ce:GetCostAndUsage".into()),
-            Err("AccessDenied: missing permission ce:GetAnomalyMonitors".into()),
+            Err(Failure::access_denied("ce:GetCostAndUsage")),
+            Err(Failure::access_denied("ce:GetAnomalyMonitors")),
             4,
         );
         assert!(s.cost.data.data.is_some());
@@ -242,8 +242,8 @@ mod tests {
             s.cost
                 .data
                 .error
-                .as_deref()
-                .is_some_and(|e| e.contains("ce:"))
+                .as_ref()
+                .is_some_and(|e| e.text.contains("ce:"))
         );
         assert_eq!(s.cost.requests, 4);
     }

@@ -4,7 +4,7 @@ use crossterm::event::KeyEvent;
 
 use crate::app::plan::Plan;
 use crate::app::state::Source;
-use crate::domain::{Identity, KeyStatus, KeysSnapshot, NewKey, Timestamp, UserDetail};
+use crate::domain::{Failure, Identity, KeyStatus, KeysSnapshot, NewKey, Timestamp, UserDetail};
 use crate::journal::{Event, PendingIntent, Resumed};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -20,27 +20,27 @@ pub enum Msg {
     Identity {
         seq: u64,
         at: Timestamp,
-        result: Result<Identity, String>,
+        result: Result<Identity, Failure>,
     },
     Regions {
         seq: u64,
         at: Timestamp,
-        result: Result<Vec<String>, String>,
+        result: Result<Vec<String>, Failure>,
     },
     Keys {
         seq: u64,
         at: Timestamp,
-        result: Result<KeysSnapshot, String>,
+        result: Result<KeysSnapshot, Failure>,
     },
     /// `sts:GetAccessKeyInfo` for a leaked key IAM does not list: the owning account.
     KeyInfo {
         key_id: String,
-        result: Result<String, String>,
+        result: Result<String, Failure>,
     },
     UserDetail {
         user: String,
         at: Timestamp,
-        result: Result<UserDetail, String>,
+        result: Result<UserDetail, Failure>,
     },
     JournalOpened(Result<JournalOpened, String>),
     ActionStarted {
@@ -100,8 +100,8 @@ pub enum Msg {
         seq: u64,
         at: Timestamp,
         window: (time::Date, time::Date),
-        data: Result<crate::cost::model::CostData, String>,
-        anomalies: Result<crate::cost::model::Anomalies, String>,
+        data: Result<crate::cost::model::CostData, Failure>,
+        anomalies: Result<crate::cost::model::Anomalies, Failure>,
         /// Cost Explorer requests made this session so far.
         requests: u64,
     },

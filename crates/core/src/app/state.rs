@@ -4,19 +4,19 @@ use std::collections::BTreeSet;
 
 use crate::app::plan::{Plan, Stage};
 use crate::domain::{
-    AccessKey, ForeignKey, Identity, KeyStatus, KeysSnapshot, LastUsed, NewKey, Timestamp,
+    AccessKey, Failure, ForeignKey, Identity, KeyStatus, KeysSnapshot, LastUsed, NewKey, Timestamp,
     UserDetail,
 };
 use crate::journal::Outcome;
 
 /// A pane's data with its freshness: when it was fetched, whether a fetch is running, and the
-/// last error in words.
+/// last failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded<T> {
     pub data: Option<T>,
     pub fetched_at: Option<Timestamp>,
     pub in_flight: bool,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     pub error_at: Option<Timestamp>,
     /// The sequence number of the newest applied result; older results are dropped.
     pub seq: u64,
@@ -38,7 +38,7 @@ impl<T> Default for Loaded<T> {
 impl<T> Loaded<T> {
     /// Applies a fetch result unless a newer one was applied already. Returns whether it was.
     /// A failure keeps the last good data on screen, next to the error.
-    pub fn apply(&mut self, seq: u64, at: Timestamp, result: Result<T, String>) -> bool {
+    pub fn apply(&mut self, seq: u64, at: Timestamp, result: Result<T, Failure>) -> bool {
         if seq < self.seq {
             return false;
         }

@@ -181,7 +181,7 @@ fn on_keys(
     state: &mut State,
     seq: u64,
     at: crate::domain::Timestamp,
-    result: Result<crate::domain::KeysSnapshot, String>,
+    result: Result<crate::domain::KeysSnapshot, crate::domain::Failure>,
 ) -> Vec<Effect> {
     if !state.keys.data.apply(seq, at, result) {
         return vec![];

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::domain::Timestamp;
+use crate::domain::{Failure, Timestamp};
 pub use crate::resources::kind::Kind;
 
 /// The region name used for global resources (IAM).
@@ -178,7 +178,7 @@ pub enum CellState {
     /// The service is not available there, or not at all (Lightsail in most regions, or
     /// an emulator): said in the cell, never fatal to the sweep.
     Unavailable(String),
-    Failed(String),
+    Failed(Failure),
 }
 
 /// The outcome of one sweep of one region (or of IAM, with region [`GLOBAL`]).
@@ -193,7 +193,7 @@ pub struct RegionSweep {
 impl RegionSweep {
     pub fn errors(&self) -> impl Iterator<Item = (&'static str, &str)> {
         self.cells.iter().filter_map(|(k, c)| match c {
-            CellState::Failed(e) => Some((*k, e.as_str())),
+            CellState::Failed(e) => Some((*k, e.text.as_str())),
             _ => None,
         })
     }

@@ -1,6 +1,7 @@
 //! How the timeline's sources report: the progress of each source and the updates the
 //! collector (in `keyspill-aws`) sends to the console and to `keyspill timeline`.
 
+use crate::domain::Failure;
 use crate::timeline::chain::Tracker;
 use crate::timeline::model::Event;
 
@@ -13,7 +14,7 @@ pub enum SourceState {
     /// History loaded; now polling for newer events.
     Live,
     Done,
-    Error(String),
+    Error(Failure),
 }
 
 /// LookupEvents in one region.

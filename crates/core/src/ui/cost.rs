@@ -217,14 +217,6 @@ fn last_day(window: (Date, Date)) -> Date {
     window.1.previous_day().unwrap_or(window.1)
 }
 
-/// The first permission named in an error (`ce:GetAnomalies`), if any.
-fn permission_in(error: &str) -> Option<&str> {
-    error
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '\''))
-        .find(|w| w.starts_with("ce:") && w.len() > 3)
-        .map(|w| w.trim_end_matches(['.', ':']))
-}
-
 // ---------------------------------------------------------------------------------------------
 // The frame: title and lookup cost
 // ---------------------------------------------------------------------------------------------
@@ -346,8 +338,12 @@ fn empty(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(e) => {
             items.push((format!("⚠ No cost figures: {e}"), theme.danger));
             items.push((String::new(), theme.base));
-            if e.contains("AccessDenied") {
-                let perm = permission_in(e).unwrap_or("ce:GetCostAndUsage");
+            if e.is_access_denied() {
+                let perm = e
+                    .permission
+                    .as_deref()
+                    .filter(|p| p.starts_with("ce:"))
+                    .unwrap_or("ce:GetCostAndUsage");
                 let who = state
                     .identity
                     .data

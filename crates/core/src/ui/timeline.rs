@@ -136,7 +136,7 @@ fn state_word(state: &State, s: &SourceState) -> (String, bool) {
         SourceState::Loading => (format!("loading {}", spinner(state)), false),
         SourceState::Live => ("history loaded, polling".into(), false),
         SourceState::Done => ("done".into(), false),
-        SourceState::Error(e) => (e.clone(), true),
+        SourceState::Error(e) => (e.text.clone(), true),
     }
 }
 
@@ -183,7 +183,10 @@ fn source_lines(state: &State, t: &TimelineTab, theme: &Theme) -> Vec<Line<'stat
         let mut errors: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (region, r) in &t.regions {
             if let SourceState::Error(e) = &r.state {
-                errors.entry(e.as_str()).or_default().push(region.as_str());
+                errors
+                    .entry(e.text.as_str())
+                    .or_default()
+                    .push(region.as_str());
             }
         }
         for (e, regions) in errors {

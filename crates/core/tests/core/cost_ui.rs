@@ -14,6 +14,7 @@ use keyspill_core::app::cost::Focus;
 use keyspill_core::app::state::{Source, State, Tab};
 use keyspill_core::app::{Msg, update};
 use keyspill_core::cost::model::{Anomalies, Anomaly, CostData, Day, RootCause, Series};
+use keyspill_core::domain::Failure;
 use keyspill_core::ui::Theme;
 use keyspill_core::ui::theme::ThemeName;
 use ratatui::Terminal;
@@ -221,8 +222,8 @@ fn fetched(
     state: &mut State,
     seq: u64,
     ago: Duration,
-    data: Result<CostData, String>,
-    anomalies: Result<Anomalies, String>,
+    data: Result<CostData, Failure>,
+    anomalies: Result<Anomalies, Failure>,
     requests: u64,
 ) {
     let effects = update(
@@ -267,9 +268,9 @@ fn no_monitor() -> State {
     s
 }
 
-const DENIED_DAILY: &str = "AccessDenied: missing permission ce:GetCostAndUsage";
-const DENIED_MONITORS: &str = "AccessDenied: missing permission ce:GetAnomalyMonitors";
-const DENIED_ANOMALIES: &str = "AccessDenied: missing permission ce:GetAnomalies";
+const DENIED_DAILY: &str = "ce:GetCostAndUsage";
+const DENIED_MONITORS: &str = "ce:GetAnomalyMonitors";
+const DENIED_ANOMALIES: &str = "ce:GetAnomalies";
 
 /// (c) Both calls refused, nothing ever loaded.
 fn denied() -> State {
@@ -278,8 +279,8 @@ fn denied() -> State {
         &mut s,
         1,
         Duration::seconds(40),
-        Err(DENIED_DAILY.into()),
-        Err(DENIED_MONITORS.into()),
+        Err(Failure::access_denied(DENIED_DAILY)),
+        Err(Failure::access_denied(DENIED_MONITORS)),
         2,
     );
     s
@@ -293,7 +294,7 @@ fn anomalies_denied() -> State {
         1,
         Duration::minutes(3),
         Ok(cost_data()),
-        Err(DENIED_ANOMALIES.into()),
+        Err(Failure::access_denied(DENIED_ANOMALIES)),
         5,
     );
     s
@@ -562,8 +563,8 @@ fn a_failed_refresh_keeps_the_figures_and_says_so() {
         &mut s,
         2,
         Duration::seconds(20),
-        Err(DENIED_DAILY.into()),
-        Err(DENIED_MONITORS.into()),
+        Err(Failure::access_denied(DENIED_DAILY)),
+        Err(Failure::access_denied(DENIED_MONITORS)),
         7,
     );
     for (w, h) in [(80, 24), (160, 45)] {

@@ -9,7 +9,9 @@ use keyspill_core::app::msg::{ActionReport, JournalOpened, ObservedKeys};
 use keyspill_core::app::plan::{DELETE_ACTIVE_WORD, KeyRef, LOCKOUT_WORD, Plan};
 use keyspill_core::app::state::{Dialog, Level, Mode, Source, State};
 use keyspill_core::app::{Effect, Msg, update};
-use keyspill_core::domain::{AccessKey, KeyStatus, KeysSnapshot, LastUsed, NewKey, Secret};
+use keyspill_core::domain::{
+    AccessKey, ErrorKind, Failure, KeyStatus, KeysSnapshot, LastUsed, NewKey, Secret,
+};
 use keyspill_core::journal::{self, Event, Outcome};
 use time::Duration;
 use time::macros::datetime;
@@ -614,13 +616,13 @@ fn marking_a_key_leaked_keeps_the_last_poll_error_and_spinner() {
         Msg::Keys {
             seq: 2,
             at: NOW - Duration::seconds(1),
-            result: Err("AccessDenied: missing permission iam:ListUsers".into()),
+            result: Err(Failure::access_denied("iam:ListUsers")),
         },
     );
     update(&mut state, Msg::FetchStarted(Source::Keys));
     command(&mut state, &format!("key {K_FOREIGN}"));
     assert_eq!(
-        state.keys.data.error.as_deref(),
+        state.keys.data.error.as_ref().map(|e| e.text.as_str()),
         Some("AccessDenied: missing permission iam:ListUsers"),
         "the failed poll's error must stay on screen"
     );
@@ -865,7 +867,7 @@ fn a_stale_keys_poll_is_ignored() {
         Msg::Keys {
             seq: 3,
             at: NOW,
-            result: Err("throttled".into()),
+            result: Err(Failure::new(ErrorKind::Throttled, "throttled")),
         },
     );
     assert_eq!(state.keys.data.error, None);
@@ -881,10 +883,13 @@ fn a_failed_poll_keeps_the_last_good_data() {
         Msg::Keys {
             seq: 2,
             at: NOW,
-            result: Err("AccessDenied".into()),
+            result: Err(Failure::other("AccessDenied")),
         },
     );
-    assert_eq!(state.keys.data.error.as_deref(), Some("AccessDenied"));
+    assert_eq!(
+        state.keys.data.error.as_ref().map(|e| e.text.as_str()),
+        Some("AccessDenied")
+    );
     assert_eq!(state.key_rows().len(), 7);
     assert_eq!(state.keys.data.fetched_at, Some(NOW - Duration::seconds(4)));
 }
@@ -1135,7 +1140,7 @@ fn detail_pane_opens_ignores_actions_and_closes() {
         Msg::UserDetail {
             user: "alice".into(),
             at: NOW,
-            result: Err("nope".into()),
+            result: Err(Failure::other("nope")),
         },
     );
     assert_eq!(

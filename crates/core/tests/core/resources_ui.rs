@@ -12,7 +12,7 @@ use fixture::*;
 use keyspill_core::app::plan::Plan;
 use keyspill_core::app::state::{Dialog, State, Tab};
 use keyspill_core::app::{Effect, Msg, update};
-use keyspill_core::domain::Timestamp;
+use keyspill_core::domain::{Failure, Timestamp};
 use keyspill_core::resources::attribute::Verdict;
 use keyspill_core::resources::plan::{StepState, ready};
 use keyspill_core::resources::{
@@ -536,9 +536,9 @@ fn cells(region: &str, resources: &[Resource]) -> Vec<(&'static str, CellState)>
         .map(|&k| {
             let n = resources.iter().filter(|r| r.kind == k).count();
             let state = match (region, k) {
-                ("eu-west-3", Kind::Function) => CellState::Failed(
-                    "AccessDenied: not authorized to perform lambda:ListFunctions".into(),
-                ),
+                ("eu-west-3", Kind::Function) => CellState::Failed(Failure::other(
+                    "AccessDenied: not authorized to perform lambda:ListFunctions",
+                )),
                 ("sa-east-1" | "ap-northeast-3", Kind::Lightsail) => {
                     CellState::Unavailable("Lightsail is not offered in this region".into())
                 }

@@ -8,6 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fixture::*;
 use keyspill_core::app::state::{Mode, State, Tab};
 use keyspill_core::app::{Effect, Msg, update};
+use keyspill_core::domain::Failure;
 use keyspill_core::timeline::chain::Tracker;
 use keyspill_core::timeline::parse::parse_document;
 use keyspill_core::timeline::progress;
@@ -241,9 +242,9 @@ fn timeline_screens() {
         (
             "eu-west-3",
             progress::RegionProgress {
-                state: progress::SourceState::Error(
-                    "AccessDenied: missing permission cloudtrail:LookupEvents".into(),
-                ),
+                state: progress::SourceState::Error(Failure::access_denied(
+                    "cloudtrail:LookupEvents",
+                )),
                 pages: 0,
                 events: 0,
                 throttled: 0,

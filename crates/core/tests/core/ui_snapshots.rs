@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyspill_core::app::msg::JournalOpened;
 use keyspill_core::app::state::{Dialog, Settings, State};
 use keyspill_core::app::{Effect, Msg, update};
-use keyspill_core::domain::{NewKey, Secret, UserDetail};
+use keyspill_core::domain::{ErrorKind, Failure, NewKey, Secret, UserDetail};
 use keyspill_core::journal::{Outcome, PastAction, Resumed};
 use keyspill_core::ui::Theme;
 use keyspill_core::ui::theme::ThemeName;
@@ -275,15 +275,16 @@ fn identity_failed() -> State {
         Msg::Identity {
             seq: 1,
             at: NOW - Duration::seconds(3),
-            result: Err(
-                "sts:GetCallerIdentity: cannot reach the AWS endpoint (Connection refused)".into(),
-            ),
+            result: Err(Failure::new(
+                ErrorKind::Unreachable,
+                "sts:GetCallerIdentity: cannot reach the AWS endpoint (Connection refused)",
+            )),
         },
     );
     s
 }
 
-const ACCESS_DENIED: &str = "AccessDenied: missing permission iam:ListUsers";
+const ACCESS_DENIED: &str = "iam:ListUsers";
 
 /// The keys poll failing from the start: nothing to show yet.
 fn keys_denied_never_loaded() -> State {
@@ -301,7 +302,7 @@ fn keys_denied_never_loaded() -> State {
         Msg::Keys {
             seq: 1,
             at: NOW - Duration::seconds(2),
-            result: Err(ACCESS_DENIED.into()),
+            result: Err(Failure::access_denied(ACCESS_DENIED)),
         },
     );
     s
@@ -315,7 +316,7 @@ fn keys_denied_after_good_data() -> State {
         Msg::Keys {
             seq: 2,
             at: NOW - Duration::seconds(1),
-            result: Err(ACCESS_DENIED.into()),
+            result: Err(Failure::access_denied(ACCESS_DENIED)),
         },
     );
     s
