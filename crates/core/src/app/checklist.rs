@@ -271,12 +271,7 @@ fn check(state: &State, c: Check) -> Option<Status> {
                 .resources
                 .iter()
                 .enumerate()
-                .filter(|(_, x)| {
-                    matches!(
-                        x.kind,
-                        Kind::User | Kind::Role | Kind::OidcProvider | Kind::SamlProvider
-                    )
-                })
+                .filter(|(_, x)| x.kind.is_identity())
                 .filter(|(i, _)| {
                     matches!(r.verdict_of(*i), Verdict::LeakedKey | Verdict::AfterLeak)
                 })

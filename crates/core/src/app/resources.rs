@@ -14,7 +14,7 @@ use crate::app::update::propose;
 use crate::domain::Timestamp;
 use crate::resources::attribute::{Attribution, Verdict, attribute};
 use crate::resources::plan::{self as removal, Protected, RemovalPlan, StepState};
-use crate::resources::{CellState, GLOBAL, Kind, Parts, RegionSweep, Resource, ResourceRef};
+use crate::resources::{CellState, GLOBAL, Parts, RegionSweep, Resource, ResourceRef};
 
 /// Where one region's sweep is.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -320,7 +320,7 @@ fn parts_wanted(state: &mut State) -> Vec<Effect> {
     let t = &mut state.resources;
     let mut wanted = Vec::new();
     for (i, r) in t.resources.iter().enumerate() {
-        if matches!(r.kind, Kind::User | Kind::Role)
+        if r.kind.has_parts()
             && r.parts == Parts::None
             && t.verdict_of(i).suspicious()
             && !t.parts_requested.contains(&r.reference())
@@ -620,6 +620,7 @@ pub fn on_filter_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 mod tests {
     use super::*;
     use crate::app::state::Settings;
+    use crate::resources::Kind;
     use time::macros::datetime;
 
     fn state() -> State {

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::resources::kind::Kind;
+
 /// One removal call, on the step's target resource.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Action {
@@ -99,25 +101,73 @@ impl Action {
     /// Whether the target resource is gone once this action succeeded (so the executor can
     /// read it back and the plan can count it).
     pub fn removes_target(&self) -> bool {
-        !matches!(
-            self,
+        match self {
+            Action::DeleteAutoScalingGroup
+            | Action::CancelSpotFleet
+            | Action::DeleteEc2Fleet
+            | Action::TerminateInstance
+            | Action::DeleteLaunchTemplate
+            | Action::DeleteFunction
+            | Action::DeleteLightsailInstance
+            | Action::DeleteKeyPair
+            | Action::DeleteSecurityGroup
+            | Action::DeleteUser
+            | Action::DeleteRole
+            | Action::DeletePolicy
+            | Action::DeleteOidcProvider
+            | Action::DeleteSamlProvider => true,
             Action::DisableTerminationProtection
-                | Action::CancelSpotRequest
-                | Action::UnshareSnapshot
-                | Action::UnshareImage
-                | Action::DeleteLoginProfile
-                | Action::DeleteAccessKey(_)
-                | Action::DeleteSigningCertificate(_)
-                | Action::DeleteSshPublicKey(_)
-                | Action::DeleteServiceSpecificCredential(_)
-                | Action::RemoveMfaDevice(_)
-                | Action::DeleteUserPolicy(_)
-                | Action::DetachUserPolicy(_)
-                | Action::RemoveUserFromGroup(_)
-                | Action::DeleteRolePolicy(_)
-                | Action::DetachRolePolicy(_)
-                | Action::RemoveRoleFromInstanceProfile(_)
-        )
+            | Action::CancelSpotRequest
+            | Action::UnshareSnapshot
+            | Action::UnshareImage
+            | Action::DeleteLoginProfile
+            | Action::DeleteAccessKey(_)
+            | Action::DeleteSigningCertificate(_)
+            | Action::DeleteSshPublicKey(_)
+            | Action::DeleteServiceSpecificCredential(_)
+            | Action::RemoveMfaDevice(_)
+            | Action::DeleteUserPolicy(_)
+            | Action::DetachUserPolicy(_)
+            | Action::RemoveUserFromGroup(_)
+            | Action::DeleteRolePolicy(_)
+            | Action::DetachRolePolicy(_)
+            | Action::RemoveRoleFromInstanceProfile(_) => false,
+        }
+    }
+
+    /// Which kind of target the action is meant for (the adapter refuses it on another).
+    pub fn target_kind(&self) -> Kind {
+        match self {
+            Action::DeleteAutoScalingGroup => Kind::AutoScalingGroup,
+            Action::CancelSpotFleet => Kind::SpotFleet,
+            Action::DeleteEc2Fleet => Kind::Ec2Fleet,
+            Action::CancelSpotRequest => Kind::SpotRequest,
+            Action::DisableTerminationProtection | Action::TerminateInstance => Kind::Instance,
+            Action::DeleteLaunchTemplate => Kind::LaunchTemplate,
+            Action::DeleteFunction => Kind::Function,
+            Action::DeleteLightsailInstance => Kind::Lightsail,
+            Action::DeleteKeyPair => Kind::KeyPair,
+            Action::DeleteSecurityGroup => Kind::SecurityGroup,
+            Action::UnshareSnapshot => Kind::Snapshot,
+            Action::UnshareImage => Kind::Image,
+            Action::DeleteLoginProfile
+            | Action::DeleteAccessKey(_)
+            | Action::DeleteSigningCertificate(_)
+            | Action::DeleteSshPublicKey(_)
+            | Action::DeleteServiceSpecificCredential(_)
+            | Action::RemoveMfaDevice(_)
+            | Action::DeleteUserPolicy(_)
+            | Action::DetachUserPolicy(_)
+            | Action::RemoveUserFromGroup(_)
+            | Action::DeleteUser => Kind::User,
+            Action::DeleteRolePolicy(_)
+            | Action::DetachRolePolicy(_)
+            | Action::RemoveRoleFromInstanceProfile(_)
+            | Action::DeleteRole => Kind::Role,
+            Action::DeletePolicy => Kind::Policy,
+            Action::DeleteOidcProvider => Kind::OidcProvider,
+            Action::DeleteSamlProvider => Kind::SamlProvider,
+        }
     }
 }
 

@@ -131,10 +131,8 @@ pub fn attribute<'e>(
             }
         }
         for i in hit {
-            let creates = is_creation(&e.name)
-                && resources
-                    .get(i)
-                    .is_none_or(|r| creation_matches(r.kind, &e.name));
+            let creates =
+                is_creation(&e.name) && resources.get(i).is_none_or(|r| r.kind.created_by(&e.name));
             links[i].push(EventLink {
                 event_id: e.id.to_string(),
                 time: e.time,
@@ -176,20 +174,11 @@ pub fn attribute<'e>(
     out
 }
 
-/// Kinds that launch instances on their own: what they launch is as much the attacker's as
-/// they are, whatever CloudTrail says (the launches are made by AWS, not by the key).
-fn launches_instances(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::AutoScalingGroup | Kind::SpotFleet | Kind::Ec2Fleet | Kind::SpotRequest
-    )
-}
-
 fn inherit_from_launchers(resources: &[Resource], out: &mut [Attribution]) {
     let attacker: BTreeSet<ResourceRef> = resources
         .iter()
         .zip(out.iter())
-        .filter(|(r, a)| launches_instances(r.kind) && a.verdict == Verdict::LeakedKey)
+        .filter(|(r, a)| r.kind.launches_instances() && a.verdict == Verdict::LeakedKey)
         .map(|(r, _)| r.reference())
         .collect();
     if attacker.is_empty() {
@@ -217,37 +206,6 @@ fn inherit_from_launchers(resources: &[Resource], out: &mut [Attribution]) {
             a.launched_by = Some(l);
         }
     }
-}
-
-/// Whether a creation call of this name makes this kind of resource (RunInstances names
-/// the security group it uses; that does not make the group).
-fn creation_matches(kind: Kind, call: &str) -> bool {
-    let wants: &[&str] = match kind {
-        Kind::Instance => &[
-            "RunInstances",
-            "RequestSpotInstances",
-            "RequestSpotFleet",
-            "CreateFleet",
-        ],
-        Kind::AutoScalingGroup => &["CreateAutoScalingGroup"],
-        Kind::SpotRequest => &["RequestSpotInstances"],
-        Kind::SpotFleet => &["RequestSpotFleet"],
-        Kind::Ec2Fleet => &["CreateFleet"],
-        Kind::LaunchTemplate => &["CreateLaunchTemplate"],
-        Kind::Function => &["CreateFunction"],
-        Kind::Lightsail => &["CreateInstances"],
-        Kind::KeyPair => &["CreateKeyPair", "ImportKeyPair"],
-        Kind::SecurityGroup => &["CreateSecurityGroup"],
-        Kind::Snapshot => &["CreateSnapshot", "CopySnapshot"],
-        Kind::Image => &["CreateImage", "CopyImage", "RegisterImage"],
-        Kind::User => &["CreateUser"],
-        Kind::Role => &["CreateRole"],
-        Kind::Policy => &["CreatePolicy"],
-        Kind::OidcProvider => &["CreateOpenIDConnectProvider"],
-        Kind::SamlProvider => &["CreateSAMLProvider"],
-        Kind::Tagged => return true,
-    };
-    wants.iter().any(|w| call.starts_with(w))
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 
 pub mod action;
 pub mod attribute;
+pub mod kind;
 pub mod model;
 pub mod plan;
 
 pub use action::Action;
+pub use kind::{Creation, Facts, RemovalRule};
 pub use model::{
     CellState, GLOBAL, Kind, Parts, RegionSweep, Resource, ResourceRef, RoleParts, Sharing,
     UserParts,

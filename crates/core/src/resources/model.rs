@@ -5,99 +5,10 @@
 use std::fmt;
 
 use crate::domain::{Failure, Timestamp};
+pub use crate::resources::kind::Kind;
 
 /// The region name used for global resources (IAM).
 pub const GLOBAL: &str = "global";
-
-/// What kind of thing a resource is. The order is the order of the tab's kind column sort.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    AutoScalingGroup,
-    SpotFleet,
-    Ec2Fleet,
-    SpotRequest,
-    Instance,
-    LaunchTemplate,
-    Function,
-    Lightsail,
-    KeyPair,
-    SecurityGroup,
-    Snapshot,
-    Image,
-    User,
-    Role,
-    Policy,
-    OidcProvider,
-    SamlProvider,
-    /// Found only through the tagging API (`GetResources`): shown, never removed by keyspill.
-    Tagged,
-}
-
-impl Kind {
-    /// The short word in the kind column.
-    pub fn label(self) -> &'static str {
-        match self {
-            Kind::AutoScalingGroup => "asg",
-            Kind::SpotFleet => "spot-fleet",
-            Kind::Ec2Fleet => "ec2-fleet",
-            Kind::SpotRequest => "spot-request",
-            Kind::Instance => "instance",
-            Kind::LaunchTemplate => "launch-template",
-            Kind::Function => "lambda",
-            Kind::Lightsail => "lightsail",
-            Kind::KeyPair => "key-pair",
-            Kind::SecurityGroup => "security-group",
-            Kind::Snapshot => "snapshot",
-            Kind::Image => "ami",
-            Kind::User => "iam-user",
-            Kind::Role => "iam-role",
-            Kind::Policy => "iam-policy",
-            Kind::OidcProvider => "oidc-provider",
-            Kind::SamlProvider => "saml-provider",
-            Kind::Tagged => "tagged",
-        }
-    }
-
-    pub const ALL: [Kind; 18] = [
-        Kind::AutoScalingGroup,
-        Kind::SpotFleet,
-        Kind::Ec2Fleet,
-        Kind::SpotRequest,
-        Kind::Instance,
-        Kind::LaunchTemplate,
-        Kind::Function,
-        Kind::Lightsail,
-        Kind::KeyPair,
-        Kind::SecurityGroup,
-        Kind::Snapshot,
-        Kind::Image,
-        Kind::User,
-        Kind::Role,
-        Kind::Policy,
-        Kind::OidcProvider,
-        Kind::SamlProvider,
-        Kind::Tagged,
-    ];
-
-    /// The kind a label names (the journal stores labels).
-    pub fn from_label(label: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.label() == label)
-    }
-
-    /// IAM resources live in no region.
-    pub fn is_global(self) -> bool {
-        matches!(
-            self,
-            Kind::User | Kind::Role | Kind::Policy | Kind::OidcProvider | Kind::SamlProvider
-        )
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.label())
-    }
-}
 
 /// Identifies a resource across sweeps: kind, region (or [`GLOBAL`]) and id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

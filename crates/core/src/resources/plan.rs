@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::resources::action::Action;
+use crate::resources::kind::RemovalRule;
 use crate::resources::model::{Kind, Parts, Resource, ResourceRef};
 
 /// One call in the plan.
@@ -50,35 +51,12 @@ pub struct Protected {
     pub key: Option<String>,
 }
 
-/// The order rank of a kind's steps.
-fn rank(kind: Kind) -> u8 {
-    match kind {
-        Kind::AutoScalingGroup => 0,
-        Kind::SpotFleet | Kind::Ec2Fleet => 1,
-        Kind::SpotRequest => 2,
-        // Protection off is rank 3, given to the step itself below.
-        Kind::Instance => 4,
-        Kind::LaunchTemplate => 5,
-        Kind::Function | Kind::Lightsail => 6,
-        Kind::KeyPair => 7,
-        Kind::SecurityGroup => 8,
-        Kind::Snapshot | Kind::Image => 9,
-        Kind::User => 10,
-        Kind::Role => 11,
-        Kind::Policy => 12,
-        Kind::OidcProvider | Kind::SamlProvider => 13,
-        Kind::Tagged => u8::MAX,
-    }
-}
-
 /// The steps one resource needs, in its own order (the last one removes it).
 fn steps_for(r: &Resource) -> Result<Vec<Action>, String> {
-    Ok(match r.kind {
-        Kind::AutoScalingGroup => vec![Action::DeleteAutoScalingGroup],
-        Kind::SpotFleet => vec![Action::CancelSpotFleet],
-        Kind::Ec2Fleet => vec![Action::DeleteEc2Fleet],
-        Kind::SpotRequest => vec![Action::CancelSpotRequest],
-        Kind::Instance => {
+    Ok(match r.kind.removal() {
+        RemovalRule::Call(action) => vec![action],
+        RemovalRule::Never(reason) => return Err(reason.into()),
+        RemovalRule::Instance => {
             if r.state == "terminated" || r.state == "shutting-down" {
                 return Err(format!("already {}", r.state));
             }
@@ -89,29 +67,19 @@ fn steps_for(r: &Resource) -> Result<Vec<Action>, String> {
             a.push(Action::TerminateInstance);
             a
         }
-        Kind::LaunchTemplate => vec![Action::DeleteLaunchTemplate],
-        Kind::Function => vec![Action::DeleteFunction],
-        Kind::Lightsail => vec![Action::DeleteLightsailInstance],
-        Kind::KeyPair => vec![Action::DeleteKeyPair],
-        Kind::SecurityGroup => {
+        RemovalRule::SecurityGroup => {
             if r.name == "default" {
                 return Err("a VPC's default security group cannot be deleted".into());
             }
             vec![Action::DeleteSecurityGroup]
         }
-        Kind::Snapshot => {
+        RemovalRule::Unshare(action) => {
             if !r.sharing.is_shared() {
                 return Err("not shared: kept as evidence".into());
             }
-            vec![Action::UnshareSnapshot]
+            vec![action]
         }
-        Kind::Image => {
-            if !r.sharing.is_shared() {
-                return Err("not shared: kept as evidence".into());
-            }
-            vec![Action::UnshareImage]
-        }
-        Kind::User => {
+        RemovalRule::User => {
             let mut a = Vec::new();
             if let Parts::User(p) = &r.parts {
                 if p.login_profile {
@@ -148,7 +116,7 @@ fn steps_for(r: &Resource) -> Result<Vec<Action>, String> {
             a.push(Action::DeleteUser);
             a
         }
-        Kind::Role => {
+        RemovalRule::Role => {
             if r.details.iter().any(|(k, _)| k == "service-linked") {
                 return Err("service-linked role: AWS manages it".into());
             }
@@ -175,12 +143,6 @@ fn steps_for(r: &Resource) -> Result<Vec<Action>, String> {
             }
             a.push(Action::DeleteRole);
             a
-        }
-        Kind::Policy => vec![Action::DeletePolicy],
-        Kind::OidcProvider => vec![Action::DeleteOidcProvider],
-        Kind::SamlProvider => vec![Action::DeleteSamlProvider],
-        Kind::Tagged => {
-            return Err("found only through the tagging API: remove it in its own console".into());
         }
     })
 }
@@ -232,7 +194,7 @@ pub fn build(selected: &[&Resource], own: &Protected) -> RemovalPlan {
                     plan.unread.insert(r.reference(), unread.clone());
                 }
                 for (i, action) in actions.into_iter().enumerate() {
-                    let mut k = rank(r.kind);
+                    let mut k = r.kind.rank();
                     if action == Action::DisableTerminationProtection {
                         k = 3;
                     }
@@ -397,7 +359,7 @@ pub fn ready(plan: &RemovalPlan, states: &[StepState], i: usize) -> Result<(), S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::model::{Sharing, UserParts};
+    use crate::resources::model::{GLOBAL, Sharing, UserParts};
 
     fn res(kind: Kind, region: &str, id: &str) -> Resource {
         Resource::new(kind, region, id)
@@ -416,6 +378,44 @@ mod tests {
             .iter()
             .map(|s| (s.target.kind, s.target.id.clone(), s.action.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn one_of_every_kind_is_removed_in_the_order_kinds_are_declared() {
+        // Selected in reverse, one resource of each kind, each in a state the plan removes.
+        let all: Vec<Resource> = Kind::ALL
+            .into_iter()
+            .rev()
+            .map(|k| {
+                let region = if k.is_global() { GLOBAL } else { "eu-west-1" };
+                let mut x = res(k, region, &format!("{k}-1"));
+                x.name = format!("{k} name");
+                x.state = "running".into();
+                x.sharing = Sharing::Public {
+                    accounts: Vec::new(),
+                };
+                x
+            })
+            .collect();
+        let selected: Vec<&Resource> = all.iter().collect();
+        let plan = build(&selected, &Protected::default());
+        let kinds: Vec<Kind> = plan.steps.iter().map(|s| s.target.kind).collect();
+        let expected: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| *k != Kind::Tagged)
+            .collect();
+        // Kinds of one rank keep the selection's order; across ranks, declaration order.
+        let mut by_rank = expected.clone();
+        by_rank.sort_by_key(|k| (k.rank(), std::cmp::Reverse(*k)));
+        assert_eq!(kinds, by_rank);
+        assert_eq!(plan.targets, expected.len());
+        // Every removal step is meant for its target's kind, and each target's last step
+        // removes it unless removal only revokes something or cancels a request.
+        for s in &plan.steps {
+            assert_eq!(s.action.target_kind(), s.target.kind, "{}", s.action);
+        }
+        assert_eq!(plan.excluded.len(), 1);
+        assert_eq!(plan.excluded[0].target.kind, Kind::Tagged);
     }
 
     #[test]
