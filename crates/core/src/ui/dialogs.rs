@@ -11,7 +11,7 @@ use crate::app::state::{ConfirmDialog, Dialog, SecretDialog, State, TABS};
 use crate::domain::LastUsed;
 use crate::domain::QUARANTINE_PREFIX;
 use crate::fmt;
-use crate::ui::resources::wrap_hanging;
+use crate::ui::layout::wrap_hanging;
 use crate::ui::{Theme, spinner, when, wrapped_height};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {

@@ -1,4 +1,5 @@
-//! Widths on screen: how wide spans are, and text cut to fit a column.
+//! Widths on screen: how wide spans are, text cut to fit a column, and text wrapped with a
+//! hanging indent.
 
 use ratatui::layout::Constraint;
 use ratatui::text::Span;
@@ -44,6 +45,42 @@ pub fn fixed_columns_width(widths: &[Constraint]) -> usize {
         .sum()
 }
 
+/// Splits `text` into pieces: the first at most `first` columns wide, the others at most
+/// `rest`, broken at spaces where possible (a word longer than a line is cut). Leading spaces
+/// stay on the first piece; runs of spaces inside are kept.
+pub fn wrap_hanging(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let lead = text.len() - text.trim_start_matches(' ').len();
+    let mut out = Vec::new();
+    let mut line = " ".repeat(lead);
+    let mut used = lead;
+    let limit = |out: &Vec<String>| if out.is_empty() { first } else { rest }.max(1);
+    for (n, word) in text[lead..].split(' ').enumerate() {
+        let w = Span::raw(word).width();
+        if n > 0 {
+            if used > 0 && used + 1 + w > limit(&out) {
+                out.push(std::mem::take(&mut line));
+                used = 0;
+            } else {
+                line.push(' ');
+                used += 1;
+            }
+        }
+        for c in word.chars() {
+            let cw = Span::raw(c.to_string()).width();
+            if used > 0 && used + cw > limit(&out) {
+                out.push(std::mem::take(&mut line));
+                used = 0;
+            }
+            line.push(c);
+            used += cw;
+        }
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +117,24 @@ mod tests {
             ]),
             17
         );
+    }
+
+    #[test]
+    fn wrap_hanging_breaks_at_spaces_with_a_narrower_first_line() {
+        assert_eq!(wrap_hanging("", 5, 5), vec![String::new()]);
+        assert_eq!(
+            wrap_hanging("one two three", 7, 5),
+            vec!["one two", "three"]
+        );
+        assert_eq!(
+            wrap_hanging("one two three", 3, 20),
+            vec!["one", "two three"]
+        );
+        // A word longer than a line is cut; leading spaces stay on the first piece.
+        assert_eq!(wrap_hanging("  abcdefgh", 5, 4), vec!["  abc", "defg", "h"]);
+        // Widths count columns: each of these characters takes two.
+        assert_eq!(wrap_hanging("日本 語", 4, 4), vec!["日本", "語"]);
+        // A width of 0 still makes progress, a column at a time.
+        assert_eq!(wrap_hanging("ab", 0, 0), vec!["a", "b"]);
     }
 }

@@ -11,7 +11,7 @@ use crate::app::state::State;
 use crate::cost::model::ANOMALY_WINDOW_DAYS;
 use crate::cost::model::{Anomalies, Anomaly, RootCause};
 use crate::fmt;
-use crate::ui::resources::wrap_hanging;
+use crate::ui::layout::wrap_hanging;
 use crate::ui::{Theme, spinner};
 
 use super::{SIDE_BY_SIDE, focus_heading, short_service};

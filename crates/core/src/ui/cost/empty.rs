@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 use crate::app::state::State;
 use crate::cost::model::USD_PER_REQUEST;
 use crate::fmt;
-use crate::ui::resources::wrap_hanging;
+use crate::ui::layout::wrap_hanging;
 use crate::ui::{Theme, spinner};
 
 use super::{PERMISSIONS, REQUESTS_PER_REFRESH};

@@ -311,39 +311,3 @@ pub(super) fn detail_pane(
         area,
     );
 }
-
-/// Splits `text` into pieces: the first at most `first` columns wide, the others at most
-/// `rest`, broken at spaces where possible (a word longer than a line is cut). Leading spaces
-/// stay on the first piece; runs of spaces inside are kept.
-pub(crate) fn wrap_hanging(text: &str, first: usize, rest: usize) -> Vec<String> {
-    let lead = text.len() - text.trim_start_matches(' ').len();
-    let mut out = Vec::new();
-    let mut line = " ".repeat(lead);
-    let mut used = lead;
-    let limit = |out: &Vec<String>| if out.is_empty() { first } else { rest }.max(1);
-    for (n, word) in text[lead..].split(' ').enumerate() {
-        let w = Span::raw(word).width();
-        if n > 0 {
-            if used > 0 && used + 1 + w > limit(&out) {
-                out.push(std::mem::take(&mut line));
-                used = 0;
-            } else {
-                line.push(' ');
-                used += 1;
-            }
-        }
-        for c in word.chars() {
-            let cw = Span::raw(c.to_string()).width();
-            if used > 0 && used + cw > limit(&out) {
-                out.push(std::mem::take(&mut line));
-                used = 0;
-            }
-            line.push(c);
-            used += cw;
-        }
-    }
-    if !line.is_empty() || out.is_empty() {
-        out.push(line);
-    }
-    out
-}

@@ -19,6 +19,7 @@ use crate::fmt;
 use crate::resources::attribute::{Attribution, Verdict};
 use crate::resources::plan::StepState;
 use crate::resources::{CellState, GLOBAL, Parts, Resource, Sharing};
+use crate::ui::layout::{spans_width, wrap_hanging};
 use crate::ui::{Theme, spinner, when, wrapped_height};
 
 mod detail;
@@ -26,7 +27,6 @@ mod removal;
 mod strip;
 mod table;
 
-pub(crate) use detail::wrap_hanging;
 use detail::*;
 use removal::*;
 use strip::*;
@@ -160,10 +160,6 @@ fn verdict_short(v: Verdict) -> &'static str {
         Verdict::Touched => "TOUCHED",
         Verdict::Before => "BEFORE",
     }
-}
-
-fn spans_width(spans: &[Span]) -> usize {
-    spans.iter().map(Span::width).sum()
 }
 
 /// The pane's title: counts per verdict, view mode, filter, selection and freshness. The
