@@ -29,7 +29,7 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{Date, Duration};
 
-use crate::{Aws, AwsError, FromSdk};
+use crate::{Aws, AwsError, Sent};
 pub use keyspill_core::cost::model::{ANOMALY_WINDOW_DAYS, USD_PER_REQUEST};
 use keyspill_core::cost::model::{Anomalies, Anomaly, CostData, Day, RootCause, Series};
 
@@ -159,7 +159,7 @@ pub async fn anomalies(aws: &Aws, meter: &Meter, today: Date) -> Result<Anomalie
             .send()
             .await;
         meter.count(&result);
-        let page = result.map_err(|e| AwsError::from_sdk(GET_ANOMALY_MONITORS, &e))?;
+        let page = result.sent(GET_ANOMALY_MONITORS)?;
         for m in page.anomaly_monitors() {
             let arn = m.monitor_arn().map(str::to_string);
             let name = match m.monitor_name() {
@@ -199,7 +199,7 @@ pub async fn anomalies(aws: &Aws, meter: &Meter, today: Date) -> Result<Anomalie
             .send()
             .await;
         meter.count(&result);
-        let page = result.map_err(|e| AwsError::from_sdk(GET_ANOMALIES, &e))?;
+        let page = result.sent(GET_ANOMALIES)?;
         for a in page.anomalies() {
             let arn = a.monitor_arn();
             let impact = a.impact();
@@ -281,7 +281,7 @@ async fn cost_and_usage(
             .send()
             .await;
         meter.count(&result);
-        let page = result.map_err(|e| AwsError::from_sdk(GET_COST_AND_USAGE, &e))?;
+        let page = result.sent(GET_COST_AND_USAGE)?;
         results.extend(page.results_by_time().iter().cloned());
         token = next_token(page.next_page_token());
         if token.is_none() {

@@ -5,7 +5,7 @@ use futures_util::stream;
 
 use aws_sdk_iam::types::{StatusType, SummaryKeyType};
 
-use crate::{Aws, AwsError, FromSdk, to_ts};
+use crate::{Aws, AwsError, FromSdk, Sent, to_ts};
 use keyspill_core::domain::{
     AccessKey, KeyStatus, KeysSnapshot, LastUsed, NewKey, Secret, UserDetail, UserSummary,
 };
@@ -92,7 +92,7 @@ async fn list_users(
     let mut pages = aws.iam.list_users().into_paginator().send();
     let mut users = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk("iam:ListUsers", &e))?;
+        let page = page.sent("iam:ListUsers")?;
         for u in page.users() {
             users.push((
                 u.user_name().to_string(),
@@ -120,7 +120,7 @@ async fn attached_policies(aws: &Aws, user: &str) -> Result<Vec<String>, AwsErro
         .send();
     let mut names = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk("iam:ListAttachedUserPolicies", &e))?;
+        let page = page.sent("iam:ListAttachedUserPolicies")?;
         names.extend(
             page.attached_policies()
                 .iter()
@@ -143,7 +143,7 @@ async fn key_metadata(
         .send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk("iam:ListAccessKeys", &e))?;
+        let page = page.sent("iam:ListAccessKeys")?;
         for m in page.access_key_metadata() {
             if let Some(id) = m.access_key_id() {
                 let created = m
@@ -200,7 +200,7 @@ async fn last_used(aws: &Aws, key_id: &str) -> Result<LastUsed, AwsError> {
         .access_key_id(key_id)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("iam:GetAccessKeyLastUsed", &e))?;
+        .sent("iam:GetAccessKeyLastUsed")?;
     let Some(lu) = out.access_key_last_used() else {
         return Ok(LastUsed::Never);
     };
@@ -222,7 +222,7 @@ pub async fn user_detail(aws: &Aws, user: &str) -> Result<UserDetail, AwsError> 
         .user_name(user)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("iam:GetUser", &e))?;
+        .sent("iam:GetUser")?;
     let u = out
         .user()
         .ok_or_else(|| AwsError::other(format!("iam:GetUser returned no user for {user}")))?;
@@ -348,7 +348,7 @@ pub async fn set_key_status(
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| AwsError::from_sdk("iam:UpdateAccessKey", &e))
+        .sent("iam:UpdateAccessKey")
 }
 
 pub async fn delete_key(aws: &Aws, user: &str, key_id: &str) -> Result<(), AwsError> {
@@ -359,7 +359,7 @@ pub async fn delete_key(aws: &Aws, user: &str, key_id: &str) -> Result<(), AwsEr
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| AwsError::from_sdk("iam:DeleteAccessKey", &e))
+        .sent("iam:DeleteAccessKey")
 }
 
 pub async fn create_key(aws: &Aws, user: &str) -> Result<NewKey, AwsError> {
@@ -407,7 +407,7 @@ pub async fn put_inline_policy(
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| AwsError::from_sdk("iam:PutUserPolicy", &e))
+        .sent("iam:PutUserPolicy")
 }
 
 /// The inline policy's document if the user has it, URL-decoded.

@@ -19,7 +19,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{Credentials, ProvideCredentials, Region};
 
-pub use error::{AwsError, ErrorKind, FromSdk};
+pub use error::{AwsError, ErrorKind, FromSdk, Sent};
 
 /// How to reach AWS: the aws-config default chain, shaped by the AWS-CLI-style flags.
 #[derive(Debug, Clone, Default)]

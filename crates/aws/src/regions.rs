@@ -2,7 +2,7 @@
 
 use aws_sdk_ec2::types::Filter;
 
-use crate::{Aws, AwsError, FromSdk};
+use crate::{Aws, AwsError, Sent};
 
 /// Regions enabled for the account (`ec2:DescribeRegions`, opt-in regions only when opted
 /// in), limited to `partition` (`aws`, `aws-cn`, `aws-us-gov`), sorted.
@@ -19,7 +19,7 @@ pub async fn enabled(aws: &Aws, partition: &str) -> Result<Vec<String>, AwsError
         )
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("ec2:DescribeRegions", &e))?;
+        .sent("ec2:DescribeRegions")?;
     let mut names: Vec<String> = out
         .regions()
         .iter()

@@ -1,6 +1,6 @@
 //! STS: who keyspill runs as, and which account owns a key.
 
-use crate::{Aws, AwsError, FromSdk};
+use crate::{Aws, AwsError, Sent};
 use keyspill_core::domain::Identity;
 
 pub async fn identity(aws: &Aws) -> Result<Identity, AwsError> {
@@ -11,7 +11,7 @@ pub async fn identity(aws: &Aws) -> Result<Identity, AwsError> {
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", &e))?;
+        .sent("sts:GetCallerIdentity")?;
     Ok(Identity {
         account: out.account().unwrap_or_default().to_string(),
         arn: out.arn().unwrap_or_default().to_string(),
@@ -28,6 +28,6 @@ pub async fn key_account(aws: &Aws, key_id: &str) -> Result<String, AwsError> {
         .access_key_id(key_id)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("sts:GetAccessKeyInfo", &e))?;
+        .sent("sts:GetAccessKeyInfo")?;
     Ok(out.account().unwrap_or("unknown").to_string())
 }

@@ -3,7 +3,7 @@
 
 use super::remove::present;
 use super::{detail, reference, relate};
-use crate::{Aws, AwsError, to_ts};
+use crate::{Aws, AwsError, Sent, to_ts};
 use keyspill_core::resources::{Kind, Resource};
 
 pub(super) async fn groups(aws: &Aws, region: &str) -> Result<Vec<Resource>, AwsError> {
@@ -65,13 +65,13 @@ pub(super) async fn groups(aws: &Aws, region: &str) -> Result<Vec<Resource>, Aws
 }
 
 pub(super) async fn delete_group(aws: &Aws, region: &str, id: &str) -> Result<String, AwsError> {
-    sent!(
-        aws.autoscaling_in(region)
-            .delete_auto_scaling_group()
-            .auto_scaling_group_name(id)
-            .force_delete(true),
-        "autoscaling:DeleteAutoScalingGroup"
-    )?;
+    aws.autoscaling_in(region)
+        .delete_auto_scaling_group()
+        .auto_scaling_group_name(id)
+        .force_delete(true)
+        .send()
+        .await
+        .sent("autoscaling:DeleteAutoScalingGroup")?;
     Ok(format!(
         "force-deleted group {id} (its instances are terminating)"
     ))
@@ -79,12 +79,12 @@ pub(super) async fn delete_group(aws: &Aws, region: &str, id: &str) -> Result<St
 
 pub(super) async fn group_exists(aws: &Aws, region: &str, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.autoscaling_in(region)
-                .describe_auto_scaling_groups()
-                .auto_scaling_group_names(id),
-            "autoscaling:DescribeAutoScalingGroups"
-        ),
+        aws.autoscaling_in(region)
+            .describe_auto_scaling_groups()
+            .auto_scaling_group_names(id)
+            .send()
+            .await
+            .sent("autoscaling:DescribeAutoScalingGroups"),
         |o| {
             o.auto_scaling_groups().iter().any(|g| {
                 g.auto_scaling_group_name() == Some(id)

@@ -5,7 +5,7 @@ use aws_sdk_ec2::types::{Filter, InstanceAttributeName};
 
 use super::remove::{gone, present};
 use super::{detail, ec2_tags, ids, per_resource, reference, relate};
-use crate::{Aws, AwsError, to_ts};
+use crate::{Aws, AwsError, Sent, to_ts};
 use keyspill_core::resources::{Kind, Resource};
 
 /// Instance states worth listing: everything but `terminated`.
@@ -100,17 +100,17 @@ pub(super) async fn instances(
 
     // Termination protection is not in DescribeInstances: one attribute read per instance.
     let reads = per_resource(ids(&out), |id| async move {
-        sent!(
-            ec2.describe_instance_attribute()
-                .instance_id(id)
-                .attribute(InstanceAttributeName::DisableApiTermination),
-            "ec2:DescribeInstanceAttribute"
-        )
-        .map(|o| {
-            o.disable_api_termination()
-                .and_then(|v| v.value())
-                .unwrap_or(false)
-        })
+        ec2.describe_instance_attribute()
+            .instance_id(id)
+            .attribute(InstanceAttributeName::DisableApiTermination)
+            .send()
+            .await
+            .sent("ec2:DescribeInstanceAttribute")
+            .map(|o| {
+                o.disable_api_termination()
+                    .and_then(|v| v.value())
+                    .unwrap_or(false)
+            })
     })
     .await;
     for (n, got) in reads {
@@ -202,7 +202,11 @@ pub(super) async fn key_pairs(
     ec2: &aws_sdk_ec2::Client,
     region: &str,
 ) -> Result<Vec<Resource>, AwsError> {
-    let out = sent!(ec2.describe_key_pairs(), "ec2:DescribeKeyPairs")?;
+    let out = ec2
+        .describe_key_pairs()
+        .send()
+        .await
+        .sent("ec2:DescribeKeyPairs")?;
     Ok(out
         .key_pairs()
         .iter()
@@ -245,12 +249,13 @@ pub(super) async fn cancel_spot_request(
     region: &str,
     id: &str,
 ) -> Result<String, AwsError> {
-    let o = sent!(
-        aws.ec2_in(region)
-            .cancel_spot_instance_requests()
-            .spot_instance_request_ids(id),
-        "ec2:CancelSpotInstanceRequests"
-    )?;
+    let o = aws
+        .ec2_in(region)
+        .cancel_spot_instance_requests()
+        .spot_instance_request_ids(id)
+        .send()
+        .await
+        .sent("ec2:CancelSpotInstanceRequests")?;
     let state = o
         .cancelled_spot_instance_requests()
         .iter()
@@ -264,25 +269,28 @@ pub(super) async fn disable_termination_protection(
     region: &str,
     id: &str,
 ) -> Result<String, AwsError> {
-    sent!(
-        aws.ec2_in(region)
-            .modify_instance_attribute()
-            .instance_id(id)
-            .disable_api_termination(
-                aws_sdk_ec2::types::AttributeBooleanValue::builder()
-                    .value(false)
-                    .build(),
-            ),
-        "ec2:ModifyInstanceAttribute"
-    )?;
+    aws.ec2_in(region)
+        .modify_instance_attribute()
+        .instance_id(id)
+        .disable_api_termination(
+            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(false)
+                .build(),
+        )
+        .send()
+        .await
+        .sent("ec2:ModifyInstanceAttribute")?;
     Ok(format!("turned termination protection off for {id}"))
 }
 
 pub(super) async fn terminate(aws: &Aws, region: &str, id: &str) -> Result<String, AwsError> {
-    let o = sent!(
-        aws.ec2_in(region).terminate_instances().instance_ids(id),
-        "ec2:TerminateInstances"
-    )?;
+    let o = aws
+        .ec2_in(region)
+        .terminate_instances()
+        .instance_ids(id)
+        .send()
+        .await
+        .sent("ec2:TerminateInstances")?;
     let state = o
         .terminating_instances()
         .iter()
@@ -296,20 +304,22 @@ pub(super) async fn delete_launch_template(
     region: &str,
     id: &str,
 ) -> Result<String, AwsError> {
-    sent!(
-        aws.ec2_in(region)
-            .delete_launch_template()
-            .launch_template_id(id),
-        "ec2:DeleteLaunchTemplate"
-    )?;
+    aws.ec2_in(region)
+        .delete_launch_template()
+        .launch_template_id(id)
+        .send()
+        .await
+        .sent("ec2:DeleteLaunchTemplate")?;
     Ok(format!("deleted launch template {id}"))
 }
 
 pub(super) async fn delete_key_pair(aws: &Aws, region: &str, id: &str) -> Result<String, AwsError> {
-    sent!(
-        aws.ec2_in(region).delete_key_pair().key_name(id),
-        "ec2:DeleteKeyPair"
-    )?;
+    aws.ec2_in(region)
+        .delete_key_pair()
+        .key_name(id)
+        .send()
+        .await
+        .sent("ec2:DeleteKeyPair")?;
     Ok(format!("deleted key pair {id}"))
 }
 
@@ -318,10 +328,12 @@ pub(super) async fn delete_security_group(
     region: &str,
     id: &str,
 ) -> Result<String, AwsError> {
-    sent!(
-        aws.ec2_in(region).delete_security_group().group_id(id),
-        "ec2:DeleteSecurityGroup"
-    )?;
+    aws.ec2_in(region)
+        .delete_security_group()
+        .group_id(id)
+        .send()
+        .await
+        .sent("ec2:DeleteSecurityGroup")?;
     Ok(format!("deleted security group {id}"))
 }
 
@@ -329,10 +341,12 @@ pub(super) async fn delete_security_group(
 
 pub(super) async fn instance_exists(aws: &Aws, region: &str, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.ec2_in(region).describe_instances().instance_ids(id),
-            "ec2:DescribeInstances"
-        ),
+        aws.ec2_in(region)
+            .describe_instances()
+            .instance_ids(id)
+            .send()
+            .await
+            .sent("ec2:DescribeInstances"),
         |o| {
             o.reservations()
                 .iter()
@@ -354,12 +368,12 @@ pub(super) async fn spot_request_exists(
     id: &str,
 ) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.ec2_in(region)
-                .describe_spot_instance_requests()
-                .spot_instance_request_ids(id),
-            "ec2:DescribeSpotInstanceRequests"
-        ),
+        aws.ec2_in(region)
+            .describe_spot_instance_requests()
+            .spot_instance_request_ids(id)
+            .send()
+            .await
+            .sent("ec2:DescribeSpotInstanceRequests"),
         |o| {
             o.spot_instance_requests().iter().any(|r| {
                 r.spot_instance_request_id() == Some(id)
@@ -375,12 +389,12 @@ pub(super) async fn launch_template_exists(
     id: &str,
 ) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.ec2_in(region)
-                .describe_launch_templates()
-                .launch_template_ids(id),
-            "ec2:DescribeLaunchTemplates"
-        ),
+        aws.ec2_in(region)
+            .describe_launch_templates()
+            .launch_template_ids(id)
+            .send()
+            .await
+            .sent("ec2:DescribeLaunchTemplates"),
         |o| {
             o.launch_templates()
                 .iter()
@@ -391,10 +405,12 @@ pub(super) async fn launch_template_exists(
 
 pub(super) async fn key_pair_exists(aws: &Aws, region: &str, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.ec2_in(region).describe_key_pairs().key_names(id),
-            "ec2:DescribeKeyPairs"
-        ),
+        aws.ec2_in(region)
+            .describe_key_pairs()
+            .key_names(id)
+            .send()
+            .await
+            .sent("ec2:DescribeKeyPairs"),
         |o| o.key_pairs().iter().any(|k| k.key_name() == Some(id)),
     )
 }
@@ -405,10 +421,12 @@ pub(super) async fn security_group_exists(
     id: &str,
 ) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.ec2_in(region).describe_security_groups().group_ids(id),
-            "ec2:DescribeSecurityGroups"
-        ),
+        aws.ec2_in(region)
+            .describe_security_groups()
+            .group_ids(id)
+            .send()
+            .await
+            .sent("ec2:DescribeSecurityGroups"),
         |o| o.security_groups().iter().any(|g| g.group_id() == Some(id)),
     )
 }

@@ -3,7 +3,7 @@
 
 use super::remove::{present, settle};
 use super::{ALREADY_GONE, detail, ec2_tags, ids, per_resource, reference, relate};
-use crate::{Aws, AwsError, to_ts};
+use crate::{Aws, AwsError, Sent, to_ts};
 use keyspill_core::resources::{Kind, Resource};
 
 pub(super) async fn spot_fleets(
@@ -69,12 +69,13 @@ async fn spot_fleet_members(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Vec<S
     let mut ids = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let page = sent!(
-            ec2.describe_spot_fleet_instances()
-                .spot_fleet_request_id(id)
-                .set_next_token(token.take()),
-            "ec2:DescribeSpotFleetInstances"
-        )?;
+        let page = ec2
+            .describe_spot_fleet_instances()
+            .spot_fleet_request_id(id)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .sent("ec2:DescribeSpotFleetInstances")?;
         ids.extend(
             page.active_instances()
                 .iter()
@@ -146,12 +147,13 @@ async fn ec2_fleet_members(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Vec<St
     let mut ids = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let page = sent!(
-            ec2.describe_fleet_instances()
-                .fleet_id(id)
-                .set_next_token(token.take()),
-            "ec2:DescribeFleetInstances"
-        )?;
+        let page = ec2
+            .describe_fleet_instances()
+            .fleet_id(id)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .sent("ec2:DescribeFleetInstances")?;
         ids.extend(
             page.active_instances()
                 .iter()
@@ -200,13 +202,14 @@ pub(super) async fn cancel_spot_fleet(
     id: &str,
 ) -> Result<String, AwsError> {
     let call = "ec2:CancelSpotFleetRequests";
-    let out = sent!(
-        aws.ec2_in(region)
-            .cancel_spot_fleet_requests()
-            .spot_fleet_request_ids(id)
-            .terminate_instances(true),
-        call
-    );
+    let out = aws
+        .ec2_in(region)
+        .cancel_spot_fleet_requests()
+        .spot_fleet_request_ids(id)
+        .terminate_instances(true)
+        .send()
+        .await
+        .sent(call);
     let out = match out {
         Ok(o) => o,
         Err(e) => return settle(Err(e)),
@@ -236,13 +239,14 @@ pub(super) async fn delete_ec2_fleet(
     id: &str,
 ) -> Result<String, AwsError> {
     let call = "ec2:DeleteFleets";
-    let out = sent!(
-        aws.ec2_in(region)
-            .delete_fleets()
-            .fleet_ids(id)
-            .terminate_instances(true),
-        call
-    );
+    let out = aws
+        .ec2_in(region)
+        .delete_fleets()
+        .fleet_ids(id)
+        .terminate_instances(true)
+        .send()
+        .await
+        .sent(call);
     let out = match out {
         Ok(o) => o,
         Err(e) => return settle(Err(e)),
@@ -270,12 +274,12 @@ pub(super) async fn delete_ec2_fleet(
 
 pub(super) async fn spot_fleet_exists(aws: &Aws, region: &str, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.ec2_in(region)
-                .describe_spot_fleet_requests()
-                .spot_fleet_request_ids(id),
-            "ec2:DescribeSpotFleetRequests"
-        ),
+        aws.ec2_in(region)
+            .describe_spot_fleet_requests()
+            .spot_fleet_request_ids(id)
+            .send()
+            .await
+            .sent("ec2:DescribeSpotFleetRequests"),
         |o| {
             o.spot_fleet_request_configs().iter().any(|c| {
                 c.spot_fleet_request_id() == Some(id)
@@ -289,10 +293,12 @@ pub(super) async fn spot_fleet_exists(aws: &Aws, region: &str, id: &str) -> Resu
 
 pub(super) async fn ec2_fleet_exists(aws: &Aws, region: &str, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.ec2_in(region).describe_fleets().fleet_ids(id),
-            "ec2:DescribeFleets"
-        ),
+        aws.ec2_in(region)
+            .describe_fleets()
+            .fleet_ids(id)
+            .send()
+            .await
+            .sent("ec2:DescribeFleets"),
         |o| {
             o.fleets().iter().any(|f| {
                 f.fleet_id() == Some(id)

@@ -6,7 +6,7 @@ use futures_util::stream::{self, StreamExt};
 
 use super::remove::{counted, present, settle, unless_gone};
 use super::{DETAIL_CONCURRENCY, detail};
-use crate::{Aws, AwsError, FromSdk, to_ts};
+use crate::{Aws, AwsError, FromSdk, Sent, to_ts};
 use keyspill_core::resources::{GLOBAL, Kind, Resource};
 
 pub(super) async fn users(aws: &Aws) -> Result<Vec<Resource>, AwsError> {
@@ -110,10 +110,12 @@ pub(super) async fn policies(aws: &Aws) -> Result<Vec<Resource>, AwsError> {
 }
 
 pub(super) async fn oidc_providers(aws: &Aws) -> Result<Vec<Resource>, AwsError> {
-    let out = sent!(
-        aws.iam.list_open_id_connect_providers(),
-        "iam:ListOpenIDConnectProviders"
-    )?;
+    let out = aws
+        .iam
+        .list_open_id_connect_providers()
+        .send()
+        .await
+        .sent("iam:ListOpenIDConnectProviders")?;
     let arns: Vec<String> = out
         .open_id_connect_provider_list()
         .iter()
@@ -161,7 +163,12 @@ pub(super) async fn oidc_providers(aws: &Aws) -> Result<Vec<Resource>, AwsError>
 }
 
 pub(super) async fn saml_providers(aws: &Aws) -> Result<Vec<Resource>, AwsError> {
-    let out = sent!(aws.iam.list_saml_providers(), "iam:ListSAMLProviders")?;
+    let out = aws
+        .iam
+        .list_saml_providers()
+        .send()
+        .await
+        .sent("iam:ListSAMLProviders")?;
     Ok(out
         .saml_provider_list()
         .iter()
@@ -225,27 +232,36 @@ pub(super) async fn delete_policy(aws: &Aws, arn: &str) -> Result<String, AwsErr
         ..e
     };
     for u in &users {
-        let r = sent!(
-            iam.detach_user_policy().user_name(u).policy_arn(arn),
-            "iam:DetachUserPolicy"
-        )
-        .map(|_| ());
+        let r = iam
+            .detach_user_policy()
+            .user_name(u)
+            .policy_arn(arn)
+            .send()
+            .await
+            .sent("iam:DetachUserPolicy")
+            .map(|_| ());
         unless_gone(r).map_err(|e| fail(format!("detach it from user {u}"), e))?;
     }
     for g in &groups {
-        let r = sent!(
-            iam.detach_group_policy().group_name(g).policy_arn(arn),
-            "iam:DetachGroupPolicy"
-        )
-        .map(|_| ());
+        let r = iam
+            .detach_group_policy()
+            .group_name(g)
+            .policy_arn(arn)
+            .send()
+            .await
+            .sent("iam:DetachGroupPolicy")
+            .map(|_| ());
         unless_gone(r).map_err(|e| fail(format!("detach it from group {g}"), e))?;
     }
     for ro in &roles {
-        let r = sent!(
-            iam.detach_role_policy().role_name(ro).policy_arn(arn),
-            "iam:DetachRolePolicy"
-        )
-        .map(|_| ());
+        let r = iam
+            .detach_role_policy()
+            .role_name(ro)
+            .policy_arn(arn)
+            .send()
+            .await
+            .sent("iam:DetachRolePolicy")
+            .map(|_| ());
         unless_gone(r).map_err(|e| fail(format!("detach it from role {ro}"), e))?;
     }
     let versions = iam
@@ -268,14 +284,24 @@ pub(super) async fn delete_policy(aws: &Aws, arn: &str) -> Result<String, AwsErr
         .filter_map(|v| v.version_id().map(str::to_string))
         .collect();
     for v in &old {
-        let r = sent!(
-            iam.delete_policy_version().policy_arn(arn).version_id(v),
-            "iam:DeletePolicyVersion"
-        )
-        .map(|_| ());
+        let r = iam
+            .delete_policy_version()
+            .policy_arn(arn)
+            .version_id(v)
+            .send()
+            .await
+            .sent("iam:DeletePolicyVersion")
+            .map(|_| ());
         unless_gone(r).map_err(|e| fail(format!("delete version {v}"), e))?;
     }
-    unless_gone(sent!(iam.delete_policy().policy_arn(arn), "iam:DeletePolicy").map(|_| ()))?;
+    unless_gone(
+        iam.delete_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .sent("iam:DeletePolicy")
+            .map(|_| ()),
+    )?;
     let removed: Vec<String> = [
         counted(users.len(), "user", "users"),
         counted(groups.len(), "group", "groups"),
@@ -295,20 +321,22 @@ pub(super) async fn delete_policy(aws: &Aws, arn: &str) -> Result<String, AwsErr
 }
 
 pub(super) async fn delete_oidc_provider(aws: &Aws, id: &str) -> Result<String, AwsError> {
-    sent!(
-        aws.iam
-            .delete_open_id_connect_provider()
-            .open_id_connect_provider_arn(id),
-        "iam:DeleteOpenIDConnectProvider"
-    )?;
+    aws.iam
+        .delete_open_id_connect_provider()
+        .open_id_connect_provider_arn(id)
+        .send()
+        .await
+        .sent("iam:DeleteOpenIDConnectProvider")?;
     Ok(format!("deleted OIDC provider {id}"))
 }
 
 pub(super) async fn delete_saml_provider(aws: &Aws, id: &str) -> Result<String, AwsError> {
-    sent!(
-        aws.iam.delete_saml_provider().saml_provider_arn(id),
-        "iam:DeleteSAMLProvider"
-    )?;
+    aws.iam
+        .delete_saml_provider()
+        .saml_provider_arn(id)
+        .send()
+        .await
+        .sent("iam:DeleteSAMLProvider")?;
     Ok(format!("deleted SAML provider {id}"))
 }
 
@@ -316,43 +344,60 @@ pub(super) async fn delete_saml_provider(aws: &Aws, id: &str) -> Result<String, 
 
 pub(super) async fn user_exists(aws: &Aws, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(aws.iam.get_user().user_name(id), "iam:GetUser"),
+        aws.iam
+            .get_user()
+            .user_name(id)
+            .send()
+            .await
+            .sent("iam:GetUser"),
         |_| true,
     )
 }
 
 pub(super) async fn role_exists(aws: &Aws, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(aws.iam.get_role().role_name(id), "iam:GetRole"),
+        aws.iam
+            .get_role()
+            .role_name(id)
+            .send()
+            .await
+            .sent("iam:GetRole"),
         |_| true,
     )
 }
 
 pub(super) async fn policy_exists(aws: &Aws, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(aws.iam.get_policy().policy_arn(id), "iam:GetPolicy"),
+        aws.iam
+            .get_policy()
+            .policy_arn(id)
+            .send()
+            .await
+            .sent("iam:GetPolicy"),
         |_| true,
     )
 }
 
 pub(super) async fn oidc_provider_exists(aws: &Aws, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.iam
-                .get_open_id_connect_provider()
-                .open_id_connect_provider_arn(id),
-            "iam:GetOpenIDConnectProvider"
-        ),
+        aws.iam
+            .get_open_id_connect_provider()
+            .open_id_connect_provider_arn(id)
+            .send()
+            .await
+            .sent("iam:GetOpenIDConnectProvider"),
         |_| true,
     )
 }
 
 pub(super) async fn saml_provider_exists(aws: &Aws, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.iam.get_saml_provider().saml_provider_arn(id),
-            "iam:GetSAMLProvider"
-        ),
+        aws.iam
+            .get_saml_provider()
+            .saml_provider_arn(id)
+            .send()
+            .await
+            .sent("iam:GetSAMLProvider"),
         |_| true,
     )
 }

@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::{
 
 use super::remove::present;
 use super::{AccountId, detail, ec2_tags, ids, parse_time, per_resource, reference, relate};
-use crate::{Aws, AwsError, FromSdk, to_ts};
+use crate::{Aws, AwsError, Sent, to_ts};
 use keyspill_core::resources::{Kind, Resource, Sharing};
 
 /// What a permission list grants: to everyone (`group: all`), and to which accounts.
@@ -72,12 +72,13 @@ async fn snapshot_permissions(
     ec2: &aws_sdk_ec2::Client,
     id: &str,
 ) -> Result<Permissions, AwsError> {
-    let out = sent!(
-        ec2.describe_snapshot_attribute()
-            .snapshot_id(id)
-            .attribute(SnapshotAttributeName::CreateVolumePermission),
-        "ec2:DescribeSnapshotAttribute"
-    )?;
+    let out = ec2
+        .describe_snapshot_attribute()
+        .snapshot_id(id)
+        .attribute(SnapshotAttributeName::CreateVolumePermission)
+        .send()
+        .await
+        .sent("ec2:DescribeSnapshotAttribute")?;
     let mut everyone = false;
     let mut accounts = Vec::new();
     for p in out.create_volume_permissions() {
@@ -146,12 +147,13 @@ pub(super) async fn images(
 
 /// Everyone, and the accounts, organizations and OUs an image's `launchPermission` names.
 async fn image_permissions(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Permissions, AwsError> {
-    let out = sent!(
-        ec2.describe_image_attribute()
-            .image_id(id)
-            .attribute(ImageAttributeName::LaunchPermission),
-        "ec2:DescribeImageAttribute"
-    )?;
+    let out = ec2
+        .describe_image_attribute()
+        .image_id(id)
+        .attribute(ImageAttributeName::LaunchPermission)
+        .send()
+        .await
+        .sent("ec2:DescribeImageAttribute")?;
     let mut everyone = false;
     let mut accounts = Vec::new();
     for p in out.launch_permissions() {
@@ -216,9 +218,7 @@ pub(super) async fn unshare_snapshot(
     if everyone {
         call = call.group_names("all");
     }
-    call.send()
-        .await
-        .map_err(|e| AwsError::from_sdk("ec2:ModifySnapshotAttribute", &e))?;
+    call.send().await.sent("ec2:ModifySnapshotAttribute")?;
     Ok(format!(
         "stopped sharing snapshot {id} with {}",
         audience(everyone, &accounts)
@@ -229,7 +229,12 @@ pub(super) async fn unshare_snapshot(
 pub(super) async fn unshare_image(aws: &Aws, region: &str, id: &str) -> Result<String, AwsError> {
     let ec2 = aws.ec2_in(region);
     let (mut everyone, accounts) = image_permissions(&ec2, id).await?;
-    let public = sent!(ec2.describe_images().image_ids(id), "ec2:DescribeImages")?
+    let public = ec2
+        .describe_images()
+        .image_ids(id)
+        .send()
+        .await
+        .sent("ec2:DescribeImages")?
         .images()
         .iter()
         .any(|i| i.public() == Some(true));
@@ -255,14 +260,16 @@ pub(super) async fn unshare_image(aws: &Aws, region: &str, id: &str) -> Result<S
         };
         remove.push(p.build());
     }
-    sent!(
-        ec2.modify_image_attribute().image_id(id).launch_permission(
+    ec2.modify_image_attribute()
+        .image_id(id)
+        .launch_permission(
             LaunchPermissionModifications::builder()
                 .set_remove(Some(remove))
                 .build(),
-        ),
-        "ec2:ModifyImageAttribute"
-    )?;
+        )
+        .send()
+        .await
+        .sent("ec2:ModifyImageAttribute")?;
     Ok(format!(
         "stopped sharing image {id} with {}",
         audience(everyone, &accounts)
@@ -273,20 +280,24 @@ pub(super) async fn unshare_image(aws: &Aws, region: &str, id: &str) -> Result<S
 
 pub(super) async fn snapshot_exists(aws: &Aws, region: &str, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.ec2_in(region).describe_snapshots().snapshot_ids(id),
-            "ec2:DescribeSnapshots"
-        ),
+        aws.ec2_in(region)
+            .describe_snapshots()
+            .snapshot_ids(id)
+            .send()
+            .await
+            .sent("ec2:DescribeSnapshots"),
         |o| o.snapshots().iter().any(|s| s.snapshot_id() == Some(id)),
     )
 }
 
 pub(super) async fn image_exists(aws: &Aws, region: &str, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.ec2_in(region).describe_images().image_ids(id),
-            "ec2:DescribeImages"
-        ),
+        aws.ec2_in(region)
+            .describe_images()
+            .image_ids(id)
+            .send()
+            .await
+            .sent("ec2:DescribeImages"),
         |o| {
             o.images().iter().any(|i| {
                 i.image_id() == Some(id) && i.state().map(|s| s.as_str()) != Some("deregistered")

@@ -2,7 +2,7 @@
 
 use super::remove::present;
 use super::{detail, parse_time, reference, relate};
-use crate::{Aws, AwsError};
+use crate::{Aws, AwsError, Sent};
 use keyspill_core::resources::{GLOBAL, Kind, Resource};
 
 pub(super) async fn functions(aws: &Aws, region: &str) -> Result<Vec<Resource>, AwsError> {
@@ -35,19 +35,23 @@ pub(super) async fn functions(aws: &Aws, region: &str) -> Result<Vec<Resource>, 
 }
 
 pub(super) async fn delete_function(aws: &Aws, region: &str, id: &str) -> Result<String, AwsError> {
-    sent!(
-        aws.lambda_in(region).delete_function().function_name(id),
-        "lambda:DeleteFunction"
-    )?;
+    aws.lambda_in(region)
+        .delete_function()
+        .function_name(id)
+        .send()
+        .await
+        .sent("lambda:DeleteFunction")?;
     Ok(format!("deleted function {id}"))
 }
 
 pub(super) async fn function_exists(aws: &Aws, region: &str, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.lambda_in(region).get_function().function_name(id),
-            "lambda:GetFunction"
-        ),
+        aws.lambda_in(region)
+            .get_function()
+            .function_name(id)
+            .send()
+            .await
+            .sent("lambda:GetFunction"),
         |_| true,
     )
 }

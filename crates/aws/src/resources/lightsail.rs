@@ -4,7 +4,7 @@ use aws_config::retry::RetryConfig;
 
 use super::detail;
 use super::remove::present;
-use crate::{Aws, AwsError, ErrorKind, FromSdk, to_ts};
+use crate::{Aws, AwsError, ErrorKind, FromSdk, Sent, to_ts};
 use keyspill_core::resources::{CellState, Kind, Resource};
 
 /// Lightsail, with retries off: where it is not offered (most regions, and emulators) the
@@ -71,19 +71,23 @@ pub(super) async fn instances(aws: &Aws, region: &str) -> Result<Vec<Resource>, 
 }
 
 pub(super) async fn delete_instance(aws: &Aws, region: &str, id: &str) -> Result<String, AwsError> {
-    sent!(
-        aws.lightsail_in(region).delete_instance().instance_name(id),
-        "lightsail:DeleteInstance"
-    )?;
+    aws.lightsail_in(region)
+        .delete_instance()
+        .instance_name(id)
+        .send()
+        .await
+        .sent("lightsail:DeleteInstance")?;
     Ok(format!("deleted Lightsail instance {id}"))
 }
 
 pub(super) async fn instance_exists(aws: &Aws, region: &str, id: &str) -> Result<bool, AwsError> {
     present(
-        sent!(
-            aws.lightsail_in(region).get_instance().instance_name(id),
-            "lightsail:GetInstance"
-        ),
+        aws.lightsail_in(region)
+            .get_instance()
+            .instance_name(id)
+            .send()
+            .await
+            .sent("lightsail:GetInstance"),
         |_| true,
     )
 }

@@ -49,16 +49,6 @@ macro_rules! every {
     };
 }
 
-/// One request, the error translated: `sent!(client.get_x().id(id), "svc:GetX")`.
-macro_rules! sent {
-    ($request:expr, $call:expr) => {
-        $request
-            .send()
-            .await
-            .map_err(|e| $crate::error::failure($call, &e))
-    };
-}
-
 mod autoscaling;
 mod ec2;
 mod fleets;

@@ -4,7 +4,7 @@
 
 use super::ALREADY_GONE;
 use super::remove::{counted, gone, settle};
-use crate::{Aws, AwsError, FromSdk};
+use crate::{Aws, AwsError, FromSdk, Sent};
 use keyspill_core::resources::{Action, Kind, Parts, RemovalRule, RoleParts, UserParts};
 
 /// What an IAM user or role carries that must go before it can be deleted. Each list that
@@ -123,10 +123,13 @@ async fn ssh_keys(aws: &Aws, user: &str) -> Result<Vec<String>, AwsError> {
 }
 
 async fn service_credentials(aws: &Aws, user: &str) -> Result<Vec<(String, String)>, AwsError> {
-    let out = sent!(
-        aws.iam.list_service_specific_credentials().user_name(user),
-        "iam:ListServiceSpecificCredentials"
-    )?;
+    let out = aws
+        .iam
+        .list_service_specific_credentials()
+        .user_name(user)
+        .send()
+        .await
+        .sent("iam:ListServiceSpecificCredentials")?;
     Ok(out
         .service_specific_credentials()
         .iter()
@@ -217,69 +220,96 @@ pub(super) async fn remove_part(
     let call = step.call();
     let user = principal;
     match step {
-        Action::DeleteLoginProfile => sent!(iam.delete_login_profile().user_name(user), call)
+        Action::DeleteLoginProfile => iam
+            .delete_login_profile()
+            .user_name(user)
+            .send()
+            .await
+            .sent(call)
             .map(|_| format!("deleted the console password of {user}")),
-        Action::DeleteAccessKey(k) => sent!(
-            iam.delete_access_key().user_name(user).access_key_id(k),
-            call
-        )
-        .map(|_| format!("deleted access key {k}")),
-        Action::DeleteSigningCertificate(c) => sent!(
-            iam.delete_signing_certificate()
-                .user_name(user)
-                .certificate_id(c),
-            call
-        )
-        .map(|_| format!("deleted signing certificate {c}")),
-        Action::DeleteSshPublicKey(k) => sent!(
-            iam.delete_ssh_public_key()
-                .user_name(user)
-                .ssh_public_key_id(k),
-            call
-        )
-        .map(|_| format!("deleted SSH public key {k}")),
+        Action::DeleteAccessKey(k) => iam
+            .delete_access_key()
+            .user_name(user)
+            .access_key_id(k)
+            .send()
+            .await
+            .sent(call)
+            .map(|_| format!("deleted access key {k}")),
+        Action::DeleteSigningCertificate(c) => iam
+            .delete_signing_certificate()
+            .user_name(user)
+            .certificate_id(c)
+            .send()
+            .await
+            .sent(call)
+            .map(|_| format!("deleted signing certificate {c}")),
+        Action::DeleteSshPublicKey(k) => iam
+            .delete_ssh_public_key()
+            .user_name(user)
+            .ssh_public_key_id(k)
+            .send()
+            .await
+            .sent(call)
+            .map(|_| format!("deleted SSH public key {k}")),
         Action::DeleteServiceSpecificCredential(c) => {
             let id = credential_id(c);
-            sent!(
-                iam.delete_service_specific_credential()
-                    .user_name(user)
-                    .service_specific_credential_id(id),
-                call
-            )
-            .map(|_| format!("deleted service-specific credential {id}"))
+            iam.delete_service_specific_credential()
+                .user_name(user)
+                .service_specific_credential_id(id)
+                .send()
+                .await
+                .sent(call)
+                .map(|_| format!("deleted service-specific credential {id}"))
         }
         Action::RemoveMfaDevice(serial) => remove_mfa_device(aws, user, serial).await,
-        Action::DeleteUserPolicy(p) => sent!(
-            iam.delete_user_policy().user_name(user).policy_name(p),
-            call
-        )
-        .map(|_| format!("deleted inline policy {p}")),
-        Action::DetachUserPolicy(p) => {
-            sent!(iam.detach_user_policy().user_name(user).policy_arn(p), call)
-                .map(|_| format!("detached policy {p}"))
-        }
-        Action::RemoveUserFromGroup(g) => sent!(
-            iam.remove_user_from_group().user_name(user).group_name(g),
-            call
-        )
-        .map(|_| format!("removed {user} from group {g}")),
-        Action::DeleteRolePolicy(p) => sent!(
-            iam.delete_role_policy().role_name(principal).policy_name(p),
-            call
-        )
-        .map(|_| format!("deleted inline policy {p}")),
-        Action::DetachRolePolicy(p) => sent!(
-            iam.detach_role_policy().role_name(principal).policy_arn(p),
-            call
-        )
-        .map(|_| format!("detached policy {p}")),
-        Action::RemoveRoleFromInstanceProfile(p) => sent!(
-            iam.remove_role_from_instance_profile()
-                .role_name(principal)
-                .instance_profile_name(p),
-            call
-        )
-        .map(|_| format!("removed {principal} from instance profile {p}")),
+        Action::DeleteUserPolicy(p) => iam
+            .delete_user_policy()
+            .user_name(user)
+            .policy_name(p)
+            .send()
+            .await
+            .sent(call)
+            .map(|_| format!("deleted inline policy {p}")),
+        Action::DetachUserPolicy(p) => iam
+            .detach_user_policy()
+            .user_name(user)
+            .policy_arn(p)
+            .send()
+            .await
+            .sent(call)
+            .map(|_| format!("detached policy {p}")),
+        Action::RemoveUserFromGroup(g) => iam
+            .remove_user_from_group()
+            .user_name(user)
+            .group_name(g)
+            .send()
+            .await
+            .sent(call)
+            .map(|_| format!("removed {user} from group {g}")),
+        Action::DeleteRolePolicy(p) => iam
+            .delete_role_policy()
+            .role_name(principal)
+            .policy_name(p)
+            .send()
+            .await
+            .sent(call)
+            .map(|_| format!("deleted inline policy {p}")),
+        Action::DetachRolePolicy(p) => iam
+            .detach_role_policy()
+            .role_name(principal)
+            .policy_arn(p)
+            .send()
+            .await
+            .sent(call)
+            .map(|_| format!("detached policy {p}")),
+        Action::RemoveRoleFromInstanceProfile(p) => iam
+            .remove_role_from_instance_profile()
+            .role_name(principal)
+            .instance_profile_name(p)
+            .send()
+            .await
+            .sent(call)
+            .map(|_| format!("removed {principal} from instance profile {p}")),
         other => Err(AwsError::other(format!(
             "\"{other}\" is not a step on an IAM principal"
         ))),
@@ -298,13 +328,14 @@ fn credential_id(reference: &str) -> &str {
 
 /// Deactivates the device and, when it is a virtual one (its serial is an ARN), deletes it.
 async fn remove_mfa_device(aws: &Aws, user: &str, serial: &str) -> Result<String, AwsError> {
-    let deactivated = sent!(
-        aws.iam
-            .deactivate_mfa_device()
-            .user_name(user)
-            .serial_number(serial),
-        "iam:DeactivateMFADevice"
-    );
+    let deactivated = aws
+        .iam
+        .deactivate_mfa_device()
+        .user_name(user)
+        .serial_number(serial)
+        .send()
+        .await
+        .sent("iam:DeactivateMFADevice");
     let was_active = match deactivated {
         Ok(_) => true,
         Err(e) if gone(&e) => false,
@@ -323,7 +354,7 @@ async fn remove_mfa_device(aws: &Aws, user: &str, serial: &str) -> Result<String
         .serial_number(serial)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("iam:DeleteVirtualMFADevice", &e))
+        .sent("iam:DeleteVirtualMFADevice")
     {
         Ok(_) if was_active => Ok(format!(
             "deactivated and deleted virtual MFA device {serial}"
@@ -526,7 +557,12 @@ pub(super) async fn delete_role(aws: &Aws, role: &str) -> Result<String, AwsErro
             .map(Action::RemoveRoleFromInstanceProfile),
     );
     run_steps(aws, role, "role", &steps).await?;
-    sent!(aws.iam.delete_role().role_name(role), "iam:DeleteRole")?;
+    aws.iam
+        .delete_role()
+        .role_name(role)
+        .send()
+        .await
+        .sent("iam:DeleteRole")?;
     let removed: Vec<String> = [
         counted(
             parts.inline_policies.len(),
