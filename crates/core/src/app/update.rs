@@ -12,7 +12,7 @@ use crate::app::state::{
 };
 use crate::app::{checklist, cost, keys, resources, timeline};
 use crate::domain::{key_short, validate_key_id};
-use crate::journal::Outcome;
+use crate::journal::{self, Outcome};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     let effects = apply(state, msg);
@@ -624,6 +624,15 @@ fn execute(state: &mut State, plan: Plan) -> Vec<Effect> {
         state.flash(Level::Error, reason);
         return vec![];
     }
+    // The revocation's cut-off is the moment the operator confirms, not the moment the dialog
+    // opened: a session minted while the room read the dialog is revoked too.
+    let plan = match plan {
+        Plan::RevokeSessions { user, .. } => Plan::RevokeSessions {
+            user,
+            cutoff: journal::format_ts(state.now),
+        },
+        other => other,
+    };
     state.flash(Level::Info, format!("running: {}", plan.label()));
     if let Plan::RemoveResources(p) = &plan {
         resources::removal_started(state, p);

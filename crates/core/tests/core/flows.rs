@@ -1114,6 +1114,22 @@ fn x_revokes_sessions_confirmed_by_the_user_name() {
     assert_eq!(enter(&mut state), vec![Effect::Execute(plan)]);
 }
 
+#[test]
+fn the_revocation_cut_off_is_when_the_operator_confirms_not_when_the_dialog_opened() {
+    let mut state = fixture();
+    press(&mut state, 'x');
+    // The room reads the dialog for a minute and a half; the attacker mints a session.
+    update(&mut state, Msg::Tick(NOW + Duration::seconds(90)));
+    type_text(&mut state, "ci-deploy");
+    assert_eq!(
+        enter(&mut state),
+        vec![Effect::Execute(Plan::RevokeSessions {
+            user: "ci-deploy".into(),
+            cutoff: "2026-11-22T14:04:39Z".into(),
+        })]
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Detail pane, help, flash
 // ---------------------------------------------------------------------------------------------
