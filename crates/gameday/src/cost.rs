@@ -3,9 +3,9 @@
 //! moto answers `GetCostAndUsage` from a queue seeded through
 //! `POST /moto-api/static/ce/cost-and-usage-results`: the first request with a parameter set it
 //! has not seen takes the next queued answer, and the same parameters later get the same
-//! answer again. keyspill's `aws::cost::daily` asks three queries per refresh, in the order of
-//! `aws::cost::QUERY_ORDER` (total, by SERVICE, by REGION), each for the same window. So the
-//! queue holds that triple, `repeats` times over: a refresh with an unchanged window is
+//! answer again. `keyspill_aws::cost::daily` asks three queries per refresh, in the order of
+//! `keyspill_aws::cost::QUERY_ORDER` (total, by SERVICE, by REGION), each for the same window.
+//! So the queue holds that triple, `repeats` times over: a refresh with an unchanged window is
 //! answered from what moto kept, and each new window (the date changed, or another `--days`)
 //! takes the next triple. Every triple covers `days` days up to tomorrow, so any window the
 //! console asks for within that span finds its days. Anything else that asks moto for costs

@@ -1,5 +1,5 @@
 //! What the Cost tab knows: daily spend from Cost Explorer, in total and grouped by service
-//! and by region, and AWS's own anomalies. The adapter (`aws::cost`) fills these in.
+//! and by region, and AWS's own anomalies. The adapter (`keyspill_aws::cost`) fills these in.
 
 use time::Date;
 

@@ -1,5 +1,5 @@
 //! The Resources tab's domain: what exists in the account, who made it, and how to remove it
-//! in an order nothing respawns from. Pure: the AWS adapter is `aws::resources`.
+//! in an order nothing respawns from. Pure: the AWS adapter is `keyspill_aws::resources`.
 
 pub mod action;
 pub mod attribute;

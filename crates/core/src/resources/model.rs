@@ -1,5 +1,5 @@
 //! What the Resources tab inventories: the things an attacker leaves running or behind, in
-//! keyspill's own words. The AWS adapter (`aws::resources`) fills these in; attribution, the
+//! keyspill's own words. The AWS adapter (`keyspill_aws::resources`) fills these in; attribution, the
 //! removal plan and the tab read them.
 
 use std::fmt;
