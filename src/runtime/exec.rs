@@ -110,6 +110,21 @@ impl Run<'_> {
         let short = key_short(&k.key_id);
         let result = iam::set_key_status(self.aws, &k.user, &k.key_id, to).await;
         let (ok, detail) = match result {
+            // No answer: IAM may have applied it. What IAM says now is the outcome.
+            Err(e) if unanswered(&e) => match self.read_back(&k.user).await {
+                Ok(keys) => match keys.iter().find(|(id, _)| id == &k.key_id) {
+                    Some((_, s)) if *s == to => (
+                        true,
+                        format!("{short}: the reply was lost ({e}); read back: verified {s}"),
+                    ),
+                    Some((_, s)) => (false, format!("{short}: {e}; IAM still says {s}")),
+                    None => (false, format!("{short}: {e}; no longer listed by IAM")),
+                },
+                Err(r) => (
+                    false,
+                    format!("{short}: outcome unknown: {e}; reading it back failed: {r}"),
+                ),
+            },
             Err(e) => (false, format!("{short}: {e}")),
             Ok(()) => match self.read_back(&k.user).await {
                 Ok(keys) => match keys.iter().find(|(id, _)| id == &k.key_id) {
@@ -130,6 +145,19 @@ impl Run<'_> {
         let step = self.intent("iam:DeleteAccessKey", key_target(k));
         let short = key_short(&k.key_id);
         let (ok, detail) = match iam::delete_key(self.aws, &k.user, &k.key_id).await {
+            Err(e) if unanswered(&e) => match self.read_back(&k.user).await {
+                Ok(keys) if keys.iter().any(|(id, _)| id == &k.key_id) => {
+                    (false, format!("{short}: {e}; still listed by IAM"))
+                }
+                Ok(_) => (
+                    true,
+                    format!("{short}: the reply was lost ({e}); read back: verified deleted"),
+                ),
+                Err(r) => (
+                    false,
+                    format!("{short}: outcome unknown: {e}; reading it back failed: {r}"),
+                ),
+            },
             Err(e) => (false, format!("{short}: {e}")),
             Ok(()) => match self.read_back(&k.user).await {
                 Ok(keys) if keys.iter().any(|(id, _)| id == &k.key_id) => {
@@ -144,6 +172,17 @@ impl Run<'_> {
         };
         self.outcome(step, ok, detail);
     }
+}
+
+/// A call that got no answer from AWS (the connection dropped, timed out, or the answer was
+/// not AWS's): it may or may not have been applied, so the outcome is read back before it is
+/// journaled. An answer with an AWS error code is a refusal, and nothing was applied.
+fn unanswered(e: &AwsError) -> bool {
+    e.code.is_none()
+        && matches!(
+            e.kind,
+            ErrorKind::Unreachable | ErrorKind::Timeout | ErrorKind::Other
+        )
 }
 
 fn key_target(k: &KeyRef) -> Target {
@@ -363,22 +402,37 @@ pub async fn run_plan(aws: &Aws, journal: &SharedJournal, tx: &UnboundedSender<M
                 },
             );
             let doc = Plan::revoke_policy_document(cutoff);
-            let (ok, detail) =
-                match iam::put_inline_policy(aws, user, REVOKE_POLICY_NAME, &doc).await {
-                    Err(e) => (false, e.to_string()),
-                    Ok(()) => match iam::inline_policy(aws, user, REVOKE_POLICY_NAME).await {
+            let put = iam::put_inline_policy(aws, user, REVOKE_POLICY_NAME, &doc).await;
+            let (ok, detail) = match put {
+                Err(e) if !unanswered(&e) => (false, e.to_string()),
+                // Attached, or no answer (it may have been): what IAM holds now decides.
+                put => {
+                    let lost = put
+                        .err()
+                        .map(|e| format!("the reply was lost ({e}); read back: "));
+                    let lost = lost.unwrap_or_default();
+                    match iam::inline_policy(aws, user, REVOKE_POLICY_NAME).await {
                         Ok(Some(d)) if d.contains(cutoff.as_str()) => (
                             true,
-                            format!("verified: {user} denies sessions issued before {cutoff}"),
+                            format!(
+                                "{lost}verified: {user} denies sessions issued before {cutoff}"
+                            ),
                         ),
                         Ok(Some(_)) => (
                             false,
-                            format!("{REVOKE_POLICY_NAME} on {user} has another cutoff"),
+                            format!("{lost}{REVOKE_POLICY_NAME} on {user} has another cutoff"),
                         ),
-                        Ok(None) => (false, format!("{REVOKE_POLICY_NAME} not found on {user}")),
-                        Err(e) => (false, format!("attached, but reading it back failed: {e}")),
-                    },
-                };
+                        Ok(None) => (
+                            false,
+                            format!("{lost}{REVOKE_POLICY_NAME} not found on {user}"),
+                        ),
+                        Err(e) if lost.is_empty() => {
+                            (false, format!("attached, but reading it back failed: {e}"))
+                        }
+                        Err(e) => (false, format!("outcome unknown: {lost}failed: {e}")),
+                    }
+                }
+            };
             run.outcome(step, ok, detail);
         }
     }

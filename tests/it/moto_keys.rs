@@ -623,3 +623,103 @@ async fn selecting_pre_leak_keys_picks_only_active_keys_from_before_the_leak() {
     assert_eq!(state.keys.selected, expected);
     assert!(!state.keys.selected.contains(&fresh[0].0));
 }
+
+/// A proxy in front of moto that passes the mutating key calls on to moto (which applies
+/// them) and then drops the connection without a reply, as a network that fails between
+/// IAM's answer and keyspill would; everything else is forwarded whole.
+fn reply_dropping_proxy(moto_port: u16) -> crate::http::Server {
+    use std::io::Write;
+    crate::http::Server::start_raw(move |mut conn| {
+        let Some(request) = crate::http::read_request(&mut conn, &mut Vec::new()) else {
+            return;
+        };
+        let answer = crate::http::forward(moto_port, &request);
+        let text = request.text();
+        let mutating = ["UpdateAccessKey", "DeleteAccessKey", "PutUserPolicy"]
+            .iter()
+            .any(|a| text.contains(&format!("Action={a}&")));
+        if !mutating {
+            let _ = conn.write_all(&answer);
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mutation_whose_reply_is_lost_is_read_back_before_it_is_journaled() {
+    let moto = Moto::start();
+    let root = aws_root(&moto).await;
+    let (k1, _) = user_with_keys(&root, "alice", 1).await.remove(0);
+    let proxy = reply_dropping_proxy(moto.port);
+    let through_proxy = keyspill_aws::Aws::connect(&keyspill_aws::ConnectOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(proxy.endpoint()),
+        static_credentials: Some((
+            "AKIAIOSFODNN7EXAMPLE".into(),
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+        )),
+        max_attempts: 1,
+        ..keyspill_aws::ConnectOptions::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = open_journal(dir.path());
+    let target = KeyRef {
+        user: "alice".into(),
+        key_id: k1.clone(),
+        status: KeyStatus::Active,
+        self_key: false,
+    };
+
+    // IAM applied the disable; keyspill never heard back. The read-back says it is done.
+    let msgs = run(
+        &through_proxy,
+        &journal,
+        Plan::DisableKeys(vec![target.clone()]),
+    )
+    .await;
+    let r = report(&msgs);
+    assert!(r.ok, "{}", r.summary);
+    assert!(r.summary.contains("the reply was lost"), "{}", r.summary);
+    assert!(r.summary.contains("verified Inactive"), "{}", r.summary);
+    assert!(
+        key_status(&root, "alice")
+            .await
+            .contains(&(k1.clone(), "Inactive".into()))
+    );
+
+    let cutoff = "2026-12-04T10:00:00Z".to_string();
+    let msgs = run(
+        &through_proxy,
+        &journal,
+        Plan::RevokeSessions {
+            user: "alice".into(),
+            cutoff: cutoff.clone(),
+        },
+    )
+    .await;
+    let r = report(&msgs);
+    assert!(
+        r.ok && r.summary.contains("the reply was lost"),
+        "{}",
+        r.summary
+    );
+    assert!(r.summary.contains(&cutoff), "{}", r.summary);
+
+    let msgs = run(&through_proxy, &journal, Plan::DeleteKeys(vec![target])).await;
+    let r = report(&msgs);
+    assert!(r.ok, "{}", r.summary);
+    assert!(r.summary.contains("verified deleted"), "{}", r.summary);
+    assert!(
+        !key_status(&root, "alice")
+            .await
+            .iter()
+            .any(|(id, _)| id == &k1)
+    );
+
+    // The journal holds the outcome IAM confirmed, not a failure.
+    let text = journal_text(dir.path());
+    let resumed = journal::read_back(text.as_bytes());
+    assert!(resumed.pending.is_empty());
+    assert_eq!(text.matches("\"ok\":false").count(), 0, "{text}");
+    assert_eq!(text.matches("the reply was lost").count(), 3, "{text}");
+}
