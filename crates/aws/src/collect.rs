@@ -314,7 +314,7 @@ async fn poll_newer(
         .pausable(req.paused.clone());
     // The history was just read: the first live poll is one interval away.
     poller.after(Outcome::Ok);
-    while poller.wait().await.is_some() {
+    while poller.wait().await {
         let keys: Vec<String> = shared.lock().keys().map(str::to_string).collect();
         let jobs: Vec<(String, String)> = keys
             .iter()
@@ -529,7 +529,7 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
         progress.state = SourceState::Live;
         emit(&progress);
         poller.after(outcome);
-        if poller.wait().await.is_none() {
+        if !poller.wait().await {
             break;
         }
         // Trails come and go (and stop logging): look again before listing.

@@ -22,7 +22,7 @@ use aws_sdk_sts::config::{Credentials, ProvideCredentials, Region};
 pub use error::{AwsError, ErrorKind, FromSdk, Sent};
 
 /// How to reach AWS: the aws-config default chain, shaped by the AWS-CLI-style flags.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConnectOptions {
     pub profile: Option<String>,
     pub region: Option<String>,
@@ -33,6 +33,29 @@ pub struct ConnectOptions {
     pub session_token: Option<String>,
     /// Attempts per call, including the first (AWS's standard retry with back-off).
     pub max_attempts: u32,
+}
+
+/// Never prints the secret key or the session token, only whether they are set.
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("profile", &self.profile)
+            .field("region", &self.region)
+            .field("endpoint_url", &self.endpoint_url)
+            .field(
+                "static_credentials",
+                &self
+                    .static_credentials
+                    .as_ref()
+                    .map(|(id, _)| (id, "<secret>")),
+            )
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<token>"),
+            )
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
 }
 
 /// The service clients keyspill uses, sharing one configuration.
@@ -204,4 +227,22 @@ impl Aws {
 /// `aws_smithy_types::DateTime` to the domain's timestamp.
 pub(crate) fn to_ts(dt: &aws_smithy_types::DateTime) -> keyspill_core::domain::Timestamp {
     time::OffsetDateTime::from_unix_timestamp(dt.secs()).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_options_never_debug_print_the_secret_or_the_token() {
+        let opts = ConnectOptions {
+            static_credentials: Some(("ASIAEXAMPLEKEYID0001".into(), "s3cr3t-value".into())),
+            session_token: Some("t0ken-value".into()),
+            ..ConnectOptions::default()
+        };
+        let printed = format!("{opts:?}");
+        assert!(printed.contains("ASIAEXAMPLEKEYID0001"), "{printed}");
+        assert!(!printed.contains("s3cr3t-value"), "{printed}");
+        assert!(!printed.contains("t0ken-value"), "{printed}");
+    }
 }

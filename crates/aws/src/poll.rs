@@ -110,17 +110,6 @@ impl Backoff {
     }
 }
 
-/// What woke a waiting poller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wake {
-    /// The interval (or the backoff) passed.
-    Due,
-    /// Someone asked for fresh data now.
-    Refresh,
-    /// Polling was paused and is resumed.
-    Resumed,
-}
-
 /// A source's polling schedule. Build one per source, then either hand it the poll
 /// ([`Poller::run`]) or drive it from a loop of your own ([`Poller::wait`] after each pass).
 #[derive(Debug)]
@@ -168,9 +157,9 @@ impl Poller {
     }
 
     /// Waits until the next poll is due: the delay set by [`Poller::after`] passed (never while
-    /// paused), a refresh was asked for, or polling resumed. `None` once the pause switch is
+    /// paused), a refresh was asked for, or polling resumed. False once the pause switch is
     /// gone (the console is closing).
-    pub async fn wait(&mut self) -> Option<Wake> {
+    pub async fn wait(&mut self) -> bool {
         loop {
             let paused = self.is_paused();
             let delay = self.delay;
@@ -186,11 +175,11 @@ impl Poller {
                 }
             };
             tokio::select! {
-                _ = tokio::time::sleep(delay), if !paused => return Some(Wake::Due),
-                _ = refresh.notified() => return Some(Wake::Refresh),
+                _ = tokio::time::sleep(delay), if !paused => return true,
+                _ = refresh.notified() => return true,
                 now_paused = changed => match now_paused {
-                    None => return None,
-                    Some(false) => return Some(Wake::Resumed),
+                    None => return false,
+                    Some(false) => return true,
                     Some(true) => {}
                 },
             }
@@ -206,7 +195,7 @@ impl Poller {
         loop {
             let outcome = poll().await;
             self.after(outcome);
-            if self.wait().await.is_none() {
+            if !self.wait().await {
                 return;
             }
         }

@@ -98,12 +98,6 @@ impl Failure {
     pub fn is_access_denied(&self) -> bool {
         self.kind == ErrorKind::AccessDenied
     }
-
-    /// The same failure with `context: ` before its sentence (`bucket b, key k: …`).
-    pub fn context(mut self, context: impl fmt::Display) -> Self {
-        self.text = format!("{context}: {}", self.text);
-        self
-    }
 }
 
 #[cfg(test)]
@@ -119,13 +113,6 @@ mod tests {
             f.to_string(),
             "AccessDenied: missing permission ce:GetCostAndUsage"
         );
-    }
-
-    #[test]
-    fn context_keeps_the_kind_and_prefixes_the_words() {
-        let f = Failure::new(ErrorKind::Throttled, "slow down").context("bucket b");
-        assert_eq!(f.kind, ErrorKind::Throttled);
-        assert_eq!(f.text, "bucket b: slow down");
     }
 
     #[test]
