@@ -400,7 +400,7 @@ async fn revoking_sessions_attaches_a_verified_deny_policy() {
         &root,
         &journal,
         Plan::RevokeSessions {
-            user: "alice".into(),
+            principals: vec![keyspill_core::access::Principal::User("alice".into())],
             cutoff: cutoff.clone(),
         },
     )
@@ -692,7 +692,7 @@ async fn a_mutation_whose_reply_is_lost_is_read_back_before_it_is_journaled() {
         &through_proxy,
         &journal,
         Plan::RevokeSessions {
-            user: "alice".into(),
+            principals: vec![keyspill_core::access::Principal::User("alice".into())],
             cutoff: cutoff.clone(),
         },
     )

@@ -8,6 +8,7 @@
 //! keyspill-core` shows neither, and the adapters (`keyspill-aws`) are the only place that
 //! translates between AWS and these types.
 
+pub mod access;
 pub mod app;
 pub mod checklist;
 pub mod cost;

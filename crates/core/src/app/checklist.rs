@@ -592,7 +592,8 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::ToggleView
         | Command::SelectAttacker
         | Command::Remove
-        | Command::CycleFocus => return None,
+        | Command::CycleFocus
+        | Command::Clear => return None,
     };
     Some(effects)
 }

@@ -205,7 +205,8 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::ToggleView
         | Command::SelectAttacker
         | Command::Remove
-        | Command::Note => return None,
+        | Command::Note
+        | Command::Clear => return None,
     };
     Some(effects)
 }

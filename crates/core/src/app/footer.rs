@@ -22,6 +22,8 @@ pub enum Footer {
     RemovalDone,
     Cost,
     Checklist,
+    Access,
+    AccessReadOnly,
 }
 
 pub const FOOTERS: &[Footer] = &[
@@ -37,6 +39,8 @@ pub const FOOTERS: &[Footer] = &[
     Footer::RemovalDone,
     Footer::Cost,
     Footer::Checklist,
+    Footer::Access,
+    Footer::AccessReadOnly,
 ];
 
 /// One footer entry.
@@ -119,6 +123,8 @@ impl Footer {
             }
             Tab::Cost => Footer::Cost,
             Tab::Checklist => Footer::Checklist,
+            Tab::Access if read_only => Footer::AccessReadOnly,
+            Tab::Access => Footer::Access,
         }
     }
 
@@ -134,6 +140,7 @@ impl Footer {
             | Footer::RemovalDone => Scope::Resources,
             Footer::Cost => Scope::Cost,
             Footer::Checklist => Scope::Checklist,
+            Footer::Access | Footer::AccessReadOnly => Scope::Access,
         }
     }
 
@@ -237,6 +244,30 @@ impl Footer {
                         key(C::CycleFocus),
                         MOVE,
                         key(C::Refresh).says("refresh (billed)"),
+                    ]
+                }
+            }
+            Footer::Access => {
+                const {
+                    &[
+                        key(C::Disable),
+                        key(C::Revoke),
+                        key(C::Delete),
+                        key(C::Clear),
+                        key(C::Open).says("where"),
+                        key(C::ToggleView),
+                        MOVE,
+                    ]
+                }
+            }
+            Footer::AccessReadOnly => {
+                const {
+                    &[
+                        key(C::Open).says("where"),
+                        key(C::Clear),
+                        key(C::ToggleView),
+                        key(C::Refresh),
+                        MOVE,
                     ]
                 }
             }

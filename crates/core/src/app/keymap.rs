@@ -39,6 +39,7 @@ pub enum Command {
     Remove,
     CycleFocus,
     Note,
+    Clear,
 }
 
 /// Where a binding applies, which is also how the help overlay groups them.
@@ -51,6 +52,7 @@ pub enum Scope {
     Resources,
     Cost,
     Checklist,
+    Access,
 }
 
 impl Scope {
@@ -63,6 +65,7 @@ impl Scope {
             Scope::Resources => "Resources tab",
             Scope::Cost => "Cost tab",
             Scope::Checklist => "Checklist tab",
+            Scope::Access => "Access tab",
         }
     }
 }
@@ -119,7 +122,7 @@ pub const BINDINGS: &[Binding] = &[
         hint = "quit"
     ),
     bind!(
-        "1-5",
+        "1-6",
         [KeyCode::Char('1')],
         Command::GoTab(0),
         Scope::Global,
@@ -381,6 +384,47 @@ pub const BINDINGS: &[Binding] = &[
         Scope::Checklist,
         "add a note to the step, in the journal",
         hint = "note"
+    ),
+    bind!(
+        "d",
+        [KeyCode::Char('d')],
+        Command::Disable,
+        Scope::Access,
+        "close the foothold: disable its key, revoke its chain's sessions, delete its console \
+         password, or take the outside principal out of the role's trust",
+        hint = "close it"
+    ),
+    bind!(
+        "D",
+        [KeyCode::Char('D')],
+        Command::Delete,
+        Scope::Access,
+        "delete the access key",
+        hint = "delete key"
+    ),
+    bind!(
+        "x",
+        [KeyCode::Char('x')],
+        Command::Revoke,
+        Scope::Access,
+        "revoke every open session at once, on each user and role of their chains",
+        hint = "revoke all sessions"
+    ),
+    bind!(
+        "c",
+        [KeyCode::Char('c')],
+        Command::Clear,
+        Scope::Access,
+        "clear a foothold of unknown origin, with a reason (journaled)",
+        hint = "clear"
+    ),
+    bind!(
+        "v",
+        [KeyCode::Char('v')],
+        Command::ToggleView,
+        Scope::Access,
+        "hide or show the closed footholds",
+        hint = "hide closed"
     ),
 ];
 

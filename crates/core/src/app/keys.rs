@@ -224,7 +224,7 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
                 propose(
                     state,
                     Plan::RevokeSessions {
-                        user: k.user,
+                        principals: vec![crate::access::Principal::User(k.user)],
                         cutoff,
                     },
                 )
@@ -248,7 +248,8 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::SelectAttacker
         | Command::Remove
         | Command::CycleFocus
-        | Command::Note => return None,
+        | Command::Note
+        | Command::Clear => return None,
     };
     Some(effects)
 }

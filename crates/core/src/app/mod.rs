@@ -1,5 +1,6 @@
 //! The pure core: state, messages, key handling and the update function.
 
+pub mod access;
 pub mod checklist;
 pub mod cost;
 pub mod cursor;

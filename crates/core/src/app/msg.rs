@@ -32,6 +32,12 @@ pub enum Msg {
         at: Timestamp,
         result: Result<KeysSnapshot, Failure>,
     },
+    /// One poll of IAM's users, passwords, roles and providers (the foothold model's input).
+    Access {
+        seq: u64,
+        at: Timestamp,
+        result: Result<crate::access::AccessSnapshot, Failure>,
+    },
     /// `sts:GetAccessKeyInfo` for a leaked key IAM does not list: the owning account.
     KeyInfo {
         key_id: String,

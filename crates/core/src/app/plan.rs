@@ -2,6 +2,7 @@
 //! confirmation stage it requires has been typed, and only through the read-only gate in
 //! `update`.
 
+use crate::access::{Principal, Trusted};
 use crate::domain::{KeyStatus, key_short, key_tail};
 
 /// A key an action targets, with what was known about it when the dialog opened.
@@ -21,10 +22,22 @@ pub enum Plan {
     DeleteKeys(Vec<KeyRef>),
     /// Create a new key for the user, show its secret once, then disable the old key.
     RotateKey(KeyRef),
-    /// Deny every request made with temporary credentials issued before `cutoff`.
+    /// Deny every request made with temporary credentials issued before `cutoff`, on every
+    /// user and role listed (a session chain's principals, revoked in one go). The cut-off is
+    /// stamped when the operator confirms.
     RevokeSessions {
-        user: String,
+        principals: Vec<Principal>,
         cutoff: String,
+    },
+    /// Delete a user's console password (its login profile).
+    DeletePassword { user: String },
+    /// Replace a role's trust policy with `after`: `before` less the outside principals.
+    /// Refused at run time when the policy is no longer `before`.
+    Untrust {
+        role: String,
+        principals: Vec<Trusted>,
+        before: String,
+        after: String,
     },
     /// Remove resources, step by step in dependency order.
     RemoveResources(crate::resources::plan::RemovalPlan),
@@ -55,6 +68,8 @@ impl Plan {
             Plan::DeleteKeys(_) => "delete",
             Plan::RotateKey(_) => "rotate",
             Plan::RevokeSessions { .. } => "revoke sessions",
+            Plan::DeletePassword { .. } => "delete the console password",
+            Plan::Untrust { .. } => "remove outside principals",
             Plan::RemoveResources(_) => "remove",
         }
     }
@@ -63,14 +78,33 @@ impl Plan {
         match self {
             Plan::DisableKeys(k) | Plan::EnableKeys(k) | Plan::DeleteKeys(k) => k,
             Plan::RotateKey(k) => std::slice::from_ref(k),
-            Plan::RevokeSessions { .. } | Plan::RemoveResources(_) => &[],
+            Plan::RevokeSessions { .. }
+            | Plan::DeletePassword { .. }
+            | Plan::Untrust { .. }
+            | Plan::RemoveResources(_) => &[],
         }
     }
 
     /// A one-line description for the action log and the journal.
     pub fn label(&self) -> String {
         match self {
-            Plan::RevokeSessions { user, .. } => format!("revoke sessions of user {user}"),
+            Plan::RevokeSessions { principals, .. } => format!(
+                "revoke sessions of {}",
+                principals
+                    .iter()
+                    .map(Principal::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Plan::DeletePassword { user } => format!("delete the console password of user {user}"),
+            Plan::Untrust { role, principals, .. } => format!(
+                "remove {} from the trust of role {role}",
+                principals
+                    .iter()
+                    .map(Trusted::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Plan::RemoveResources(p) => p.label(),
             Plan::RotateKey(k) => format!("rotate {} ({})", key_short(&k.key_id), k.user),
             _ => {
@@ -88,7 +122,12 @@ impl Plan {
     /// for a multi-key action, or the user name for a user-wide action.
     pub fn confirmation_text(&self) -> String {
         match self {
-            Plan::RevokeSessions { user, .. } => user.clone(),
+            Plan::RevokeSessions { principals, .. } => match principals.as_slice() {
+                [one] => one.name().to_string(),
+                many => many.len().to_string(),
+            },
+            Plan::DeletePassword { user } => user.clone(),
+            Plan::Untrust { role, .. } => role.clone(),
             Plan::RemoveResources(p) => p.confirmation_text(),
             _ => match self.keys() {
                 [k] => key_tail(&k.key_id).to_string(),
@@ -116,12 +155,38 @@ impl Plan {
                 format!("then disables {}.", key_short(&k.key_id)),
                 "Whatever uses the old key must be given the new one.".into(),
             ],
-            Plan::RevokeSessions { user, cutoff } => vec![
-                format!("Attaches the inline policy {REVOKE_POLICY_NAME} to user {user}:"),
-                format!("deny everything to temporary credentials issued before {cutoff}."),
+            Plan::RevokeSessions { principals, .. } => vec![
+                format!(
+                    "Attaches the inline policy {REVOKE_POLICY_NAME} to {}:",
+                    if principals.len() == 1 {
+                        "it"
+                    } else {
+                        "each of them"
+                    }
+                ),
+                "deny everything to temporary credentials issued before the moment you confirm."
+                    .into(),
                 "Long-term keys are not affected: disable them too.".into(),
-                "Roles the key assumed need the same policy on each role.".into(),
+                "Legitimate sessions of these principals must sign in again.".into(),
             ],
+            Plan::DeletePassword { user } => vec![
+                format!("User {user} can no longer sign in to the AWS console."),
+                "Console sessions already open are not ended: revoke sessions too.".into(),
+            ],
+            Plan::Untrust { before, after, .. } => {
+                let mut lines = vec!["Trust policy now:".to_string()];
+                lines.extend(before.lines().map(|l| format!("    {l}")));
+                lines.push("Trust policy after:".into());
+                lines.extend(after.lines().map(|l| format!("    {l}")));
+                lines.push(String::new());
+                lines.push(
+                    "Sessions already assumed through them keep working until revoked.".into(),
+                );
+                lines.push(
+                    "If the policy changed since this dialog opened, nothing is written.".into(),
+                );
+                lines
+            }
             Plan::RemoveResources(p) => {
                 let mut lines = vec!["Steps, in the order they run:".to_string()];
                 lines.extend(p.lines());
@@ -156,8 +221,18 @@ impl Plan {
                 }
             ));
         }
-        if let Plan::RevokeSessions { user, .. } = self {
-            lines.push(format!("  user {user}"));
+        match self {
+            Plan::RevokeSessions { principals, .. } => {
+                lines.extend(principals.iter().map(|p| format!("  {p}")));
+            }
+            Plan::DeletePassword { user } => lines.push(format!("  user {user}")),
+            Plan::Untrust {
+                role, principals, ..
+            } => {
+                lines.push(format!("  role {role}"));
+                lines.extend(principals.iter().map(|p| format!("  remove {p}")));
+            }
+            _ => {}
         }
         if !lines.is_empty() {
             lines.push(String::new());

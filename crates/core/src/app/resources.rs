@@ -589,7 +589,8 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::Branch
         | Command::LocalTime
         | Command::CycleFocus
-        | Command::Note => return None,
+        | Command::Note
+        | Command::Clear => return None,
     };
     Some(effects)
 }

@@ -68,14 +68,17 @@ pub enum Tab {
     Resources,
     Cost,
     Checklist,
+    Access,
 }
 
+/// In number order. Access is the sixth so the first five keep the numbers the room knows.
 pub const TABS: &[Tab] = &[
     Tab::Keys,
     Tab::Timeline,
     Tab::Resources,
     Tab::Cost,
     Tab::Checklist,
+    Tab::Access,
 ];
 
 impl Tab {
@@ -86,6 +89,7 @@ impl Tab {
             Tab::Resources => "Resources",
             Tab::Cost => "Cost",
             Tab::Checklist => "Checklist",
+            Tab::Access => "Access",
         }
     }
 
@@ -97,6 +101,7 @@ impl Tab {
             Tab::Resources => crate::app::keymap::Scope::Resources,
             Tab::Cost => crate::app::keymap::Scope::Cost,
             Tab::Checklist => crate::app::keymap::Scope::Checklist,
+            Tab::Access => crate::app::keymap::Scope::Access,
         }
     }
 }
@@ -109,6 +114,8 @@ pub enum Source {
     Timeline,
     Resources,
     Cost,
+    /// IAM's users, passwords, roles and providers, for the foothold model.
+    Access,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +127,8 @@ pub enum Mode {
     Command(String),
     /// Typing a note for the checklist step under the cursor (`n`).
     Note(String),
+    /// Typing why a foothold of unknown origin is cleared (`c` on the Access tab).
+    Clear(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,6 +265,7 @@ pub struct State {
     pub resources: crate::app::resources::ResourcesTab,
     pub cost: crate::app::cost::CostTab,
     pub checklist: crate::app::checklist::ChecklistTab,
+    pub access: crate::app::access::AccessTab,
     /// Actions running now (ids).
     pub running: Vec<String>,
     pub actions: Vec<ActionRecord>,
@@ -350,6 +360,7 @@ impl State {
             resources: crate::app::resources::ResourcesTab::default(),
             cost: crate::app::cost::CostTab::default(),
             checklist: crate::app::checklist::ChecklistTab::default(),
+            access: crate::app::access::AccessTab::default(),
             running: Vec::new(),
             actions: Vec::new(),
             journal_dir: None,

@@ -319,7 +319,8 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::SelectAttacker
         | Command::Remove
         | Command::CycleFocus
-        | Command::Note => return None,
+        | Command::Note
+        | Command::Clear => return None,
     };
     Some(effects)
 }

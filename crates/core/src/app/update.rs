@@ -10,12 +10,15 @@ use crate::app::state::{
     ActionRecord, ConfirmDialog, Dialog, FLASH_SECONDS, Level, Mode, SecretDialog, Source, State,
     TABS, Tab,
 };
-use crate::app::{checklist, cost, keys, resources, timeline};
+use crate::app::{access, checklist, cost, keys, resources, timeline};
 use crate::domain::{key_short, validate_key_id};
 use crate::journal::{self, Outcome};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
-    let effects = apply(state, msg);
+    let mut effects = apply(state, msg);
+    // The foothold model follows every change (a poll, an event, the clock, a clearance), so
+    // the header never says "contained" on a stale answer.
+    effects.extend(access::refresh(state));
     // The cost figures have been on screen: the checklist counts them as reviewed.
     if state.tab == Tab::Cost && state.cost.data.data.is_some() {
         state.checklist.cost_seen = true;
@@ -48,6 +51,7 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             match source {
                 Source::Identity => state.identity.in_flight = true,
                 Source::Keys => state.keys.data.in_flight = true,
+                Source::Access => state.access.data.in_flight = true,
                 Source::Timeline | Source::Resources => {}
                 Source::Cost => {
                     state.cost.data.in_flight = true;
@@ -65,6 +69,10 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Keys { seq, at, result } => keys::on_keys(state, seq, at, result),
+        Msg::Access { seq, at, result } => {
+            access::on_access(state, seq, at, result);
+            vec![]
+        }
         Msg::KeyInfo { key_id, result } => {
             keys::on_key_info(state, key_id, result);
             vec![]
@@ -112,6 +120,7 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::TimelineEvents { at, events } => {
+            access::on_events(state, &events);
             timeline::on_events(state, at, events);
             resources::on_timeline_grew(state);
             vec![]
@@ -174,6 +183,7 @@ fn on_journal(state: &mut State, result: Result<JournalOpened, String>) -> Vec<E
     state.journal_dir = Some(opened.dir);
     let r = opened.resumed;
     checklist::restore(state, &r);
+    access::restore(state, &r);
     state.since_journal = r.since;
     state.leaked.extend(r.leaked_keys);
     state.response_keys.extend(r.created_keys);
@@ -256,6 +266,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Mode::Filter => return on_filter_key(state, key),
         Mode::Command(line) => return on_command_key(state, key, line),
         Mode::Note(text) => return on_note_key(state, key, text),
+        Mode::Clear(text) => return access::on_clear_key(state, key, text),
         Mode::Normal => {}
     }
     match keymap::lookup(&key, state.tab.scope()) {
@@ -271,7 +282,7 @@ pub fn dispatch(state: &mut State, cmd: Command) -> Vec<Effect> {
         Tab::Keys => keys::on_pane(state, cmd),
         Tab::Timeline => timeline::on_pane(state, cmd),
         Tab::Resources => resources::on_pane(state, cmd),
-        Tab::Cost | Tab::Checklist => None,
+        Tab::Cost | Tab::Checklist | Tab::Access => None,
     };
     if let Some(effects) = pane {
         return effects;
@@ -285,6 +296,7 @@ pub fn dispatch(state: &mut State, cmd: Command) -> Vec<Effect> {
         Tab::Resources => resources::on_command(state, cmd),
         Tab::Cost => cost::on_command(state, cmd),
         Tab::Checklist => checklist::on_command(state, cmd),
+        Tab::Access => access::on_command(state, cmd),
     };
     handled.unwrap_or_else(|| not_here(state, cmd))
 }
@@ -458,7 +470,7 @@ fn on_filter_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Tab::Timeline => timeline::on_filter_key(state, key),
         Tab::Resources => resources::on_filter_key(state, key),
         // Nothing to filter there: leave the edit line.
-        Tab::Cost | Tab::Checklist => {
+        Tab::Cost | Tab::Checklist | Tab::Access => {
             state.mode = Mode::Normal;
             vec![]
         }
@@ -586,6 +598,7 @@ pub(crate) fn refresh_all(state: &mut State) -> Vec<Effect> {
         Effect::Refresh(Source::Timeline),
         Effect::Refresh(Source::Resources),
         Effect::Refresh(Source::Cost),
+        Effect::Refresh(Source::Access),
     ]
 }
 
@@ -627,8 +640,8 @@ fn execute(state: &mut State, plan: Plan) -> Vec<Effect> {
     // The revocation's cut-off is the moment the operator confirms, not the moment the dialog
     // opened: a session minted while the room read the dialog is revoked too.
     let plan = match plan {
-        Plan::RevokeSessions { user, .. } => Plan::RevokeSessions {
-            user,
+        Plan::RevokeSessions { principals, .. } => Plan::RevokeSessions {
+            principals,
             cutoff: journal::format_ts(state.now),
         },
         other => other,

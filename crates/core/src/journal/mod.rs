@@ -116,6 +116,20 @@ pub enum Event {
         action_id: String,
         step: u32,
         detail: String,
+        /// A key the interrupted step turns out to have created (a rotation cut short by a
+        /// crash): this incident's, not the attacker's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        created_key: Option<String>,
+    },
+    /// The operator cleared a foothold of unknown origin, with why.
+    Cleared {
+        foothold: String,
+        reason: String,
+    },
+    /// A new foothold opened after the incident was contained.
+    Reopened {
+        #[serde(default)]
+        detail: String,
     },
     /// A note from the room, on the incident or on one checklist step.
     Note {
@@ -175,6 +189,8 @@ pub struct PendingIntent {
     pub step: u32,
     pub call: String,
     pub target: Target,
+    /// When the intent was written (a key created after it is the step's own).
+    pub at: Option<Timestamp>,
 }
 
 /// One action reconstructed from the journal.
@@ -207,6 +223,8 @@ pub struct Resumed {
     pub notes: Vec<NoteEntry>,
     /// Each milestone reached, with when (RFC 3339).
     pub milestones: BTreeMap<Milestone, String>,
+    /// Footholds the operator cleared: handle → who, when and why.
+    pub cleared: BTreeMap<String, crate::access::Cleared>,
 }
 
 /// Who ticked a step by hand, and when.
@@ -374,6 +392,7 @@ pub fn read_back(raw: &[u8]) -> Resumed {
                         step,
                         call,
                         target,
+                        at,
                     },
                 );
             }
@@ -395,7 +414,9 @@ pub fn read_back(raw: &[u8]) -> Resumed {
                 action_id,
                 step,
                 detail,
+                created_key,
             } => {
+                push_unique(&mut out.created_keys, created_key.into_iter().collect());
                 intents.remove(&(action_id.clone(), step));
                 reverified.entry(action_id).or_default().push(detail);
             }
@@ -421,6 +442,20 @@ pub fn read_back(raw: &[u8]) -> Resumed {
             Event::Milestone { milestone, at, .. } => {
                 // The first time a milestone was reached is the one that counts.
                 out.milestones.entry(milestone).or_insert(at);
+            }
+            Event::Reopened { .. } => {
+                out.milestones.remove(&Milestone::Contained);
+                out.milestones.remove(&Milestone::Eradicated);
+            }
+            Event::Cleared { foothold, reason } => {
+                out.cleared.insert(
+                    foothold,
+                    crate::access::Cleared {
+                        by: entry.operator,
+                        at: entry.ts,
+                        reason,
+                    },
+                );
             }
             Event::Snapshot(_) | Event::Game { .. } => {}
         }

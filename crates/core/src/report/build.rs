@@ -186,6 +186,7 @@ pub fn build(entries: &[Entry]) -> Report {
                 action_id,
                 step,
                 detail,
+                ..
             } => {
                 let a = action_row(&mut r.actions, action_id);
                 step_row(a, *step).reverified = Some(Reverified {
@@ -211,11 +212,19 @@ pub fn build(entries: &[Entry]) -> Report {
                 at,
                 detail,
             } => {
-                // The first time a milestone was reached is the one that counts.
+                // The first time a milestone was reached is the one that counts (a reopened
+                // incident is contained again later: see `Reopened`).
                 milestones
                     .entry(*milestone)
                     .or_insert_with(|| (utc(at), detail.clone()));
             }
+            Event::Reopened { .. } => {
+                // Containment that did not hold does not count: the time to contain runs to
+                // when the incident was contained for good.
+                milestones.remove(&Milestone::Contained);
+                milestones.remove(&Milestone::Eradicated);
+            }
+            Event::Cleared { .. } => {}
             Event::Snapshot(s) => {
                 r.journal.snapshots += 1;
                 r.journal.snapshot_at = Some(ts);

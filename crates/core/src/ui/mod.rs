@@ -1,5 +1,6 @@
 //! Rendering: a pure function of `State`. Nothing here changes state or does I/O.
 
+pub mod access;
 pub mod checklist;
 pub mod cost;
 pub mod dialogs;
@@ -71,6 +72,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         crate::app::state::Tab::Resources => resources::render(frame, main, state, theme),
         crate::app::state::Tab::Cost => cost::render(frame, main, state, theme),
         crate::app::state::Tab::Checklist => checklist::render(frame, main, state, theme),
+        crate::app::state::Tab::Access => access::render(frame, main, state, theme),
     }
     if show_log {
         render_action_log(frame, log, state, theme);
@@ -96,6 +98,17 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         )),
         None => spans.push(Span::styled("T+?", theme.dim)),
     }
+    // Containment, in words, on every tab: the foothold model's verdict.
+    let verdict = &state.access.assessment;
+    spans.push(sep.clone());
+    spans.push(Span::styled(
+        format!(" {} ", verdict.headline()),
+        if verdict.contained() {
+            theme.contained
+        } else {
+            theme.not_contained
+        },
+    ));
     // The checklist's progress, on every tab.
     let (done, total) = crate::app::checklist::progress(state);
     spans.push(sep.clone());
@@ -198,6 +211,12 @@ fn width_of(spans: &[Span]) -> u16 {
 /// Lines that must not be missed: identity failure, root keys, running on a leaked key.
 fn banner_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
+    if let Some(b) = &state.access.banner {
+        lines.push(Line::styled(
+            format!(" ⚠ {b} (6 Access)"),
+            theme.danger,
+        ));
+    }
     if let Some(e) = &state.identity.error {
         lines.push(Line::styled(
             format!(" ⚠ Cannot tell who keyspill runs as: {e}"),
@@ -329,7 +348,9 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                         crate::app::state::Tab::Keys => &state.keys.filter,
                         crate::app::state::Tab::Timeline => &state.timeline.text,
                         crate::app::state::Tab::Resources => &state.resources.filter,
-                        crate::app::state::Tab::Cost | crate::app::state::Tab::Checklist => "",
+                        crate::app::state::Tab::Cost
+                        | crate::app::state::Tab::Checklist
+                        | crate::app::state::Tab::Access => "",
                     }
                 ),
                 theme.input,
@@ -343,6 +364,10 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Mode::Note(text) => Line::from(vec![
             Span::styled(format!("note: {text}▏"), theme.input),
             Span::styled("  Enter adds it to the journal · Esc cancels", theme.dim),
+        ]),
+        Mode::Clear(text) => Line::from(vec![
+            Span::styled(format!("cleared because: {text}▏"), theme.input),
+            Span::styled("  Enter clears it (journaled) · Esc cancels", theme.dim),
         ]),
         Mode::Normal => match &state.flash {
             Some(f) => Line::styled(format!(" {}", f.text), level_style(theme, f.level)),

@@ -27,6 +27,9 @@ pub struct Theme {
     pub cursor: Style,
     pub live: Style,
     pub read_only: Style,
+    /// The header's containment verdict: read from across the room, so a solid badge.
+    pub contained: Style,
+    pub not_contained: Style,
     pub border: Style,
     pub input: Style,
 }
@@ -57,6 +60,14 @@ impl Theme {
                 read_only: Style::default()
                     .fg(Color::Black)
                     .bg(Color::Yellow)
+                    .add_modifier(Modifier::BOLD),
+                contained: Style::default()
+                    .fg(Color::Black)
+                    .bg(Color::Green)
+                    .add_modifier(Modifier::BOLD),
+                not_contained: Style::default()
+                    .fg(Color::White)
+                    .bg(Color::Red)
                     .add_modifier(Modifier::BOLD),
                 border: Style::default().fg(Color::DarkGray),
                 input: Style::default()
@@ -112,6 +123,14 @@ impl Theme {
                     .fg(Color::Black)
                     .bg(Color::LightYellow)
                     .add_modifier(Modifier::BOLD),
+                contained: Style::default()
+                    .fg(Color::Black)
+                    .bg(Color::LightGreen)
+                    .add_modifier(Modifier::BOLD),
+                not_contained: Style::default()
+                    .fg(Color::White)
+                    .bg(Color::Red)
+                    .add_modifier(Modifier::BOLD),
                 border: Style::default().fg(Color::White).bg(Color::Black),
                 input: Style::default()
                     .fg(Color::Black)
@@ -140,6 +159,8 @@ impl Theme {
             cursor: bold.add_modifier(Modifier::REVERSED),
             live: bold.add_modifier(Modifier::REVERSED),
             read_only: bold.add_modifier(Modifier::REVERSED),
+            contained: bold.add_modifier(Modifier::REVERSED),
+            not_contained: bold.add_modifier(Modifier::REVERSED),
             border: plain,
             input: bold.add_modifier(Modifier::UNDERLINED),
         }

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyspill_core::app::msg::{ActionReport, JournalOpened, ObservedKeys};
 use keyspill_core::app::plan::{DELETE_ACTIVE_WORD, KeyRef, LOCKOUT_WORD, Plan};
+use keyspill_core::access::Principal;
 use keyspill_core::app::state::{Dialog, Level, Mode, Source, State};
 use keyspill_core::app::{Effect, Msg, update};
 use keyspill_core::domain::{
@@ -1099,7 +1100,7 @@ fn x_revokes_sessions_confirmed_by_the_user_name() {
     let mut state = fixture();
     assert!(press(&mut state, 'x').is_empty());
     let plan = Plan::RevokeSessions {
-        user: "ci-deploy".into(),
+        principals: vec![Principal::User("ci-deploy".into())],
         cutoff: "2026-11-22T14:03:09Z".into(),
     };
     let c = confirm(&state);
@@ -1124,7 +1125,7 @@ fn the_revocation_cut_off_is_when_the_operator_confirms_not_when_the_dialog_open
     assert_eq!(
         enter(&mut state),
         vec![Effect::Execute(Plan::RevokeSessions {
-            user: "ci-deploy".into(),
+            principals: vec![Principal::User("ci-deploy".into())],
             cutoff: "2026-11-22T14:04:39Z".into(),
         })]
     );

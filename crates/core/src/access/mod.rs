@@ -1,0 +1,959 @@
+//! The attacker's footholds: everything it can still use to act in the account, each open,
+//! reduced or closed, with the reason in words. Built from live IAM (keys, users, passwords,
+//! roles and their trust and revocation policies, identity providers) and from what the trail
+//! says the tracked credentials did. Without trail evidence, anything of these kinds that
+//! appeared after the leak started is a foothold of unknown origin: the model never depends on
+//! the trail to see a backdoor, because attackers stop logging first.
+//!
+//! One function, [`assess`], is the model: the console's header, its Access tab, the checklist,
+//! the milestones, the report and the headless `footholds` command all read its answer.
+
+pub mod evidence;
+pub mod policy;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::domain::{AccessKey, KeyStatus, KeysSnapshot, LastUsed, Timestamp, key_short};
+pub use evidence::{Act, Acts, Evidence, Principal};
+pub use policy::Trusted;
+
+/// A user as the access poll read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAccess {
+    pub name: String,
+    pub arn: String,
+    pub created: Timestamp,
+    /// When its console password was created; `None` when it has none.
+    pub password: Option<Timestamp>,
+    /// The latest `aws:TokenIssueTime` cut-off its inline policies deny before.
+    pub revoked_before: Option<Timestamp>,
+}
+
+/// A role as the access poll read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAccess {
+    pub name: String,
+    pub arn: String,
+    pub created: Timestamp,
+    /// The trust policy, decoded.
+    pub trust: String,
+    pub revoked_before: Option<Timestamp>,
+    /// Under `/aws-service-role/`: only its AWS service can assume it.
+    pub service_linked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    pub arn: String,
+    /// `oidc` or `saml`.
+    pub kind: String,
+    pub created: Option<Timestamp>,
+}
+
+/// One poll of the account's access (everything but the keys, which the Keys poll reads).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessSnapshot {
+    pub users: Vec<UserAccess>,
+    pub roles: Vec<RoleAccess>,
+    pub providers: Vec<Provider>,
+    /// Parts that could not be read, in words. The model treats what it could not read as
+    /// unverified, never as absent.
+    pub warnings: Vec<String>,
+    /// Users whose password could not be read.
+    pub password_unread: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    LeakedKey,
+    AccessKey,
+    Session,
+    User,
+    LoginProfile,
+    Role,
+    Trust,
+    IdentityProvider,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::LeakedKey => "leaked-key",
+            Kind::AccessKey => "access-key",
+            Kind::Session => "session",
+            Kind::User => "user",
+            Kind::LoginProfile => "login-profile",
+            Kind::Role => "role",
+            Kind::Trust => "trust",
+            Kind::IdentityProvider => "identity-provider",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FootState {
+    Open,
+    Reduced,
+    Closed,
+}
+
+impl FootState {
+    pub fn word(self) -> &'static str {
+        match self {
+            FootState::Open => "OPEN",
+            FootState::Reduced => "REDUCED",
+            FootState::Closed => "CLOSED",
+        }
+    }
+}
+
+/// How the model knows a foothold is the attacker's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provenance {
+    /// One of the leaked keys.
+    Leaked,
+    /// A trail event made by a tracked credential.
+    Trail {
+        event_id: String,
+        time: Timestamp,
+        by_key: String,
+    },
+    /// Appeared after the leak started and no event of a tracked credential explains it (no
+    /// trail, logging stopped, or logs not delivered yet).
+    Unknown { appeared: Timestamp },
+    /// There before the leak, and open to someone outside the account all the same (a role
+    /// that trusts another account).
+    Standing,
+}
+
+impl Provenance {
+    /// Footholds the operator may clear with a reason: only those no evidence ties to the
+    /// attacker.
+    pub fn clearable(&self) -> bool {
+        matches!(self, Provenance::Unknown { .. } | Provenance::Standing)
+    }
+
+    pub fn words(&self) -> String {
+        match self {
+            Provenance::Leaked => "leaked".into(),
+            Provenance::Trail { time, by_key, .. } => {
+                format!("by {} at {}", key_short(by_key), crate::fmt::minute(*time))
+            }
+            Provenance::Unknown { appeared } => format!(
+                "unknown origin: appeared {} after the leak started, no trail event explains it",
+                crate::fmt::minute(*appeared)
+            ),
+            Provenance::Standing => "there before the leak".into(),
+        }
+    }
+}
+
+/// One thing the attacker can (or could) use to act in the account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foothold {
+    pub kind: Kind,
+    /// The key id, session key id, user or role name, or provider ARN.
+    pub id: String,
+    /// The user or role it acts as (`user dev`, `role deploy-role`).
+    pub principal: String,
+    pub state: FootState,
+    pub why: String,
+    /// Sessions: when they stop working on their own.
+    pub expires: Option<Timestamp>,
+    pub provenance: Provenance,
+    /// What closes it, when the console can do it.
+    pub remedy: Option<Remedy>,
+}
+
+impl Foothold {
+    /// The key that identifies it across polls and in the journal: `kind:id`.
+    pub fn handle(&self) -> String {
+        format!("{}:{}", self.kind.label(), self.id)
+    }
+}
+
+/// The console action that closes a foothold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remedy {
+    DisableKey { user: String, key_id: String },
+    /// Attach the revocation to every user and role in its chain.
+    Revoke(Vec<Principal>),
+    DeletePassword { user: String },
+    /// Take these principals out of the role's trust policy.
+    Untrust { role: String, principals: Vec<Trusted> },
+    /// Remove it with its parts (users, roles, providers): a Resources tab plan.
+    Remove,
+}
+
+/// Why the model cannot say "contained" yet, when that is so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    /// Read from live IAM at this time (the older of the two polls).
+    At(Timestamp),
+    /// Not read yet, or the last read failed: nothing can be said to be closed.
+    No(String),
+}
+
+/// The model's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    /// Open first, then reduced, then closed; within each, by kind.
+    pub footholds: Vec<Foothold>,
+    pub verified: Verified,
+    /// Acts the evidence cap did not keep.
+    pub dropped_acts: usize,
+}
+
+impl Assessment {
+    pub fn open(&self) -> usize {
+        self.footholds
+            .iter()
+            .filter(|f| f.state == FootState::Open)
+            .count()
+    }
+
+    /// Zero open footholds, verified from live state.
+    pub fn contained(&self) -> bool {
+        matches!(self.verified, Verified::At(_)) && self.open() == 0
+    }
+
+    /// `CONTAINED`, `NOT CONTAINED (3 open)`, or `NOT CONTAINED (unverified)`: the header's
+    /// words, the same on every tab.
+    pub fn headline(&self) -> String {
+        match (&self.verified, self.open()) {
+            (Verified::At(_), 0) => "CONTAINED".into(),
+            (Verified::At(_), n) => format!("NOT CONTAINED ({n} open)"),
+            (Verified::No(_), 0) => "NOT CONTAINED (unverified)".into(),
+            (Verified::No(_), n) => format!("NOT CONTAINED ({n} open, unverified)"),
+        }
+    }
+
+    /// The open footholds' handles.
+    pub fn open_handles(&self) -> BTreeSet<String> {
+        self.footholds
+            .iter()
+            .filter(|f| f.state == FootState::Open)
+            .map(Foothold::handle)
+            .collect()
+    }
+}
+
+/// A foothold the operator cleared, with why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cleared {
+    pub by: String,
+    pub at: String,
+    pub reason: String,
+}
+
+/// Everything the model reads.
+pub struct Inputs<'a> {
+    pub now: Timestamp,
+    /// When the leak started, if known.
+    pub since: Option<Timestamp>,
+    pub leaked: &'a BTreeSet<String>,
+    /// Keys this response created (rotations).
+    pub response_keys: &'a BTreeSet<String>,
+    /// The key keyspill signs with, and the user it runs as.
+    pub self_key: Option<&'a str>,
+    pub self_user: Option<&'a str>,
+    /// This account and any other the operator trusts (its organisation's accounts).
+    pub trusted_accounts: Vec<&'a str>,
+    /// Leaked keys IAM does not list, with their owning account when known.
+    pub foreign: &'a [(String, Option<String>)],
+    /// The last good keys poll, and the failure of the latest one if it failed.
+    pub keys: Option<&'a KeysSnapshot>,
+    pub keys_error: Option<&'a str>,
+    pub keys_at: Option<Timestamp>,
+    /// The same for the access poll.
+    pub access: Option<&'a AccessSnapshot>,
+    pub access_error: Option<&'a str>,
+    pub access_at: Option<Timestamp>,
+    pub acts: &'a Acts,
+    /// Every tracked key (the leaked keys and everything minted or created from them).
+    pub tracked: &'a dyn Fn(&str) -> bool,
+    pub cleared: &'a BTreeMap<String, Cleared>,
+}
+
+/// The footholds, from live state and the trail.
+pub fn assess(i: &Inputs<'_>) -> Assessment {
+    let mut out: Vec<Foothold> = Vec::new();
+    let acts: Vec<&Evidence> = i.acts.iter().filter(|e| (i.tracked)(&e.by_key)).collect();
+    let trail = |pred: &dyn Fn(&Act) -> bool| -> Option<Provenance> {
+        acts.iter()
+            .filter(|e| pred(&e.act))
+            .min_by_key(|e| e.time)
+            .map(|e| Provenance::Trail {
+                event_id: e.event_id.clone(),
+                time: e.time,
+                by_key: e.by_key.clone(),
+            })
+    };
+    let after_leak = |t: Timestamp| i.since.is_some_and(|s| t > s);
+    let keys = i.keys;
+    let access = i.access;
+
+    // Keys: the leaked ones, then every key a tracked credential created or that appeared
+    // after the leak.
+    for id in i.leaked {
+        let key = keys.and_then(|k| k.keys.iter().find(|x| &x.key_id == id));
+        let (state, why, remedy) = match (keys, key) {
+            (None, _) => (
+                FootState::Open,
+                "not verified: IAM's keys could not be read".to_string(),
+                None,
+            ),
+            (Some(_), Some(k)) => key_state(k),
+            (Some(_), None) => match i.foreign.iter().find(|(f, _)| f == id) {
+                Some((_, Some(acct))) if !i.trusted_accounts.contains(&acct.as_str()) => (
+                    FootState::Open,
+                    format!("belongs to account {acct}: only that account can disable it"),
+                    None,
+                ),
+                _ => (
+                    FootState::Closed,
+                    "deleted: IAM no longer lists it".into(),
+                    None,
+                ),
+            },
+        };
+        out.push(Foothold {
+            kind: Kind::LeakedKey,
+            id: id.clone(),
+            principal: key.map(|k| format!("user {}", k.user)).unwrap_or_default(),
+            state,
+            why,
+            expires: None,
+            provenance: Provenance::Leaked,
+            remedy,
+        });
+    }
+    let mut seen_keys: BTreeSet<&str> = BTreeSet::new();
+    if let Some(snap) = keys {
+        for k in &snap.keys {
+            if i.leaked.contains(&k.key_id)
+                || i.response_keys.contains(&k.key_id)
+                || i.self_key == Some(k.key_id.as_str())
+            {
+                continue;
+            }
+            let provenance = trail(&|a| matches!(a, Act::KeyCreated { key_id, .. } if key_id == &k.key_id))
+                .or_else(|| after_leak(k.created).then_some(Provenance::Unknown { appeared: k.created }));
+            let Some(provenance) = provenance else { continue };
+            seen_keys.insert(&k.key_id);
+            let (state, why, remedy) = key_state(k);
+            out.push(Foothold {
+                kind: Kind::AccessKey,
+                id: k.key_id.clone(),
+                principal: format!("user {}", k.user),
+                state,
+                why,
+                expires: None,
+                provenance,
+                remedy,
+            });
+        }
+    }
+    for e in &acts {
+        if let Act::KeyCreated { user, key_id } = &e.act
+            && !seen_keys.contains(key_id.as_str())
+            && !i.leaked.contains(key_id)
+            && keys.is_some()
+            && !out.iter().any(|f| &f.id == key_id)
+        {
+            out.push(Foothold {
+                kind: Kind::AccessKey,
+                id: key_id.clone(),
+                principal: format!("user {user}"),
+                state: FootState::Closed,
+                why: "deleted: IAM no longer lists it".into(),
+                expires: None,
+                provenance: trail(&|a| matches!(a, Act::KeyCreated { key_id: k, .. } if k == key_id))
+                    .unwrap_or(Provenance::Leaked),
+                remedy: None,
+            });
+        }
+    }
+
+    sessions(i, &acts, access, keys, &mut out);
+
+    // Users, their passwords, roles, trust and providers: only with the access poll.
+    if let Some(a) = access {
+        principals(i, a, keys, &trail, &after_leak, &mut out);
+    }
+
+    // The operator's clearances: an unknown-origin foothold, reviewed, is closed by a person.
+    for f in &mut out {
+        if f.state == FootState::Closed || !f.provenance.clearable() {
+            continue;
+        }
+        if let Some(c) = i.cleared.get(&f.handle()) {
+            f.state = FootState::Closed;
+            f.why = format!("cleared by {} at {}: {}", c.by, c.at, c.reason);
+            f.remedy = None;
+        }
+    }
+
+    out.sort_by(|a, b| {
+        a.state
+            .cmp(&b.state)
+            .then(a.kind.cmp(&b.kind))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    out.dedup_by(|a, b| a.handle() == b.handle());
+    let unread = access.map_or(0, |a| a.password_unread.len());
+    let verified = match (i.keys_error, i.access_error, i.keys_at, i.access_at) {
+        (Some(e), _, _, _) => Verified::No(format!("the last keys poll failed: {e}")),
+        (_, Some(e), _, _) => Verified::No(format!("the last access poll failed: {e}")),
+        _ if unread > 0 => Verified::No(format!(
+            "the console passwords of {unread} user(s) could not be read"
+        )),
+        (None, None, Some(k), Some(a)) if keys.is_some() && access.is_some() => {
+            Verified::At(k.min(a))
+        }
+        _ => Verified::No("not read from IAM yet".into()),
+    };
+    Assessment {
+        footholds: out,
+        verified,
+        dropped_acts: i.acts.dropped,
+    }
+}
+
+/// An access key's state: usable while Active.
+fn key_state(k: &AccessKey) -> (FootState, String, Option<Remedy>) {
+    match k.status {
+        KeyStatus::Active => {
+            let mut why = format!("Active access key of user {}", k.user);
+            if k.quarantined == Some(true) {
+                // The quarantine policy denies the worst calls, not all of them (reads, Auto
+                // Scaling, launch templates): the key can still act.
+                why.push_str("; the AWS quarantine policy limits it but does not stop it");
+            }
+            (
+                FootState::Open,
+                why,
+                Some(Remedy::DisableKey {
+                    user: k.user.clone(),
+                    key_id: k.key_id.clone(),
+                }),
+            )
+        }
+        KeyStatus::Inactive => (FootState::Closed, "Inactive".into(), None),
+    }
+}
+
+/// Sessions the trail shows a tracked key minted, and the sessions a leaked key may have
+/// minted out of the trail's sight (a user's own sessions last up to 36 hours).
+fn sessions(
+    i: &Inputs<'_>,
+    acts: &[&Evidence],
+    access: Option<&AccessSnapshot>,
+    keys: Option<&KeysSnapshot>,
+    out: &mut Vec<Foothold>,
+) {
+    let revoked_before = |p: &Principal| -> Option<Option<Timestamp>> {
+        let a = access?;
+        Some(match p {
+            Principal::User(n) => a
+                .users
+                .iter()
+                .find(|u| &u.name == n)
+                .map_or(Some(Timestamp::UNIX_EPOCH), |u| u.revoked_before),
+            Principal::Role(n) => a
+                .roles
+                .iter()
+                .find(|r| &r.name == n)
+                .map_or(Some(Timestamp::UNIX_EPOCH), |r| r.revoked_before),
+        })
+    };
+    let exists = |p: &Principal| -> Option<bool> {
+        let a = access?;
+        Some(match p {
+            Principal::User(n) => a.users.iter().any(|u| &u.name == n),
+            Principal::Role(n) => a.roles.iter().any(|r| &r.name == n),
+        })
+    };
+    // Every user and role in a session's chain: its own principal and those of the sessions
+    // it was minted from.
+    let minted_by: BTreeMap<&str, &Evidence> = acts
+        .iter()
+        .filter_map(|e| match &e.act {
+            Act::Session { key_id, .. } => Some((key_id.as_str(), *e)),
+            _ => None,
+        })
+        .collect();
+    let chain_of = |start: &Evidence| -> Vec<Principal> {
+        let mut chain = Vec::new();
+        let mut cur = Some(start);
+        let mut hops = 0;
+        while let Some(e) = cur {
+            if let Act::Session { principal, .. } = &e.act
+                && !chain.contains(principal)
+            {
+                chain.push(principal.clone());
+            }
+            hops += 1;
+            if hops > crate::timeline::chain::MAX_DEPTH {
+                break;
+            }
+            cur = minted_by.get(e.by_key.as_str()).copied();
+        }
+        chain
+    };
+    for e in acts {
+        let Act::Session {
+            key_id,
+            principal,
+            via,
+            expires,
+        } = &e.act
+        else {
+            continue;
+        };
+        let (expires, assumed) = match expires {
+            Some(t) => (*t, false),
+            None => (e.time + evidence::longest_life(via), true),
+        };
+        let chain = chain_of(e);
+        let (state, why) = if expires <= i.now {
+            (
+                FootState::Closed,
+                format!("expired at {}", crate::fmt::minute(expires)),
+            )
+        } else if exists(principal) == Some(false) {
+            (FootState::Closed, format!("{principal} no longer exists"))
+        } else {
+            match revoked_before(principal) {
+                Some(Some(cut)) if cut >= e.time => (
+                    FootState::Closed,
+                    format!(
+                        "revoked: {principal} denies tokens issued before {}",
+                        crate::fmt::minute(cut)
+                    ),
+                ),
+                None => (
+                    FootState::Open,
+                    "not verified: IAM's users and roles could not be read".into(),
+                ),
+                _ => (
+                    FootState::Open,
+                    format!(
+                        "{via}: valid until {}{}; revoke on {}",
+                        crate::fmt::minute(expires),
+                        if assumed {
+                            " (the longest AWS allows: the record gives no expiry)"
+                        } else {
+                            ""
+                        },
+                        chain
+                            .iter()
+                            .map(Principal::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            }
+        };
+        out.push(Foothold {
+            kind: Kind::Session,
+            id: key_id.clone(),
+            principal: principal.to_string(),
+            state,
+            why,
+            expires: Some(expires),
+            provenance: Provenance::Trail {
+                event_id: e.event_id.clone(),
+                time: e.time,
+                by_key: e.by_key.clone(),
+            },
+            remedy: Some(Remedy::Revoke(chain)),
+        });
+    }
+
+    // A leaked key can mint sessions the trail never shows (no trail, logging stopped, logs
+    // late): the leaked key's user must deny every token issued while the key could be used.
+    let Some(snap) = keys else { return };
+    let mut by_user: BTreeMap<&str, Vec<&AccessKey>> = BTreeMap::new();
+    for k in snap.keys.iter().filter(|k| i.leaked.contains(&k.key_id)) {
+        by_user.entry(k.user.as_str()).or_default().push(k);
+    }
+    for (user, leaked) in by_user {
+        let principal = Principal::User(user.to_string());
+        let active = leaked.iter().any(|k| k.status == KeyStatus::Active);
+        // The last moment a leaked key of this user is known to have acted.
+        let last = leaked
+            .iter()
+            .filter_map(|k| {
+                let used = match &k.last_used {
+                    LastUsed::At { when, .. } => Some(*when),
+                    LastUsed::Never => None,
+                    LastUsed::Unknown => Some(i.now),
+                };
+                let seen = i.acts.last_seen.get(&k.key_id).copied();
+                used.max(seen)
+            })
+            .max();
+        let id = format!("unseen:{user}");
+        let (state, why, expires) = if active {
+            (
+                FootState::Open,
+                format!(
+                    "a leaked key of {user} is still Active and can mint sessions the trail \
+                     may not show; disable it, then revoke on user {user}"
+                ),
+                None,
+            )
+        } else if let Some(last) = last {
+            let expires = last + time::Duration::hours(36);
+            match revoked_before(&principal) {
+                _ if expires <= i.now => (
+                    FootState::Closed,
+                    "any session it minted has expired (36 hours after its last use)".into(),
+                    Some(expires),
+                ),
+                Some(Some(cut)) if cut >= last => (
+                    FootState::Closed,
+                    format!(
+                        "revoked: user {user} denies tokens issued before {}",
+                        crate::fmt::minute(cut)
+                    ),
+                    Some(expires),
+                ),
+                None => (
+                    FootState::Open,
+                    "not verified: IAM's users could not be read".into(),
+                    Some(expires),
+                ),
+                _ => (
+                    FootState::Open,
+                    format!(
+                        "sessions the leaked key may have minted, unseen by the trail, last \
+                         until {}; revoke on user {user}",
+                        crate::fmt::minute(expires)
+                    ),
+                    Some(expires),
+                ),
+            }
+        } else {
+            (
+                FootState::Closed,
+                "the leaked key was never used".into(),
+                None,
+            )
+        };
+        out.push(Foothold {
+            kind: Kind::Session,
+            id,
+            principal: principal.to_string(),
+            state,
+            why,
+            expires,
+            provenance: Provenance::Leaked,
+            remedy: Some(Remedy::Revoke(vec![principal])),
+        });
+    }
+}
+
+type TrailFn<'a> = dyn Fn(&dyn Fn(&Act) -> bool) -> Option<Provenance> + 'a;
+
+fn principals(
+    i: &Inputs<'_>,
+    a: &AccessSnapshot,
+    keys: Option<&KeysSnapshot>,
+    trail: &TrailFn<'_>,
+    after_leak: &dyn Fn(Timestamp) -> bool,
+    out: &mut Vec<Foothold>,
+) {
+    let mine = |user: &str| i.self_user == Some(user);
+    for u in &a.users {
+        if mine(&u.name) {
+            continue;
+        }
+        let provenance = trail(&|x| matches!(x, Act::UserCreated { user } if user == &u.name))
+            .or_else(|| after_leak(u.created).then_some(Provenance::Unknown { appeared: u.created }));
+        if let Some(provenance) = provenance {
+            let active: Vec<&AccessKey> = keys
+                .map(|k| {
+                    k.keys
+                        .iter()
+                        .filter(|x| x.user == u.name && x.status == KeyStatus::Active)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut can = Vec::new();
+            if u.password.is_some() {
+                can.push("signs in with a password".to_string());
+            }
+            if !active.is_empty() {
+                can.push(format!(
+                    "has Active key(s) {}",
+                    active
+                        .iter()
+                        .map(|k| key_short(&k.key_id))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            let (state, why) = if can.is_empty() {
+                (
+                    FootState::Reduced,
+                    "exists with no password and no Active key; anyone who can give it one \
+                     can use it: remove it"
+                        .to_string(),
+                )
+            } else {
+                (FootState::Open, format!("exists and {}", can.join(" and ")))
+            };
+            out.push(Foothold {
+                kind: Kind::User,
+                id: u.name.clone(),
+                principal: format!("user {}", u.name),
+                state,
+                why,
+                expires: None,
+                provenance,
+                remedy: Some(Remedy::Remove),
+            });
+        }
+        // A password the attacker set, on any user: its own or one that had none.
+        let set = trail(&|x| matches!(x, Act::Password { user, .. } if user == &u.name));
+        let provenance = set.or_else(|| {
+            u.password
+                .filter(|t| after_leak(*t))
+                .map(|t| Provenance::Unknown { appeared: t })
+        });
+        if let Some(provenance) = provenance {
+            let (state, why, remedy) = match u.password {
+                Some(_) => (
+                    FootState::Open,
+                    format!("user {} can sign in to the console with this password", u.name),
+                    Some(Remedy::DeletePassword {
+                        user: u.name.clone(),
+                    }),
+                ),
+                None => (FootState::Closed, "no password: deleted".into(), None),
+            };
+            out.push(Foothold {
+                kind: Kind::LoginProfile,
+                id: u.name.clone(),
+                principal: format!("user {}", u.name),
+                state,
+                why,
+                expires: None,
+                provenance,
+                remedy,
+            });
+        }
+    }
+    // Users the trail shows were made or given a password, and are gone now.
+    for e in i.acts.iter().filter(|e| (i.tracked)(&e.by_key)) {
+        let (kind, name) = match &e.act {
+            Act::UserCreated { user } => (Kind::User, user),
+            Act::Password { user, .. } => (Kind::LoginProfile, user),
+            Act::RoleCreated { role } => (Kind::Role, role),
+            Act::ProviderCreated { arn } => (Kind::IdentityProvider, arn),
+            _ => continue,
+        };
+        let present = match kind {
+            Kind::User | Kind::LoginProfile => a.users.iter().any(|u| &u.name == name),
+            Kind::Role => a.roles.iter().any(|r| &r.name == name),
+            _ => a.providers.iter().any(|p| &p.arn == name),
+        };
+        if !present {
+            out.push(Foothold {
+                kind,
+                id: name.clone(),
+                principal: match kind {
+                    Kind::Role => format!("role {name}"),
+                    Kind::IdentityProvider => String::new(),
+                    _ => format!("user {name}"),
+                },
+                state: FootState::Closed,
+                why: "deleted".into(),
+                expires: None,
+                provenance: Provenance::Trail {
+                    event_id: e.event_id.clone(),
+                    time: e.time,
+                    by_key: e.by_key.clone(),
+                },
+                remedy: None,
+            });
+        }
+    }
+
+    for r in &a.roles {
+        let trusted = policy::trusted(&r.trust);
+        let named = trusted
+            .iter()
+            .map(Trusted::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let outside: Vec<Trusted> = trusted
+            .iter()
+            .filter(|p| p.is_outside(&i.trusted_accounts))
+            .cloned()
+            .collect();
+        if !r.service_linked {
+            let made = trail(&|x| matches!(x, Act::RoleCreated { role } if role == &r.name))
+                .or_else(|| after_leak(r.created).then_some(Provenance::Unknown { appeared: r.created }));
+            if let Some(provenance) = made {
+                out.push(Foothold {
+                    kind: Kind::Role,
+                    id: r.name.clone(),
+                    principal: format!("role {}", r.name),
+                    state: FootState::Open,
+                    why: format!(
+                        "exists; whoever it trusts can assume it: {}",
+                        if named.is_empty() { "nobody named" } else { &named }
+                    ),
+                    expires: None,
+                    provenance,
+                    remedy: Some(Remedy::Remove),
+                });
+            }
+        }
+        let changed = trail(&|x| matches!(x, Act::TrustChanged { role } if role == &r.name));
+        if !outside.is_empty() {
+            let who = outside
+                .iter()
+                .map(Trusted::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut why = format!("trusts {who}, outside the account");
+            if let Some(Provenance::Trail { time, by_key, .. }) = &changed {
+                why.push_str(&format!(
+                    "; trust changed by {} at {}",
+                    key_short(by_key),
+                    crate::fmt::minute(*time)
+                ));
+            }
+            out.push(Foothold {
+                kind: Kind::Trust,
+                id: r.name.clone(),
+                principal: format!("role {}", r.name),
+                state: FootState::Open,
+                why,
+                expires: None,
+                provenance: changed.unwrap_or(Provenance::Standing),
+                remedy: Some(Remedy::Untrust {
+                    role: r.name.clone(),
+                    principals: outside,
+                }),
+            });
+        } else if let Some(provenance) = changed {
+            out.push(Foothold {
+                kind: Kind::Trust,
+                id: r.name.clone(),
+                principal: format!("role {}", r.name),
+                state: FootState::Reduced,
+                why: format!(
+                    "trust changed by a tracked credential; now trusts only this account's \
+                     principals and services: {}",
+                    if named.is_empty() { "nobody" } else { &named }
+                ),
+                expires: None,
+                provenance,
+                remedy: None,
+            });
+        }
+    }
+
+    for p in &a.providers {
+        let made = trail(&|x| matches!(x, Act::ProviderCreated { arn } if arn == &p.arn))
+            .or_else(|| {
+                p.created
+                    .filter(|t| after_leak(*t))
+                    .map(|t| Provenance::Unknown { appeared: t })
+            });
+        if let Some(provenance) = made {
+            out.push(Foothold {
+                kind: Kind::IdentityProvider,
+                id: p.arn.clone(),
+                principal: String::new(),
+                state: FootState::Open,
+                why: format!(
+                    "{} provider: roles that trust it can be assumed with its tokens",
+                    p.kind.to_uppercase()
+                ),
+                expires: None,
+                provenance,
+                remedy: Some(Remedy::Remove),
+            });
+        }
+    }
+}
+
+/// The footholds as the headless command prints them (`--format json`).
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    pub contained: bool,
+    pub verified: Option<String>,
+    pub unverified: Option<&'a str>,
+    pub footholds: Vec<ReportRow<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReportRow<'a> {
+    pub kind: &'static str,
+    pub id: &'a str,
+    pub principal: &'a str,
+    pub state: FootState,
+    pub why: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    pub origin: String,
+}
+
+impl Assessment {
+    pub fn report(&self) -> Report<'_> {
+        Report {
+            contained: self.contained(),
+            verified: match &self.verified {
+                Verified::At(t) => Some(crate::journal::format_ts(*t)),
+                Verified::No(_) => None,
+            },
+            unverified: match &self.verified {
+                Verified::No(why) => Some(why),
+                Verified::At(_) => None,
+            },
+            footholds: self
+                .footholds
+                .iter()
+                .map(|f| ReportRow {
+                    kind: f.kind.label(),
+                    id: &f.id,
+                    principal: &f.principal,
+                    state: f.state,
+                    why: &f.why,
+                    expires: f.expires.map(crate::journal::format_ts),
+                    origin: f.provenance.words(),
+                })
+                .collect(),
+        }
+    }
+
+    /// One line per foothold, for a ticket: `OPEN  session  ASIA…  role deploy  why`.
+    pub fn text(&self) -> String {
+        let mut s = format!("{}\n", self.headline());
+        if let Verified::No(why) = &self.verified {
+            s.push_str(&format!("not verified: {why}\n"));
+        }
+        for f in &self.footholds {
+            s.push_str(&format!(
+                "{:<8} {:<17} {:<24} {:<28} {}",
+                f.state.word(),
+                f.kind.label(),
+                f.id,
+                f.principal,
+                f.why
+            ));
+            s.push_str(&format!(" [{}]\n", f.provenance.words()));
+        }
+        s
+    }
+}

@@ -1,0 +1,510 @@
+//! The Access tab: the attacker's footholds, from the model in `crate::access`, with one action
+//! per kind; and the containment verdict every tab's header shows, kept current after every
+//! message so that a new foothold re-opens the incident at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use crate::access::{
+    self, AccessSnapshot, Acts, Assessment, Cleared, FootState, Foothold, Inputs, Remedy, Verified,
+    policy,
+};
+use crate::app::cursor;
+use crate::app::keymap::Command;
+use crate::app::msg::Effect;
+use crate::app::plan::{KeyRef, Plan};
+use crate::app::state::{Level, Loaded, Mode, Source, State, Tab};
+use crate::domain::{Failure, Timestamp};
+use crate::journal::{self, Event, Milestone};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessTab {
+    pub data: Loaded<AccessSnapshot>,
+    /// What the trail says tracked credentials did to the account's access.
+    pub acts: Acts,
+    /// Footholds the operator cleared, by handle.
+    pub cleared: BTreeMap<String, Cleared>,
+    /// Accounts besides this one whose principals may be trusted (`--trust-account`).
+    pub trusted_accounts: Vec<String>,
+    /// The model's last answer (recomputed after every message).
+    pub assessment: Assessment,
+    /// The handle under the cursor; the cursor follows it as rows move.
+    pub cursor: Option<String>,
+    pub hide_closed: bool,
+    /// Shown on every tab after a contained incident re-opened, until it is contained again.
+    pub banner: Option<String>,
+    /// The last verified answer was "contained", and the open footholds then.
+    pub contained_before: bool,
+}
+
+impl Default for AccessTab {
+    fn default() -> Self {
+        AccessTab {
+            data: Loaded::default(),
+            acts: Acts::default(),
+            cleared: BTreeMap::new(),
+            trusted_accounts: Vec::new(),
+            assessment: Assessment {
+                footholds: Vec::new(),
+                verified: Verified::No("not read from IAM yet".into()),
+                dropped_acts: 0,
+            },
+            cursor: None,
+            hide_closed: false,
+            banner: None,
+            contained_before: false,
+        }
+    }
+}
+
+impl AccessTab {
+    /// The rows shown, in order.
+    pub fn rows(&self) -> Vec<&Foothold> {
+        self.assessment
+            .footholds
+            .iter()
+            .filter(|f| !self.hide_closed || f.state != FootState::Closed)
+            .collect()
+    }
+
+    pub fn cursor_index(&self) -> Option<usize> {
+        let rows = self.rows();
+        if rows.is_empty() {
+            return None;
+        }
+        Some(
+            self.cursor
+                .as_ref()
+                .and_then(|h| rows.iter().position(|f| &f.handle() == h))
+                .unwrap_or(0),
+        )
+    }
+
+    pub fn current(&self) -> Option<&Foothold> {
+        let i = self.cursor_index()?;
+        self.rows().get(i).copied()
+    }
+}
+
+/// The model, fed from the console's state.
+pub fn assess(state: &State) -> Assessment {
+    let foreign: Vec<(String, Option<String>)> = state
+        .keys
+        .foreign
+        .iter()
+        .map(|f| (f.key_id.clone(), f.account.clone()))
+        .collect();
+    let account = state.identity.data.as_ref().map(|i| i.account.as_str());
+    let mut trusted_accounts: Vec<&str> = account.into_iter().collect();
+    trusted_accounts.extend(state.access.trusted_accounts.iter().map(String::as_str));
+    let tracked = |k: &str| state.leaked.contains(k) || state.timeline.chains.contains_key(k);
+    let own_user = state
+        .identity
+        .data
+        .as_ref()
+        .and_then(|i| i.iam_user_name());
+    let inputs = Inputs {
+        now: state.now,
+        since: state.since().map(|(t, _)| t),
+        leaked: &state.leaked,
+        response_keys: &state.response_keys,
+        self_key: state.self_key_id(),
+        self_user: own_user,
+        trusted_accounts,
+        foreign: &foreign,
+        keys: state.keys.data.data.as_ref(),
+        keys_error: state.keys.data.error.as_ref().map(|e| e.text.as_str()),
+        keys_at: state.keys.data.fetched_at,
+        access: state.access.data.data.as_ref(),
+        access_error: state.access.data.error.as_ref().map(|e| e.text.as_str()),
+        access_at: state.access.data.fetched_at,
+        acts: &state.access.acts,
+        tracked: &tracked,
+        cleared: &state.access.cleared,
+    };
+    access::assess(&inputs)
+}
+
+/// Recomputes the model and reacts to what changed: a contained incident that has an open
+/// foothold again is re-opened (banner, journal, milestones).
+pub fn refresh(state: &mut State) -> Vec<Effect> {
+    let a = assess(state);
+    let mut effects = Vec::new();
+    if matches!(a.verified, Verified::At(_)) {
+        let contained = a.contained();
+        let was = state.access.contained_before
+            || state
+                .checklist
+                .milestones
+                .contains_key(&Milestone::Contained);
+        if was && !contained {
+            let new: Vec<String> = a
+                .footholds
+                .iter()
+                .filter(|f| f.state == FootState::Open)
+                .take(3)
+                .map(|f| format!("{} {}", f.kind.label(), f.id))
+                .collect();
+            let detail = format!("open again: {}", new.join(", "));
+            state.access.banner = Some(format!(
+                "RE-OPENED at {}: a new foothold appeared after containment: {}",
+                crate::fmt::clock_time(state.now),
+                new.join(", ")
+            ));
+            if state
+                .checklist
+                .milestones
+                .remove(&Milestone::Contained)
+                .is_some()
+            {
+                state.checklist.milestones.remove(&Milestone::Eradicated);
+                effects.push(Effect::Journal(Event::Reopened { detail }));
+            }
+        }
+        if contained {
+            state.access.banner = None;
+        }
+        state.access.contained_before = contained;
+    }
+    state.access.assessment = a;
+    effects
+}
+
+pub fn on_access(
+    state: &mut State,
+    seq: u64,
+    at: Timestamp,
+    result: Result<AccessSnapshot, Failure>,
+) {
+    state.access.data.apply(seq, at, result);
+}
+
+/// New timeline events: what they did to the account's access is noted.
+pub fn on_events(state: &mut State, events: &[crate::timeline::Event]) {
+    state.access.acts.note(events);
+}
+
+/// The journal was read back: clearances from earlier sessions.
+pub fn restore(state: &mut State, r: &journal::Resumed) {
+    state.access.cleared = r.cleared.clone();
+}
+
+fn move_cursor(state: &mut State, delta: isize) {
+    let rows = state.access.rows();
+    let Some(i) = state.access.cursor_index() else {
+        return;
+    };
+    if let Some(j) = cursor::step(i, rows.len(), delta) {
+        state.access.cursor = rows.get(j).map(|f| f.handle());
+    }
+}
+
+fn jump(state: &mut State, to_last: bool) {
+    let rows = state.access.rows();
+    let f = if to_last { rows.last() } else { rows.first() };
+    state.access.cursor = f.map(|f| f.handle());
+}
+
+/// Every user and role in the chains of the open sessions: what `x` revokes on, at once.
+pub fn open_session_principals(state: &State) -> Vec<access::Principal> {
+    let mut out: Vec<access::Principal> = Vec::new();
+    for f in &state.access.assessment.footholds {
+        if f.state != FootState::Open {
+            continue;
+        }
+        if let Some(Remedy::Revoke(chain)) = &f.remedy {
+            for p in chain {
+                if !out.contains(p) {
+                    out.push(p.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn key_ref(state: &State, user: &str, key_id: &str) -> Option<KeyRef> {
+    let k = state
+        .keys
+        .data
+        .data
+        .as_ref()?
+        .keys
+        .iter()
+        .find(|k| k.key_id == key_id && k.user == user)?;
+    Some(KeyRef {
+        user: k.user.clone(),
+        key_id: k.key_id.clone(),
+        status: k.status,
+        self_key: state.self_key_id() == Some(key_id),
+    })
+}
+
+/// The plan that closes the foothold under the cursor, or why there is none.
+fn close_plan(state: &State, f: &Foothold) -> Result<Plan, String> {
+    if f.state == FootState::Closed {
+        return Err(format!("{} {} is already closed", f.kind.label(), f.id));
+    }
+    match &f.remedy {
+        Some(Remedy::DisableKey { user, key_id }) => key_ref(state, user, key_id)
+            .map(|k| Plan::DisableKeys(vec![k]))
+            .ok_or_else(|| "the key is not in the last IAM poll".to_string()),
+        Some(Remedy::Revoke(chain)) if !chain.is_empty() => Ok(Plan::RevokeSessions {
+            principals: chain.clone(),
+            cutoff: journal::format_ts(state.now),
+        }),
+        Some(Remedy::DeletePassword { user }) => Ok(Plan::DeletePassword { user: user.clone() }),
+        Some(Remedy::Untrust { role, principals }) => {
+            let doc = state
+                .access
+                .data
+                .data
+                .as_ref()
+                .and_then(|a| a.roles.iter().find(|r| &r.name == role))
+                .map(|r| r.trust.clone())
+                .ok_or_else(|| format!("role {role} is not in the last IAM poll"))?;
+            let after = policy::without(&doc, principals)?;
+            Ok(Plan::Untrust {
+                role: role.clone(),
+                principals: principals.clone(),
+                before: policy::pretty(&doc),
+                after,
+            })
+        }
+        Some(Remedy::Remove) => Err(format!(
+            "{} {} is removed with its parts on the Resources tab: Enter shows it there",
+            f.kind.label(),
+            f.id
+        )),
+        Some(Remedy::Revoke(_)) | None => Err(format!(
+            "keyspill has no action for this {}: {}",
+            f.kind.label(),
+            f.why
+        )),
+    }
+}
+
+/// Enter: the foothold where it is handled in depth (Resources for users, roles and
+/// providers; the Timeline for keys and sessions).
+fn open(state: &mut State) -> Vec<Effect> {
+    let Some(f) = state.access.current().cloned() else {
+        return vec![];
+    };
+    match f.kind {
+        access::Kind::User
+        | access::Kind::Role
+        | access::Kind::Trust
+        | access::Kind::LoginProfile
+        | access::Kind::IdentityProvider => {
+            state.tab = Tab::Resources;
+            let name = f
+                .id
+                .rsplit_once('/')
+                .map_or(f.id.as_str(), |(_, n)| n)
+                .to_string();
+            crate::app::resources::set_filter(state, name);
+            vec![]
+        }
+        access::Kind::LeakedKey | access::Kind::AccessKey | access::Kind::Session => {
+            state.tab = Tab::Timeline;
+            let text = f.id.strip_prefix("unseen:").unwrap_or(&f.id).to_string();
+            crate::app::timeline::set_text(state, text);
+            vec![]
+        }
+    }
+}
+
+/// `c` then a reason: clear a foothold of unknown origin (the reason goes to the journal).
+fn start_clear(state: &mut State) -> Vec<Effect> {
+    let Some(f) = state.access.current() else {
+        return vec![];
+    };
+    if f.state == FootState::Closed {
+        state.flash(Level::Info, "already closed: nothing to clear");
+    } else if !f.provenance.clearable() {
+        state.flash(
+            Level::Warn,
+            format!(
+                "{} {} is the attacker's by evidence ({}): close it, it cannot be cleared",
+                f.kind.label(),
+                f.id,
+                f.provenance.words()
+            ),
+        );
+    } else {
+        state.mode = Mode::Clear(String::new());
+    }
+    vec![]
+}
+
+pub fn clear(state: &mut State, reason: String) -> Vec<Effect> {
+    let reason = reason.trim().to_string();
+    if reason.is_empty() {
+        state.flash(Level::Warn, "not cleared: a reason is needed");
+        return vec![];
+    }
+    let Some(f) = state.access.current().cloned() else {
+        return vec![];
+    };
+    let handle = f.handle();
+    state.access.cleared.insert(
+        handle.clone(),
+        Cleared {
+            by: state.settings.operator.clone(),
+            at: journal::format_ts(state.now),
+            reason: reason.clone(),
+        },
+    );
+    state.flash(
+        Level::Ok,
+        format!("cleared {} {}: {reason}", f.kind.label(), f.id),
+    );
+    vec![Effect::Journal(Event::Cleared {
+        foothold: handle,
+        reason,
+    })]
+}
+
+/// Typing the reason for `c`.
+pub fn on_clear_key(state: &mut State, key: KeyEvent, mut text: String) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Esc => {
+            state.mode = Mode::Normal;
+            vec![]
+        }
+        KeyCode::Backspace => {
+            text.pop();
+            state.mode = Mode::Clear(text);
+            vec![]
+        }
+        KeyCode::Char(c) => {
+            text.push(c);
+            state.mode = Mode::Clear(text);
+            vec![]
+        }
+        KeyCode::Enter => {
+            state.mode = Mode::Normal;
+            clear(state, text)
+        }
+        _ => vec![],
+    }
+}
+
+/// The Access tab's commands; `None` for a command that means nothing here.
+pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
+    use crate::app::update::propose;
+    let effects = match cmd {
+        Command::Down => {
+            move_cursor(state, 1);
+            vec![]
+        }
+        Command::Up => {
+            move_cursor(state, -1);
+            vec![]
+        }
+        Command::PageDown => {
+            move_cursor(state, state.page_rows as isize);
+            vec![]
+        }
+        Command::PageUp => {
+            move_cursor(state, -(state.page_rows as isize));
+            vec![]
+        }
+        Command::Top => {
+            jump(state, false);
+            vec![]
+        }
+        Command::Bottom => {
+            jump(state, true);
+            vec![]
+        }
+        Command::Refresh => vec![
+            Effect::Refresh(Source::Keys),
+            Effect::Refresh(Source::Access),
+        ],
+        Command::Open => open(state),
+        Command::ToggleView => {
+            state.access.hide_closed = !state.access.hide_closed;
+            let word = if state.access.hide_closed {
+                "open and reduced only"
+            } else {
+                "every foothold, closed ones too"
+            };
+            state.flash(Level::Info, format!("showing {word}"));
+            vec![]
+        }
+        Command::Disable => {
+            let Some(f) = state.access.current().cloned() else {
+                return Some(vec![]);
+            };
+            match close_plan(state, &f) {
+                Ok(plan) => propose(state, plan),
+                Err(why) => {
+                    state.flash(Level::Warn, why);
+                    vec![]
+                }
+            }
+        }
+        Command::Delete => {
+            let Some(f) = state.access.current().cloned() else {
+                return Some(vec![]);
+            };
+            let key = match (&f.kind, state.keys.data.data.as_ref()) {
+                (access::Kind::LeakedKey | access::Kind::AccessKey, Some(snap)) => snap
+                    .keys
+                    .iter()
+                    .find(|k| k.key_id == f.id)
+                    .and_then(|k| key_ref(state, &k.user, &k.key_id)),
+                _ => None,
+            };
+            match key {
+                Some(k) => propose(state, Plan::DeleteKeys(vec![k])),
+                None => {
+                    state.flash(Level::Warn, "D deletes an access key: this row is not one IAM lists");
+                    vec![]
+                }
+            }
+        }
+        Command::Revoke => {
+            let principals = open_session_principals(state);
+            if principals.is_empty() {
+                state.flash(Level::Info, "no open session to revoke");
+                vec![]
+            } else {
+                let cutoff = journal::format_ts(state.now);
+                propose(state, Plan::RevokeSessions { principals, cutoff })
+            }
+        }
+        Command::Clear => start_clear(state),
+        // Handled before the tab (everywhere), or another tab's.
+        Command::Help
+        | Command::Quit
+        | Command::GoTab(_)
+        | Command::NextTab
+        | Command::PrevTab
+        | Command::TogglePause
+        | Command::CommandLine
+        | Command::Filter
+        | Command::Back
+        | Command::Select
+        | Command::SelectPreLeak
+        | Command::Enable
+        | Command::Rotate
+        | Command::MarkEvidence
+        | Command::QuickFilter
+        | Command::Follow
+        | Command::Branch
+        | Command::LocalTime
+        | Command::SelectAttacker
+        | Command::Remove
+        | Command::CycleFocus
+        | Command::Note => return None,
+    };
+    Some(effects)
+}
+
+/// Handles of the open footholds, for tests and the game-day comparison.
+pub fn open_handles(state: &State) -> BTreeSet<String> {
+    state.access.assessment.open_handles()
+}
