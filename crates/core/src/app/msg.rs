@@ -115,6 +115,9 @@ pub enum Msg {
     Reverified {
         action_id: String,
         detail: String,
+        /// A key the interrupted step turns out to have created (a rotation cut short): the
+        /// response's own, never to be taken for the attacker's.
+        created_key: Option<String>,
     },
 }
 

@@ -161,7 +161,12 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             timeline::on_progress(state, p);
             vec![]
         }
-        Msg::Reverified { action_id, detail } => {
+        Msg::Reverified {
+            action_id,
+            detail,
+            created_key,
+        } => {
+            state.response_keys.extend(created_key);
             if let Some(a) = state.actions.iter_mut().find(|a| a.id == action_id) {
                 a.outcome = Outcome::Reverified(detail.clone());
             }

@@ -940,6 +940,7 @@ fn a_pending_intent_in_the_journal_is_reverified() {
         Msg::Reverified {
             action_id: "a-3".into(),
             detail: "key is Inactive".into(),
+            created_key: None,
         },
     );
     assert_eq!(
