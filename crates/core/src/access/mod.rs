@@ -222,13 +222,13 @@ impl Assessment {
     }
 
     /// `CONTAINED`, `NOT CONTAINED (3 open)`, or `NOT CONTAINED (unverified)`: the header's
-    /// words, the same on every tab.
+    /// words, the same on every tab. An open foothold is open whether or not the last poll
+    /// could be read; only "contained" needs the verification.
     pub fn headline(&self) -> String {
         match (&self.verified, self.open()) {
             (Verified::At(_), 0) => "CONTAINED".into(),
-            (Verified::At(_), n) => format!("NOT CONTAINED ({n} open)"),
             (Verified::No(_), 0) => "NOT CONTAINED (unverified)".into(),
-            (Verified::No(_), n) => format!("NOT CONTAINED ({n} open, unverified)"),
+            (_, n) => format!("NOT CONTAINED ({n} open)"),
         }
     }
 

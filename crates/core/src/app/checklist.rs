@@ -182,33 +182,60 @@ fn check(state: &State, c: Check) -> Option<Status> {
             }
         }
         Check::SessionsRevoked => {
-            let users: Vec<String> = leaked_users(state);
-            if users.is_empty() {
-                return unknown("the leaked keys' users are not known");
-            }
-            let missing: Vec<&String> = users
+            // From the foothold model: every session a tracked key minted (on every user and
+            // role of its chain), and those a leaked key may have minted out of sight.
+            let a = &state.access.assessment;
+            let sessions: Vec<&crate::access::Foothold> = a
+                .footholds
                 .iter()
-                .filter(|u| {
-                    !state.actions.iter().any(|a| {
-                        a.label == format!("revoke sessions of user {u}")
-                            && matches!(a.outcome, journal::Outcome::Done(_))
-                    })
-                })
+                .filter(|f| f.kind == crate::access::Kind::Session)
                 .collect();
-            if missing.is_empty() {
+            if let crate::access::Verified::No(why) = &a.verified {
+                return unknown(why);
+            }
+            if sessions.is_empty() {
+                return unknown("no session seen, and no leaked key in IAM to revoke on");
+            }
+            let open: Vec<String> = sessions
+                .iter()
+                .filter(|f| f.state == crate::access::FootState::Open)
+                .map(|f| session_words(f))
+                .collect();
+            if open.is_empty() {
                 Some(Status::Verified(format!(
-                    "older sessions denied for {}",
-                    users.join(", ")
+                    "{} session foothold(s) closed: revoked or expired",
+                    sessions.len()
                 )))
             } else {
                 Some(Status::Failing(format!(
-                    "not revoked for {} (x on the Keys tab)",
-                    missing
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "still valid: {} (x on the Access tab revokes them all)",
+                    open.join(", ")
                 )))
+            }
+        }
+        Check::NoOpenFootholds => {
+            let a = &state.access.assessment;
+            match &a.verified {
+                crate::access::Verified::No(why) if a.open() == 0 => unknown(why),
+                _ if a.contained() => Some(Status::Verified(format!(
+                    "CONTAINED: {} foothold(s), none open",
+                    a.footholds.len()
+                ))),
+                _ => {
+                    let open: Vec<String> = a
+                        .footholds
+                        .iter()
+                        .filter(|f| f.state == crate::access::FootState::Open)
+                        .take(4)
+                        .map(|f| format!("{} {}", f.kind.label(), short_id(&f.id)))
+                        .collect();
+                    Some(Status::Failing(format!(
+                        "{} open: {}{}",
+                        a.open(),
+                        open.join(", "),
+                        if a.open() > open.len() { ", …" } else { "" }
+                    )))
+                }
             }
         }
         Check::QuarantinePresent => {
@@ -382,6 +409,23 @@ fn check(state: &State, c: Check) -> Option<Status> {
     }
 }
 
+/// A key id shortened, anything else as it is.
+fn short_id(id: &str) -> String {
+    if crate::domain::validate_key_id(id).is_ok() {
+        key_short(id)
+    } else {
+        id.to_string()
+    }
+}
+
+/// `ASIA…WXYZ (role deploy)` for a session foothold.
+fn session_words(f: &crate::access::Foothold) -> String {
+    match f.id.strip_prefix("unseen:") {
+        Some(user) => format!("unseen sessions of user {user}"),
+        None => format!("{} ({})", short_id(&f.id), f.principal),
+    }
+}
+
 /// The IAM user keyspill runs as, if it runs as one.
 fn own_user(state: &State) -> Option<String> {
     let arn = &state.identity.data.as_ref()?.arn;
@@ -453,12 +497,15 @@ pub fn milestones(state: &mut State) -> Vec<Effect> {
             .iter()
             .any(|(x, s)| *x == c && matches!(s, Status::Verified(_)))
     };
-    if verified(Check::LeakedKeysInactive) {
+    // Contained is the foothold model's verdict, verified from live IAM: the leaked keys
+    // inactive is not enough while a key it made or a session it minted still works.
+    if state.access.assessment.contained() {
+        let n = state.access.assessment.footholds.len();
         reach(
             state,
             Milestone::Contained,
             now.clone(),
-            "every leaked key inactive or deleted".into(),
+            format!("no open foothold ({n} closed or reduced), verified from IAM"),
         );
     }
     if state

@@ -71,7 +71,8 @@ pub fn on_action_finished(state: &mut State, at: Timestamp, report: &ActionRepor
         state.keys.data.fetched_at = Some(at);
     }
     state.keys.selected.clear();
-    vec![Effect::Refresh(Source::Keys)]
+    // The foothold model reads both polls: what the action changed shows in both.
+    vec![Effect::Refresh(Source::Keys), Effect::Refresh(Source::Access)]
 }
 
 /// `:key AKIA…` after validation: mark the key leaked and put the cursor on it.

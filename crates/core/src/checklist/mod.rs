@@ -21,6 +21,8 @@ pub enum Check {
     NoAttackerResources,
     TrailsLogging,
     CostReviewed,
+    /// Zero open footholds, verified from live IAM (the same verdict as the header's).
+    NoOpenFootholds,
 }
 
 impl Check {
@@ -37,6 +39,7 @@ impl Check {
             "no-attacker-resources" => Check::NoAttackerResources,
             "trails-logging" => Check::TrailsLogging,
             "cost-reviewed" => Check::CostReviewed,
+            "no-open-footholds" => Check::NoOpenFootholds,
             _ => return None,
         })
     }

@@ -644,6 +644,7 @@ fn colon_q_and_refresh() {
             Effect::Refresh(Source::Timeline),
             Effect::Refresh(Source::Resources),
             Effect::Refresh(Source::Cost),
+            Effect::Refresh(Source::Access),
         ]
     );
     press(&mut state, ':');
@@ -772,7 +773,10 @@ fn action_finished_shows_the_observed_state() {
             },
         },
     );
-    assert_eq!(effects, vec![Effect::Refresh(Source::Keys)]);
+    assert_eq!(
+        effects,
+        vec![Effect::Refresh(Source::Keys), Effect::Refresh(Source::Access)]
+    );
     assert_eq!(status_of(&state, K_LEAKED), Some(KeyStatus::Inactive));
     assert_eq!(status_of(&state, K_NEW), Some(KeyStatus::Inactive));
     assert_eq!(status_of(&state, K_ALICE), Some(KeyStatus::Active));
@@ -814,7 +818,10 @@ fn a_failed_action_keeps_the_status_iam_reports() {
             },
         },
     );
-    assert_eq!(effects, vec![Effect::Refresh(Source::Keys)]);
+    assert_eq!(
+        effects,
+        vec![Effect::Refresh(Source::Keys), Effect::Refresh(Source::Access)]
+    );
     assert_eq!(status_of(&state, K_LEAKED), Some(KeyStatus::Active));
     assert!(!row_ids(&state).contains(&K_NEW.to_string()));
     assert_eq!(

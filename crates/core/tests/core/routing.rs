@@ -88,7 +88,13 @@ fn all_keys() -> Vec<KeyCode> {
 
 #[test]
 fn no_key_on_another_tab_reaches_the_keys_tab() {
-    for tab in TABS.iter().copied().filter(|t| *t != Tab::Keys) {
+    // The Access tab closes footholds, keys among them, with its own bindings (its flows are
+    // tested in `access_flow`); every other tab must leave keys alone.
+    for tab in TABS
+        .iter()
+        .copied()
+        .filter(|t| !matches!(t, Tab::Keys | Tab::Access))
+    {
         for code in all_keys() {
             let mut state = on(tab);
             let before = state.keys.clone();
@@ -165,14 +171,20 @@ fn r_refreshes_the_focused_tab_s_own_source() {
 #[test]
 fn a_command_a_tab_does_not_handle_says_not_here() {
     for tab in TABS.iter().copied().filter(|t| *t != Tab::Keys) {
+        // The Access tab closes footholds with d; rotation is the Keys tab's alone.
+        let (cmd, label) = if tab == Tab::Access {
+            (Command::Rotate, "R")
+        } else {
+            (Command::Disable, "d")
+        };
         let mut state = on(tab);
-        let effects = dispatch(&mut state, Command::Disable);
+        let effects = dispatch(&mut state, cmd);
         assert!(effects.is_empty(), "{effects:?}");
         assert!(state.dialog.is_none(), "{tab:?}: {:?}", state.dialog);
         let flash = state.flash.as_ref().map(|f| f.text.clone());
         assert_eq!(
             flash.as_deref(),
-            Some(format!("not here: d does nothing on the {} tab", tab.title()).as_str())
+            Some(format!("not here: {label} does nothing on the {} tab", tab.title()).as_str())
         );
     }
     // And the other way round: the Keys tab has no table to cycle.
@@ -276,7 +288,7 @@ fn an_open_pane_holds_the_tab_but_help_and_quit_still_work() {
             }
             Tab::Timeline => state.timeline.detail = Some(0),
             Tab::Resources => state.resources.detail = Some(0),
-            Tab::Cost | Tab::Checklist => unreachable!("no pane"),
+            Tab::Cost | Tab::Checklist | Tab::Access => unreachable!("no pane"),
         }
         state
     }
