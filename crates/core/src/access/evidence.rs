@@ -199,10 +199,8 @@ pub fn act_of(e: &Event) -> Option<Act> {
             role: nonempty(req("roleName"))?,
         },
         ("iam", "CreateOpenIDConnectProvider") => Act::ProviderCreated {
-            arn: nonempty(
-                text(&v, &["responseElements", "openIDConnectProviderArn"]).to_string(),
-            )
-            .or_else(|| nonempty(req("url")))?,
+            arn: nonempty(text(&v, &["responseElements", "openIDConnectProviderArn"]).to_string())
+                .or_else(|| nonempty(req("url")))?,
         },
         ("iam", "CreateSAMLProvider") => Act::ProviderCreated {
             arn: nonempty(text(&v, &["responseElements", "sAMLProviderArn"]).to_string())
@@ -211,10 +209,8 @@ pub fn act_of(e: &Event) -> Option<Act> {
         ("sts", name) => {
             let key_id =
                 nonempty(text(&v, &["responseElements", "credentials", "accessKeyId"]).into())?;
-            let expires = parse_expiry(text(
-                &v,
-                &["responseElements", "credentials", "expiration"],
-            ));
+            let expires =
+                parse_expiry(text(&v, &["responseElements", "credentials", "expiration"]));
             let (principal, via) = match name {
                 "GetSessionToken" => (
                     Principal::User(arn_name(&e.identity_arn).to_string()),

@@ -179,12 +179,20 @@ impl Foothold {
 /// The console action that closes a foothold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Remedy {
-    DisableKey { user: String, key_id: String },
+    DisableKey {
+        user: String,
+        key_id: String,
+    },
     /// Attach the revocation to every user and role in its chain.
     Revoke(Vec<Principal>),
-    DeletePassword { user: String },
+    DeletePassword {
+        user: String,
+    },
     /// Take these principals out of the role's trust policy.
-    Untrust { role: String, principals: Vec<Trusted> },
+    Untrust {
+        role: String,
+        principals: Vec<Trusted>,
+    },
     /// Remove it with its parts (users, roles, providers): a Resources tab plan.
     Remove,
 }
@@ -341,9 +349,16 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
             {
                 continue;
             }
-            let provenance = trail(&|a| matches!(a, Act::KeyCreated { key_id, .. } if key_id == &k.key_id))
-                .or_else(|| after_leak(k.created).then_some(Provenance::Unknown { appeared: k.created }));
-            let Some(provenance) = provenance else { continue };
+            let provenance =
+                trail(&|a| matches!(a, Act::KeyCreated { key_id, .. } if key_id == &k.key_id))
+                    .or_else(|| {
+                        after_leak(k.created).then_some(Provenance::Unknown {
+                            appeared: k.created,
+                        })
+                    });
+            let Some(provenance) = provenance else {
+                continue;
+            };
             seen_keys.insert(&k.key_id);
             let (state, why, remedy) = key_state(k);
             out.push(Foothold {
@@ -372,8 +387,10 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
                 state: FootState::Closed,
                 why: "deleted: IAM no longer lists it".into(),
                 expires: None,
-                provenance: trail(&|a| matches!(a, Act::KeyCreated { key_id: k, .. } if k == key_id))
-                    .unwrap_or(Provenance::Leaked),
+                provenance: trail(
+                    &|a| matches!(a, Act::KeyCreated { key_id: k, .. } if k == key_id),
+                )
+                .unwrap_or(Provenance::Leaked),
                 remedy: None,
             });
         }
@@ -675,7 +692,11 @@ fn principals(
             continue;
         }
         let provenance = trail(&|x| matches!(x, Act::UserCreated { user } if user == &u.name))
-            .or_else(|| after_leak(u.created).then_some(Provenance::Unknown { appeared: u.created }));
+            .or_else(|| {
+                after_leak(u.created).then_some(Provenance::Unknown {
+                    appeared: u.created,
+                })
+            });
         if let Some(provenance) = provenance {
             let active: Vec<&AccessKey> = keys
                 .map(|k| {
@@ -731,7 +752,10 @@ fn principals(
             let (state, why, remedy) = match u.password {
                 Some(_) => (
                     FootState::Open,
-                    format!("user {} can sign in to the console with this password", u.name),
+                    format!(
+                        "user {} can sign in to the console with this password",
+                        u.name
+                    ),
                     Some(Remedy::DeletePassword {
                         user: u.name.clone(),
                     }),
@@ -800,7 +824,11 @@ fn principals(
             .collect();
         if !r.service_linked {
             let made = trail(&|x| matches!(x, Act::RoleCreated { role } if role == &r.name))
-                .or_else(|| after_leak(r.created).then_some(Provenance::Unknown { appeared: r.created }));
+                .or_else(|| {
+                    after_leak(r.created).then_some(Provenance::Unknown {
+                        appeared: r.created,
+                    })
+                });
             if let Some(provenance) = made {
                 out.push(Foothold {
                     kind: Kind::Role,
@@ -809,7 +837,11 @@ fn principals(
                     state: FootState::Open,
                     why: format!(
                         "exists; whoever it trusts can assume it: {}",
-                        if named.is_empty() { "nobody named" } else { &named }
+                        if named.is_empty() {
+                            "nobody named"
+                        } else {
+                            &named
+                        }
                     ),
                     expires: None,
                     provenance,
@@ -864,8 +896,8 @@ fn principals(
     }
 
     for p in &a.providers {
-        let made = trail(&|x| matches!(x, Act::ProviderCreated { arn } if arn == &p.arn))
-            .or_else(|| {
+        let made =
+            trail(&|x| matches!(x, Act::ProviderCreated { arn } if arn == &p.arn)).or_else(|| {
                 p.created
                     .filter(|t| after_leak(*t))
                     .map(|t| Provenance::Unknown { appeared: t })

@@ -110,8 +110,8 @@ pub fn trusted(document: &str) -> Vec<Trusted> {
 /// naming nobody is dropped. The result is pretty-printed, for the before/after in the
 /// confirmation dialog. Fails when the document is not JSON or names none of them.
 pub fn without(document: &str, principals: &[Trusted]) -> Result<String, String> {
-    let mut doc: Value = serde_json::from_str(document)
-        .map_err(|e| format!("the trust policy is not JSON: {e}"))?;
+    let mut doc: Value =
+        serde_json::from_str(document).map_err(|e| format!("the trust policy is not JSON: {e}"))?;
     let mut removed = 0usize;
     let keep_statement = |s: &mut Value, removed: &mut usize| -> bool {
         if !is_allow(s) {
@@ -162,16 +162,16 @@ pub fn without(document: &str, principals: &[Trusted]) -> Result<String, String>
             _ => true,
         }
     };
-    match doc.get_mut("Statement") {
-        Some(Value::Array(a)) => a.retain_mut(|s| keep_statement(s, &mut removed)),
-        Some(s @ Value::Object(_)) => {
-            if !keep_statement(s, &mut removed) {
-                if let Some(obj) = doc.as_object_mut() {
-                    obj.insert("Statement".into(), Value::Array(Vec::new()));
-                }
-            }
+    let emptied = match doc.get_mut("Statement") {
+        Some(Value::Array(a)) => {
+            a.retain_mut(|s| keep_statement(s, &mut removed));
+            false
         }
-        _ => {}
+        Some(s @ Value::Object(_)) => !keep_statement(s, &mut removed),
+        _ => false,
+    };
+    if emptied && let Some(obj) = doc.as_object_mut() {
+        obj.insert("Statement".into(), Value::Array(Vec::new()));
     }
     if removed == 0 {
         return Err("the trust policy does not name that principal any more".into());
@@ -289,7 +289,10 @@ mod tests {
         let after = without(TRUST, &out).expect("removed");
         let left = trusted(&after);
         let values: Vec<&str> = left.iter().map(|p| p.value.as_str()).collect();
-        assert_eq!(values, ["arn:aws:iam::111111111111:root", "ec2.amazonaws.com"]);
+        assert_eq!(
+            values,
+            ["arn:aws:iam::111111111111:root", "ec2.amazonaws.com"]
+        );
         let doc: Value = serde_json::from_str(&after).expect("json");
         assert_eq!(doc["Statement"].as_array().map(Vec::len), Some(1));
         // A one-element list becomes a plain string, as IAM writes it.

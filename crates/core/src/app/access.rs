@@ -99,11 +99,7 @@ pub fn assess(state: &State) -> Assessment {
     let mut trusted_accounts: Vec<&str> = account.into_iter().collect();
     trusted_accounts.extend(state.access.trusted_accounts.iter().map(String::as_str));
     let tracked = |k: &str| state.leaked.contains(k) || state.timeline.chains.contains_key(k);
-    let own_user = state
-        .identity
-        .data
-        .as_ref()
-        .and_then(|i| i.iam_user_name());
+    let own_user = state.identity.data.as_ref().and_then(|i| i.iam_user_name());
     let inputs = Inputs {
         now: state.now,
         since: state.since().map(|(t, _)| t),
@@ -298,11 +294,10 @@ fn open(state: &mut State) -> Vec<Effect> {
         | access::Kind::LoginProfile
         | access::Kind::IdentityProvider => {
             state.tab = Tab::Resources;
-            let name = f
-                .id
-                .rsplit_once('/')
-                .map_or(f.id.as_str(), |(_, n)| n)
-                .to_string();
+            let name =
+                f.id.rsplit_once('/')
+                    .map_or(f.id.as_str(), |(_, n)| n)
+                    .to_string();
             crate::app::resources::set_filter(state, name);
             vec![]
         }
@@ -461,7 +456,10 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
             match key {
                 Some(k) => propose(state, Plan::DeleteKeys(vec![k])),
                 None => {
-                    state.flash(Level::Warn, "D deletes an access key: this row is not one IAM lists");
+                    state.flash(
+                        Level::Warn,
+                        "D deletes an access key: this row is not one IAM lists",
+                    );
                     vec![]
                 }
             }

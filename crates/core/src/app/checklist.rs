@@ -190,17 +190,19 @@ fn check(state: &State, c: Check) -> Option<Status> {
                 .iter()
                 .filter(|f| f.kind == crate::access::Kind::Session)
                 .collect();
-            if let crate::access::Verified::No(why) = &a.verified {
-                return unknown(why);
-            }
-            if sessions.is_empty() {
-                return unknown("no session seen, and no leaked key in IAM to revoke on");
-            }
             let open: Vec<String> = sessions
                 .iter()
                 .filter(|f| f.state == crate::access::FootState::Open)
                 .map(|f| session_words(f))
                 .collect();
+            if let crate::access::Verified::No(why) = &a.verified
+                && open.is_empty()
+            {
+                return unknown(why);
+            }
+            if sessions.is_empty() {
+                return unknown("no session seen, and no leaked key in IAM to revoke on");
+            }
             if open.is_empty() {
                 Some(Status::Verified(format!(
                     "{} session foothold(s) closed: revoked or expired",

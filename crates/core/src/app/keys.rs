@@ -72,7 +72,10 @@ pub fn on_action_finished(state: &mut State, at: Timestamp, report: &ActionRepor
     }
     state.keys.selected.clear();
     // The foothold model reads both polls: what the action changed shows in both.
-    vec![Effect::Refresh(Source::Keys), Effect::Refresh(Source::Access)]
+    vec![
+        Effect::Refresh(Source::Keys),
+        Effect::Refresh(Source::Access),
+    ]
 }
 
 /// `:key AKIA…` after validation: mark the key leaked and put the cursor on it.

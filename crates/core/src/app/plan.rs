@@ -30,7 +30,9 @@ pub enum Plan {
         cutoff: String,
     },
     /// Delete a user's console password (its login profile).
-    DeletePassword { user: String },
+    DeletePassword {
+        user: String,
+    },
     /// Replace a role's trust policy with `after`: `before` less the outside principals.
     /// Refused at run time when the policy is no longer `before`.
     Untrust {
@@ -97,7 +99,9 @@ impl Plan {
                     .join(", ")
             ),
             Plan::DeletePassword { user } => format!("delete the console password of user {user}"),
-            Plan::Untrust { role, principals, .. } => format!(
+            Plan::Untrust {
+                role, principals, ..
+            } => format!(
                 "remove {} from the trust of role {role}",
                 principals
                     .iter()

@@ -57,7 +57,9 @@ fn summary(state: &State, theme: &Theme) -> Line<'static> {
             " · verified from IAM {} ago",
             fmt::ago(state.now, *t)
         ))),
-        Verified::No(why) => spans.push(Span::styled(format!(" · not verified: {why}"), theme.warn)),
+        Verified::No(why) => {
+            spans.push(Span::styled(format!(" · not verified: {why}"), theme.warn))
+        }
     }
     if a.dropped_acts > 0 {
         spans.push(Span::styled(
@@ -69,22 +71,26 @@ fn summary(state: &State, theme: &Theme) -> Line<'static> {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let mut title = vec![Span::styled(" Access: the attacker's footholds ", theme.title)];
+    let mut title = vec![Span::styled(
+        " Access: the attacker's footholds ",
+        theme.title,
+    )];
     title.push(Span::styled("· ", theme.dim));
     title.extend(freshness(state, &state.access.data));
     title.push(Span::raw(" "));
     let Some(inner) = pane(frame, area, title, theme) else {
         return;
     };
-    let [top, list] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    let [top, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
     frame.render_widget(Paragraph::new(summary(state, theme)), top);
 
     let rows = state.access.rows();
     if rows.is_empty() {
         let text = match &state.access.assessment.verified {
-            Verified::At(_) => "No foothold: nothing the leaked keys made or minted, and nothing \
-                                new since the leak, can act in the account.",
+            Verified::At(_) => {
+                "No foothold: nothing the leaked keys made or minted, and nothing \
+                                new since the leak, can act in the account."
+            }
             Verified::No(_) => "Reading IAM…",
         };
         frame.render_widget(
@@ -109,12 +115,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 format!("{:<18}", f.kind.label()),
                 if here { theme.cursor } else { Style::default() },
             ),
-            Span::styled(
-                f.id.clone(),
-                if here { theme.cursor } else { theme.title },
-            ),
+            Span::styled(f.id.clone(), if here { theme.cursor } else { theme.title }),
         ];
-        if !f.principal.is_empty() && !f.id.contains(&f.principal) {
+        if !f.principal.is_empty() && !f.principal.ends_with(f.id.as_str()) {
             first.push(Span::raw(format!("  {}", f.principal)));
         }
         if let Some(t) = f.expires
@@ -133,7 +136,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         lines.push(Line::from(first));
         lines.push(Line::from(vec![
             Span::raw("         "),
-            Span::styled(f.why.clone(), if f.state == FootState::Open { theme.danger } else { Style::default() }),
+            Span::styled(
+                f.why.clone(),
+                if f.state == FootState::Open {
+                    theme.danger
+                } else {
+                    Style::default()
+                },
+            ),
         ]));
         let mut third = vec![Span::raw(format!("         {}", f.provenance.words()))];
         if here && let Some(r) = remedy_words(f) {

@@ -212,10 +212,7 @@ fn width_of(spans: &[Span]) -> u16 {
 fn banner_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if let Some(b) = &state.access.banner {
-        lines.push(Line::styled(
-            format!(" ⚠ {b} (6 Access)"),
-            theme.danger,
-        ));
+        lines.push(Line::styled(format!(" ⚠ {b} (6 Access)"), theme.danger));
     }
     if let Some(e) = &state.identity.error {
         lines.push(Line::styled(

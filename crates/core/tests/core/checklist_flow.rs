@@ -187,7 +187,10 @@ fn checks_follow_live_state_and_milestones_are_recorded_once() {
         status_of(&state, "revoke-sessions"),
         Status::Verified(_)
     ));
-    assert!(matches!(status_of(&state, "contained"), Status::Verified(_)));
+    assert!(matches!(
+        status_of(&state, "contained"),
+        Status::Verified(_)
+    ));
     let effects = tick(&mut state, 42);
     let events = journaled(&effects);
     assert!(events.iter().any(|e| matches!(

@@ -5,9 +5,9 @@ use crate::fixture;
 use std::collections::BTreeSet;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use keyspill_core::access::Principal;
 use keyspill_core::app::msg::{ActionReport, JournalOpened, ObservedKeys};
 use keyspill_core::app::plan::{DELETE_ACTIVE_WORD, KeyRef, LOCKOUT_WORD, Plan};
-use keyspill_core::access::Principal;
 use keyspill_core::app::state::{Dialog, Level, Mode, Source, State};
 use keyspill_core::app::{Effect, Msg, update};
 use keyspill_core::domain::{
@@ -775,7 +775,10 @@ fn action_finished_shows_the_observed_state() {
     );
     assert_eq!(
         effects,
-        vec![Effect::Refresh(Source::Keys), Effect::Refresh(Source::Access)]
+        vec![
+            Effect::Refresh(Source::Keys),
+            Effect::Refresh(Source::Access)
+        ]
     );
     assert_eq!(status_of(&state, K_LEAKED), Some(KeyStatus::Inactive));
     assert_eq!(status_of(&state, K_NEW), Some(KeyStatus::Inactive));
@@ -820,7 +823,10 @@ fn a_failed_action_keeps_the_status_iam_reports() {
     );
     assert_eq!(
         effects,
-        vec![Effect::Refresh(Source::Keys), Effect::Refresh(Source::Access)]
+        vec![
+            Effect::Refresh(Source::Keys),
+            Effect::Refresh(Source::Access)
+        ]
     );
     assert_eq!(status_of(&state, K_LEAKED), Some(KeyStatus::Active));
     assert!(!row_ids(&state).contains(&K_NEW.to_string()));

@@ -5,6 +5,8 @@
 mod fixture;
 mod screen;
 
+mod access_flow;
+mod access_model;
 mod checklist_flow;
 mod checklist_ui;
 mod cost_ui;

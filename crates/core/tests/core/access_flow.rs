@@ -1,0 +1,441 @@
+//! The Access tab through `update`: one action per kind through the typed confirmation and the
+//! read-only gate, one dialog for every session chain, clearances in the journal, the header's
+//! verdict on every tab and the banner when a contained incident re-opens.
+
+use crate::fixture;
+use crate::screen::{draw, screen_text};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use keyspill_core::access::{AccessSnapshot, Principal, RoleAccess, UserAccess};
+use keyspill_core::app::msg::JournalOpened;
+use keyspill_core::app::plan::Plan;
+use keyspill_core::app::state::{Dialog, Level, Mode, State, Tab};
+use keyspill_core::app::{Effect, Msg, update};
+use keyspill_core::domain::{KeyStatus, Timestamp};
+use keyspill_core::journal::{self, Event, Milestone};
+use keyspill_core::timeline::Origin;
+use keyspill_core::timeline::parse::parse_record;
+use keyspill_core::ui::Theme;
+use serde_json::json;
+use time::Duration;
+
+use fixture::*;
+
+const S1: &str = "ASIA2SESSIONONE00001";
+const S2: &str = "ASIA2SESSIONTWO00002";
+
+fn press(state: &mut State, c: char) -> Vec<Effect> {
+    let m = if c.is_ascii_uppercase() {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    update(state, Msg::Key(KeyEvent::new(KeyCode::Char(c), m)))
+}
+
+fn enter(state: &mut State) -> Vec<Effect> {
+    update(
+        state,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    )
+}
+
+fn type_text(state: &mut State, s: &str) {
+    for c in s.chars() {
+        press(state, c);
+    }
+}
+
+fn role(name: &str, trusts: &[&str], revoked: Option<Timestamp>) -> RoleAccess {
+    RoleAccess {
+        name: name.into(),
+        arn: format!("arn:aws:iam::123456789012:role/{name}"),
+        created: SINCE - Duration::days(100),
+        trust: json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": trusts}, "Action": "sts:AssumeRole"}]})
+        .to_string(),
+        revoked_before: revoked,
+        service_linked: false,
+    }
+}
+
+fn access(revoked: Option<Timestamp>, outside: bool) -> AccessSnapshot {
+    let mut trusts = vec!["arn:aws:iam::123456789012:root"];
+    if outside {
+        trusts.push("arn:aws:iam::999988887777:root");
+    }
+    AccessSnapshot {
+        users: snapshot(None)
+            .users
+            .into_iter()
+            .map(|u| UserAccess {
+                revoked_before: (u.name == "ci-deploy").then_some(revoked).flatten(),
+                name: u.name,
+                arn: u.arn,
+                created: u.created,
+                password: None,
+            })
+            .collect(),
+        roles: vec![
+            role("deploy-role", &trusts, revoked),
+            role(
+                "prod-role",
+                &["arn:aws:iam::123456789012:role/deploy-role"],
+                revoked,
+            ),
+        ],
+        ..AccessSnapshot::default()
+    }
+}
+
+fn assume(
+    id: &str,
+    by: &str,
+    role: &str,
+    minted: &str,
+    at: Timestamp,
+) -> keyspill_core::timeline::Event {
+    let r = json!({
+        "eventID": id, "eventTime": journal::format_ts(at), "eventSource": "sts.amazonaws.com",
+        "eventName": "AssumeRole", "awsRegion": "us-east-1",
+        "userIdentity": {"type": "IAMUser", "accessKeyId": by,
+            "arn": "arn:aws:iam::123456789012:user/ci/ci-deploy"},
+        "requestParameters": {"roleArn": format!("arn:aws:iam::123456789012:role/{role}")},
+        "responseElements": {"credentials": {"accessKeyId": minted,
+            "expiration": journal::format_ts(at + Duration::hours(6))}},
+    });
+    parse_record(&r, &Origin::File { path: "t".into() }).expect("record")
+}
+
+/// The fixture account with IAM's keys and access read, on the Access tab.
+fn loaded(read_only: bool) -> State {
+    let mut state = base(read_only);
+    update(
+        &mut state,
+        Msg::Identity {
+            seq: 1,
+            at: NOW,
+            result: Ok(identity()),
+        },
+    );
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 1,
+            at: NOW,
+            result: Ok(snapshot(Some(false))),
+        },
+    );
+    update(
+        &mut state,
+        Msg::Access {
+            seq: 1,
+            at: NOW,
+            result: Ok(access(None, true)),
+        },
+    );
+    press(&mut state, '6');
+    assert_eq!(state.tab, Tab::Access);
+    state
+}
+
+fn with_sessions(state: &mut State) {
+    let t = SINCE + Duration::minutes(30);
+    update(
+        state,
+        Msg::TimelineEvents {
+            at: NOW,
+            events: vec![
+                assume("a1", K_LEAKED, "deploy-role", S1, t),
+                assume("a2", S1, "prod-role", S2, t + Duration::minutes(1)),
+            ],
+        },
+    );
+    update(
+        state,
+        Msg::TimelineChains(vec![
+            (
+                K_LEAKED.into(),
+                "leaked".into(),
+                vec![K_LEAKED.into(), S1.into(), S2.into()],
+            ),
+            (
+                S1.into(),
+                "AssumeRole deploy-role".into(),
+                vec![S1.into(), S2.into()],
+            ),
+            (S2.into(), "AssumeRole prod-role".into(), vec![S2.into()]),
+        ]),
+    );
+}
+
+fn point_at(state: &mut State, handle: &str) {
+    assert!(
+        state
+            .access
+            .assessment
+            .footholds
+            .iter()
+            .any(|f| f.handle() == handle),
+        "no {handle} in {}",
+        state.access.assessment.text()
+    );
+    state.access.cursor = Some(handle.into());
+}
+
+fn confirm(state: &State) -> keyspill_core::app::state::ConfirmDialog {
+    match &state.dialog {
+        Some(Dialog::Confirm(c)) => c.clone(),
+        other => panic!("no confirmation dialog: {other:?}"),
+    }
+}
+
+#[test]
+fn d_on_an_outside_trust_shows_the_policy_before_and_after_and_confirms_by_role_name() {
+    let mut state = loaded(false);
+    point_at(&mut state, "trust:deploy-role");
+    press(&mut state, 'd');
+    let c = confirm(&state);
+    let Plan::Untrust {
+        role,
+        principals,
+        before,
+        after,
+    } = &c.plan
+    else {
+        panic!("{:?}", c.plan);
+    };
+    assert_eq!(role, "deploy-role");
+    assert_eq!(principals[0].value, "arn:aws:iam::999988887777:root");
+    assert!(before.contains("999988887777") && !after.contains("999988887777"));
+    assert!(after.contains("arn:aws:iam::123456789012:root"));
+    let lines = c.stages[0].lines.join("\n");
+    assert!(
+        lines.contains("Trust policy now:") && lines.contains("Trust policy after:"),
+        "{lines}"
+    );
+    assert_eq!(c.stages[0].expected, "deploy-role");
+    type_text(&mut state, "deploy-role");
+    assert_eq!(enter(&mut state), vec![Effect::Execute(c.plan.clone())]);
+}
+
+#[test]
+fn x_revokes_every_user_and_role_of_the_open_chains_in_one_dialog_cut_off_at_confirmation() {
+    let mut state = loaded(false);
+    with_sessions(&mut state);
+    press(&mut state, 'x');
+    let c = confirm(&state);
+    let Plan::RevokeSessions { principals, .. } = &c.plan else {
+        panic!("{:?}", c.plan);
+    };
+    let mut got = principals.clone();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            Principal::User("ci-deploy".into()),
+            Principal::Role("deploy-role".into()),
+            Principal::Role("prod-role".into()),
+        ]
+    );
+    assert_eq!(c.stages[0].expected, "3");
+    let lines = c.stages[0].lines.join("\n");
+    assert!(
+        lines.contains("role prod-role") && lines.contains("user ci-deploy"),
+        "{lines}"
+    );
+    // The room reads the dialog for two minutes.
+    update(&mut state, Msg::Tick(NOW + Duration::seconds(120)));
+    type_text(&mut state, "3");
+    let effects = enter(&mut state);
+    let [Effect::Execute(Plan::RevokeSessions { cutoff, .. })] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(cutoff, &journal::format_ts(NOW + Duration::seconds(120)));
+}
+
+#[test]
+fn read_only_refuses_every_access_action() {
+    let mut state = loaded(true);
+    with_sessions(&mut state);
+    for (handle, key) in [
+        ("trust:deploy-role", 'd'),
+        (&format!("leaked-key:{K_LEAKED}") as &str, 'd'),
+        (&format!("leaked-key:{K_LEAKED}") as &str, 'D'),
+        (&format!("session:{S2}") as &str, 'd'),
+        (&format!("session:{S2}") as &str, 'x'),
+    ] {
+        point_at(&mut state, handle);
+        let effects = press(&mut state, key);
+        assert!(effects.is_empty(), "{handle} {key}: {effects:?}");
+        assert!(state.dialog.is_none(), "{handle} {key}");
+        let flash = state.flash.as_ref().expect("said why");
+        assert_eq!(flash.level, Level::Error);
+        assert!(flash.text.starts_with("READ-ONLY"), "{}", flash.text);
+    }
+}
+
+#[test]
+fn c_clears_a_foothold_of_unknown_origin_with_a_reason_in_the_journal() {
+    let mut state = loaded(false);
+    let handle = format!("access-key:{K_NEW}");
+    point_at(&mut state, &handle);
+    press(&mut state, 'c');
+    assert_eq!(state.mode, Mode::Clear(String::new()));
+    type_text(&mut state, "CI's own rotation");
+    let effects = enter(&mut state);
+    assert_eq!(
+        effects,
+        vec![Effect::Journal(Event::Cleared {
+            foothold: handle.clone(),
+            reason: "CI's own rotation".into()
+        })]
+    );
+    let f = state
+        .access
+        .assessment
+        .footholds
+        .iter()
+        .find(|f| f.handle() == handle)
+        .expect("still listed");
+    assert!(f.why.starts_with("cleared by ic@laptop"), "{}", f.why);
+    // The leaked key is the attacker's by definition: it cannot be cleared.
+    point_at(&mut state, &format!("leaked-key:{K_LEAKED}"));
+    press(&mut state, 'c');
+    assert_eq!(state.mode, Mode::Normal);
+}
+
+/// Everything closed: the leaked key and the new one inactive, every principal revoked, no
+/// outside trust.
+fn contained(state: &mut State) {
+    let mut keys = snapshot(Some(false));
+    for k in &mut keys.keys {
+        if k.key_id == K_LEAKED || k.key_id == K_NEW {
+            k.status = KeyStatus::Inactive;
+        }
+    }
+    update(
+        state,
+        Msg::Keys {
+            seq: 2,
+            at: NOW,
+            result: Ok(keys),
+        },
+    );
+    update(
+        state,
+        Msg::Access {
+            seq: 2,
+            at: NOW,
+            result: Ok(access(Some(NOW), false)),
+        },
+    );
+}
+
+#[test]
+fn a_new_backdoor_after_containment_reopens_the_incident_with_a_banner_on_every_tab() {
+    let mut state = loaded(false);
+    update(
+        &mut state,
+        Msg::JournalOpened(Ok(JournalOpened {
+            dir: "/tmp/incident".into(),
+            resumed: journal::Resumed::default(),
+        })),
+    );
+    with_sessions(&mut state);
+    contained(&mut state);
+    assert!(
+        state.access.assessment.contained(),
+        "{}",
+        state.access.assessment.text()
+    );
+    update(&mut state, Msg::Tick(NOW + Duration::seconds(1)));
+    assert!(
+        state
+            .checklist
+            .milestones
+            .contains_key(&Milestone::Contained)
+    );
+    let theme = Theme::new(keyspill_core::ui::theme::ThemeName::Default, false);
+    let screen = screen_text(draw(&state, &theme, 120, 30).backend().buffer());
+    assert!(
+        screen
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains(" CONTAINED ")),
+        "{screen}"
+    );
+
+    // A key on alice, made a minute ago: no trail event explains it.
+    let mut keys = snapshot(Some(false));
+    for k in &mut keys.keys {
+        if k.key_id == K_LEAKED || k.key_id == K_NEW {
+            k.status = KeyStatus::Inactive;
+        }
+    }
+    let mut backdoor = keys.keys[0].clone();
+    backdoor.key_id = "AKIA2ALICEBACKDOOR99".into();
+    backdoor.created = NOW - Duration::minutes(1);
+    backdoor.status = KeyStatus::Active;
+    keys.keys.push(backdoor);
+    let effects = update(
+        &mut state,
+        Msg::Keys {
+            seq: 3,
+            at: NOW,
+            result: Ok(keys),
+        },
+    );
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::Journal(Event::Reopened { detail }) if detail.contains("AKIA2ALICEBACKDOOR99"))),
+        "{effects:?}"
+    );
+    assert!(
+        !state
+            .checklist
+            .milestones
+            .contains_key(&Milestone::Contained)
+    );
+    for tab in ['1', '3', '6'] {
+        press(&mut state, tab);
+        let screen = screen_text(draw(&state, &theme, 120, 30).backend().buffer());
+        let mut lines = screen.lines();
+        assert!(
+            lines
+                .next()
+                .is_some_and(|l| l.contains("NOT CONTAINED (1 open)")),
+            "{screen}"
+        );
+        assert!(screen.contains("RE-OPENED at"), "{screen}");
+    }
+    // Disabling it contains the incident again, and the banner goes.
+    let mut keys = snapshot(Some(false));
+    for k in &mut keys.keys {
+        if k.key_id == K_LEAKED || k.key_id == K_NEW {
+            k.status = KeyStatus::Inactive;
+        }
+    }
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 4,
+            at: NOW,
+            result: Ok(keys),
+        },
+    );
+    assert!(state.access.banner.is_none());
+    assert!(state.access.assessment.contained());
+}
+
+#[test]
+fn access_tab_screens() {
+    let mut state = loaded(false);
+    with_sessions(&mut state);
+    let theme = Theme::new(keyspill_core::ui::theme::ThemeName::Default, false);
+    insta::assert_snapshot!("access_120x40", draw(&state, &theme, 120, 40).backend());
+    insta::assert_snapshot!("access_80x24", draw(&state, &theme, 80, 24).backend());
+    press(&mut state, 'x');
+    insta::assert_snapshot!(
+        "access_revoke_dialog_120x40",
+        draw(&state, &theme, 120, 40).backend()
+    );
+}
