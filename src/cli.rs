@@ -33,6 +33,9 @@ pub enum Command {
     Timeline(TimelineArgs),
     /// Write the incident report (Markdown or JSON) from an incident's journal alone
     Report(ReportArgs),
+    /// Print the attacker's footholds (keys, sessions, users, passwords, roles, trusts,
+    /// providers), each open, reduced or closed with why, and whether the incident is contained
+    Footholds(FootholdsArgs),
     /// Practise on a simulated leaked-key incident: a local AWS emulator (moto), a seeded
     /// account and an attacker that keeps working; no AWS account needed
     Gameday(GamedayArgs),
@@ -121,6 +124,45 @@ pub struct TimelineArgs {
     /// A TOML file of risk rules adding to or overriding the built-in ones
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FootholdsFormat {
+    Json,
+    Text,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FootholdsArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// A leaked access key id (repeat for several)
+    #[arg(long = "key", value_name = "AKIA…", value_parser = parse_key)]
+    pub keys: Vec<String>,
+    /// When the leak started (RFC 3339 or a duration ago); default: the leaked keys' creation
+    #[arg(long, value_parser = parse_since)]
+    pub since: Option<Timestamp>,
+    /// CloudTrail files or directories to read besides the AWS sources (repeatable)
+    #[arg(long, value_name = "PATH")]
+    pub logs: Vec<PathBuf>,
+    /// An incident journal directory: its rotations, clearances, leaked keys and leak start
+    #[arg(long, value_name = "DIR")]
+    pub journal: Option<PathBuf>,
+    /// Another account whose principals a role may trust (the organisation's; repeatable)
+    #[arg(long = "trust-account", value_name = "ACCOUNT", value_parser = parse_account)]
+    pub trust_accounts: Vec<String>,
+    /// Output: json (one object) or text
+    #[arg(long, value_enum, default_value_t = FootholdsFormat::Json)]
+    pub format: FootholdsFormat,
+}
+
+/// A 12-digit AWS account id.
+pub fn parse_account(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("'{s}' is not an AWS account id (12 digits)"))
+    }
 }
 
 pub use keyspill_core::ui::theme::ThemeName;

@@ -27,6 +27,18 @@ fn main() -> ExitCode {
             };
         }
         Some(Command::Report(r)) => return keyspill::report_cmd::run(&r),
+        Some(Command::Footholds(f)) => {
+            return match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(keyspill::footholds_cmd::run(f)),
+                Err(e) => {
+                    eprintln!("keyspill: cannot start the async runtime: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Some(Command::Gameday(g)) => {
             return run_async(log_note, move |offset| {
                 keyspill::runtime::gameday::run(g, started, offset)

@@ -201,3 +201,73 @@ async fn region_holdings(root: &As, seeded: &Seeded, region: &str) -> Vec<String
     }
     out
 }
+
+/// The credentials the attacker can still use, named as the console's foothold model names
+/// them: `("leaked-key", id)` while the leaked key is Active, `("access-key", id)` for every
+/// Active key of a user the seed did not make for the company, `("session", id)` while the
+/// minted session can still act. The game's truth, for comparing with what the console says.
+pub async fn attacker_credentials(
+    endpoint: &str,
+    seeded: &Seeded,
+) -> Result<Vec<(String, String)>, String> {
+    let root = As::root(endpoint).await;
+    let iam = root.iam();
+    let mut out = Vec::new();
+    if authz::key_is_active(&root, &seeded.leaked.user, &seeded.leaked.key_id)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        out.push(("leaked-key".to_string(), seeded.leaked.key_id.clone()));
+    }
+    let users = iam
+        .list_users()
+        .send()
+        .await
+        .map_err(|e| keyspill_aws::error::failure("iam:ListUsers", &e).to_string())?;
+    for u in users.users() {
+        let name = u.user_name();
+        if seeded.ordinary.users.iter().any(|o| o == name) {
+            continue;
+        }
+        let keys = iam
+            .list_access_keys()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(|e| keyspill_aws::error::failure("iam:ListAccessKeys", &e).to_string())?;
+        for k in keys.access_key_metadata() {
+            let active = k
+                .status()
+                .is_some_and(|s| *s == aws_sdk_iam::types::StatusType::Active);
+            // The responder's own key is the response's, not the attacker's.
+            if let (true, Some(id)) = (active, k.access_key_id())
+                && id != seeded.leaked.key_id
+                && id != seeded.responder.key_id
+            {
+                out.push(("access-key".to_string(), id.to_string()));
+            }
+        }
+    }
+    if let Some(s) = &seeded.session {
+        let caller = Caller::Session {
+            role: &s.role,
+            issued: s.issued,
+            expires: s.expires,
+        };
+        let mut cache = authz::Cache::default();
+        let verdict = authz::check(
+            &root,
+            &caller,
+            &["ec2:RunInstances"],
+            OffsetDateTime::now_utc(),
+            &mut cache,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        if verdict == Verdict::Allowed {
+            out.push(("session".to_string(), s.key_id.clone()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}

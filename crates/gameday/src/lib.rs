@@ -66,7 +66,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 pub use attacker::attacker;
-pub use holdings::attacker_holdings;
+pub use holdings::{attacker_credentials, attacker_holdings};
 pub use scenario::{
     Call, DEFAULT_SCENARIO, MAX_REGIONS, Scenario, With, parse as parse_scenario, scenario,
     scenario_names,

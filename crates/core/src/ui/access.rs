@@ -10,7 +10,11 @@ use ratatui::widgets::{Paragraph, Wrap};
 use crate::access::{FootState, Foothold, Remedy, Verified};
 use crate::app::state::State;
 use crate::fmt;
+use crate::ui::layout::wrap_hanging;
 use crate::ui::{Theme, freshness, pane};
+
+/// Where the why and the origin start, under the kind column.
+const INDENT: &str = "         ";
 
 fn state_style(s: FootState, theme: &Theme) -> Style {
     match s {
@@ -101,12 +105,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     let cursor = state.access.cursor_index().unwrap_or(0);
     let mut lines: Vec<Line> = Vec::new();
-    let mut cursor_line = 0usize;
+    let mut cursor_end = 0usize;
     for (i, f) in rows.iter().enumerate() {
         let here = i == cursor;
-        if here {
-            cursor_line = lines.len();
-        }
         let style = state_style(f.state, theme);
         let mut first = vec![
             Span::styled(if here { "▶" } else { " " }, theme.cursor),
@@ -134,29 +135,37 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ));
         }
         lines.push(Line::from(first));
-        lines.push(Line::from(vec![
-            Span::raw("         "),
-            Span::styled(
-                f.why.clone(),
-                if f.state == FootState::Open {
-                    theme.danger
-                } else {
-                    Style::default()
-                },
-            ),
-        ]));
-        let mut third = vec![Span::raw(format!("         {}", f.provenance.words()))];
+        // The why and the origin wrap under the id: on a narrow screen the end of the why
+        // (what to revoke on) is what the room needs.
+        let width = usize::from(list.width).saturating_sub(INDENT.len()).max(20);
+        let why_style = if f.state == FootState::Open {
+            theme.danger
+        } else {
+            Style::default()
+        };
+        for part in wrap_hanging(&f.why, width, width) {
+            lines.push(Line::from(vec![
+                Span::raw(INDENT),
+                Span::styled(part, why_style),
+            ]));
+        }
+        let mut origin = f.provenance.words();
         if here && let Some(r) = remedy_words(f) {
-            third.push(Span::styled(format!("  ·  {r}"), theme.accent));
+            origin.push_str(&format!("  ·  {r}"));
             if f.provenance.clearable() {
-                third.push(Span::styled("  ·  c clears it with a reason", theme.accent));
+                origin.push_str("  ·  c clears it with a reason");
             }
         }
-        lines.push(Line::from(third));
+        for part in wrap_hanging(&origin, width, width) {
+            lines.push(Line::from(vec![Span::raw(INDENT), Span::raw(part)]));
+        }
+        if here {
+            cursor_end = lines.len();
+        }
     }
     // Keep the cursor's three lines on screen.
     let height = usize::from(list.height);
-    let scroll = (cursor_line + 3).saturating_sub(height);
+    let scroll = cursor_end.saturating_sub(height);
     frame.render_widget(
         Paragraph::new(lines).scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0)),
         list,

@@ -1,0 +1,185 @@
+//! `keyspill footholds`: the foothold model, headless, for tickets and automation. The same
+//! inputs as the console (IAM's keys and access, the trail of the leaked keys and what they
+//! minted, the journal's rotations and clearances) give the same answer. Exit status 0 either
+//! way: "not contained" is an answer, not an error.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use crate::cli::{FootholdsArgs, FootholdsFormat, Regions};
+use keyspill_aws::collect::{self, Update};
+use keyspill_aws::{Aws, ConnectOptions, access, iam, regions, sts};
+use keyspill_core::access::{Acts, Assessment, Inputs, assess};
+use keyspill_core::domain::Timestamp;
+use keyspill_core::journal;
+
+pub async fn run(args: FootholdsArgs) -> ExitCode {
+    let now = time::OffsetDateTime::now_utc();
+
+    // The journal, when given: what this response did and decided.
+    let resumed = match &args.journal {
+        Some(dir) => match std::fs::read(dir.join(journal::JOURNAL_FILE)) {
+            Ok(raw) => Some(journal::read_back(&raw)),
+            Err(e) => {
+                eprintln!("keyspill footholds: {}: {e}", dir.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let mut leaked: BTreeSet<String> = args.keys.iter().cloned().collect();
+    let mut response_keys = BTreeSet::new();
+    let mut cleared = BTreeMap::new();
+    let mut since = args.since;
+    if let Some(r) = &resumed {
+        leaked.extend(r.leaked_keys.iter().cloned());
+        response_keys.extend(r.created_keys.iter().cloned());
+        cleared = r.cleared.clone();
+        since = since.or(r.since);
+    }
+    if leaked.is_empty() {
+        eprintln!("keyspill footholds: name the leaked keys with --key (or give --journal)");
+        return ExitCode::from(2);
+    }
+
+    let aws = Aws::connect(&ConnectOptions {
+        profile: args.aws.profile.clone(),
+        region: args.aws.region.clone(),
+        endpoint_url: args.aws.endpoint_url.clone(),
+        static_credentials: None,
+        max_attempts: 3,
+        session_token: None,
+    })
+    .await;
+    let (assessment, notes) = assess_account(
+        &aws,
+        &args,
+        leaked,
+        response_keys,
+        cleared,
+        since,
+        now,
+    )
+    .await;
+    (assessment, notes)
+}
+
+/// The model for the account `aws` reaches, with notes on what could not be read.
+pub async fn assess_account(
+    aws: &Aws,
+    args: &FootholdsArgs,
+    leaked: BTreeSet<String>,
+    response_keys: BTreeSet<String>,
+    cleared: BTreeMap<String, keyspill_core::access::Cleared>,
+    mut since: Option<Timestamp>,
+    now: Timestamp,
+) -> (Assessment, Vec<String>) {
+    let aws = aws.clone();
+    let mut notes: Vec<String> = Vec::new();
+    let identity = match sts::identity(&aws).await {
+        Ok(id) => Some(id),
+        Err(e) => {
+            notes.push(format!("identity: {e}"));
+            None
+        }
+    };
+    let (keys, access) = tokio::join!(iam::fetch_keys(&aws), access::inventory(&aws));
+    let keys_at = Some(time::OffsetDateTime::now_utc());
+    let region_list = match (&args.aws.regions, &identity) {
+        (Regions::List(l), _) => l.clone(),
+        (Regions::All, Some(id)) => regions::enabled(&aws, id.partition())
+            .await
+            .unwrap_or_else(|e| {
+                notes.push(format!("regions: {e}; using {}", aws.region()));
+                vec![aws.region()]
+            }),
+        (Regions::All, None) => vec![aws.region()],
+    };
+
+    // The leak's start: the flag, the journal, else the leaked keys' creation.
+    if since.is_none()
+        && let Ok(k) = &keys
+    {
+        since = k
+            .keys
+            .iter()
+            .filter(|k| leaked.contains(&k.key_id))
+            .map(|k| k.created)
+            .min();
+    }
+    // Leaked keys IAM does not list: whose are they?
+    let mut foreign = Vec::new();
+    if let Ok(k) = &keys {
+        for id in leaked.iter().filter(|id| !k.keys.iter().any(|x| &x.key_id == *id)) {
+            foreign.push((id.clone(), sts::key_account(&aws, id).await.ok()));
+        }
+    }
+
+    // The trail: what the leaked keys and everything they minted did.
+    let request = collect::Request {
+        keys: leaked.iter().cloned().collect(),
+        from: since.map(|s| s - time::Duration::days(1)),
+        until: None,
+        logs: args.logs.clone(),
+        regions: region_list,
+        account: identity.as_ref().map(|i| i.account.clone()),
+        live: false,
+        poke: Arc::default(),
+        paused: None,
+    };
+    let sink: Arc<Mutex<(Acts, BTreeSet<String>, Vec<String>)>> = Arc::default();
+    let into = sink.clone();
+    collect::run(
+        identity.as_ref().map(|_| aws.clone()),
+        request,
+        Arc::new(move |u| {
+            if let Ok(mut s) = into.lock() {
+                match u {
+                    Update::Events(ev) => s.0.note(&ev),
+                    Update::Chains(c) => s.1.extend(c.into_iter().map(|(k, _, _)| k)),
+                    Update::Progress(collect::Progress::Region(r, p)) => {
+                        if let collect::SourceState::Error(e) = &p.state {
+                            s.2.push(format!("LookupEvents {r}: {e}"));
+                        }
+                    }
+                    Update::Progress(_) => {}
+                }
+            }
+        }),
+    )
+    .await;
+    let (acts, chains, trail_notes) = match sink.lock() {
+        Ok(mut s) => std::mem::take(&mut *s),
+        Err(_) => Default::default(),
+    };
+    notes.extend(trail_notes);
+
+    let account = identity.as_ref().map(|i| i.account.as_str());
+    let mut trusted: Vec<&str> = account.into_iter().collect();
+    trusted.extend(args.trust_accounts.iter().map(String::as_str));
+    let tracked = |k: &str| leaked.contains(k) || chains.contains(k);
+    let keys_error = keys.as_ref().err().map(|e| e.to_string());
+    let access_error = access.as_ref().err().map(|e| e.to_string());
+    let access_at: Option<Timestamp> = access.is_ok().then_some(now);
+    let assessment = assess(&Inputs {
+        now,
+        since,
+        leaked: &leaked,
+        response_keys: &response_keys,
+        self_key: identity.as_ref().and_then(|i| i.access_key_id.as_deref()),
+        self_user: identity.as_ref().and_then(|i| i.iam_user_name()),
+        trusted_accounts: trusted,
+        foreign: &foreign,
+        keys: keys.as_ref().ok(),
+        keys_error: keys_error.as_deref(),
+        keys_at,
+        access: access.as_ref().ok(),
+        access_error: access_error.as_deref(),
+        access_at,
+        acts: &acts,
+        tracked: &tracked,
+        cleared: &cleared,
+    });
+    (assessment, notes)
+}
