@@ -805,6 +805,20 @@ pub fn snapshot(state: &State) -> Snapshot {
             }
         })
         .collect();
+    let a = &state.access.assessment;
+    let footholds = a
+        .footholds
+        .iter()
+        .map(|f| crate::journal::snapshot::FootholdState {
+            kind: f.kind.label().to_string(),
+            id: f.id.clone(),
+            principal: f.principal.clone(),
+            state: f.state.word().to_lowercase(),
+            why: f.why.clone(),
+            origin: f.provenance.words(),
+            expires: f.expires.map(journal::format_ts),
+        })
+        .collect();
     Snapshot {
         account: state.identity.data.as_ref().map(|i| i.account.clone()),
         keys,
@@ -813,6 +827,8 @@ pub fn snapshot(state: &State) -> Snapshot {
         resources,
         cost,
         checklist,
+        verdict: Some(a.headline()),
+        footholds,
     }
 }
 

@@ -128,4 +128,28 @@ pub struct Snapshot {
     pub cost: Option<CostState>,
     #[serde(default)]
     pub checklist: Vec<StepState>,
+    /// The containment verdict as the header showed it (`CONTAINED`, `NOT CONTAINED (2 open)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
+    /// Every foothold the model knew, open first.
+    #[serde(default)]
+    pub footholds: Vec<FootholdState>,
+}
+
+/// One foothold as last assessed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FootholdState {
+    pub kind: String,
+    pub id: String,
+    #[serde(default)]
+    pub principal: String,
+    /// `open`, `reduced` or `closed`.
+    pub state: String,
+    #[serde(default)]
+    pub why: String,
+    /// How the model knows it is the attacker's.
+    #[serde(default)]
+    pub origin: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
 }

@@ -297,6 +297,8 @@ pub fn build(entries: &[Entry]) -> Report {
         &r.actions,
     );
     if let Some(s) = snap {
+        r.verdict = s.verdict.clone();
+        r.footholds = s.footholds.clone();
         r.high_risk = s.high_risk.clone();
         r.timeline_totals = s
             .timeline
@@ -459,6 +461,50 @@ mod tests {
         assert!(markdown(&r).contains("not read yet"));
         // Not a game: no section.
         assert!(build(&entries[1..3]).game.is_none());
+    }
+
+    #[test]
+    fn containment_that_did_not_hold_does_not_count() {
+        let m = |milestone, at: &str| {
+            entry(
+                at,
+                Event::Milestone {
+                    milestone,
+                    at: at.into(),
+                    detail: String::new(),
+                },
+            )
+        };
+        let r = build(&[
+            m(Milestone::Detected, "2026-11-22T09:00:00Z"),
+            m(Milestone::Contained, "2026-11-22T09:30:00Z"),
+            entry(
+                "2026-11-22T09:40:00Z",
+                Event::Reopened {
+                    detail: "open again: access-key AKIA…".into(),
+                },
+            ),
+            m(Milestone::Contained, "2026-11-22T10:15:00Z"),
+        ]);
+        assert_eq!(
+            r.time_to_contain.as_ref().map(|s| s.words.as_str()),
+            Some("1 h 15 min")
+        );
+        // And the resumed console agrees: the milestone is the later one.
+        let text: String = [
+            m(Milestone::Contained, "2026-11-22T09:30:00Z"),
+            entry(
+                "2026-11-22T09:40:00Z",
+                Event::Reopened {
+                    detail: String::new(),
+                },
+            ),
+        ]
+        .iter()
+        .map(|e| serde_json::to_string(e).expect("json") + "\n")
+        .collect();
+        let resumed = crate::journal::read_back(text.as_bytes());
+        assert!(!resumed.milestones.contains_key(&Milestone::Contained));
     }
 
     #[test]

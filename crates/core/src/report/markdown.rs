@@ -14,6 +14,7 @@ pub fn markdown(r: &Report) -> String {
     game(&mut out, r);
     milestones(&mut out, r);
     keys(&mut out, r);
+    footholds(&mut out, r);
     attacker(&mut out, r);
     evidence(&mut out, r);
     resources(&mut out, r);
@@ -275,6 +276,32 @@ fn keys(out: &mut String, r: &Report) {
         ]
     });
     table(out, &["key", "user", "final state", "from", "notes"], rows);
+}
+
+fn footholds(out: &mut String, r: &Report) {
+    out.push_str("## Footholds\n\n");
+    if r.footholds.is_empty() && r.verdict.is_none() {
+        out.push_str("No snapshot recorded the attacker's footholds.\n\n");
+        return;
+    }
+    if let Some(v) = &r.verdict {
+        out.push_str(&format!("At the last snapshot: **{}**.\n\n", cell(v)));
+    }
+    let rows = r.footholds.iter().map(|f| {
+        vec![
+            f.state.to_uppercase(),
+            cell(&f.kind),
+            code(&f.id),
+            cell(&f.principal),
+            cell(&f.why),
+            cell(&f.origin),
+        ]
+    });
+    table(
+        out,
+        &["state", "kind", "id", "principal", "why", "origin"],
+        rows,
+    );
 }
 
 fn attacker(out: &mut String, r: &Report) {

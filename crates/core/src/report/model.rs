@@ -36,6 +36,12 @@ pub struct Report {
     /// From detection to eradication.
     pub time_to_eradicate: Option<Span>,
     pub keys: Vec<KeyRow>,
+    /// The containment verdict at the last snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
+    /// The attacker's footholds at the last snapshot, open first.
+    #[serde(default)]
+    pub footholds: Vec<crate::journal::snapshot::FootholdState>,
     pub high_risk: Vec<RiskyEvent>,
     /// Timeline totals from the last snapshot (events, regions, source IPs, …).
     pub timeline_totals: Vec<Total>,
