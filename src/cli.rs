@@ -222,6 +222,10 @@ pub struct ConsoleArgs {
     /// more).
     #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(7..=365))]
     pub cost_days: u32,
+    /// Another account whose principals a role may trust without that being a foothold (the
+    /// organisation's accounts; repeatable)
+    #[arg(long = "trust-account", value_name = "ACCOUNT", value_parser = parse_account)]
+    pub trust_accounts: Vec<String>,
     /// Draw one frame, report the time it took on stderr and exit (benchmarks)
     #[arg(long, hide = true)]
     pub bench_first_frame: bool,

@@ -222,6 +222,7 @@ pub async fn run(
         rules: None,
         journal: Some(dir.clone()),
         cost_days: 30,
+        trust_accounts: Vec::new(),
         bench_first_frame: false,
     };
     let holdings = {

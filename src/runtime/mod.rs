@@ -75,6 +75,7 @@ pub fn initial_state(
     state.timeline.rules = Arc::new(rules);
     state.since_flag = args.since;
     state.cost.days = args.cost_days;
+    state.access.trusted_accounts = args.trust_accounts.clone();
     state
 }
 
