@@ -439,3 +439,36 @@ fn access_tab_screens() {
         draw(&state, &theme, 120, 40).backend()
     );
 }
+
+#[test]
+fn a_key_an_interrupted_rotation_made_is_named_on_restart_and_is_no_foothold() {
+    let mut state = loaded(false);
+    let handle = format!("access-key:{K_NEW}");
+    assert!(
+        state
+            .access
+            .assessment
+            .footholds
+            .iter()
+            .any(|f| f.handle() == handle)
+    );
+    // The journal had a CreateAccessKey intent without an outcome; reading IAM back found
+    // the key it made.
+    update(
+        &mut state,
+        Msg::Reverified {
+            action_id: "a-9".into(),
+            detail: format!("rotation interrupted: new key {K_NEW} is this incident's"),
+            created_key: Some(K_NEW.into()),
+        },
+    );
+    assert!(state.response_keys.contains(K_NEW));
+    assert!(
+        !state
+            .access
+            .assessment
+            .footholds
+            .iter()
+            .any(|f| f.handle() == handle)
+    );
+}
