@@ -63,6 +63,21 @@ pub struct AccessSnapshot {
     pub warnings: Vec<String>,
     /// Users whose password could not be read.
     pub password_unread: Vec<String>,
+    /// The organisation the account is in; `None` when it is in none (or that could not be
+    /// read: then only this account and `--trust-account` are trusted).
+    pub organization: Option<Organization>,
+}
+
+/// The account's organisation: its accounts are not "outside" for a trust policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Organization {
+    pub id: String,
+    pub management_account: String,
+    /// Every member account, when they could be listed (the management account or a
+    /// delegated administrator can; a member account cannot).
+    pub accounts: Vec<String>,
+    /// Why the member accounts could not be listed, if they could not.
+    pub accounts_unread: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -810,6 +825,20 @@ fn principals(
         }
     }
 
+    // Who may be trusted: this account, the operator's list, and the organisation's accounts
+    // when they could be read.
+    let mut trusted_accounts: Vec<&str> = i.trusted_accounts.clone();
+    let mut outside_of = "the account".to_string();
+    if let Some(org) = &a.organization {
+        trusted_accounts.push(&org.management_account);
+        trusted_accounts.extend(org.accounts.iter().map(String::as_str));
+        outside_of = match &org.accounts_unread {
+            None => format!("the organisation {}", org.id),
+            Some(_) => "the account and the organisation's management account (the member \
+                        accounts could not be listed: --trust-account names them)"
+                .to_string(),
+        };
+    }
     for r in &a.roles {
         let trusted = policy::trusted(&r.trust);
         let named = trusted
@@ -819,7 +848,7 @@ fn principals(
             .join(", ");
         let outside: Vec<Trusted> = trusted
             .iter()
-            .filter(|p| p.is_outside(&i.trusted_accounts))
+            .filter(|p| p.is_outside(&trusted_accounts))
             .cloned()
             .collect();
         if !r.service_linked {
@@ -856,7 +885,7 @@ fn principals(
                 .map(Trusted::to_string)
                 .collect::<Vec<_>>()
                 .join(", ");
-            let mut why = format!("trusts {who}, outside the account");
+            let mut why = format!("trusts {who}, outside {outside_of}");
             if let Some(Provenance::Trail { time, by_key, .. }) = &changed {
                 why.push_str(&format!(
                     "; trust changed by {} at {}",

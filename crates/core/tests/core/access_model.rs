@@ -586,3 +586,38 @@ fn the_json_report_has_the_fields_tickets_read() {
             .all(|r| r["why"].as_str().is_some_and(|w| !w.is_empty()))
     );
 }
+
+#[test]
+fn the_organisation_s_accounts_are_not_outside() {
+    let mut w = World::new();
+    w.access.organization = Some(keyspill_core::access::Organization {
+        id: "o-abc123".into(),
+        management_account: "444455556666".into(),
+        accounts: vec![ACCOUNT.into(), "999988887777".into()],
+        accounts_unread: None,
+    });
+    let a = w.assess();
+    // deploy-role trusts 999988887777, a member: no outside trust; evil-role likewise.
+    assert!(
+        !a.footholds
+            .iter()
+            .any(|f| f.kind == Kind::Trust && f.state == FootState::Open)
+    );
+    // The attacker's changed trust is still noted, for review.
+    assert_eq!(
+        find(&a, Kind::Trust, "deploy-role").state,
+        FootState::Reduced
+    );
+
+    // From a member account the members cannot be listed: only the management account is
+    // known to be inside, and the why says so.
+    w.access.organization = Some(keyspill_core::access::Organization {
+        id: "o-abc123".into(),
+        management_account: "444455556666".into(),
+        accounts: vec![],
+        accounts_unread: Some("AccessDenied".into()),
+    });
+    let f = find(&w.assess(), Kind::Trust, "deploy-role");
+    assert_eq!(f.state, FootState::Open);
+    assert!(f.why.contains("--trust-account"), "{}", f.why);
+}
