@@ -1,19 +1,23 @@
 //! Carries out confirmed plans. Every AWS call is bracketed by journal lines: the intent is
 //! flushed to disk before the call, the outcome (with what IAM says when read back) after it.
 
+use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use futures_util::StreamExt;
+use futures_util::stream;
 use tokio::sync::mpsc::UnboundedSender;
 
 use keyspill_aws::poll::Backoff;
 use keyspill_aws::{Aws, AwsError, ErrorKind, iam, resources};
+use keyspill_core::access::{Principal, Trusted, policy};
 use keyspill_core::app::msg::{ActionReport, Msg, ObservedKeys};
 use keyspill_core::app::plan::{KeyRef, Plan, REVOKE_POLICY_NAME};
 use keyspill_core::domain::{KeyStatus, Timestamp, key_short};
-use keyspill_core::journal::{Event, Journal, PendingIntent, ResourceTarget, Target};
+use keyspill_core::journal::{self, Event, Journal, PendingIntent, ResourceTarget, Target};
 use keyspill_core::resources::plan::{self as removal, RemovalPlan, StepState};
-use keyspill_core::resources::{Action, Kind, ResourceRef};
+use keyspill_core::resources::{Action, GLOBAL, Kind, ResourceRef};
 
 /// The journal as the executor shares it; `None` when it could not be opened.
 pub type SharedJournal = Option<Arc<Mutex<Journal>>>;
@@ -104,10 +108,47 @@ impl Run<'_> {
         Ok(keys)
     }
 
+    /// What IAM says about the key now, before acting on it: the dialog may have been open a
+    /// while, and someone (a colleague, the attacker) may have changed the key meanwhile.
+    async fn reread(&mut self, k: &KeyRef) -> Reread {
+        match self.read_back(&k.user).await {
+            Ok(keys) => match keys.iter().find(|(id, _)| id == &k.key_id) {
+                Some((_, s)) => Reread::Listed(*s),
+                None => Reread::Gone,
+            },
+            Err(e) => Reread::Unread(e),
+        }
+    }
+
     async fn set_status(&mut self, k: &KeyRef, to: KeyStatus) {
         let call = format!("iam:UpdateAccessKey {to}");
         let step = self.intent(&call, key_target(k));
         let short = key_short(&k.key_id);
+        let mut note = String::new();
+        match self.reread(k).await {
+            Reread::Gone => {
+                let detail = format!("{short}: no longer listed by IAM; nothing sent");
+                self.outcome(step, false, detail);
+                return;
+            }
+            Reread::Listed(now) if now == to => {
+                let why = if now == k.status {
+                    String::new()
+                } else {
+                    ": changed since the dialog opened".to_string()
+                };
+                self.outcome(step, true, format!("{short}: already {now}{why}"));
+                return;
+            }
+            Reread::Listed(now) if now != k.status => {
+                note = format!(
+                    "changed since the dialog opened: was {}, now {now}; ",
+                    k.status
+                );
+            }
+            Reread::Listed(_) => {}
+            Reread::Unread(e) => note = format!("could not re-read it first ({e}); "),
+        }
         let result = iam::set_key_status(self.aws, &k.user, &k.key_id, to).await;
         let (ok, detail) = match result {
             // No answer: IAM may have applied it. What IAM says now is the outcome.
@@ -138,12 +179,31 @@ impl Run<'_> {
                 ),
             },
         };
-        self.outcome(step, ok, detail);
+        self.outcome(step, ok, format!("{note}{detail}"));
     }
 
     async fn delete(&mut self, k: &KeyRef) {
         let step = self.intent("iam:DeleteAccessKey", key_target(k));
         let short = key_short(&k.key_id);
+        let mut note = String::new();
+        match self.reread(k).await {
+            Reread::Gone => {
+                self.outcome(
+                    step,
+                    true,
+                    format!("{short}: already deleted; nothing sent"),
+                );
+                return;
+            }
+            Reread::Listed(now) if now != k.status => {
+                note = format!(
+                    "changed since the dialog opened: was {}, now {now}; ",
+                    k.status
+                );
+            }
+            Reread::Listed(_) => {}
+            Reread::Unread(e) => note = format!("could not re-read it first ({e}); "),
+        }
         let (ok, detail) = match iam::delete_key(self.aws, &k.user, &k.key_id).await {
             Err(e) if unanswered(&e) => match self.read_back(&k.user).await {
                 Ok(keys) if keys.iter().any(|(id, _)| id == &k.key_id) => {
@@ -170,7 +230,199 @@ impl Run<'_> {
                 ),
             },
         };
+        self.outcome(step, ok, format!("{note}{detail}"));
+    }
+
+    /// Attaches the revocation to one user or role, then reads it back.
+    async fn revoke(&mut self, principal: &Principal, cutoff: &str) {
+        let call = match principal {
+            Principal::User(_) => "iam:PutUserPolicy",
+            Principal::Role(_) => "iam:PutRolePolicy",
+        };
+        let step = self.intent(
+            &format!("{call} {REVOKE_POLICY_NAME}"),
+            principal_target(principal),
+        );
+        let doc = Plan::revoke_policy_document(cutoff);
+        let put = match principal {
+            Principal::User(u) => {
+                iam::put_inline_policy(self.aws, u, REVOKE_POLICY_NAME, &doc).await
+            }
+            Principal::Role(r) => iam::put_role_policy(self.aws, r, REVOKE_POLICY_NAME, &doc).await,
+        };
+        let (ok, detail) = match put {
+            Err(e) if !unanswered(&e) => (false, format!("{principal}: {e}")),
+            // Attached, or no answer (it may have been): what IAM holds now decides.
+            put => {
+                let lost = put
+                    .err()
+                    .map(|e| format!("the reply was lost ({e}); read back: "))
+                    .unwrap_or_default();
+                let held = match principal {
+                    Principal::User(u) => iam::inline_policy(self.aws, u, REVOKE_POLICY_NAME).await,
+                    Principal::Role(r) => {
+                        iam::role_inline_policy(self.aws, r, REVOKE_POLICY_NAME).await
+                    }
+                };
+                match held {
+                    Ok(Some(d)) if denies_before(&d, cutoff) => (
+                        true,
+                        format!(
+                            "{lost}verified: {principal} denies sessions issued before {cutoff}"
+                        ),
+                    ),
+                    Ok(Some(_)) => (
+                        false,
+                        format!("{lost}{REVOKE_POLICY_NAME} on {principal} has another cutoff"),
+                    ),
+                    Ok(None) => (
+                        false,
+                        format!("{lost}{REVOKE_POLICY_NAME} not found on {principal}"),
+                    ),
+                    Err(e) if lost.is_empty() => (
+                        false,
+                        format!("{principal}: attached, but reading it back failed: {e}"),
+                    ),
+                    Err(e) => (
+                        false,
+                        format!("{principal}: outcome unknown: {lost}failed: {e}"),
+                    ),
+                }
+            }
+        };
         self.outcome(step, ok, detail);
+    }
+
+    /// Deletes a user's console password, then reads it back.
+    async fn delete_password(&mut self, user: &str) {
+        let step = self.intent(
+            "iam:DeleteLoginProfile",
+            Target {
+                user: Some(user.to_string()),
+                ..Target::default()
+            },
+        );
+        let (ok, detail) = match iam::delete_login_profile(self.aws, user).await {
+            // IAM says there is none: nobody can sign in with it, which is what was asked.
+            Err(e) if e.is_not_found() => (
+                true,
+                format!("user {user} has no console password (already gone)"),
+            ),
+            Err(e) if !unanswered(&e) => (false, format!("user {user}: {e}")),
+            deleted => {
+                let lost = deleted
+                    .err()
+                    .map(|e| format!("the reply was lost ({e}); read back: "))
+                    .unwrap_or_default();
+                match iam::login_profile(self.aws, user).await {
+                    Ok(None) => (
+                        true,
+                        format!("{lost}verified: user {user} has no console password"),
+                    ),
+                    Ok(Some(_)) => (
+                        false,
+                        format!("{lost}user {user} still has a console password"),
+                    ),
+                    Err(e) if lost.is_empty() => (
+                        false,
+                        format!("user {user}: deleted, but reading it back failed: {e}"),
+                    ),
+                    Err(e) => (
+                        false,
+                        format!("user {user}: outcome unknown: {lost}failed: {e}"),
+                    ),
+                }
+            }
+        };
+        self.outcome(step, ok, detail);
+    }
+
+    /// Replaces a role's trust policy with `after`, but only while it is still `before` (what
+    /// the operator saw in the dialog); then reads it back.
+    async fn untrust(&mut self, role: &str, before: &str, after: &str) {
+        let step = self.intent("iam:UpdateAssumeRolePolicy", role_target(role));
+        let now = match iam::role_trust(self.aws, role).await {
+            Ok(d) => d,
+            Err(e) => {
+                let detail =
+                    format!("could not read the trust policy of role {role}: {e}; nothing written");
+                self.outcome(step, false, detail);
+                return;
+            }
+        };
+        if !iam::same_document(&now, before) {
+            let detail = format!(
+                "the trust policy of role {role} changed since the dialog opened; nothing \
+                 written; it now trusts {}",
+                trusted_words(&now)
+            );
+            self.outcome(step, false, detail);
+            return;
+        }
+        let (ok, detail) = match iam::update_trust(self.aws, role, after).await {
+            Err(e) if !unanswered(&e) => (false, format!("role {role}: {e}")),
+            written => {
+                let lost = written
+                    .err()
+                    .map(|e| format!("the reply was lost ({e}); read back: "))
+                    .unwrap_or_default();
+                match iam::role_trust(self.aws, role).await {
+                    Ok(d) if iam::same_document(&d, after) => (
+                        true,
+                        format!(
+                            "{lost}verified: role {role} now trusts {}",
+                            trusted_words(&d)
+                        ),
+                    ),
+                    Ok(d) => (
+                        false,
+                        format!(
+                            "{lost}the trust policy of role {role} is not the one written; it \
+                             trusts {}",
+                            trusted_words(&d)
+                        ),
+                    ),
+                    Err(e) if lost.is_empty() => (
+                        false,
+                        format!("role {role}: written, but reading it back failed: {e}"),
+                    ),
+                    Err(e) => (
+                        false,
+                        format!("role {role}: outcome unknown: {lost}failed: {e}"),
+                    ),
+                }
+            }
+        };
+        self.outcome(step, ok, detail);
+    }
+}
+
+/// A key as IAM listed it just before the executor acted on it.
+enum Reread {
+    Listed(KeyStatus),
+    Gone,
+    Unread(AwsError),
+}
+
+/// Whether a revocation policy IAM holds denies what this plan asked for: the cut-off it
+/// carries is the one written (compared as times, not as text).
+fn denies_before(document: &str, cutoff: &str) -> bool {
+    match journal::parse_ts(cutoff) {
+        Some(want) => policy::revocation_cutoff(document) == Some(want),
+        None => document.contains(cutoff),
+    }
+}
+
+/// What a trust policy lets assume the role, in words.
+fn trusted_words(document: &str) -> String {
+    let t = policy::trusted(document);
+    if t.is_empty() {
+        "nobody".into()
+    } else {
+        t.iter()
+            .map(Trusted::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -190,6 +442,27 @@ fn key_target(k: &KeyRef) -> Target {
         user: Some(k.user.clone()),
         key_id: Some(k.key_id.clone()),
         resource: None,
+    }
+}
+
+fn role_target(role: &str) -> Target {
+    Target {
+        resource: Some(ResourceTarget {
+            kind: Kind::Role.label().to_string(),
+            region: GLOBAL.to_string(),
+            id: role.to_string(),
+        }),
+        ..Target::default()
+    }
+}
+
+fn principal_target(p: &Principal) -> Target {
+    match p {
+        Principal::User(u) => Target {
+            user: Some(u.clone()),
+            ..Target::default()
+        },
+        Principal::Role(r) => role_target(r),
     }
 }
 
@@ -234,8 +507,34 @@ impl Run<'_> {
     /// step it needs succeeded; the others are reported as not attempted, with why.
     async fn remove(&mut self, plan: &RemovalPlan, tx: &UnboundedSender<Msg>) {
         let mut states = vec![StepState::Pending; plan.steps.len()];
+        let gone = gone_since_drawn(self.aws, plan).await;
         for (i, step) in plan.steps.iter().enumerate() {
             let label = format!("{} {}", step.target.kind, step.name);
+            if gone.contains(&step.target) {
+                // Removed by someone else (or by an earlier plan) since this one was drawn:
+                // nothing to send, and the steps that need it may go ahead.
+                let detail = format!("{label}: already gone since the plan was drawn");
+                states[i] = StepState::Done(detail.clone());
+                let _ = tx.send(Msg::RemovalStep {
+                    index: i,
+                    state: states[i].clone(),
+                });
+                let n = self.step;
+                self.step += 1;
+                if let Some(e) = record(
+                    self.journal,
+                    Event::Outcome {
+                        action_id: self.action_id.clone(),
+                        step: n,
+                        ok: true,
+                        detail,
+                        created_key: None,
+                    },
+                ) {
+                    self.details.push(e);
+                }
+                continue;
+            }
             if let Err(why) = removal::ready(plan, &states, i) {
                 states[i] = StepState::Skipped(why);
                 let _ = tx.send(Msg::RemovalStep {
@@ -286,6 +585,27 @@ impl Run<'_> {
         self.ok = states.iter().all(|s| matches!(s, StepState::Done(_)));
         self.details.push(removal_summary(plan, &states));
     }
+}
+
+/// The targets of a plan's removing steps that no longer exist: one read per target, a few at
+/// a time. A target that cannot be read is taken to be there (its steps run as planned).
+async fn gone_since_drawn(aws: &Aws, plan: &RemovalPlan) -> HashSet<ResourceRef> {
+    // Owned targets: a stream borrowing the plan would not be `Send` for the action's task.
+    let targets: BTreeSet<ResourceRef> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action.removes_target())
+        .map(|s| s.target.clone())
+        .collect();
+    stream::iter(targets)
+        .map(|t| async move {
+            let exists = resources::exists(aws, &t).await;
+            (t, exists)
+        })
+        .buffer_unordered(resources::DETAIL_CONCURRENCY)
+        .filter_map(|(t, exists)| async move { matches!(exists, Ok(false)).then_some(t) })
+        .collect()
+        .await
 }
 
 /// One line for the action log: how many steps went which way, naming what failed and what
@@ -393,48 +713,18 @@ pub async fn run_plan(aws: &Aws, journal: &SharedJournal, tx: &UnboundedSender<M
             }
         }
         Plan::RemoveResources(p) => run.remove(p, tx).await,
-        Plan::RevokeSessions { user, cutoff } => {
-            let step = run.intent(
-                &format!("iam:PutUserPolicy {REVOKE_POLICY_NAME}"),
-                Target {
-                    user: Some(user.clone()),
-                    ..Target::default()
-                },
-            );
-            let doc = Plan::revoke_policy_document(cutoff);
-            let put = iam::put_inline_policy(aws, user, REVOKE_POLICY_NAME, &doc).await;
-            let (ok, detail) = match put {
-                Err(e) if !unanswered(&e) => (false, e.to_string()),
-                // Attached, or no answer (it may have been): what IAM holds now decides.
-                put => {
-                    let lost = put
-                        .err()
-                        .map(|e| format!("the reply was lost ({e}); read back: "));
-                    let lost = lost.unwrap_or_default();
-                    match iam::inline_policy(aws, user, REVOKE_POLICY_NAME).await {
-                        Ok(Some(d)) if d.contains(cutoff.as_str()) => (
-                            true,
-                            format!(
-                                "{lost}verified: {user} denies sessions issued before {cutoff}"
-                            ),
-                        ),
-                        Ok(Some(_)) => (
-                            false,
-                            format!("{lost}{REVOKE_POLICY_NAME} on {user} has another cutoff"),
-                        ),
-                        Ok(None) => (
-                            false,
-                            format!("{lost}{REVOKE_POLICY_NAME} not found on {user}"),
-                        ),
-                        Err(e) if lost.is_empty() => {
-                            (false, format!("attached, but reading it back failed: {e}"))
-                        }
-                        Err(e) => (false, format!("outcome unknown: {lost}failed: {e}")),
-                    }
-                }
-            };
-            run.outcome(step, ok, detail);
+        Plan::RevokeSessions { principals, cutoff } => {
+            for p in principals {
+                run.revoke(p, cutoff).await;
+            }
         }
+        Plan::DeletePassword { user } => run.delete_password(user).await,
+        Plan::Untrust {
+            role,
+            before,
+            after,
+            ..
+        } => run.untrust(role, before, after).await,
     }
 
     let report = ActionReport {
@@ -449,6 +739,11 @@ pub async fn run_plan(aws: &Aws, journal: &SharedJournal, tx: &UnboundedSender<M
     });
 }
 
+/// How long before its intent was written a key may be dated and still be taken for the one an
+/// interrupted rotation created: IAM dates keys to the second, and the journal's clock and
+/// AWS's may differ a little.
+const ROTATION_SLACK: time::Duration = time::Duration::seconds(60);
+
 /// Checks intents left without an outcome by an earlier session against AWS, and records what
 /// was found.
 pub async fn reverify(
@@ -458,45 +753,7 @@ pub async fn reverify(
     pending: Vec<PendingIntent>,
 ) {
     for p in pending {
-        let detail = match (&p.target.user, &p.target.key_id) {
-            _ if p.target.resource.is_some() => match p.target.resource.as_ref().and_then(to_ref) {
-                Some(r) => match resources::exists(aws, &r).await {
-                    Ok(true) => format!("{r} is still there"),
-                    Ok(false) => format!("{r} is gone"),
-                    Err(e) => format!("could not read {r}: {e}"),
-                },
-                None => "a resource of a kind this version does not know".to_string(),
-            },
-            (Some(user), Some(key)) => match iam::key_statuses(aws, user).await {
-                Ok(keys) => match keys.iter().find(|(id, _)| id == key) {
-                    Some((_, s)) => format!("{} is {s}", key_short(key)),
-                    None => format!("{} no longer exists", key_short(key)),
-                },
-                Err(e) => format!("could not read {}: {e}", key_short(key)),
-            },
-            (Some(user), None) if p.call.starts_with("iam:PutUserPolicy") => {
-                match iam::inline_policy(aws, user, REVOKE_POLICY_NAME).await {
-                    Ok(Some(_)) => format!("{REVOKE_POLICY_NAME} is on {user}"),
-                    Ok(None) => format!("{REVOKE_POLICY_NAME} is NOT on {user}"),
-                    Err(e) => format!("could not read {user}'s policies: {e}"),
-                }
-            }
-            (Some(user), None) => match iam::key_statuses(aws, user).await {
-                Ok(keys) => format!(
-                    "{user} has {}",
-                    if keys.is_empty() {
-                        "no keys".to_string()
-                    } else {
-                        keys.iter()
-                            .map(|(id, s)| format!("{} {s}", key_short(id)))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    }
-                ),
-                Err(e) => format!("could not read {user}: {e}"),
-            },
-            _ => "nothing to check".to_string(),
-        };
+        let (detail, created_key) = check(aws, &p).await;
         let detail = format!("{} → {detail}", p.call);
         record(
             journal,
@@ -504,12 +761,161 @@ pub async fn reverify(
                 action_id: p.action_id.clone(),
                 step: p.step,
                 detail: detail.clone(),
+                created_key: created_key.clone(),
             },
         );
         let _ = tx.send(Msg::Reverified {
             action_id: p.action_id,
             detail,
+            created_key,
         });
+    }
+}
+
+/// What AWS says now about one interrupted step, and the key it turns out to have created.
+async fn check(aws: &Aws, p: &PendingIntent) -> (String, Option<String>) {
+    let user = p.target.user.as_deref();
+    let role = p
+        .target
+        .resource
+        .as_ref()
+        .filter(|r| r.kind == Kind::Role.label())
+        .map(|r| r.id.as_str());
+    let call = p.call.as_str();
+    let detail = match (user, role) {
+        (Some(user), None) if call == "iam:CreateAccessKey" && p.target.key_id.is_none() => {
+            return interrupted_rotation(aws, user, p.at).await;
+        }
+        (_, Some(role)) if call.starts_with("iam:PutRolePolicy") => {
+            match iam::role_inline_policy(aws, role, REVOKE_POLICY_NAME).await {
+                Ok(Some(d)) => match policy::revocation_cutoff(&d) {
+                    Some(t) => format!(
+                        "{REVOKE_POLICY_NAME} is on role {role}: it denies sessions issued \
+                         before {}",
+                        journal::format_ts(t)
+                    ),
+                    None => format!("{REVOKE_POLICY_NAME} is on role {role}"),
+                },
+                Ok(None) => format!("{REVOKE_POLICY_NAME} is NOT on role {role}"),
+                Err(e) if e.is_not_found() => format!("role {role} no longer exists"),
+                Err(e) => format!("could not read role {role}'s policies: {e}"),
+            }
+        }
+        (_, Some(role)) if call.starts_with("iam:UpdateAssumeRolePolicy") => {
+            match iam::role_trust(aws, role).await {
+                Ok(d) => format!("role {role} trusts {}", trusted_words(&d)),
+                Err(e) if e.is_not_found() => format!("role {role} no longer exists"),
+                Err(e) => format!("could not read the trust policy of role {role}: {e}"),
+            }
+        }
+        (Some(user), None) if call.starts_with("iam:DeleteLoginProfile") => {
+            match iam::login_profile(aws, user).await {
+                Ok(None) => format!("user {user} has no console password"),
+                Ok(Some(_)) => format!("user {user} still has a console password"),
+                Err(e) => format!("could not read {user}'s console password: {e}"),
+            }
+        }
+        _ if p.target.resource.is_some() => match p.target.resource.as_ref().and_then(to_ref) {
+            Some(r) => match resources::exists(aws, &r).await {
+                Ok(true) => format!("{r} is still there"),
+                Ok(false) => format!("{r} is gone"),
+                Err(e) => format!("could not read {r}: {e}"),
+            },
+            None => "a resource of a kind this version does not know".to_string(),
+        },
+        (Some(user), None) => match p.target.key_id.as_deref() {
+            Some(key) => match iam::key_statuses(aws, user).await {
+                Ok(keys) => match keys.iter().find(|(id, _)| id == key) {
+                    Some((_, s)) => format!("{} is {s}", key_short(key)),
+                    None => format!("{} no longer exists", key_short(key)),
+                },
+                Err(e) => format!("could not read {}: {e}", key_short(key)),
+            },
+            None if call.starts_with("iam:PutUserPolicy") => {
+                match iam::inline_policy(aws, user, REVOKE_POLICY_NAME).await {
+                    Ok(Some(_)) => format!("{REVOKE_POLICY_NAME} is on {user}"),
+                    Ok(None) => format!("{REVOKE_POLICY_NAME} is NOT on {user}"),
+                    Err(e) => format!("could not read {user}'s policies: {e}"),
+                }
+            }
+            None => match iam::key_statuses(aws, user).await {
+                Ok(keys) => format!("{user} has {}", key_list(&keys)),
+                Err(e) => format!("could not read {user}: {e}"),
+            },
+        },
+        _ => "nothing to check".to_string(),
+    };
+    (detail, None)
+}
+
+/// A rotation cut short between `CreateAccessKey` and its outcome: the key created since the
+/// intent, if exactly one was, is this incident's own (its secret was never shown, so it is
+/// useless to the room, but it must not be taken for the attacker's). Two new keys cannot be
+/// told apart, so neither is claimed.
+async fn interrupted_rotation(
+    aws: &Aws,
+    user: &str,
+    at: Option<Timestamp>,
+) -> (String, Option<String>) {
+    let keys = match iam::key_metadata(aws, user).await {
+        Ok(k) => k,
+        Err(e) => return (format!("could not read {user}'s keys: {e}"), None),
+    };
+    let Some(at) = at else {
+        let statuses: Vec<(String, KeyStatus)> =
+            keys.into_iter().map(|(id, s, _)| (id, s)).collect();
+        return (
+            format!(
+                "{user} has {} (the journal does not say when the rotation began)",
+                key_list(&statuses)
+            ),
+            None,
+        );
+    };
+    let new: Vec<&(String, KeyStatus, Timestamp)> = keys
+        .iter()
+        .filter(|(_, _, created)| *created >= at - ROTATION_SLACK)
+        .collect();
+    match new.as_slice() {
+        [] => (
+            format!(
+                "rotation interrupted before a key was created: {user} has no key newer \
+                 than the intent"
+            ),
+            None,
+        ),
+        [(id, _, created)] => (
+            format!(
+                "rotation interrupted: new key {id} (created {}) is this incident's",
+                journal::format_ts(*created)
+            ),
+            Some(id.clone()),
+        ),
+        several => (
+            format!(
+                "rotation interrupted: {} keys of {user} were created since it began ({}); \
+                 which one is this incident's cannot be told",
+                several.len(),
+                several
+                    .iter()
+                    .map(|(id, _, _)| id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None,
+        ),
+    }
+}
+
+/// `AKIA…1234 Active, AKIA…5678 Inactive`, or `no keys`.
+fn key_list(keys: &[(String, KeyStatus)]) -> String {
+    if keys.is_empty() {
+        "no keys".to_string()
+    } else {
+        keys.iter()
+            .map(|(id, s)| format!("{} {s}", key_short(id)))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

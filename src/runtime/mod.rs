@@ -29,6 +29,9 @@ use keyspill_core::ui::{self, Theme};
 
 /// How often the Keys pane polls IAM.
 pub const KEYS_INTERVAL: Duration = Duration::from_secs(15);
+/// How often the foothold model's users, roles and providers are read. Slower than the keys:
+/// a poll costs a `GetLoginProfile` per user.
+pub const ACCESS_INTERVAL: Duration = Duration::from_secs(30);
 /// The longest a poller backs off after repeated throttling.
 const MAX_BACKOFF: Duration = Duration::from_secs(120);
 const TICK: Duration = Duration::from_millis(250);
@@ -112,6 +115,7 @@ struct Ctx {
     regions: OnceCell<Vec<String>>,
     operator: String,
     keys_refresh: Arc<Notify>,
+    access_refresh: Arc<Notify>,
     timeline_refresh: Arc<Notify>,
     resources_refresh: Arc<Notify>,
     cost_refresh: Arc<Notify>,
@@ -244,11 +248,33 @@ async fn keys_poller(ctx: Arc<Ctx>) {
         .await;
 }
 
+/// Reads IAM's users, passwords, roles and providers for the foothold model every
+/// `ACCESS_INTERVAL`, as `keys_poller` does the keys.
+async fn access_poller(ctx: Arc<Ctx>) {
+    let poller = Poller::new(ACCESS_INTERVAL, MAX_BACKOFF, ctx.access_refresh.clone())
+        .pausable(Some(ctx.paused.subscribe()));
+    poller
+        .run(|| async {
+            ctx.send(Msg::FetchStarted(Source::Access));
+            let seq = ctx.next_seq();
+            let result = keyspill_aws::access::inventory(ctx.aws().await).await;
+            let outcome = Outcome::of(&result);
+            ctx.send(Msg::Access {
+                seq,
+                at: now(),
+                result,
+            });
+            outcome
+        })
+        .await;
+}
+
 /// Carries out one effect. Returns the task when it writes to the journal, so that quitting
 /// can wait for it: nothing the operator did may be lost by pressing `q` right after.
 fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>> {
     match effect {
         Effect::Refresh(Source::Keys) => ctx.keys_refresh.notify_one(),
+        Effect::Refresh(Source::Access) => ctx.access_refresh.notify_one(),
         Effect::Refresh(Source::Timeline) => {
             // Both live pollers (LookupEvents and the trail buckets) wait on it: wake every
             // one waiting, and leave a permit for one that is busy right now.
@@ -371,6 +397,7 @@ fn export_report(dir: &std::path::Path) -> Result<String, String> {
 /// timeline.
 async fn bootstrap(ctx: Arc<Ctx>, fixed_regions: Option<Vec<String>>) {
     tokio::spawn(keys_poller(ctx.clone()));
+    tokio::spawn(access_poller(ctx.clone()));
     // Local files need no AWS: read them at once.
     start_timeline(
         &ctx,
@@ -489,6 +516,7 @@ pub async fn run_console_with(
         regions: OnceCell::new(),
         operator: state.settings.operator.clone(),
         keys_refresh: Arc::new(Notify::new()),
+        access_refresh: Arc::new(Notify::new()),
         timeline_refresh: Arc::new(Notify::new()),
         resources_refresh: Arc::new(Notify::new()),
         cost_refresh: Arc::new(Notify::new()),

@@ -10,6 +10,7 @@ mod http;
 #[path = "support/lookup_server.rs"]
 mod lookup_server;
 
+mod access_moto;
 mod cost_sources;
 mod e2e_cost_checklist;
 mod e2e_crash;

@@ -7,7 +7,8 @@ use aws_sdk_iam::types::{StatusType, SummaryKeyType};
 
 use crate::{Aws, AwsError, FromSdk, Sent, to_ts};
 use keyspill_core::domain::{
-    AccessKey, KeyStatus, KeysSnapshot, LastUsed, NewKey, Secret, UserDetail, UserSummary,
+    AccessKey, KeyStatus, KeysSnapshot, LastUsed, NewKey, Secret, Timestamp, UserDetail,
+    UserSummary,
 };
 
 /// How many users are read at once.
@@ -86,9 +87,7 @@ pub async fn fetch_keys(aws: &Aws) -> Result<KeysSnapshot, AwsError> {
     Ok(snap)
 }
 
-async fn list_users(
-    aws: &Aws,
-) -> Result<Vec<(String, String, keyspill_core::domain::Timestamp)>, AwsError> {
+async fn list_users(aws: &Aws) -> Result<Vec<(String, String, Timestamp)>, AwsError> {
     let mut pages = aws.iam.list_users().into_paginator().send();
     let mut users = Vec::new();
     while let Some(page) = pages.next().await {
@@ -131,10 +130,10 @@ async fn attached_policies(aws: &Aws, user: &str) -> Result<Vec<String>, AwsErro
 }
 
 /// A user's key ids, statuses and creation dates, straight from IAM (`ListAccessKeys`).
-async fn key_metadata(
+pub async fn key_metadata(
     aws: &Aws,
     user: &str,
-) -> Result<Vec<(String, KeyStatus, keyspill_core::domain::Timestamp)>, AwsError> {
+) -> Result<Vec<(String, KeyStatus, Timestamp)>, AwsError> {
     let mut pages = aws
         .iam
         .list_access_keys()
@@ -420,7 +419,7 @@ pub async fn inline_policy(aws: &Aws, user: &str, name: &str) -> Result<Option<S
         .send()
         .await
     {
-        Ok(o) => Ok(Some(percent_decode(o.policy_document()))),
+        Ok(o) => Ok(Some(decode_document(o.policy_document()))),
         Err(e) => {
             let err = AwsError::from_sdk("iam:GetUserPolicy", &e);
             if err.is_not_found() {
@@ -429,6 +428,133 @@ pub async fn inline_policy(aws: &Aws, user: &str, name: &str) -> Result<Option<S
                 Err(err)
             }
         }
+    }
+}
+
+/// A role inline policy's document if the role has it, decoded.
+pub async fn role_inline_policy(
+    aws: &Aws,
+    role: &str,
+    name: &str,
+) -> Result<Option<String>, AwsError> {
+    match aws
+        .iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(Some(decode_document(o.policy_document()))),
+        Err(e) => {
+            let err = AwsError::from_sdk("iam:GetRolePolicy", &e);
+            if err.is_not_found() {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+pub async fn put_role_policy(
+    aws: &Aws,
+    role: &str,
+    name: &str,
+    document: &str,
+) -> Result<(), AwsError> {
+    aws.iam
+        .put_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .policy_document(document)
+        .send()
+        .await
+        .map(|_| ())
+        .sent("iam:PutRolePolicy")
+}
+
+/// When the user's console password was created; `None` when it has none (or the user is
+/// gone: either way nobody signs in with it).
+pub async fn login_profile(aws: &Aws, user: &str) -> Result<Option<Timestamp>, AwsError> {
+    match aws.iam.get_login_profile().user_name(user).send().await {
+        Ok(o) => Ok(o.login_profile().map(|p| to_ts(p.create_date()))),
+        Err(e) => {
+            let err = AwsError::from_sdk("iam:GetLoginProfile", &e);
+            if err.is_not_found() {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+pub async fn delete_login_profile(aws: &Aws, user: &str) -> Result<(), AwsError> {
+    aws.iam
+        .delete_login_profile()
+        .user_name(user)
+        .send()
+        .await
+        .map(|_| ())
+        .sent("iam:DeleteLoginProfile")
+}
+
+/// A role's trust policy, decoded. A role that does not exist is an error (`is_not_found`).
+pub async fn role_trust(aws: &Aws, role: &str) -> Result<String, AwsError> {
+    let out = aws
+        .iam
+        .get_role()
+        .role_name(role)
+        .send()
+        .await
+        .sent("iam:GetRole")?;
+    let doc = out
+        .role()
+        .and_then(|r| r.assume_role_policy_document())
+        .ok_or_else(|| {
+            AwsError::other(format!("iam:GetRole returned no trust policy for {role}"))
+        })?;
+    Ok(decode_document(doc))
+}
+
+/// Replaces a role's trust policy. The document is sent compact when it is JSON (the dialog
+/// shows it pretty-printed; the whitespace only costs policy size, which IAM limits).
+pub async fn update_trust(aws: &Aws, role: &str, document: &str) -> Result<(), AwsError> {
+    let compact = serde_json::from_str::<serde_json::Value>(document)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| document.to_string());
+    aws.iam
+        .update_assume_role_policy()
+        .role_name(role)
+        .policy_document(compact)
+        .send()
+        .await
+        .map(|_| ())
+        .sent("iam:UpdateAssumeRolePolicy")
+}
+
+/// A policy document as IAM returned it, decoded. Real IAM URL-encodes documents; moto
+/// encodes some answers and not others (a trust policy in GetAccountAuthorizationDetails is
+/// plain JSON). A document that is JSON already is kept as it is, so a `%` inside a plain
+/// document is never mangled.
+pub fn decode_document(s: &str) -> String {
+    if serde_json::from_str::<serde_json::Value>(s).is_ok() {
+        s.to_string()
+    } else {
+        percent_decode(s)
+    }
+}
+
+/// Whether two policy documents say the same: equal as JSON (IAM reformats what it is
+/// given), or, when either is not JSON, equal as text.
+pub fn same_document(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a.trim() == b.trim(),
     }
 }
 
@@ -448,5 +574,21 @@ mod tests {
         assert_eq!(percent_decode("%7B%22a%22%3A1%7D"), "{\"a\":1}");
         assert_eq!(percent_decode("{\"a\":1}"), "{\"a\":1}");
         assert_eq!(percent_decode("100%"), "100%");
+    }
+
+    #[test]
+    fn plain_documents_are_kept_and_encoded_ones_decoded() {
+        // A plain document whose text holds something that looks like an escape.
+        let plain = r#"{"Sid":"50%25off"}"#;
+        assert_eq!(decode_document(plain), plain);
+        assert_eq!(decode_document("%7B%22a%22%3A1%7D"), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn documents_compare_as_json() {
+        assert!(same_document(r#"{"a": [1, 2]}"#, "{\n  \"a\": [1,2]\n}"));
+        assert!(!same_document(r#"{"a":[1,2]}"#, r#"{"a":[2,1]}"#));
+        assert!(same_document("not json ", "not json"));
+        assert!(!same_document("not json", r#"{"a":1}"#));
     }
 }

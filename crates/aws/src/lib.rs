@@ -1,6 +1,7 @@
 //! The adapter between keyspill and AWS. Every SDK type stops here: functions take clients and
 //! return the program's own domain types or an `AwsError` in words.
 
+pub mod access;
 pub mod cloudtrail;
 pub mod collect;
 pub mod cost;

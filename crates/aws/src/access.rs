@@ -1,0 +1,195 @@
+//! The foothold model's view of IAM, besides the keys: every user (its console password, the
+//! revocation its inline policies carry), every role (its trust policy, its revocation, whether
+//! it is service-linked) and the identity providers.
+//!
+//! One `GetAccountAuthorizationDetails` sweep returns users and roles with their inline policy
+//! documents, so the poll costs a page or two plus one `GetLoginProfile` per user, not a
+//! listing per principal. (moto implements it with the inline policies and trust documents;
+//! the only difference is that it does not URL-encode the trust documents there, which
+//! [`iam::decode_document`] takes either way.)
+
+use futures_util::StreamExt;
+use futures_util::stream;
+
+use aws_sdk_iam::types::{EntityType, PolicyDetail};
+
+use crate::resources::DETAIL_CONCURRENCY;
+use crate::{Aws, AwsError, FromSdk, Sent, iam, to_ts};
+use keyspill_core::access::{AccessSnapshot, Provider, RoleAccess, UserAccess, policy};
+use keyspill_core::domain::Timestamp;
+
+/// Where AWS puts the roles that only one of its services can assume.
+const SERVICE_ROLE_PATH: &str = "/aws-service-role/";
+
+/// Users, passwords, roles and providers, read now. Fails when the users and roles or the
+/// providers cannot be listed (the model then says "unverified"); a password that cannot be
+/// read is named in `password_unread` and the rest is still returned.
+pub async fn inventory(aws: &Aws) -> Result<AccessSnapshot, AwsError> {
+    let (details, oidc, saml) = tokio::join!(
+        authorization_details(aws),
+        oidc_providers(aws),
+        saml_providers(aws)
+    );
+    let (mut users, roles) = details?;
+    let (mut providers, mut warnings) = oidc?;
+    providers.extend(saml?);
+
+    // Owned names: a stream borrowing `users` would not be `Send` for the poller's task.
+    let names: Vec<(usize, String)> = users.iter().map(|u| u.name.clone()).enumerate().collect();
+    let passwords: Vec<(usize, Result<Option<Timestamp>, AwsError>)> = stream::iter(names)
+        .map(|(i, name)| async move { (i, iam::login_profile(aws, &name).await) })
+        .buffer_unordered(DETAIL_CONCURRENCY)
+        .collect()
+        .await;
+    let mut password_unread = Vec::new();
+    for (i, got) in passwords {
+        match got {
+            Ok(p) => users[i].password = p,
+            Err(e) => {
+                warnings.push(format!("console password of {}: {e}", users[i].name));
+                password_unread.push(users[i].name.clone());
+            }
+        }
+    }
+    users.sort_by(|a, b| a.name.cmp(&b.name));
+    password_unread.sort();
+    providers.sort_by(|a, b| a.arn.cmp(&b.arn));
+    Ok(AccessSnapshot {
+        users,
+        roles,
+        providers,
+        warnings,
+        password_unread,
+    })
+}
+
+/// Every user and role, with what their inline policies revoke; passwords not read yet.
+async fn authorization_details(aws: &Aws) -> Result<(Vec<UserAccess>, Vec<RoleAccess>), AwsError> {
+    let mut pages = aws
+        .iam
+        .get_account_authorization_details()
+        .filter(EntityType::User)
+        .filter(EntityType::Role)
+        .into_paginator()
+        .send();
+    let mut users = Vec::new();
+    let mut roles = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.sent("iam:GetAccountAuthorizationDetails")?;
+        for u in page.user_detail_list() {
+            let (Some(name), Some(arn)) = (u.user_name(), u.arn()) else {
+                continue;
+            };
+            users.push(UserAccess {
+                name: name.to_string(),
+                arn: arn.to_string(),
+                created: created(u.create_date()),
+                password: None,
+                revoked_before: cutoff(u.user_policy_list()),
+            });
+        }
+        for r in page.role_detail_list() {
+            let (Some(name), Some(arn)) = (r.role_name(), r.arn()) else {
+                continue;
+            };
+            roles.push(RoleAccess {
+                name: name.to_string(),
+                arn: arn.to_string(),
+                created: created(r.create_date()),
+                trust: r
+                    .assume_role_policy_document()
+                    .map(iam::decode_document)
+                    .unwrap_or_default(),
+                revoked_before: cutoff(r.role_policy_list()),
+                service_linked: r.path().is_some_and(|p| p.starts_with(SERVICE_ROLE_PATH)),
+            });
+        }
+    }
+    roles.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok((users, roles))
+}
+
+fn created(d: Option<&aws_smithy_types::DateTime>) -> Timestamp {
+    d.map(to_ts).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// The latest revocation cut-off over a principal's inline policies.
+fn cutoff(policies: &[PolicyDetail]) -> Option<Timestamp> {
+    policies
+        .iter()
+        .filter_map(|p| p.policy_document())
+        .filter_map(|d| policy::revocation_cutoff(&iam::decode_document(d)))
+        .max()
+}
+
+/// OIDC providers with their creation dates. The listing gives only ARNs, so each is read;
+/// one that cannot be read keeps no date and is named in the warnings.
+async fn oidc_providers(aws: &Aws) -> Result<(Vec<Provider>, Vec<String>), AwsError> {
+    let out = aws
+        .iam
+        .list_open_id_connect_providers()
+        .send()
+        .await
+        .sent("iam:ListOpenIDConnectProviders")?;
+    let arns: Vec<String> = out
+        .open_id_connect_provider_list()
+        .iter()
+        .filter_map(|p| p.arn().map(str::to_string))
+        .collect();
+    let read: Vec<(Provider, Option<String>)> = stream::iter(arns)
+        .map(|arn| async move {
+            let got = aws
+                .iam
+                .get_open_id_connect_provider()
+                .open_id_connect_provider_arn(&arn)
+                .send()
+                .await;
+            let (created, warning) = match got {
+                Ok(p) => (p.create_date().map(to_ts), None),
+                Err(e) => (
+                    None,
+                    Some(format!(
+                        "creation date of {arn}: {}",
+                        AwsError::from_sdk("iam:GetOpenIDConnectProvider", &e)
+                    )),
+                ),
+            };
+            let provider = Provider {
+                arn,
+                kind: "oidc".into(),
+                created,
+            };
+            (provider, warning)
+        })
+        .buffer_unordered(DETAIL_CONCURRENCY)
+        .collect()
+        .await;
+    let mut warnings = Vec::new();
+    let mut providers = Vec::new();
+    for (p, w) in read {
+        providers.push(p);
+        warnings.extend(w);
+    }
+    Ok((providers, warnings))
+}
+
+/// SAML providers; their listing carries the creation dates.
+async fn saml_providers(aws: &Aws) -> Result<Vec<Provider>, AwsError> {
+    let out = aws
+        .iam
+        .list_saml_providers()
+        .send()
+        .await
+        .sent("iam:ListSAMLProviders")?;
+    Ok(out
+        .saml_provider_list()
+        .iter()
+        .filter_map(|p| {
+            Some(Provider {
+                arn: p.arn()?.to_string(),
+                kind: "saml".into(),
+                created: p.create_date().map(to_ts),
+            })
+        })
+        .collect())
+}
