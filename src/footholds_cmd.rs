@@ -14,6 +14,10 @@ use keyspill_core::access::{Acts, Assessment, Inputs, assess};
 use keyspill_core::domain::Timestamp;
 use keyspill_core::journal;
 
+/// What the collector found: the acts on the account's access, every tracked key, and the
+/// sources that failed.
+type Trail = (Acts, BTreeSet<String>, Vec<String>);
+
 pub async fn run(args: FootholdsArgs) -> ExitCode {
     let now = time::OffsetDateTime::now_utc();
 
@@ -52,17 +56,22 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
         session_token: None,
     })
     .await;
-    let (assessment, notes) = assess_account(
-        &aws,
-        &args,
-        leaked,
-        response_keys,
-        cleared,
-        since,
-        now,
-    )
-    .await;
-    (assessment, notes)
+    let (assessment, notes) =
+        assess_account(&aws, &args, leaked, response_keys, cleared, since, now).await;
+    for n in &notes {
+        eprintln!("keyspill footholds: {n}");
+    }
+    match args.format {
+        FootholdsFormat::Json => match serde_json::to_string_pretty(&assessment.report()) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("keyspill footholds: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        FootholdsFormat::Text => print!("{}", assessment.text()),
+    }
+    ExitCode::SUCCESS
 }
 
 /// The model for the account `aws` reaches, with notes on what could not be read.
@@ -86,16 +95,17 @@ pub async fn assess_account(
     };
     let (keys, access) = tokio::join!(iam::fetch_keys(&aws), access::inventory(&aws));
     let keys_at = Some(time::OffsetDateTime::now_utc());
-    let region_list = match (&args.aws.regions, &identity) {
-        (Regions::List(l), _) => l.clone(),
-        (Regions::All, Some(id)) => regions::enabled(&aws, id.partition())
-            .await
-            .unwrap_or_else(|e| {
-                notes.push(format!("regions: {e}; using {}", aws.region()));
-                vec![aws.region()]
-            }),
-        (Regions::All, None) => vec![aws.region()],
-    };
+    let region_list =
+        match (&args.aws.regions, &identity) {
+            (Regions::List(l), _) => l.clone(),
+            (Regions::All, Some(id)) => regions::enabled(&aws, id.partition())
+                .await
+                .unwrap_or_else(|e| {
+                    notes.push(format!("regions: {e}; using {}", aws.region()));
+                    vec![aws.region()]
+                }),
+            (Regions::All, None) => vec![aws.region()],
+        };
 
     // The leak's start: the flag, the journal, else the leaked keys' creation.
     if since.is_none()
@@ -111,7 +121,10 @@ pub async fn assess_account(
     // Leaked keys IAM does not list: whose are they?
     let mut foreign = Vec::new();
     if let Ok(k) = &keys {
-        for id in leaked.iter().filter(|id| !k.keys.iter().any(|x| &x.key_id == *id)) {
+        for id in leaked
+            .iter()
+            .filter(|id| !k.keys.iter().any(|x| &x.key_id == *id))
+        {
             foreign.push((id.clone(), sts::key_account(&aws, id).await.ok()));
         }
     }
@@ -128,7 +141,7 @@ pub async fn assess_account(
         poke: Arc::default(),
         paused: None,
     };
-    let sink: Arc<Mutex<(Acts, BTreeSet<String>, Vec<String>)>> = Arc::default();
+    let sink: Arc<Mutex<Trail>> = Arc::default();
     let into = sink.clone();
     collect::run(
         identity.as_ref().map(|_| aws.clone()),

@@ -15,7 +15,9 @@ use aws_sdk_iam::types::{EntityType, PolicyDetail};
 
 use crate::resources::DETAIL_CONCURRENCY;
 use crate::{Aws, AwsError, FromSdk, Sent, iam, to_ts};
-use keyspill_core::access::{AccessSnapshot, Provider, RoleAccess, UserAccess, policy};
+use keyspill_core::access::{
+    AccessSnapshot, Organization, Provider, RoleAccess, UserAccess, policy,
+};
 use keyspill_core::domain::Timestamp;
 
 /// Where AWS puts the roles that only one of its services can assume.
@@ -25,10 +27,11 @@ const SERVICE_ROLE_PATH: &str = "/aws-service-role/";
 /// providers cannot be listed (the model then says "unverified"); a password that cannot be
 /// read is named in `password_unread` and the rest is still returned.
 pub async fn inventory(aws: &Aws) -> Result<AccessSnapshot, AwsError> {
-    let (details, oidc, saml) = tokio::join!(
+    let (details, oidc, saml, org) = tokio::join!(
         authorization_details(aws),
         oidc_providers(aws),
-        saml_providers(aws)
+        saml_providers(aws),
+        organization(aws)
     );
     let (mut users, roles) = details?;
     let (mut providers, mut warnings) = oidc?;
@@ -54,13 +57,66 @@ pub async fn inventory(aws: &Aws) -> Result<AccessSnapshot, AwsError> {
     users.sort_by(|a, b| a.name.cmp(&b.name));
     password_unread.sort();
     providers.sort_by(|a, b| a.arn.cmp(&b.arn));
+    let organization = match org {
+        Ok(o) => o,
+        Err(e) => {
+            warnings.push(format!(
+                "organisation: {e}; only this account (and --trust-account) is trusted"
+            ));
+            None
+        }
+    };
     Ok(AccessSnapshot {
         users,
         roles,
         providers,
         warnings,
         password_unread,
+        organization,
     })
+}
+
+/// The organisation the account is in, with its member accounts when this identity may list
+/// them (the management account or a delegated administrator). `None` when the account is in
+/// no organisation.
+async fn organization(aws: &Aws) -> Result<Option<Organization>, AwsError> {
+    let client = aws.organizations();
+    let described = match client.describe_organization().send().await {
+        Ok(d) => d,
+        Err(e) => {
+            let err = AwsError::from_sdk("organizations:DescribeOrganization", &e);
+            if err.code.as_deref() == Some("AWSOrganizationsNotInUseException") {
+                return Ok(None);
+            }
+            return Err(err);
+        }
+    };
+    let Some(org) = described.organization() else {
+        return Ok(None);
+    };
+    let mut out = Organization {
+        id: org.id().unwrap_or_default().to_string(),
+        management_account: org.master_account_id().unwrap_or_default().to_string(),
+        accounts: Vec::new(),
+        accounts_unread: None,
+    };
+    let mut pages = client.list_accounts().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        match page.sent("organizations:ListAccounts") {
+            Ok(p) => out.accounts.extend(
+                p.accounts()
+                    .iter()
+                    .filter_map(|a| a.id().map(str::to_string)),
+            ),
+            Err(e) => {
+                out.accounts.clear();
+                out.accounts_unread = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    out.accounts.sort();
+    Ok(Some(out))
 }
 
 /// Every user and role, with what their inline policies revoke; passwords not read yet.

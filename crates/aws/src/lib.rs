@@ -120,6 +120,12 @@ impl Aws {
         }
     }
 
+    /// An Organizations client (its one endpoint serves every region); made when asked, since
+    /// only the access poll needs it.
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(&self.config)
+    }
+
     /// The region calls go to unless a call names its own.
     pub fn region(&self) -> String {
         self.config
