@@ -905,3 +905,69 @@ async fn the_model_on_live_iam_opens_each_foothold_and_closes_it_through_the_exe
     assert_eq!(state_of(&a, &leaked_handle), Some(FootState::Closed));
     assert_eq!(state_of(&a, "session:unseen:dev"), Some(FootState::Closed));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_trusting_an_account_of_the_organisation_is_not_outside() {
+    let moto = Moto::start();
+    let aws = aws_root(&moto).await;
+    // Not in an organisation yet: none, and no warning.
+    let before = access::inventory(&aws).await.expect("inventory");
+    assert_eq!(before.organization, None, "{:?}", before.warnings);
+
+    let org = aws.organizations();
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("organisation");
+    org.create_account()
+        .account_name("workloads")
+        .email("workloads@example.com")
+        .send()
+        .await
+        .expect("member account");
+    let accounts = org.list_accounts().send().await.expect("accounts");
+    let member = accounts
+        .accounts()
+        .iter()
+        .filter_map(|a| a.id())
+        .find(|id| *id != ACCOUNT)
+        .expect("a member besides the management account")
+        .to_string();
+    role(
+        &aws,
+        "from-workloads",
+        &trust_doc(&[&format!("arn:aws:iam::{member}:root")]),
+    )
+    .await;
+    role(&aws, "from-vendor", &trust_doc(&[OUTSIDE])).await;
+
+    let snapshot = access::inventory(&aws).await.expect("inventory");
+    let o = snapshot
+        .organization
+        .as_ref()
+        .expect("the organisation is read");
+    assert!(o.id.starts_with("o-"), "{o:?}");
+    assert!(o.accounts.contains(&member), "{o:?}");
+    let keys = iam::fetch_keys(&aws).await.expect("keys");
+    let a = model(
+        &keys,
+        &snapshot,
+        &BTreeSet::new(),
+        OffsetDateTime::now_utc(),
+    );
+    assert_eq!(state_of(&a, "trust:from-workloads"), None, "{}", a.text());
+    assert_eq!(state_of(&a, "trust:from-vendor"), Some(FootState::Open));
+    let vendor = a
+        .footholds
+        .iter()
+        .find(|f| f.handle() == "trust:from-vendor")
+        .expect("vendor trust");
+    assert!(
+        vendor
+            .why
+            .contains(&format!("outside the organisation {}", o.id)),
+        "{}",
+        vendor.why
+    );
+}
