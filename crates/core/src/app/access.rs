@@ -36,6 +36,9 @@ pub struct AccessTab {
     pub banner: Option<String>,
     /// The last verified answer was "contained", and the open footholds then.
     pub contained_before: bool,
+    /// Every foothold seen this session, by handle: one that leaves IAM (a backdoor user
+    /// deleted, a password removed) stays on the tab as closed rather than vanishing.
+    pub seen: BTreeMap<String, Foothold>,
 }
 
 impl Default for AccessTab {
@@ -54,6 +57,7 @@ impl Default for AccessTab {
             hide_closed: false,
             banner: None,
             contained_before: false,
+            seen: BTreeMap::new(),
         }
     }
 }
@@ -125,9 +129,34 @@ pub fn assess(state: &State) -> Assessment {
 /// Recomputes the model and reacts to what changed: a contained incident that has an open
 /// foothold again is re-opened (banner, journal, milestones).
 pub fn refresh(state: &mut State) -> Vec<Effect> {
-    let a = assess(state);
+    let mut a = assess(state);
     let mut effects = Vec::new();
     if matches!(a.verified, Verified::At(_)) {
+        // What was a foothold and is no longer in IAM at all is closed, and says so.
+        let now: BTreeSet<String> = a.footholds.iter().map(Foothold::handle).collect();
+        for (handle, f) in &state.access.seen {
+            if now.contains(handle) {
+                continue;
+            }
+            let Some(why) = left(state, f) else { continue };
+            let mut gone = f.clone();
+            if gone.state != FootState::Closed {
+                gone.state = FootState::Closed;
+                gone.why = why;
+                gone.remedy = None;
+                gone.expires = None;
+            }
+            a.footholds.push(gone);
+        }
+        a.footholds.sort_by(|x, y| {
+            x.state
+                .cmp(&y.state)
+                .then(x.kind.cmp(&y.kind))
+                .then_with(|| x.id.cmp(&y.id))
+        });
+        for f in &a.footholds {
+            state.access.seen.insert(f.handle(), f.clone());
+        }
         let contained = a.contained();
         let was = state.access.contained_before
             || state
@@ -165,6 +194,41 @@ pub fn refresh(state: &mut State) -> Vec<Effect> {
     }
     state.access.assessment = a;
     effects
+}
+
+/// Why a foothold the model no longer lists is closed, from live state; `None` when it is
+/// still there and simply no longer counts (a key found to be this response's own).
+fn left(state: &State, f: &Foothold) -> Option<String> {
+    let keys = state.keys.data.data.as_ref()?;
+    let iam = state.access.data.data.as_ref()?;
+    let user = |n: &str| iam.users.iter().find(|u| u.name == n);
+    match f.kind {
+        access::Kind::LeakedKey | access::Kind::AccessKey => {
+            (!keys.keys.iter().any(|k| k.key_id == f.id))
+                .then(|| "deleted: IAM no longer lists it".to_string())
+        }
+        access::Kind::User => user(&f.id).is_none().then(|| "deleted".to_string()),
+        access::Kind::LoginProfile => match user(&f.id) {
+            None => Some("deleted with its user".into()),
+            Some(u) if u.password.is_none() => Some("no password: deleted".into()),
+            Some(_) => None,
+        },
+        access::Kind::Role => {
+            (!iam.roles.iter().any(|r| r.name == f.id)).then(|| "deleted".to_string())
+        }
+        access::Kind::Trust => Some(
+            if iam.roles.iter().any(|r| r.name == f.id) {
+                "trusts no one outside any more"
+            } else {
+                "the role is deleted"
+            }
+            .to_string(),
+        ),
+        access::Kind::IdentityProvider => {
+            (!iam.providers.iter().any(|p| p.arn == f.id)).then(|| "deleted".to_string())
+        }
+        access::Kind::Session => None,
+    }
 }
 
 pub fn on_access(

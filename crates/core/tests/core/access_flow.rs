@@ -472,3 +472,37 @@ fn a_key_an_interrupted_rotation_made_is_named_on_restart_and_is_no_foothold() {
             .any(|f| f.handle() == handle)
     );
 }
+
+#[test]
+fn a_foothold_that_leaves_iam_stays_on_the_tab_as_closed() {
+    let mut state = loaded(false);
+    let handle = format!("access-key:{K_NEW}");
+    assert!(
+        state
+            .access
+            .assessment
+            .footholds
+            .iter()
+            .any(|f| f.handle() == handle && f.state == keyspill_core::access::FootState::Open)
+    );
+    // The key is deleted: IAM no longer lists it, and no trail event ever named it.
+    let mut keys = snapshot(Some(false));
+    keys.keys.retain(|k| k.key_id != K_NEW);
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 2,
+            at: NOW,
+            result: Ok(keys),
+        },
+    );
+    let f = state
+        .access
+        .assessment
+        .footholds
+        .iter()
+        .find(|f| f.handle() == handle)
+        .expect("still listed");
+    assert_eq!(f.state, keyspill_core::access::FootState::Closed);
+    assert_eq!(f.why, "deleted: IAM no longer lists it");
+}
