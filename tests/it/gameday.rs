@@ -787,3 +787,137 @@ async fn the_attacker_stops_with_the_leaked_key_and_keeps_going_through_its_back
         "{holdings:?}"
     );
 }
+
+/// The console's open credential footholds (keys and sessions), as (kind, id).
+fn open_credentials(a: &keyspill_core::access::Assessment) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = a
+        .footholds
+        .iter()
+        .filter(|f| f.state == keyspill_core::access::FootState::Open)
+        .filter(|f| {
+            matches!(
+                f.kind,
+                keyspill_core::access::Kind::LeakedKey
+                    | keyspill_core::access::Kind::AccessKey
+                    | keyspill_core::access::Kind::Session
+            )
+        })
+        .map(|f| (f.kind.label().to_string(), f.id.clone()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// What `keyspill footholds` would say, signed as the game's responder.
+async fn console_model(m: &Moto, seeded: &Seeded) -> keyspill_core::access::Assessment {
+    let me = aws_as(m, &seeded.responder.key_id, &seeded.responder.secret).await;
+    let args = keyspill::cli::FootholdsArgs {
+        aws: keyspill::cli::AwsArgs {
+            profile: None,
+            region: Some("us-east-1".into()),
+            regions: keyspill::cli::Regions::List(seeded.regions.clone()),
+            endpoint_url: Some(m.endpoint()),
+        },
+        keys: vec![seeded.leaked.key_id.clone()],
+        since: Some(seeded.leak_start),
+        logs: Vec::new(),
+        journal: None,
+        trust_accounts: Vec::new(),
+        format: keyspill::cli::FootholdsFormat::Json,
+    };
+    let leaked: BTreeSet<String> = [seeded.leaked.key_id.clone()].into();
+    let (a, notes) = keyspill::footholds_cmd::assess_account(
+        &me,
+        &args,
+        leaked,
+        BTreeSet::new(),
+        Default::default(),
+        Some(seeded.leak_start),
+        OffsetDateTime::now_utc(),
+    )
+    .await;
+    eprintln!("notes: {notes:?}\n{}", a.text());
+    a
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_s_open_footholds_are_what_the_attacker_still_holds() {
+    use keyspill::runtime::exec;
+    use keyspill_core::access::Principal;
+    use keyspill_core::app::plan::{KeyRef, Plan};
+    use keyspill_core::domain::KeyStatus;
+
+    let scenario = gameday::scenario("github-leak").expect("scenario");
+    let m = moto();
+    let seeded = gameday::seed(&m.endpoint(), &scenario, 7, OffsetDateTime::now_utc())
+        .await
+        .expect("seed");
+    let truth = gameday::attacker_credentials(&m.endpoint(), &seeded)
+        .await
+        .expect("the game's truth");
+    // The opening: the leaked key, the backdoor's key, the deploy-role session at least.
+    assert!(truth.iter().any(|(k, _)| k == "leaked-key"), "{truth:?}");
+    assert!(truth.iter().any(|(k, _)| k == "access-key"), "{truth:?}");
+    assert!(truth.iter().any(|(k, _)| k == "session"), "{truth:?}");
+    let a = console_model(&m, &seeded).await;
+    assert!(!a.contained());
+    // The console may also see sessions the leaked key could have minted out of the trail's
+    // sight (on its user): a possibility, not a holding, left out of the comparison here.
+    let seen: Vec<(String, String)> = open_credentials(&a)
+        .into_iter()
+        .filter(|(_, id)| !id.starts_with("unseen:"))
+        .collect();
+    assert_eq!(seen, truth);
+
+    // The responder closes everything the console lists, through the executor.
+    let me = aws_as(&m, &seeded.responder.key_id, &seeded.responder.secret).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let keys: Vec<KeyRef> = a
+        .footholds
+        .iter()
+        .filter_map(|f| match &f.remedy {
+            Some(keyspill_core::access::Remedy::DisableKey { user, key_id }) => Some(KeyRef {
+                user: user.clone(),
+                key_id: key_id.clone(),
+                status: KeyStatus::Active,
+                self_key: false,
+            }),
+            _ => None,
+        })
+        .collect();
+    exec::run_plan(&me, &None, &tx, Plan::DisableKeys(keys)).await;
+    let mut chain: Vec<Principal> = Vec::new();
+    for f in &a.footholds {
+        if let Some(keyspill_core::access::Remedy::Revoke(c)) = &f.remedy {
+            for p in c {
+                if !chain.contains(p) {
+                    chain.push(p.clone());
+                }
+            }
+        }
+    }
+    // The revocation comes after the keys are off, so nothing minted in between escapes it.
+    let cutoff = keyspill_core::journal::format_ts(OffsetDateTime::now_utc());
+    exec::run_plan(
+        &me,
+        &None,
+        &tx,
+        Plan::RevokeSessions {
+            principals: chain,
+            cutoff,
+        },
+    )
+    .await;
+    drop(tx);
+    while let Some(msg) = rx.recv().await {
+        if let keyspill_core::app::msg::Msg::ActionFinished { report, .. } = msg {
+            assert!(report.ok, "{}", report.summary);
+        }
+    }
+    let truth = gameday::attacker_credentials(&m.endpoint(), &seeded)
+        .await
+        .expect("the game's truth");
+    assert_eq!(truth, Vec::<(String, String)>::new());
+    let a = console_model(&m, &seeded).await;
+    assert_eq!(open_credentials(&a), truth, "{}", a.text());
+}

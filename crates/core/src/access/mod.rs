@@ -551,6 +551,11 @@ fn sessions(
             Some(t) => (*t, false),
             None => (e.time + evidence::longest_life(via), true),
         };
+        // A session that was over before the leak started is history (the key's owner at
+        // work), not a foothold.
+        if i.since.is_some_and(|s| expires <= s) {
+            continue;
+        }
         let chain = chain_of(e);
         let (state, why) = if expires <= i.now {
             (

@@ -192,6 +192,30 @@ pub fn refresh(state: &mut State) -> Vec<Effect> {
         }
         state.access.contained_before = contained;
     }
+    // The row the room just closed moves down among the closed ones: the cursor goes to the
+    // next open foothold instead of following it.
+    let was_open = |h: &String| {
+        state
+            .access
+            .assessment
+            .footholds
+            .iter()
+            .any(|f| &f.handle() == h && f.state == FootState::Open)
+    };
+    if let Some(h) = state.access.cursor.clone()
+        && was_open(&h)
+        && !a
+            .footholds
+            .iter()
+            .any(|f| f.handle() == h && f.state == FootState::Open)
+    {
+        state.access.cursor = a
+            .footholds
+            .iter()
+            .find(|f| f.state == FootState::Open)
+            .map(Foothold::handle)
+            .or(Some(h));
+    }
     state.access.assessment = a;
     effects
 }

@@ -506,3 +506,30 @@ fn a_foothold_that_leaves_iam_stays_on_the_tab_as_closed() {
     assert_eq!(f.state, keyspill_core::access::FootState::Closed);
     assert_eq!(f.why, "deleted: IAM no longer lists it");
 }
+
+#[test]
+fn closing_the_foothold_under_the_cursor_moves_the_cursor_to_the_next_open_one() {
+    let mut state = loaded(false);
+    point_at(&mut state, &format!("leaked-key:{K_LEAKED}"));
+    let mut keys = snapshot(Some(false));
+    for k in &mut keys.keys {
+        if k.key_id == K_LEAKED {
+            k.status = KeyStatus::Inactive;
+        }
+    }
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 2,
+            at: NOW,
+            result: Ok(keys),
+        },
+    );
+    let here = state.access.current().expect("a row");
+    assert_eq!(
+        here.state,
+        keyspill_core::access::FootState::Open,
+        "{here:?}"
+    );
+    assert_ne!(here.id, K_LEAKED);
+}
