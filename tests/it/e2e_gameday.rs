@@ -1,7 +1,8 @@
 //! The game day end to end: `keyspill gameday` under tmux (its own moto, the seeded account,
-//! the attacker running), driven by keystrokes: contain (disable the leaked key), eradicate
-//! (remove everything the leaked key made, backdoor user included), export the report, and
-//! check its milestones and score.
+//! the attacker running), driven by keystrokes: contain on the Access tab (disabling the leaked
+//! key is not enough: every open foothold is closed, the vendor trust cleared with a reason,
+//! until the header says CONTAINED), eradicate (remove everything the leaked key made, backdoor
+//! user included), export the report, and check its milestones and score.
 
 use crate::common;
 use std::time::{Duration, Instant};
@@ -28,6 +29,64 @@ fn wait_until(t: &Tmux, what: &str, limit: Duration, ok: impl Fn(&str) -> bool) 
             "waited {limit:?} for {what}; the screen shows:\n{screen}"
         );
         std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The first row of the Access tab and the kind and id it shows, when it is open.
+fn first_open(screen: &str) -> Option<(String, String)> {
+    let row = screen
+        .lines()
+        .find(|l| l.contains("OPEN ") && !l.contains("NOT CONTAINED"))?;
+    let mut words = row.split_whitespace().skip_while(|w| !w.ends_with("OPEN"));
+    words.next()?;
+    Some((words.next()?.to_string(), words.next()?.to_string()))
+}
+
+/// Closes every open foothold from the Access tab, each the way its kind is closed, until the
+/// header says CONTAINED. The attacker keeps working meanwhile: a foothold may open again.
+fn contain(t: &Tmux) {
+    let start = Instant::now();
+    loop {
+        t.keys(&["6", "g"]);
+        std::thread::sleep(Duration::from_millis(500));
+        let screen = t.screen();
+        let header = screen.lines().next().unwrap_or_default();
+        if header.contains(" CONTAINED ") && !header.contains("NOT CONTAINED") {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "not contained after five minutes:\n{screen}"
+        );
+        let Some((kind, id)) = first_open(&screen) else {
+            // Verified footholds not read yet, or an action still running.
+            std::thread::sleep(Duration::from_secs(1));
+            continue;
+        };
+        match kind.as_str() {
+            "leaked-key" | "access-key" => {
+                t.keys(&["d"]);
+                t.wait_for("to confirm", Duration::from_secs(5));
+                t.type_text(&id[id.len() - 4..]);
+                t.keys(&["Enter"]);
+            }
+            "session" => {
+                t.keys(&["x"]);
+                let dialog = t.wait_for("to confirm", Duration::from_secs(5));
+                let n = confirmation(&dialog).unwrap_or_else(|| panic!("no count:\n{dialog}"));
+                t.type_text(&n);
+                t.keys(&["Enter"]);
+            }
+            "trust" => {
+                // The observability vendor's role: reviewed, and cleared with a reason.
+                t.keys(&["c"]);
+                t.type_text("the observability vendor's read-only role, under contract");
+                t.keys(&["Enter"]);
+            }
+            other => panic!("no way to close a {other} from this test:\n{screen}"),
+        }
+        // The executor reads the result back; the polls follow.
+        std::thread::sleep(Duration::from_secs(3));
     }
 }
 
@@ -77,14 +136,26 @@ fn contain_eradicate_and_export_the_score() {
         .unwrap_or_else(|| panic!("no key id in {row}"))
         .to_string();
 
-    // Contain: disable the leaked key.
+    // Disabling the leaked key is not containment: its backdoor key and the session it
+    // minted still work, and the header says so.
     t.keys(&["g", "d"]);
     t.wait_for("to confirm", Duration::from_secs(5));
     t.type_text(&key[16..]);
     t.keys(&["Enter"]);
     t.wait_for("verified Inactive", Duration::from_secs(30));
+    t.keys(&["6"]);
+    let screen = wait_until(
+        &t,
+        "the Access tab after the access poll",
+        Duration::from_secs(60),
+        |s| s.contains("Access: the attacker's footholds") && s.contains("verified from IAM"),
+    );
+    let header = screen.lines().next().unwrap_or_default().to_string();
+    assert!(header.contains("NOT CONTAINED ("), "{screen}");
 
-    // Eradicate: remove what the leaked key (and its backdoor) made, until the checklist
+    contain(&t);
+
+    // Eradicate: remove what the leaked key    // Eradicate: remove what the leaked key (and its backdoor) made, until the checklist
     // records the milestone (the attacker may add something between two sweeps).
     let start = Instant::now();
     loop {
@@ -122,6 +193,22 @@ fn contain_eradicate_and_export_the_score() {
         "{report}"
     );
     assert!(report.contains(&key), "{report}");
+    // The footholds as the console last saw them: the vendor trust closed by a person, with
+    // the reason, and the leaked key closed.
+    let footholds = report
+        .split("## Footholds")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no footholds:\n{report}"));
+    assert!(
+        footholds.contains("cleared by") && footholds.contains("under contract"),
+        "{footholds}"
+    );
+    assert!(
+        footholds
+            .lines()
+            .any(|l| l.contains("CLOSED") && l.contains("leaked-key") && l.contains(&key)),
+        "{footholds}"
+    );
     let milestones = report
         .split("## Milestones")
         .nth(1)

@@ -89,7 +89,7 @@ pub struct Evidence {
 }
 
 /// The acts seen so far, by event id (a record read from two sources counts once), and the
-/// last time each key was seen acting.
+/// last time each key was seen acting successfully.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Acts {
     pub by_event: BTreeMap<String, Evidence>,
@@ -102,7 +102,9 @@ impl Acts {
     /// Notes what `events` did to the account's access.
     pub fn note(&mut self, events: &[Event]) {
         for e in events {
-            if !e.access_key_id.is_empty() {
+            // Only a call that worked shows the key could still act: a disabled key's refused
+            // attempts (InvalidClientTokenId) are logged too, and mint nothing.
+            if !e.access_key_id.is_empty() && !e.failed() {
                 let seen = self
                     .last_seen
                     .entry(e.access_key_id.to_string())

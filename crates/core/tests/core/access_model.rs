@@ -621,3 +621,41 @@ fn the_organisation_s_accounts_are_not_outside() {
     assert_eq!(f.state, FootState::Open);
     assert!(f.why.contains("--trust-account"), "{}", f.why);
 }
+
+#[test]
+fn a_disabled_key_s_refused_attempts_do_not_reopen_its_revoked_sessions() {
+    let mut w = World::new();
+    close_everything(&mut w);
+    assert!(w.assess().contained());
+    // After the revocation, the attacker keeps trying the disabled key: CloudTrail logs each
+    // refusal with the key id.
+    let mut refused = record(
+        "e99",
+        NOW + Duration::minutes(5),
+        LEAKED,
+        "ec2",
+        "RunInstances",
+        json!({}),
+    );
+    refused["errorCode"] = json!("InvalidClientTokenId");
+    let origin = Origin::File {
+        path: "late".into(),
+    };
+    w.acts
+        .note(&[parse_record(&refused, &origin).expect("parses")]);
+    w.now = NOW + Duration::minutes(6);
+    assert!(w.assess().contained(), "{}", w.assess().text());
+    // A call that worked after the cut-off is another matter: it could have minted a session.
+    let worked = record(
+        "e100",
+        NOW + Duration::minutes(7),
+        LEAKED,
+        "sts",
+        "GetCallerIdentity",
+        json!({}),
+    );
+    w.acts
+        .note(&[parse_record(&worked, &origin).expect("parses")]);
+    let a = w.assess();
+    assert_eq!(find(&a, Kind::Session, "unseen:dev").state, FootState::Open);
+}
