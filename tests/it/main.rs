@@ -17,6 +17,7 @@ mod e2e_crash;
 mod e2e_gameday;
 mod e2e_resources;
 mod e2e_tmux;
+mod footholds_headless;
 mod gameday;
 mod moto_keys;
 mod report_cli;

@@ -1,0 +1,370 @@
+//! `keyspill footholds` through the real binary, against moto: every foothold kind found from
+//! planted trail logs and live IAM, each closed from live state, and what is seen without a
+//! trail at all.
+
+use std::process::Command;
+
+use crate::common::{Moto, aws_root, user_with_keys};
+use keyspill_aws::Aws;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+const OUTSIDE: &str = "arn:aws:iam::999999999999:root";
+
+fn ts(t: OffsetDateTime) -> String {
+    keyspill_core::journal::format_ts(t)
+}
+
+fn footholds(moto: &Moto, creds: &(String, String), args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_keyspill"))
+        .arg("footholds")
+        .args(["--regions", "us-east-1"])
+        .args(args)
+        .env_remove("AWS_PROFILE")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", &creds.0)
+        .env("AWS_SECRET_ACCESS_KEY", &creds.1)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .output()
+        .expect("keyspill runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn row<'a>(v: &'a Value, kind: &str, id: &str) -> &'a Value {
+    v["footholds"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["kind"] == kind && r["id"] == id))
+        .unwrap_or_else(|| panic!("no {kind} {id} in {v:#}"))
+}
+
+fn record(t: OffsetDateTime, id: &str, key: &str, name: &str, extra: Value) -> Value {
+    let service = if name.starts_with("Assume") {
+        "sts"
+    } else {
+        "iam"
+    };
+    let mut r = json!({
+        "eventVersion": "1.08", "eventID": id, "eventTime": ts(t),
+        "eventSource": format!("{service}.amazonaws.com"), "eventName": name,
+        "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7", "userAgent": "aws-cli/2",
+        "userIdentity": {"type": "IAMUser", "accessKeyId": key,
+            "arn": "arn:aws:iam::123456789012:user/dev"},
+    });
+    if let (Some(o), Value::Object(more)) = (r.as_object_mut(), extra) {
+        o.extend(more);
+    }
+    r
+}
+
+fn trust(principals: &[&str]) -> String {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"}]})
+    .to_string()
+}
+
+struct Incident {
+    leaked: String,
+    backdoor_key: String,
+    session: String,
+    provider: String,
+    since: OffsetDateTime,
+}
+
+/// Before the leak: the developer (whose key leaks), an admin without a password, the
+/// responder, and deploy-role. After: what the attacker made, with the trail it left.
+async fn incident(aws: &Aws, logs: &std::path::Path) -> Incident {
+    let leaked = user_with_keys(aws, "dev", 1).await.remove(0).0;
+    user_with_keys(aws, "admin", 0).await;
+    aws.iam
+        .create_role()
+        .role_name("deploy-role")
+        .assume_role_policy_document(trust(&["arn:aws:iam::123456789012:root"]))
+        .send()
+        .await
+        .expect("deploy-role");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let since = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("time");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let backdoor_key = user_with_keys(aws, "backup-svc", 1).await.remove(0).0;
+    aws.iam
+        .create_login_profile()
+        .user_name("admin")
+        .password("Attacker-Pw-12345!")
+        .send()
+        .await
+        .expect("password on admin");
+    aws.iam
+        .create_role()
+        .role_name("evil-role")
+        .assume_role_policy_document(trust(&[OUTSIDE]))
+        .send()
+        .await
+        .expect("evil-role");
+    aws.iam
+        .update_assume_role_policy()
+        .role_name("deploy-role")
+        .policy_document(trust(&["arn:aws:iam::123456789012:root", OUTSIDE]))
+        .send()
+        .await
+        .expect("trust changed");
+    let provider = aws
+        .iam
+        .create_open_id_connect_provider()
+        .url("https://tokens.evil.example")
+        .client_id_list("sts.amazonaws.com")
+        .thumbprint_list("a".repeat(40))
+        .send()
+        .await
+        .expect("provider")
+        .open_id_connect_provider_arn()
+        .unwrap_or_default()
+        .to_string();
+
+    let session = "ASIA2ATTACKERSESS001".to_string();
+    let t = since + time::Duration::seconds(1);
+    let expires = OffsetDateTime::now_utc() + time::Duration::hours(1);
+    let records = vec![
+        record(
+            t,
+            "t1",
+            &leaked,
+            "CreateUser",
+            json!({"requestParameters": {"userName": "backup-svc"}}),
+        ),
+        record(
+            t,
+            "t2",
+            &leaked,
+            "CreateAccessKey",
+            json!({
+            "requestParameters": {"userName": "backup-svc"},
+            "responseElements": {"accessKey": {"userName": "backup-svc", "accessKeyId": backdoor_key}}}),
+        ),
+        record(
+            t,
+            "t3",
+            &leaked,
+            "CreateLoginProfile",
+            json!({"requestParameters": {"userName": "admin"}}),
+        ),
+        record(
+            t,
+            "t4",
+            &leaked,
+            "AssumeRole",
+            json!({
+            "requestParameters": {"roleArn": "arn:aws:iam::123456789012:role/deploy-role"},
+            "responseElements": {"credentials": {"accessKeyId": session, "expiration": ts(expires)}}}),
+        ),
+        record(
+            t,
+            "t5",
+            &session,
+            "CreateRole",
+            json!({"requestParameters": {"roleName": "evil-role"}}),
+        ),
+        record(
+            t,
+            "t6",
+            &session,
+            "UpdateAssumeRolePolicy",
+            json!({"requestParameters": {"roleName": "deploy-role"}}),
+        ),
+        record(
+            t,
+            "t7",
+            &leaked,
+            "CreateOpenIDConnectProvider",
+            json!({
+            "requestParameters": {"url": "https://tokens.evil.example"},
+            "responseElements": {"openIDConnectProviderArn": provider}}),
+        ),
+    ];
+    std::fs::write(logs, json!({"Records": records}).to_string()).expect("trail file");
+    Incident {
+        leaked,
+        backdoor_key,
+        session,
+        provider,
+        since,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_foothold_kind_from_the_trail_and_iam_then_closed_from_live_state() {
+    let moto = Moto::start();
+    let aws = aws_root(&moto).await;
+    let me = user_with_keys(&aws, "ir-responder", 1).await.remove(0);
+    let dir = tempfile::tempdir().expect("dir");
+    let logs = dir.path().join("trail.json");
+    let i = incident(&aws, &logs).await;
+    let since = ts(i.since);
+    let base = [
+        "--key",
+        i.leaked.as_str(),
+        "--since",
+        since.as_str(),
+        "--logs",
+        logs.to_str().expect("utf-8"),
+    ];
+
+    let (code, out, err) = footholds(&moto, &me, &base);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["contained"], false);
+    for (kind, id) in [
+        ("leaked-key", i.leaked.as_str()),
+        ("access-key", i.backdoor_key.as_str()),
+        ("session", i.session.as_str()),
+        ("user", "backup-svc"),
+        ("login-profile", "admin"),
+        ("role", "evil-role"),
+        ("trust", "deploy-role"),
+        ("trust", "evil-role"),
+        ("identity-provider", i.provider.as_str()),
+    ] {
+        let r = row(&v, kind, id);
+        assert_eq!(r["state"], "open", "{kind} {id}: {r}");
+        assert!(r["why"].as_str().is_some_and(|w| !w.is_empty()), "{r}");
+    }
+    // The evidence names the key that acted.
+    let short = keyspill_core::domain::key_short(&i.leaked);
+    assert!(
+        row(&v, "login-profile", "admin")["origin"]
+            .as_str()
+            .is_some_and(|o| o.contains(&short))
+    );
+    assert_eq!(
+        row(&v, "session", &i.session)["principal"],
+        "role deploy-role"
+    );
+    assert!(row(&v, "session", &i.session)["expires"].is_string());
+    assert!(
+        row(&v, "trust", "deploy-role")["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("999999999999"))
+    );
+    // The responder is not the attacker.
+    assert!(!out.contains("ir-responder"), "{out}");
+
+    // Close every one of them in IAM, as the console's actions would.
+    for (user, key) in [("dev", &i.leaked), ("backup-svc", &i.backdoor_key)] {
+        aws.iam
+            .update_access_key()
+            .user_name(user)
+            .access_key_id(key)
+            .status(aws_sdk_iam::types::StatusType::Inactive)
+            .send()
+            .await
+            .expect("disable");
+    }
+    aws.iam
+        .delete_login_profile()
+        .user_name("admin")
+        .send()
+        .await
+        .expect("password");
+    let cutoff = ts(OffsetDateTime::now_utc() + time::Duration::seconds(1));
+    let deny = keyspill_core::app::plan::Plan::revoke_policy_document(&cutoff);
+    aws.iam
+        .put_role_policy()
+        .role_name("deploy-role")
+        .policy_name("AWSRevokeOlderSessions")
+        .policy_document(&deny)
+        .send()
+        .await
+        .expect("revoke on the role");
+    aws.iam
+        .put_user_policy()
+        .user_name("dev")
+        .policy_name("AWSRevokeOlderSessions")
+        .policy_document(&deny)
+        .send()
+        .await
+        .expect("revoke on the user");
+    aws.iam
+        .update_assume_role_policy()
+        .role_name("deploy-role")
+        .policy_document(trust(&["arn:aws:iam::123456789012:root"]))
+        .send()
+        .await
+        .expect("trust narrowed");
+    aws.iam
+        .delete_role()
+        .role_name("evil-role")
+        .send()
+        .await
+        .expect("evil-role");
+    aws.iam
+        .delete_open_id_connect_provider()
+        .open_id_connect_provider_arn(&i.provider)
+        .send()
+        .await
+        .expect("provider");
+
+    let (code, out, err) = footholds(&moto, &me, &base);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["contained"], true, "{v:#}");
+    for (kind, id) in [
+        ("leaked-key", i.leaked.as_str()),
+        ("access-key", i.backdoor_key.as_str()),
+        ("session", i.session.as_str()),
+        ("login-profile", "admin"),
+        ("role", "evil-role"),
+        ("identity-provider", i.provider.as_str()),
+    ] {
+        assert_eq!(row(&v, kind, id)["state"], "closed", "{kind} {id}");
+    }
+    // The user is left without a credential: reduced, to be removed; the trust the attacker
+    // changed now names only this account: reduced, for review.
+    assert_eq!(row(&v, "user", "backup-svc")["state"], "reduced");
+    assert_eq!(row(&v, "trust", "deploy-role")["state"], "reduced");
+
+    let (code, out, _) = footholds(&moto, &me, &[&base[..], &["--format", "text"]].concat());
+    assert_eq!(code, 0);
+    assert!(out.starts_with("CONTAINED\n"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_trail_what_appeared_after_the_leak_is_a_foothold_of_unknown_origin() {
+    let moto = Moto::start();
+    let aws = aws_root(&moto).await;
+    let me = user_with_keys(&aws, "ir-responder", 1).await.remove(0);
+    let dir = tempfile::tempdir().expect("dir");
+    let i = incident(&aws, &dir.path().join("unused.json")).await;
+    let since = ts(i.since);
+    let (code, out, err) = footholds(
+        &moto,
+        &me,
+        &["--key", &i.leaked, "--since", &since, "--format", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["contained"], false);
+    for (kind, id) in [
+        ("access-key", i.backdoor_key.as_str()),
+        ("user", "backup-svc"),
+        ("role", "evil-role"),
+        ("identity-provider", i.provider.as_str()),
+    ] {
+        let r = row(&v, kind, id);
+        assert_eq!(r["state"], "open", "{kind} {id}");
+        assert!(
+            r["origin"]
+                .as_str()
+                .is_some_and(|o| o.starts_with("unknown origin")),
+            "{r}"
+        );
+    }
+    // The outside trust is seen from IAM alone.
+    assert_eq!(row(&v, "trust", "deploy-role")["state"], "open");
+}
