@@ -148,16 +148,19 @@ async fn authorization_details(aws: &Aws) -> Result<(Vec<UserAccess>, Vec<RoleAc
             let (Some(name), Some(arn)) = (r.role_name(), r.arn()) else {
                 continue;
             };
+            let trust = r
+                .assume_role_policy_document()
+                .map(iam::decode_document)
+                .unwrap_or_default();
             roles.push(RoleAccess {
-                name: name.to_string(),
-                arn: arn.to_string(),
-                created: created(r.create_date()),
-                trust: r
-                    .assume_role_policy_document()
-                    .map(iam::decode_document)
-                    .unwrap_or_default(),
                 revoked_before: cutoff(r.role_policy_list()),
                 service_linked: r.path().is_some_and(|p| p.starts_with(SERVICE_ROLE_PATH)),
+                ..RoleAccess::new(
+                    name.to_string(),
+                    arn.to_string(),
+                    created(r.create_date()),
+                    trust,
+                )
             });
         }
     }

@@ -11,7 +11,7 @@
 pub mod evidence;
 pub mod policy;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -39,9 +39,27 @@ pub struct RoleAccess {
     pub created: Timestamp,
     /// The trust policy, decoded.
     pub trust: String,
+    /// The principals it names, read once when the poll arrives (the model runs after every
+    /// message; thousands of roles are not parsed each time).
+    pub trusted: Vec<Trusted>,
     pub revoked_before: Option<Timestamp>,
     /// Under `/aws-service-role/`: only its AWS service can assume it.
     pub service_linked: bool,
+}
+
+impl RoleAccess {
+    /// A role with its trust policy read; no revocation, not service-linked.
+    pub fn new(name: String, arn: String, created: Timestamp, trust: String) -> RoleAccess {
+        RoleAccess {
+            trusted: policy::trusted(&trust),
+            name,
+            arn,
+            created,
+            trust,
+            revoked_before: None,
+            service_linked: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,10 +324,23 @@ pub struct Inputs<'a> {
 pub fn assess(i: &Inputs<'_>) -> Assessment {
     let mut out: Vec<Foothold> = Vec::new();
     let acts: Vec<&Evidence> = i.acts.iter().filter(|e| (i.tracked)(&e.by_key)).collect();
-    let trail = |pred: &dyn Fn(&Act) -> bool| -> Option<Provenance> {
-        acts.iter()
-            .filter(|e| pred(&e.act))
-            .min_by_key(|e| e.time)
+    // What the trail says, indexed by what each act made or changed: the earliest act counts.
+    let mut index: HashMap<(Target, String), &Evidence> = HashMap::new();
+    for e in &acts {
+        if let Some(key) = target(&e.act) {
+            index
+                .entry(key)
+                .and_modify(|x| {
+                    if e.time < x.time {
+                        *x = e;
+                    }
+                })
+                .or_insert(e);
+        }
+    }
+    let trail = |t: Target, name: &str| -> Option<Provenance> {
+        index
+            .get(&(t, name.to_string()))
             .map(|e| Provenance::Trail {
                 event_id: e.event_id.clone(),
                 time: e.time,
@@ -355,7 +386,6 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
             remedy,
         });
     }
-    let mut seen_keys: BTreeSet<&str> = BTreeSet::new();
     if let Some(snap) = keys {
         for k in &snap.keys {
             if i.leaked.contains(&k.key_id)
@@ -364,17 +394,14 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
             {
                 continue;
             }
-            let provenance =
-                trail(&|a| matches!(a, Act::KeyCreated { key_id, .. } if key_id == &k.key_id))
-                    .or_else(|| {
-                        after_leak(k.created).then_some(Provenance::Unknown {
-                            appeared: k.created,
-                        })
-                    });
+            let provenance = trail(Target::Key, &k.key_id).or_else(|| {
+                after_leak(k.created).then_some(Provenance::Unknown {
+                    appeared: k.created,
+                })
+            });
             let Some(provenance) = provenance else {
                 continue;
             };
-            seen_keys.insert(&k.key_id);
             let (state, why, remedy) = key_state(k);
             out.push(Foothold {
                 kind: Kind::AccessKey,
@@ -388,12 +415,17 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
             });
         }
     }
+    // Keys the trail shows a tracked credential created and IAM no longer lists.
+    let listed: BTreeSet<&str> = keys
+        .iter()
+        .flat_map(|k| &k.keys)
+        .map(|k| k.key_id.as_str())
+        .collect();
     for e in &acts {
         if let Act::KeyCreated { user, key_id } = &e.act
-            && !seen_keys.contains(key_id.as_str())
-            && !i.leaked.contains(key_id)
             && keys.is_some()
-            && !out.iter().any(|f| &f.id == key_id)
+            && !listed.contains(key_id.as_str())
+            && !i.leaked.contains(key_id)
         {
             out.push(Foothold {
                 kind: Kind::AccessKey,
@@ -402,10 +434,7 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
                 state: FootState::Closed,
                 why: "deleted: IAM no longer lists it".into(),
                 expires: None,
-                provenance: trail(
-                    &|a| matches!(a, Act::KeyCreated { key_id: k, .. } if k == key_id),
-                )
-                .unwrap_or(Provenance::Leaked),
+                provenance: trail(Target::Key, key_id).unwrap_or(Provenance::Leaked),
                 remedy: None,
             });
         }
@@ -488,26 +517,27 @@ fn sessions(
     keys: Option<&KeysSnapshot>,
     out: &mut Vec<Foothold>,
 ) {
+    // By name, once: the model runs after every message, on accounts with thousands of both.
+    let users: HashMap<&str, &UserAccess> = access
+        .map(|a| a.users.iter().map(|u| (u.name.as_str(), u)).collect())
+        .unwrap_or_default();
+    let roles: HashMap<&str, &RoleAccess> = access
+        .map(|a| a.roles.iter().map(|r| (r.name.as_str(), r)).collect())
+        .unwrap_or_default();
+    // `None` when IAM's users and roles are not known; `Some(None)` when the principal
+    // carries no revocation (or is gone: `exists` says so first).
     let revoked_before = |p: &Principal| -> Option<Option<Timestamp>> {
-        let a = access?;
+        access?;
         Some(match p {
-            Principal::User(n) => a
-                .users
-                .iter()
-                .find(|u| &u.name == n)
-                .map_or(Some(Timestamp::UNIX_EPOCH), |u| u.revoked_before),
-            Principal::Role(n) => a
-                .roles
-                .iter()
-                .find(|r| &r.name == n)
-                .map_or(Some(Timestamp::UNIX_EPOCH), |r| r.revoked_before),
+            Principal::User(n) => users.get(n.as_str()).and_then(|u| u.revoked_before),
+            Principal::Role(n) => roles.get(n.as_str()).and_then(|r| r.revoked_before),
         })
     };
     let exists = |p: &Principal| -> Option<bool> {
-        let a = access?;
+        access?;
         Some(match p {
-            Principal::User(n) => a.users.iter().any(|u| &u.name == n),
-            Principal::Role(n) => a.roles.iter().any(|r| &r.name == n),
+            Principal::User(n) => users.contains_key(n.as_str()),
+            Principal::Role(n) => roles.contains_key(n.as_str()),
         })
     };
     // Every user and role in a session's chain: its own principal and those of the sessions
@@ -696,7 +726,30 @@ fn sessions(
     }
 }
 
-type TrailFn<'a> = dyn Fn(&dyn Fn(&Act) -> bool) -> Option<Provenance> + 'a;
+type TrailFn<'a> = dyn Fn(Target, &str) -> Option<Provenance> + 'a;
+
+/// What an act made or changed, for looking its evidence up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Target {
+    Key,
+    User,
+    Password,
+    Role,
+    Trust,
+    Provider,
+}
+
+fn target(act: &Act) -> Option<(Target, String)> {
+    Some(match act {
+        Act::KeyCreated { key_id, .. } => (Target::Key, key_id.clone()),
+        Act::UserCreated { user } => (Target::User, user.clone()),
+        Act::Password { user, .. } => (Target::Password, user.clone()),
+        Act::RoleCreated { role } => (Target::Role, role.clone()),
+        Act::TrustChanged { role } => (Target::Trust, role.clone()),
+        Act::ProviderCreated { arn } => (Target::Provider, arn.clone()),
+        Act::Session { .. } => return None,
+    })
+}
 
 fn principals(
     i: &Inputs<'_>,
@@ -707,24 +760,28 @@ fn principals(
     out: &mut Vec<Foothold>,
 ) {
     let mine = |user: &str| i.self_user == Some(user);
+    let mut active_keys: HashMap<&str, Vec<&AccessKey>> = HashMap::new();
+    for k in keys.iter().flat_map(|k| &k.keys) {
+        if k.status == KeyStatus::Active {
+            active_keys.entry(k.user.as_str()).or_default().push(k);
+        }
+    }
+    let user_names: BTreeSet<&str> = a.users.iter().map(|u| u.name.as_str()).collect();
+    let role_names: BTreeSet<&str> = a.roles.iter().map(|r| r.name.as_str()).collect();
+    let provider_arns: BTreeSet<&str> = a.providers.iter().map(|p| p.arn.as_str()).collect();
     for u in &a.users {
         if mine(&u.name) {
             continue;
         }
-        let provenance = trail(&|x| matches!(x, Act::UserCreated { user } if user == &u.name))
-            .or_else(|| {
-                after_leak(u.created).then_some(Provenance::Unknown {
-                    appeared: u.created,
-                })
-            });
+        let provenance = trail(Target::User, &u.name).or_else(|| {
+            after_leak(u.created).then_some(Provenance::Unknown {
+                appeared: u.created,
+            })
+        });
         if let Some(provenance) = provenance {
-            let active: Vec<&AccessKey> = keys
-                .map(|k| {
-                    k.keys
-                        .iter()
-                        .filter(|x| x.user == u.name && x.status == KeyStatus::Active)
-                        .collect()
-                })
+            let active = active_keys
+                .get(u.name.as_str())
+                .cloned()
                 .unwrap_or_default();
             let mut can = Vec::new();
             if u.password.is_some() {
@@ -762,7 +819,7 @@ fn principals(
             });
         }
         // A password the attacker set, on any user: its own or one that had none.
-        let set = trail(&|x| matches!(x, Act::Password { user, .. } if user == &u.name));
+        let set = trail(Target::Password, &u.name);
         let provenance = set.or_else(|| {
             u.password
                 .filter(|t| after_leak(*t))
@@ -804,9 +861,9 @@ fn principals(
             _ => continue,
         };
         let present = match kind {
-            Kind::User | Kind::LoginProfile => a.users.iter().any(|u| &u.name == name),
-            Kind::Role => a.roles.iter().any(|r| &r.name == name),
-            _ => a.providers.iter().any(|p| &p.arn == name),
+            Kind::User | Kind::LoginProfile => user_names.contains(name.as_str()),
+            Kind::Role => role_names.contains(name.as_str()),
+            _ => provider_arns.contains(name.as_str()),
         };
         if !present {
             out.push(Foothold {
@@ -845,7 +902,7 @@ fn principals(
         };
     }
     for r in &a.roles {
-        let trusted = policy::trusted(&r.trust);
+        let trusted = &r.trusted;
         let named = trusted
             .iter()
             .map(Trusted::to_string)
@@ -857,12 +914,11 @@ fn principals(
             .cloned()
             .collect();
         if !r.service_linked {
-            let made = trail(&|x| matches!(x, Act::RoleCreated { role } if role == &r.name))
-                .or_else(|| {
-                    after_leak(r.created).then_some(Provenance::Unknown {
-                        appeared: r.created,
-                    })
-                });
+            let made = trail(Target::Role, &r.name).or_else(|| {
+                after_leak(r.created).then_some(Provenance::Unknown {
+                    appeared: r.created,
+                })
+            });
             if let Some(provenance) = made {
                 out.push(Foothold {
                     kind: Kind::Role,
@@ -883,7 +939,7 @@ fn principals(
                 });
             }
         }
-        let changed = trail(&|x| matches!(x, Act::TrustChanged { role } if role == &r.name));
+        let changed = trail(Target::Trust, &r.name);
         if !outside.is_empty() {
             let who = outside
                 .iter()
@@ -930,12 +986,11 @@ fn principals(
     }
 
     for p in &a.providers {
-        let made =
-            trail(&|x| matches!(x, Act::ProviderCreated { arn } if arn == &p.arn)).or_else(|| {
-                p.created
-                    .filter(|t| after_leak(*t))
-                    .map(|t| Provenance::Unknown { appeared: t })
-            });
+        let made = trail(Target::Provider, &p.arn).or_else(|| {
+            p.created
+                .filter(|t| after_leak(*t))
+                .map(|t| Provenance::Unknown { appeared: t })
+        });
         if let Some(provenance) = made {
             out.push(Foothold {
                 kind: Kind::IdentityProvider,

@@ -39,6 +39,24 @@ pub struct AccessTab {
     /// Every foothold seen this session, by handle: one that leaves IAM (a backdoor user
     /// deleted, a password removed) stays on the tab as closed rather than vanishing.
     pub seen: BTreeMap<String, Foothold>,
+    /// When the model must run again with nothing else changed: the next expiry of a
+    /// foothold that is not closed.
+    pub next_change: Option<Timestamp>,
+}
+
+/// What the console's own actions change among the model's inputs, cheaply compared: a key
+/// marked leaked (`:key`), a clearance (`c`), a key found to be this response's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation(usize, usize, usize);
+
+impl Generation {
+    pub fn of(state: &State) -> Generation {
+        Generation(
+            state.leaked.len(),
+            state.access.cleared.len(),
+            state.response_keys.len(),
+        )
+    }
 }
 
 impl Default for AccessTab {
@@ -58,6 +76,7 @@ impl Default for AccessTab {
             banner: None,
             contained_before: false,
             seen: BTreeMap::new(),
+            next_change: None,
         }
     }
 }
@@ -216,6 +235,13 @@ pub fn refresh(state: &mut State) -> Vec<Effect> {
             .map(Foothold::handle)
             .or(Some(h));
     }
+    state.access.next_change = a
+        .footholds
+        .iter()
+        .filter(|f| f.state != FootState::Closed)
+        .filter_map(|f| f.expires)
+        .filter(|t| *t > state.now)
+        .min();
     state.access.assessment = a;
     effects
 }

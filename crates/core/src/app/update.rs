@@ -15,10 +15,20 @@ use crate::domain::{key_short, validate_key_id};
 use crate::journal::{self, Outcome};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    // The foothold model follows every change of what it reads (a poll, an event, a chain, an
+    // action's read-back, a key marked leaked, a clearance) and the clock when a session or
+    // the leaked keys' unseen sessions expire, so the header never says "contained" on a
+    // stale answer. Other messages (keys that move a cursor, the spinner's ticks) leave it.
+    let due = match &msg {
+        Msg::Tick(now) => state.access.next_change.is_some_and(|t| *now >= t),
+        Msg::Key(_) | Msg::Resize { .. } | Msg::FetchStarted(_) | Msg::TimelineProgress(_) => false,
+        _ => true,
+    };
+    let inputs = access::Generation::of(state);
     let mut effects = apply(state, msg);
-    // The foothold model follows every change (a poll, an event, the clock, a clearance), so
-    // the header never says "contained" on a stale answer.
-    effects.extend(access::refresh(state));
+    if due || access::Generation::of(state) != inputs {
+        effects.extend(access::refresh(state));
+    }
     // The cost figures have been on screen: the checklist counts them as reviewed.
     if state.tab == Tab::Cost && state.cost.data.data.is_some() {
         state.checklist.cost_seen = true;

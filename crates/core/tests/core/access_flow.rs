@@ -47,14 +47,15 @@ fn type_text(state: &mut State, s: &str) {
 
 fn role(name: &str, trusts: &[&str], revoked: Option<Timestamp>) -> RoleAccess {
     RoleAccess {
-        name: name.into(),
-        arn: format!("arn:aws:iam::123456789012:role/{name}"),
-        created: SINCE - Duration::days(100),
-        trust: json!({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": trusts}, "Action": "sts:AssumeRole"}]})
-        .to_string(),
         revoked_before: revoked,
-        service_linked: false,
+        ..RoleAccess::new(
+            name.into(),
+            format!("arn:aws:iam::123456789012:role/{name}"),
+            SINCE - Duration::days(100),
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": trusts}, "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
     }
 }
 
@@ -532,4 +533,26 @@ fn closing_the_foothold_under_the_cursor_moves_the_cursor_to_the_next_open_one()
         "{here:?}"
     );
     assert_ne!(here.id, K_LEAKED);
+}
+
+#[test]
+fn the_clock_closes_a_session_when_it_expires() {
+    let mut state = loaded(false);
+    with_sessions(&mut state);
+    let handle = format!("session:{S1}");
+    let open = |s: &State| {
+        s.access
+            .assessment
+            .footholds
+            .iter()
+            .any(|f| f.handle() == handle && f.state == keyspill_core::access::FootState::Open)
+    };
+    assert!(open(&state));
+    let expiry = SINCE + Duration::minutes(30) + Duration::hours(6);
+    // The first expiry ahead is the model's next appointment with the clock.
+    assert!(state.access.next_change.is_some_and(|t| t <= expiry));
+    update(&mut state, Msg::Tick(expiry - Duration::seconds(1)));
+    assert!(open(&state));
+    update(&mut state, Msg::Tick(expiry + Duration::seconds(1)));
+    assert!(!open(&state), "{}", state.access.assessment.text());
 }

@@ -202,17 +202,15 @@ fn user(name: &str, created: Timestamp, password: Option<Timestamp>) -> UserAcce
 }
 
 fn role(name: &str, created: Timestamp, trusts: &[&str]) -> RoleAccess {
-    RoleAccess {
-        name: name.into(),
-        arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
+    RoleAccess::new(
+        name.into(),
+        format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
         created,
-        trust: json!({"Version": "2012-10-17", "Statement": [
+        json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": {"AWS": trusts}, "Action": "sts:AssumeRole"}
         ]})
         .to_string(),
-        revoked_before: None,
-        service_linked: false,
-    }
+    )
 }
 
 fn access() -> AccessSnapshot {
@@ -416,12 +414,14 @@ fn close_everything(w: &mut World) {
             r.revoked_before = Some(NOW);
         }
         if r.name == "deploy-role" {
-            r.trust = role(
-                "deploy-role",
-                r.created,
-                &[&format!("arn:aws:iam::{ACCOUNT}:root")],
-            )
-            .trust;
+            *r = RoleAccess {
+                revoked_before: r.revoked_before,
+                ..role(
+                    "deploy-role",
+                    r.created,
+                    &[&format!("arn:aws:iam::{ACCOUNT}:root")],
+                )
+            };
         }
     }
 }
