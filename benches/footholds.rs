@@ -262,6 +262,7 @@ fn model(w: &World) -> usize {
         acts: &w.acts,
         tracked: &tracked,
         cleared: &cleared,
+        leaked_history: &Default::default(),
     })
     .footholds
     .len()

@@ -193,6 +193,7 @@ pub async fn assess_account(
         acts: &acts,
         tracked: &tracked,
         cleared: &cleared,
+        leaked_history: &Default::default(),
     });
     (assessment, notes)
 }

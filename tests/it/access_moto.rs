@@ -736,6 +736,7 @@ fn model(
         acts: &acts,
         tracked: &tracked,
         cleared: &cleared,
+        leaked_history: &Default::default(),
     })
 }
 

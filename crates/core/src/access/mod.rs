@@ -318,6 +318,19 @@ pub struct Inputs<'a> {
     /// Every tracked key (the leaked keys and everything minted or created from them).
     pub tracked: &'a dyn Fn(&str) -> bool,
     pub cleared: &'a BTreeMap<String, Cleared>,
+    /// What the console remembers of the leaked keys from earlier polls (the headless command
+    /// passes none): whose they were and when they were first seen unusable.
+    pub leaked_history: &'a BTreeMap<String, LeakedKeyFacts>,
+}
+
+/// A leaked key as earlier polls saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeakedKeyFacts {
+    pub user: String,
+    /// Its last use, as IAM last reported it.
+    pub last_used: Option<Timestamp>,
+    /// When a poll first found it Inactive or gone: no use can be later than that.
+    pub off_since: Option<Timestamp>,
 }
 
 /// The footholds, from live state and the trail.
@@ -645,26 +658,37 @@ fn sessions(
     // A leaked key can mint sessions the trail never shows (no trail, logging stopped, logs
     // late): the leaked key's user must deny every token issued while the key could be used.
     let Some(snap) = keys else { return };
-    let mut by_user: BTreeMap<&str, Vec<&AccessKey>> = BTreeMap::new();
-    for k in snap.keys.iter().filter(|k| i.leaked.contains(&k.key_id)) {
-        by_user.entry(k.user.as_str()).or_default().push(k);
+    // Per user of a leaked key: whether one is still Active, and the last moment one can have
+    // acted. A key IAM no longer lists (deleted) still counts, through what earlier polls saw:
+    // the sessions it minted outlive it.
+    let mut by_user: BTreeMap<String, (bool, Option<Timestamp>)> = BTreeMap::new();
+    for id in i.leaked {
+        let listed = snap.keys.iter().find(|k| &k.key_id == id);
+        let history = i.leaked_history.get(id);
+        let Some(user) = listed
+            .map(|k| k.user.clone())
+            .or_else(|| history.map(|h| h.user.clone()))
+        else {
+            continue;
+        };
+        let active = listed.is_some_and(|k| k.status == KeyStatus::Active);
+        // An unknown last use is bounded by when the key was first seen off; while that is
+        // not known either, it may be now.
+        let bound = history.and_then(|h| h.off_since).unwrap_or(i.now);
+        let used = match listed.map(|k| &k.last_used) {
+            Some(LastUsed::At { when, .. }) => Some(*when),
+            Some(LastUsed::Never) => None,
+            Some(LastUsed::Unknown) => Some(bound),
+            None => history.and_then(|h| h.last_used).or(Some(bound)),
+        };
+        let seen = i.acts.last_seen.get(id).copied();
+        let entry = by_user.entry(user).or_insert((false, None));
+        entry.0 |= active;
+        entry.1 = entry.1.max(used.max(seen));
     }
-    for (user, leaked) in by_user {
+    for (user, (active, last)) in by_user {
+        let user = user.as_str();
         let principal = Principal::User(user.to_string());
-        let active = leaked.iter().any(|k| k.status == KeyStatus::Active);
-        // The last moment a leaked key of this user is known to have acted.
-        let last = leaked
-            .iter()
-            .filter_map(|k| {
-                let used = match &k.last_used {
-                    LastUsed::At { when, .. } => Some(*when),
-                    LastUsed::Never => None,
-                    LastUsed::Unknown => Some(i.now),
-                };
-                let seen = i.acts.last_seen.get(&k.key_id).copied();
-                used.max(seen)
-            })
-            .max();
         let id = format!("unseen:{user}");
         let (state, why, expires) = if active {
             (
@@ -678,6 +702,11 @@ fn sessions(
         } else if let Some(last) = last {
             let expires = last + time::Duration::hours(36);
             match revoked_before(&principal) {
+                _ if exists(&principal) == Some(false) => (
+                    FootState::Closed,
+                    format!("user {user} is deleted: its sessions went with it"),
+                    Some(expires),
+                ),
                 _ if expires <= i.now => (
                     FootState::Closed,
                     "any session it minted has expired (36 hours after its last use)".into(),

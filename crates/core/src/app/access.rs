@@ -42,6 +42,8 @@ pub struct AccessTab {
     /// When the model must run again with nothing else changed: the next expiry of a
     /// foothold that is not closed.
     pub next_change: Option<Timestamp>,
+    /// The leaked keys as earlier polls saw them: whose, last used, first seen off.
+    pub leaked_history: BTreeMap<String, access::LeakedKeyFacts>,
 }
 
 /// What the console's own actions change among the model's inputs, cheaply compared: a key
@@ -77,6 +79,7 @@ impl Default for AccessTab {
             contained_before: false,
             seen: BTreeMap::new(),
             next_change: None,
+            leaked_history: BTreeMap::new(),
         }
     }
 }
@@ -141,6 +144,7 @@ pub fn assess(state: &State) -> Assessment {
         acts: &state.access.acts,
         tracked: &tracked,
         cleared: &state.access.cleared,
+        leaked_history: &state.access.leaked_history,
     };
     access::assess(&inputs)
 }
@@ -148,6 +152,7 @@ pub fn assess(state: &State) -> Assessment {
 /// Recomputes the model and reacts to what changed: a contained incident that has an open
 /// foothold again is re-opened (banner, journal, milestones).
 pub fn refresh(state: &mut State) -> Vec<Effect> {
+    remember_leaked(state);
     let mut a = assess(state);
     let mut effects = Vec::new();
     if matches!(a.verified, Verified::At(_)) {
@@ -244,6 +249,48 @@ pub fn refresh(state: &mut State) -> Vec<Effect> {
         .min();
     state.access.assessment = a;
     effects
+}
+
+/// Notes, poll after poll, whose each leaked key is, its last use, and when it was first seen
+/// Inactive or gone: a deleted key's sessions outlive it, and an unknown last use is bounded
+/// by the moment the key stopped working.
+fn remember_leaked(state: &mut State) {
+    let Some(snap) = state.keys.data.data.as_ref() else {
+        return;
+    };
+    let seen_at = state.keys.data.fetched_at.unwrap_or(state.now);
+    for id in &state.leaked {
+        let listed = snap.keys.iter().find(|k| &k.key_id == id);
+        let facts = state.access.leaked_history.get_mut(id);
+        match (listed, facts) {
+            (Some(k), facts) => {
+                let off = k.status != crate::domain::KeyStatus::Active;
+                let used = match &k.last_used {
+                    crate::domain::LastUsed::At { when, .. } => Some(*when),
+                    _ => None,
+                };
+                let entry = facts.map(|f| f.clone()).unwrap_or(access::LeakedKeyFacts {
+                    user: k.user.clone(),
+                    last_used: None,
+                    off_since: None,
+                });
+                let entry = access::LeakedKeyFacts {
+                    user: k.user.clone(),
+                    last_used: used.or(entry.last_used),
+                    off_since: match (off, entry.off_since) {
+                        (false, _) => None,
+                        (true, Some(t)) => Some(t),
+                        (true, None) => Some(seen_at),
+                    },
+                };
+                state.access.leaked_history.insert(id.clone(), entry);
+            }
+            (None, Some(f)) => {
+                f.off_since.get_or_insert(seen_at);
+            }
+            (None, None) => {}
+        }
+    }
 }
 
 /// Why a foothold the model no longer lists is closed, from live state; `None` when it is

@@ -556,3 +556,102 @@ fn the_clock_closes_a_session_when_it_expires() {
     update(&mut state, Msg::Tick(expiry + Duration::seconds(1)));
     assert!(!open(&state), "{}", state.access.assessment.text());
 }
+
+fn unseen(state: &State) -> keyspill_core::access::FootState {
+    state
+        .access
+        .assessment
+        .footholds
+        .iter()
+        .find(|f| f.id == "unseen:ci-deploy")
+        .map(|f| f.state)
+        .unwrap_or_else(|| panic!("no unseen sessions in {}", state.access.assessment.text()))
+}
+
+#[test]
+fn deleting_the_leaked_key_does_not_end_the_sessions_it_minted() {
+    let mut state = loaded(false);
+    // The key is deleted straight away, nothing revoked.
+    let mut keys = snapshot(Some(false));
+    keys.keys
+        .retain(|k| k.key_id != K_LEAKED && k.key_id != K_NEW);
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 2,
+            at: NOW,
+            result: Ok(keys.clone()),
+        },
+    );
+    update(
+        &mut state,
+        Msg::Access {
+            seq: 2,
+            at: NOW,
+            result: Ok(access(None, false)),
+        },
+    );
+    assert_eq!(unseen(&state), keyspill_core::access::FootState::Open);
+    assert!(!state.access.assessment.contained());
+    // Revoked on its user: closed, and it stays closed as the clock runs.
+    let later = NOW + Duration::minutes(5);
+    update(
+        &mut state,
+        Msg::Access {
+            seq: 3,
+            at: later,
+            result: Ok(access(Some(later), false)),
+        },
+    );
+    update(&mut state, Msg::Tick(later + Duration::hours(1)));
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 3,
+            at: later + Duration::hours(1),
+            result: Ok(keys),
+        },
+    );
+    assert_eq!(unseen(&state), keyspill_core::access::FootState::Closed);
+}
+
+#[test]
+fn an_unknown_last_use_is_bounded_by_when_the_key_was_seen_off() {
+    let mut state = loaded(false);
+    let mut keys = snapshot(Some(false));
+    for k in &mut keys.keys {
+        if k.key_id == K_LEAKED || k.key_id == K_NEW {
+            k.status = KeyStatus::Inactive;
+            k.last_used = keyspill_core::domain::LastUsed::Unknown;
+        }
+    }
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 2,
+            at: NOW,
+            result: Ok(keys.clone()),
+        },
+    );
+    let cut = NOW + Duration::minutes(1);
+    update(
+        &mut state,
+        Msg::Access {
+            seq: 2,
+            at: cut,
+            result: Ok(access(Some(cut), false)),
+        },
+    );
+    assert_eq!(unseen(&state), keyspill_core::access::FootState::Closed);
+    // Later polls do not move the bound: the key was off before the cut-off.
+    let later = NOW + Duration::hours(2);
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 3,
+            at: later,
+            result: Ok(keys),
+        },
+    );
+    assert_eq!(unseen(&state), keyspill_core::access::FootState::Closed);
+}

@@ -303,6 +303,7 @@ impl World {
             acts: &self.acts,
             tracked: &tracked,
             cleared: &self.cleared,
+            leaked_history: &Default::default(),
         })
     }
 }
