@@ -422,6 +422,14 @@ fn close_plan(state: &State, f: &Foothold) -> Result<Plan, String> {
                 .map(|r| r.trust.clone())
                 .ok_or_else(|| format!("role {role} is not in the last IAM poll"))?;
             let after = policy::without(&doc, principals)?;
+            // IAM refuses a trust policy with no statement: a role that trusts only outside
+            // principals is removed, not emptied.
+            if policy::trusted(&after).is_empty() {
+                return Err(format!(
+                    "role {role} trusts only principals outside: remove the role on the \
+                     Resources tab (Enter shows it there)"
+                ));
+            }
             Ok(Plan::Untrust {
                 role: role.clone(),
                 principals: principals.clone(),

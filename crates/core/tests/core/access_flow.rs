@@ -655,3 +655,31 @@ fn an_unknown_last_use_is_bounded_by_when_the_key_was_seen_off() {
     );
     assert_eq!(unseen(&state), keyspill_core::access::FootState::Closed);
 }
+
+#[test]
+fn a_role_that_trusts_only_outside_principals_is_removed_not_emptied() {
+    let mut state = loaded(false);
+    let mut snapshot = access(None, true);
+    snapshot.roles.push(role(
+        "vendor-only",
+        &["arn:aws:iam::999988887777:root"],
+        None,
+    ));
+    update(
+        &mut state,
+        Msg::Access {
+            seq: 2,
+            at: NOW,
+            result: Ok(snapshot),
+        },
+    );
+    point_at(&mut state, "trust:vendor-only");
+    press(&mut state, 'd');
+    assert!(state.dialog.is_none());
+    let flash = state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(flash.contains("remove the role"), "{flash}");
+}
