@@ -364,7 +364,7 @@ fn jump(state: &mut State, to_last: bool) {
 }
 
 /// Every user and role in the chains of the open sessions: what `x` revokes on, at once.
-pub fn open_session_principals(state: &State) -> Vec<access::Principal> {
+fn open_session_principals(state: &State) -> Vec<access::Principal> {
     let mut out: Vec<access::Principal> = Vec::new();
     for f in &state.access.assessment.footholds {
         if f.state != FootState::Open {
@@ -669,9 +669,4 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::Note => return None,
     };
     Some(effects)
-}
-
-/// Handles of the open footholds, for tests and the game-day comparison.
-pub fn open_handles(state: &State) -> BTreeSet<String> {
-    state.access.assessment.open_handles()
 }
