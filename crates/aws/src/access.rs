@@ -181,73 +181,38 @@ fn cutoff(policies: &[PolicyDetail]) -> Option<Timestamp> {
         .max()
 }
 
-/// OIDC providers with their creation dates. The listing gives only ARNs, so each is read;
+/// OIDC providers with their creation dates (each read in full: the listing gives only ARNs);
 /// one that cannot be read keeps no date and is named in the warnings.
 async fn oidc_providers(aws: &Aws) -> Result<(Vec<Provider>, Vec<String>), AwsError> {
-    let out = aws
-        .iam
-        .list_open_id_connect_providers()
-        .send()
-        .await
-        .sent("iam:ListOpenIDConnectProviders")?;
-    let arns: Vec<String> = out
-        .open_id_connect_provider_list()
-        .iter()
-        .filter_map(|p| p.arn().map(str::to_string))
-        .collect();
-    let read: Vec<(Provider, Option<String>)> = stream::iter(arns)
-        .map(|arn| async move {
-            let got = aws
-                .iam
-                .get_open_id_connect_provider()
-                .open_id_connect_provider_arn(&arn)
-                .send()
-                .await;
-            let (created, warning) = match got {
-                Ok(p) => (p.create_date().map(to_ts), None),
-                Err(e) => (
-                    None,
-                    Some(format!(
-                        "creation date of {arn}: {}",
-                        AwsError::from_sdk("iam:GetOpenIDConnectProvider", &e)
-                    )),
-                ),
-            };
-            let provider = Provider {
-                arn,
-                kind: "oidc".into(),
-                created,
-            };
-            (provider, warning)
-        })
-        .buffer_unordered(DETAIL_CONCURRENCY)
-        .collect()
-        .await;
     let mut warnings = Vec::new();
     let mut providers = Vec::new();
-    for (p, w) in read {
-        providers.push(p);
-        warnings.extend(w);
+    for (arn, got) in crate::resources::iam::oidc_details(aws).await? {
+        let created = match got {
+            Ok(p) => p.create_date().map(to_ts),
+            Err(e) => {
+                warnings.push(format!("creation date of {arn}: {e}"));
+                None
+            }
+        };
+        providers.push(Provider {
+            arn,
+            kind: "oidc".into(),
+            created,
+        });
     }
     Ok((providers, warnings))
 }
 
-/// SAML providers; their listing carries the creation dates.
+/// SAML providers, from the sweep's listing (it carries the creation dates).
 async fn saml_providers(aws: &Aws) -> Result<Vec<Provider>, AwsError> {
-    let out = aws
-        .iam
-        .list_saml_providers()
-        .send()
-        .await
-        .sent("iam:ListSAMLProviders")?;
-    Ok(out
-        .saml_provider_list()
-        .iter()
-        .filter_map(|p| {
+    Ok(crate::resources::iam::saml_providers(aws)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
             Some(Provider {
-                arn: p.arn()?.to_string(),
+                arn: r.arn?,
                 kind: "saml".into(),
-                created: p.create_date().map(to_ts),
+                created: r.created,
             })
         })
         .collect())

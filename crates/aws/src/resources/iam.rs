@@ -2,6 +2,7 @@
 //! removal of a policy and of the providers, and their read-back. (A user's or role's parts
 //! and removal are in `principals`.)
 
+use aws_sdk_iam::operation::get_open_id_connect_provider::GetOpenIdConnectProviderOutput;
 use futures_util::stream::{self, StreamExt};
 
 use super::remove::{counted, present, settle, unless_gone};
@@ -109,7 +110,12 @@ pub(super) async fn policies(aws: &Aws) -> Result<Vec<Resource>, AwsError> {
         .collect())
 }
 
-pub(super) async fn oidc_providers(aws: &Aws) -> Result<Vec<Resource>, AwsError> {
+/// What `GetOpenIDConnectProvider` answered for one provider.
+pub(crate) type OidcRead = Result<GetOpenIdConnectProviderOutput, AwsError>;
+
+/// Every OIDC provider, each read in full (the listing gives only ARNs): the ARN with what
+/// `GetOpenIDConnectProvider` answered. Shared by the sweep and the access poll.
+pub(crate) async fn oidc_details(aws: &Aws) -> Result<Vec<(String, OidcRead)>, AwsError> {
     let out = aws
         .iam
         .list_open_id_connect_providers()
@@ -121,21 +127,34 @@ pub(super) async fn oidc_providers(aws: &Aws) -> Result<Vec<Resource>, AwsError>
         .iter()
         .filter_map(|p| p.arn().map(str::to_string))
         .collect();
-    let found: Vec<Resource> = stream::iter(arns)
+    Ok(stream::iter(arns)
         .map(|arn| async move {
+            let got = aws
+                .iam
+                .get_open_id_connect_provider()
+                .open_id_connect_provider_arn(&arn)
+                .send()
+                .await
+                .sent("iam:GetOpenIDConnectProvider");
+            (arn, got)
+        })
+        .buffer_unordered(DETAIL_CONCURRENCY)
+        .collect()
+        .await)
+}
+
+pub(super) async fn oidc_providers(aws: &Aws) -> Result<Vec<Resource>, AwsError> {
+    Ok(oidc_details(aws)
+        .await?
+        .into_iter()
+        .map(|(arn, got)| {
             let mut res = Resource::new(Kind::OidcProvider, GLOBAL, arn.as_str());
             res.arn = Some(arn.clone());
             res.name = arn
                 .rsplit_once(":oidc-provider/")
                 .map_or("", |(_, n)| n)
                 .to_string();
-            match aws
-                .iam
-                .get_open_id_connect_provider()
-                .open_id_connect_provider_arn(&arn)
-                .send()
-                .await
-            {
+            match got {
                 Ok(p) => {
                     res.created = p.create_date().map(to_ts);
                     detail(&mut res, "url", p.url());
@@ -146,23 +165,16 @@ pub(super) async fn oidc_providers(aws: &Aws) -> Result<Vec<Resource>, AwsError>
                         .map(|t| (t.key().to_string(), t.value().to_string()))
                         .collect();
                 }
-                Err(e) => res.details.push((
-                    "details".into(),
-                    format!(
-                        "unreadable: {}",
-                        AwsError::from_sdk("iam:GetOpenIDConnectProvider", &e)
-                    ),
-                )),
+                Err(e) => res
+                    .details
+                    .push(("details".into(), format!("unreadable: {e}"))),
             }
             res
         })
-        .buffer_unordered(DETAIL_CONCURRENCY)
-        .collect()
-        .await;
-    Ok(found)
+        .collect())
 }
 
-pub(super) async fn saml_providers(aws: &Aws) -> Result<Vec<Resource>, AwsError> {
+pub(crate) async fn saml_providers(aws: &Aws) -> Result<Vec<Resource>, AwsError> {
     let out = aws
         .iam
         .list_saml_providers()

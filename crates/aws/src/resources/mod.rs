@@ -52,7 +52,7 @@ macro_rules! every {
 mod autoscaling;
 mod ec2;
 mod fleets;
-mod iam;
+pub(crate) mod iam;
 mod images;
 mod lambda;
 mod lightsail;
