@@ -94,7 +94,7 @@ pub struct Evidence {
 pub struct Acts {
     pub by_event: BTreeMap<String, Evidence>,
     pub last_seen: HashMap<String, Timestamp>,
-    /// Acts not kept because `MAX_ACTS` was reached.
+    /// Acts (and keys' last activity) not kept because `MAX_ACTS` was reached.
     pub dropped: usize,
 }
 
@@ -105,11 +105,16 @@ impl Acts {
             // Only a call that worked shows the key could still act: a disabled key's refused
             // attempts (InvalidClientTokenId) are logged too, and mint nothing.
             if !e.access_key_id.is_empty() && !e.failed() {
-                let seen = self
-                    .last_seen
-                    .entry(e.access_key_id.to_string())
-                    .or_insert(e.time);
-                *seen = (*seen).max(e.time);
+                let full = self.last_seen.len() >= MAX_ACTS;
+                match self.last_seen.get_mut(&*e.access_key_id) {
+                    Some(seen) => *seen = (*seen).max(e.time),
+                    // Planted records can name any number of keys: past the cap, a new one is
+                    // counted, not kept.
+                    None if full => self.dropped += 1,
+                    None => {
+                        self.last_seen.insert(e.access_key_id.to_string(), e.time);
+                    }
+                }
             }
             let Some(act) = act_of(e) else { continue };
             if self.by_event.contains_key(&*e.id) {

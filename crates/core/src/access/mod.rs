@@ -163,6 +163,16 @@ pub enum Provenance {
     Standing,
 }
 
+impl From<&Evidence> for Provenance {
+    fn from(e: &Evidence) -> Provenance {
+        Provenance::Trail {
+            event_id: e.event_id.clone(),
+            time: e.time,
+            by_key: e.by_key.clone(),
+        }
+    }
+}
+
 impl Provenance {
     /// Footholds the operator may clear with a reason: only those no evidence ties to the
     /// attacker.
@@ -354,11 +364,7 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
     let trail = |t: Target, name: &str| -> Option<Provenance> {
         index
             .get(&(t, name.to_string()))
-            .map(|e| Provenance::Trail {
-                event_id: e.event_id.clone(),
-                time: e.time,
-                by_key: e.by_key.clone(),
-            })
+            .map(|e| Provenance::from(*e))
     };
     let after_leak = |t: Timestamp| i.since.is_some_and(|s| t > s);
     let keys = i.keys;
@@ -646,11 +652,7 @@ fn sessions(
             state,
             why,
             expires: Some(expires),
-            provenance: Provenance::Trail {
-                event_id: e.event_id.clone(),
-                time: e.time,
-                by_key: e.by_key.clone(),
-            },
+            provenance: Provenance::from(*e),
             remedy: Some(Remedy::Revoke(chain)),
         });
     }
@@ -906,11 +908,7 @@ fn principals(
                 state: FootState::Closed,
                 why: "deleted".into(),
                 expires: None,
-                provenance: Provenance::Trail {
-                    event_id: e.event_id.clone(),
-                    time: e.time,
-                    by_key: e.by_key.clone(),
-                },
+                provenance: Provenance::from(e),
                 remedy: None,
             });
         }

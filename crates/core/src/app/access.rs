@@ -4,8 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crossterm::event::{KeyCode, KeyEvent};
-
 use crate::access::{
     self, AccessSnapshot, Acts, Assessment, Cleared, FootState, Foothold, Inputs, Remedy, Verified,
     policy,
@@ -528,31 +526,6 @@ pub fn clear(state: &mut State, reason: String) -> Vec<Effect> {
         foothold: handle,
         reason,
     })]
-}
-
-/// Typing the reason for `c`.
-pub fn on_clear_key(state: &mut State, key: KeyEvent, mut text: String) -> Vec<Effect> {
-    match key.code {
-        KeyCode::Esc => {
-            state.mode = Mode::Normal;
-            vec![]
-        }
-        KeyCode::Backspace => {
-            text.pop();
-            state.mode = Mode::Clear(text);
-            vec![]
-        }
-        KeyCode::Char(c) => {
-            text.push(c);
-            state.mode = Mode::Clear(text);
-            vec![]
-        }
-        KeyCode::Enter => {
-            state.mode = Mode::Normal;
-            clear(state, text)
-        }
-        _ => vec![],
-    }
 }
 
 /// The Access tab's commands; `None` for a command that means nothing here.

@@ -280,8 +280,12 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     match state.mode.clone() {
         Mode::Filter => return on_filter_key(state, key),
         Mode::Command(line) => return on_command_key(state, key, line),
-        Mode::Note(text) => return on_note_key(state, key, text),
-        Mode::Clear(text) => return access::on_clear_key(state, key, text),
+        Mode::Note(text) => {
+            return on_text_key(state, key, text, Mode::Note, |s, t| {
+                checklist::add_note(s, t, true)
+            });
+        }
+        Mode::Clear(text) => return on_text_key(state, key, text, Mode::Clear, access::clear),
         Mode::Normal => {}
     }
     match keymap::lookup(&key, state.tab.scope()) {
@@ -492,28 +496,32 @@ fn on_filter_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
-fn on_note_key(state: &mut State, key: KeyEvent, mut text: String) -> Vec<Effect> {
+/// A one-line text being typed (a note, a clearance's reason): Esc drops it, Enter hands it
+/// to `done`, anything else edits it and stays in the mode `wrap` makes.
+fn on_text_key(
+    state: &mut State,
+    key: KeyEvent,
+    mut text: String,
+    wrap: fn(String) -> Mode,
+    done: fn(&mut State, String) -> Vec<Effect>,
+) -> Vec<Effect> {
     match key.code {
-        KeyCode::Esc => {
-            state.mode = Mode::Normal;
-            vec![]
-        }
+        KeyCode::Esc => state.mode = Mode::Normal,
         KeyCode::Backspace => {
             text.pop();
-            state.mode = Mode::Note(text);
-            vec![]
+            state.mode = wrap(text);
         }
         KeyCode::Char(c) => {
             text.push(c);
-            state.mode = Mode::Note(text);
-            vec![]
+            state.mode = wrap(text);
         }
         KeyCode::Enter => {
             state.mode = Mode::Normal;
-            checklist::add_note(state, text, true)
+            return done(state, text);
         }
-        _ => vec![],
+        _ => {}
     }
+    vec![]
 }
 
 fn on_command_key(state: &mut State, key: KeyEvent, mut line: String) -> Vec<Effect> {
