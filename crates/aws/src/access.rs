@@ -73,6 +73,7 @@ pub async fn inventory(aws: &Aws) -> Result<AccessSnapshot, AwsError> {
         warnings,
         password_unread,
         organization,
+        authz: Default::default(),
     })
 }
 

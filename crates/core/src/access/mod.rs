@@ -8,6 +8,7 @@
 //! One function, [`assess`], is the model: the console's header, its Access tab, the checklist,
 //! the milestones, the report and the headless `footholds` command all read its answer.
 
+pub mod authz;
 pub mod evidence;
 pub mod policy;
 
@@ -84,6 +85,8 @@ pub struct AccessSnapshot {
     /// The organisation the account is in; `None` when it is in none (or that could not be
     /// read: then only this account and `--trust-account` are trusted).
     pub organization: Option<Organization>,
+    /// The identity policies of every user, group and role: what each can still do.
+    pub authz: authz::Authz,
 }
 
 /// The account's organisation: its accounts are not "outside" for a trust policy.

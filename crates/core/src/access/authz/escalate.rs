@@ -1,0 +1,1 @@
+//! Escalation paths (filled below).
