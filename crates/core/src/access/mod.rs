@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use crate::domain::{AccessKey, KeyStatus, KeysSnapshot, LastUsed, Timestamp, key_short};
+pub use authz::{Cell, Subject};
 pub use evidence::{Act, Acts, Evidence, Principal};
 pub use policy::Trusted;
 
@@ -213,6 +214,11 @@ pub struct Foothold {
     pub provenance: Provenance,
     /// What closes it, when the console can do it.
     pub remedy: Option<Remedy>,
+    /// What it acts as, with its request context (`None` for an identity provider).
+    pub subject: Option<Subject>,
+    /// What it can still do: the grid's high-impact actions (while it is not closed and the
+    /// account's policies are read).
+    pub grid: Option<Vec<Cell>>,
 }
 
 impl Foothold {
@@ -334,6 +340,9 @@ pub struct Inputs<'a> {
     /// What the console remembers of the leaked keys from earlier polls (the headless command
     /// passes none): whose they were and when they were first seen unusable.
     pub leaked_history: &'a BTreeMap<String, LeakedKeyFacts>,
+    /// `aws:SourceIp` for the grid's conditions, when the operator gives the attacker's
+    /// address; unknown otherwise.
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 /// A leaked key as earlier polls saw it.
@@ -398,6 +407,8 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
             },
         };
         out.push(Foothold {
+            subject: None,
+            grid: None,
             kind: Kind::LeakedKey,
             id: id.clone(),
             principal: key.map(|k| format!("user {}", k.user)).unwrap_or_default(),
@@ -426,6 +437,8 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
             };
             let (state, why, remedy) = key_state(k);
             out.push(Foothold {
+                subject: None,
+                grid: None,
                 kind: Kind::AccessKey,
                 id: k.key_id.clone(),
                 principal: format!("user {}", k.user),
@@ -450,6 +463,8 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
             && !i.leaked.contains(key_id)
         {
             out.push(Foothold {
+                subject: None,
+                grid: None,
                 kind: Kind::AccessKey,
                 id: key_id.clone(),
                 principal: format!("user {user}"),
@@ -467,6 +482,10 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
     // Users, their passwords, roles, trust and providers: only with the access poll.
     if let Some(a) = access {
         principals(i, a, keys, &trail, &after_leak, &mut out);
+    }
+
+    if let Some(a) = access {
+        grids(i, &a.authz, &mut out);
     }
 
     // The operator's clearances: an unknown-origin foothold, reviewed, is closed by a person.
@@ -649,6 +668,11 @@ fn sessions(
             }
         };
         out.push(Foothold {
+            subject: Some(Subject {
+                who: who_of(principal),
+                ctx: authz::Context::session(i.now, session_kind(via), e.time),
+            }),
+            grid: None,
             kind: Kind::Session,
             id: key_id.clone(),
             principal: principal.to_string(),
@@ -748,6 +772,17 @@ fn sessions(
             )
         };
         out.push(Foothold {
+            // Sessions a user's key mints on its own (GetSessionToken, GetFederationToken),
+            // issued at the latest when the key last acted.
+            subject: Some(Subject {
+                who: who_of(&principal),
+                ctx: authz::Context::session(
+                    i.now,
+                    authz::SessionKind::SessionToken,
+                    if active { i.now } else { last.unwrap_or(i.now) },
+                ),
+            }),
+            grid: None,
             kind: Kind::Session,
             id,
             principal: principal.to_string(),
@@ -757,6 +792,80 @@ fn sessions(
             provenance: Provenance::Leaked,
             remedy: Some(Remedy::Revoke(vec![principal])),
         });
+    }
+}
+
+/// The principal a session or credential acts as.
+fn who_of(p: &Principal) -> authz::Who {
+    match p {
+        Principal::User(n) => authz::Who::User(n.clone()),
+        Principal::Role(n) => authz::Who::Role(n.clone()),
+    }
+}
+
+/// The kind of session a minting call makes (`AssumeRole deploy-role`, `GetSessionToken`).
+fn session_kind(via: &str) -> authz::SessionKind {
+    if via.starts_with("GetSessionToken") {
+        authz::SessionKind::SessionToken
+    } else if via.starts_with("GetFederationToken") {
+        authz::SessionKind::Federation
+    } else {
+        authz::SessionKind::AssumedRole
+    }
+}
+
+/// What each foothold acts as, and, for those not closed, what it can still do: a foothold
+/// that can do none of the grid's actions is closed (its permissions are gone, or a deny
+/// stops it). Footholds acting as the same principal in the same context share one grid.
+fn grids(i: &Inputs<'_>, authz: &authz::Authz, out: &mut [Foothold]) {
+    let actions = authz::catalogue::actions();
+    let mut done: HashMap<Subject, Option<Vec<Cell>>> = HashMap::new();
+    for f in out.iter_mut() {
+        if f.subject.is_none() {
+            let (word, name) = f.principal.split_once(' ').unwrap_or_default();
+            f.subject = match (f.kind, word) {
+                (Kind::Role | Kind::Trust, "role") => Some(Subject {
+                    who: authz::Who::Role(name.to_string()),
+                    ctx: authz::Context::session(i.now, authz::SessionKind::AssumedRole, i.now),
+                }),
+                (Kind::LeakedKey | Kind::AccessKey | Kind::User | Kind::LoginProfile, "user") => {
+                    Some(Subject {
+                        who: authz::Who::User(name.to_string()),
+                        ctx: authz::Context::long_term(i.now),
+                    })
+                }
+                _ => None,
+            };
+        }
+        if let Some(s) = &mut f.subject {
+            s.ctx.source_ip = i.source_ip;
+        }
+        if f.state == FootState::Closed {
+            continue;
+        }
+        let Some(subject) = &f.subject else { continue };
+        let grid = done
+            .entry(subject.clone())
+            .or_insert_with(|| {
+                authz
+                    .bind(&subject.who)
+                    .map(|b| b.grid(&actions, &subject.ctx))
+            })
+            .clone();
+        if let Some(g) = &grid
+            && g.iter().all(|c| c.verdict.word() == authz::Word::Denied)
+        {
+            let by = g
+                .iter()
+                .find_map(|c| match &c.verdict {
+                    authz::Verdict::Denied { by: Some(by), .. } => Some(format!(", {by}")),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            f.state = FootState::Closed;
+            f.why = format!("every high-impact action is denied{by} (was: {})", f.why);
+        }
+        f.grid = grid;
     }
 }
 
@@ -842,6 +951,8 @@ fn principals(
                 (FootState::Open, format!("exists and {}", can.join(" and ")))
             };
             out.push(Foothold {
+                subject: None,
+                grid: None,
                 kind: Kind::User,
                 id: u.name.clone(),
                 principal: format!("user {}", u.name),
@@ -874,6 +985,8 @@ fn principals(
                 None => (FootState::Closed, "no password: deleted".into(), None),
             };
             out.push(Foothold {
+                subject: None,
+                grid: None,
                 kind: Kind::LoginProfile,
                 id: u.name.clone(),
                 principal: format!("user {}", u.name),
@@ -901,6 +1014,8 @@ fn principals(
         };
         if !present {
             out.push(Foothold {
+                subject: None,
+                grid: None,
                 kind,
                 id: name.clone(),
                 principal: match kind {
@@ -951,6 +1066,8 @@ fn principals(
             });
             if let Some(provenance) = made {
                 out.push(Foothold {
+                    subject: None,
+                    grid: None,
                     kind: Kind::Role,
                     id: r.name.clone(),
                     principal: format!("role {}", r.name),
@@ -985,6 +1102,8 @@ fn principals(
                 ));
             }
             out.push(Foothold {
+                subject: None,
+                grid: None,
                 kind: Kind::Trust,
                 id: r.name.clone(),
                 principal: format!("role {}", r.name),
@@ -999,6 +1118,8 @@ fn principals(
             });
         } else if let Some(provenance) = changed {
             out.push(Foothold {
+                subject: None,
+                grid: None,
                 kind: Kind::Trust,
                 id: r.name.clone(),
                 principal: format!("role {}", r.name),
@@ -1023,6 +1144,8 @@ fn principals(
         });
         if let Some(provenance) = made {
             out.push(Foothold {
+                subject: None,
+                grid: None,
                 kind: Kind::IdentityProvider,
                 id: p.arn.clone(),
                 principal: String::new(),

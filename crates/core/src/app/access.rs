@@ -42,6 +42,9 @@ pub struct AccessTab {
     pub next_change: Option<Timestamp>,
     /// The leaked keys as earlier polls saw them: whose, last used, first seen off.
     pub leaked_history: BTreeMap<String, access::LeakedKeyFacts>,
+    /// The attacker's address (`--source-ip`), for policies that condition on
+    /// `aws:SourceIp`.
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 /// What the console's own actions change among the model's inputs, cheaply compared: a key
@@ -78,6 +81,7 @@ impl Default for AccessTab {
             seen: BTreeMap::new(),
             next_change: None,
             leaked_history: BTreeMap::new(),
+            source_ip: None,
         }
     }
 }
@@ -143,6 +147,7 @@ pub fn assess(state: &State) -> Assessment {
         tracked: &tracked,
         cleared: &state.access.cleared,
         leaked_history: &state.access.leaked_history,
+        source_ip: state.access.source_ip,
     };
     access::assess(&inputs)
 }

@@ -304,6 +304,7 @@ impl World {
             tracked: &tracked,
             cleared: &self.cleared,
             leaked_history: &Default::default(),
+            source_ip: None,
         })
     }
 }

@@ -7,6 +7,7 @@ mod screen;
 
 mod access_flow;
 mod access_model;
+mod authz_eval;
 mod checklist_flow;
 mod checklist_ui;
 mod cost_ui;

@@ -262,7 +262,7 @@ impl<'a> Bound<'a> {
     }
 
     /// What the request context holds for a key (lower-cased).
-    fn lookup(&self, key: &str, ctx: &Context) -> Lookup {
+    pub(super) fn lookup(&self, key: &str, ctx: &Context) -> Lookup {
         let one = |s: String| Lookup::Values(vec![s]);
         let is_user = matches!(self.who, Who::User(_));
         match key {
@@ -319,6 +319,11 @@ impl<'a> Bound<'a> {
         &self.entity.arn
     }
 
+    /// The principal as IAM lists it.
+    pub fn entity(&self) -> &Entity {
+        self.entity
+    }
+
     /// The labels of who holds its policies (`user/dev`, `group/ops`).
     pub fn owners(&self) -> &[String] {
         &self.owners
@@ -326,7 +331,7 @@ impl<'a> Bound<'a> {
 }
 
 /// Does the statement's action element match?
-fn action_matches(s: &Statement, action: &str) -> bool {
+pub(super) fn action_matches(s: &Statement, action: &str) -> bool {
     match &s.actions {
         Matcher::Is(p) => p.iter().any(|p| glob(p, action)),
         Matcher::Not(p) => !p.iter().any(|p| glob(p, action)),
@@ -401,7 +406,7 @@ fn resource_matches(
     }
 }
 
-fn conditions(s: &Statement, look: &dyn Fn(&str) -> Lookup) -> Tri {
+pub(super) fn conditions(s: &Statement, look: &dyn Fn(&str) -> Lookup) -> Tri {
     let mut unknown = Vec::new();
     for c in &s.conditions {
         match c.eval(look) {
