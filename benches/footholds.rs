@@ -11,6 +11,9 @@
 //! arriving (the model runs again) in <= 50 ms each. The poll figure includes cloning the
 //! snapshot into the message.
 //!
+//! Every principal holds three of 500 managed policies, so the model also evaluates the
+//! grid of every foothold that is not closed (the permissions issue's addition).
+//!
 //! The shape is an attacker with an admin key in a big account: thousands of principals, a
 //! few hundred of them made after the leak, sessions chained a few hops deep. Criterion
 //! reports its own statistics; afterwards the bench times the same operations by hand and
@@ -21,6 +24,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use keyspill_core::access::authz::{Authz, Entity, Managed, Policy};
 use keyspill_core::access::{
     AccessSnapshot, Acts, Inputs, Provider, RoleAccess, UserAccess, assess,
 };
@@ -86,7 +90,7 @@ fn keys() -> KeysSnapshot {
 }
 
 fn access() -> AccessSnapshot {
-    let users = (0..USERS)
+    let users: Vec<UserAccess> = (0..USERS)
         .map(|u| UserAccess {
             name: format!("user-{u}"),
             arn: format!("arn:aws:iam::{ACCOUNT}:user/user-{u}"),
@@ -99,7 +103,7 @@ fn access() -> AccessSnapshot {
             revoked_before: (u % 13 == 0).then_some(NOW - Span::hours(1)),
         })
         .collect();
-    let roles = (0..ROLES)
+    let roles: Vec<RoleAccess> = (0..ROLES)
         .map(|r| {
             let outside = r % 20 == 0;
             let principals = if outside {
@@ -133,12 +137,83 @@ fn access() -> AccessSnapshot {
             created: Some(SINCE + Span::minutes(p)),
         })
         .collect();
+    let authz = authz(&users, &roles);
     AccessSnapshot {
         users,
         roles,
         providers,
+        authz,
         ..AccessSnapshot::default()
     }
+}
+
+/// Every principal's policies: three of 500 customer managed policies each (one in ten an
+/// administrator's, one in seven denying CloudTrail, some conditioned on MFA), so the model
+/// computes the grid of every foothold that is not closed.
+fn authz(users: &[UserAccess], roles: &[RoleAccess]) -> Authz {
+    const POLICIES: usize = 500;
+    const SERVICES: &[&str] = &[
+        "s3", "ec2", "lambda", "dynamodb", "sqs", "kms", "ssm", "rds",
+    ];
+    let arn = |n: usize| format!("arn:aws:iam::{ACCOUNT}:policy/p{n}");
+    let mut a = Authz::default();
+    for n in 0..POLICIES {
+        let mut statements = vec![json!({"Effect": "Allow",
+            "Action": ["s3:Get*", "ec2:Describe*", format!("{}:*", SERVICES[n % SERVICES.len()])],
+            "Resource": "*"})];
+        if n % 10 == 0 {
+            statements.push(json!({"Effect": "Allow", "Action": "*", "Resource": "*"}));
+        }
+        if n % 7 == 0 {
+            statements.push(json!({"Effect": "Deny", "Action": "cloudtrail:*", "Resource": "*"}));
+        }
+        if n % 5 == 0 {
+            statements.push(
+                json!({"Effect": "Allow", "Action": "iam:*", "Resource": "*",
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}),
+            );
+        }
+        let doc = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+        a.policies.insert(
+            arn(n),
+            Managed {
+                arn: arn(n),
+                name: format!("p{n}"),
+                version: "v1".into(),
+                policy: Policy::parse(&doc),
+                other_versions: 0,
+            },
+        );
+    }
+    let three = |i: usize| {
+        vec![
+            arn(i % POLICIES),
+            arn((i * 7) % POLICIES),
+            arn((i * 13) % POLICIES),
+        ]
+    };
+    for (i, u) in users.iter().enumerate() {
+        a.users.insert(
+            u.name.clone(),
+            Entity {
+                arn: u.arn.clone(),
+                attached: three(i),
+                ..Default::default()
+            },
+        );
+    }
+    for (i, r) in roles.iter().enumerate() {
+        a.roles.insert(
+            r.name.clone(),
+            Entity {
+                arn: r.arn.clone(),
+                attached: three(i + 1),
+                trust: Some(Policy::parse(&r.trust)),
+                ..Default::default()
+            },
+        );
+    }
+    a
 }
 
 /// The trail: the leaked key and the sessions it chained, creating and changing access.
@@ -263,6 +338,7 @@ fn model(w: &World) -> usize {
         tracked: &tracked,
         cleared: &cleared,
         leaked_history: &Default::default(),
+        source_ip: None,
     })
     .footholds
     .len()

@@ -151,9 +151,36 @@ pub struct FootholdsArgs {
     /// Another account whose principals a role may trust (the organisation's; repeatable)
     #[arg(long = "trust-account", value_name = "ACCOUNT", value_parser = parse_account)]
     pub trust_accounts: Vec<String>,
+    /// Add what each foothold can do with this action to the JSON, as "can": {ACTION:
+    /// allowed | denied | conditional} (repeatable, e.g. iam:CreateAccessKey)
+    #[arg(long = "action", value_name = "SERVICE:ACTION", value_parser = parse_action)]
+    pub actions: Vec<String>,
+    /// The attacker's IP address, for policies that allow or deny by aws:SourceIp
+    #[arg(long, value_name = "IP")]
+    pub source_ip: Option<std::net::IpAddr>,
     /// Output: json (one object) or text
     #[arg(long, value_enum, default_value_t = FootholdsFormat::Json)]
     pub format: FootholdsFormat,
+}
+
+/// An IAM action: `service:Action`, wildcards allowed.
+pub fn parse_action(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    match s.split_once(':') {
+        Some((svc, name))
+            if !svc.is_empty()
+                && !name.is_empty()
+                && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'*' || b == b'?') =>
+        {
+            Ok(s.to_string())
+        }
+        _ => Err(format!(
+            "'{s}' is not an IAM action (service:Action, e.g. iam:CreateAccessKey)"
+        )),
+    }
 }
 
 /// A 12-digit AWS account id.
@@ -226,6 +253,10 @@ pub struct ConsoleArgs {
     /// organisation's accounts; repeatable)
     #[arg(long = "trust-account", value_name = "ACCOUNT", value_parser = parse_account)]
     pub trust_accounts: Vec<String>,
+    /// The attacker's IP address, for policies that allow or deny by aws:SourceIp (the
+    /// permissions view's conditions)
+    #[arg(long, value_name = "IP")]
+    pub source_ip: Option<std::net::IpAddr>,
     /// Draw one frame, report the time it took on stderr and exit (benchmarks)
     #[arg(long, hide = true)]
     pub bench_first_frame: bool,

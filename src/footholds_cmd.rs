@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use crate::cli::{FootholdsArgs, FootholdsFormat, Regions};
 use keyspill_aws::collect::{self, Update};
 use keyspill_aws::{Aws, ConnectOptions, access, iam, regions, sts};
+use keyspill_core::access::authz::Authz;
 use keyspill_core::access::{Acts, Assessment, Inputs, assess};
 use keyspill_core::domain::Timestamp;
 use keyspill_core::journal;
@@ -56,13 +57,17 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
         session_token: None,
     })
     .await;
-    let (assessment, notes) =
+    let (assessment, authz, notes) =
         assess_account(&aws, &args, leaked, response_keys, cleared, since, now).await;
     for n in &notes {
         eprintln!("keyspill footholds: {n}");
     }
     match args.format {
-        FootholdsFormat::Json => match serde_json::to_string_pretty(&assessment.report()) {
+        FootholdsFormat::Json => match serde_json::to_string_pretty(&if args.actions.is_empty() {
+            assessment.report()
+        } else {
+            assessment.report_can(authz.as_ref(), &args.actions, now)
+        }) {
             Ok(s) => println!("{s}"),
             Err(e) => {
                 eprintln!("keyspill footholds: {e}");
@@ -74,7 +79,8 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The model for the account `aws` reaches, with notes on what could not be read.
+/// The model for the account `aws` reaches, the account's policies (when they could be read)
+/// and notes on what could not be read.
 pub async fn assess_account(
     aws: &Aws,
     args: &FootholdsArgs,
@@ -83,7 +89,7 @@ pub async fn assess_account(
     cleared: BTreeMap<String, keyspill_core::access::Cleared>,
     mut since: Option<Timestamp>,
     now: Timestamp,
-) -> (Assessment, Vec<String>) {
+) -> (Assessment, Option<Authz>, Vec<String>) {
     let aws = aws.clone();
     let mut notes: Vec<String> = Vec::new();
     let identity = match sts::identity(&aws).await {
@@ -194,6 +200,8 @@ pub async fn assess_account(
         tracked: &tracked,
         cleared: &cleared,
         leaked_history: &Default::default(),
+        source_ip: args.source_ip,
     });
-    (assessment, notes)
+    let authz = access.ok().map(|a| a.authz);
+    (assessment, authz, notes)
 }

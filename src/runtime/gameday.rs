@@ -223,6 +223,7 @@ pub async fn run(
         journal: Some(dir.clone()),
         cost_days: 30,
         trust_accounts: Vec::new(),
+        source_ip: None,
         bench_first_frame: false,
     };
     let holdings = {

@@ -79,6 +79,7 @@ pub fn initial_state(
     state.since_flag = args.since;
     state.cost.days = args.cost_days;
     state.access.trusted_accounts = args.trust_accounts.clone();
+    state.access.source_ip = args.source_ip;
     state
 }
 
@@ -313,6 +314,17 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
             tokio::spawn(async move {
                 let result = sts::key_account(ctx.aws().await, &key_id).await;
                 ctx.send(Msg::KeyInfo { key_id, result });
+            });
+        }
+        Effect::Simulate { arn, actions } => {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                let result = keyspill_aws::simulate::simulate(ctx.aws().await, &arn, &actions).await;
+                ctx.send(Msg::Simulated {
+                    arn,
+                    at: now(),
+                    result,
+                });
             });
         }
         Effect::Execute(plan) => {

@@ -67,6 +67,31 @@ fn trust(principals: &[&str]) -> String {
     .to_string()
 }
 
+/// Everything, on every resource: the administrator's inline policy.
+const ADMIN: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+async fn admin_user(aws: &Aws, user: &str) {
+    aws.iam
+        .put_user_policy()
+        .user_name(user)
+        .policy_name("admin")
+        .policy_document(ADMIN)
+        .send()
+        .await
+        .expect("user policy");
+}
+
+async fn role_policy(aws: &Aws, role: &str, doc: &str) {
+    aws.iam
+        .put_role_policy()
+        .role_name(role)
+        .policy_name("rights")
+        .policy_document(doc)
+        .send()
+        .await
+        .expect("role policy");
+}
+
 struct Incident {
     leaked: String,
     backdoor_key: String,
@@ -75,11 +100,15 @@ struct Incident {
     since: OffsetDateTime,
 }
 
-/// Before the leak: the developer (whose key leaks), an admin without a password, the
-/// responder, and deploy-role. After: what the attacker made, with the trail it left.
+/// Before the leak: the developer (whose key leaks, an administrator), an admin without a
+/// password, the responder, and deploy-role (an administrator's role). After: what the
+/// attacker made, with the trail it left: a backdoor administrator, and a role for outsiders
+/// that works only in one region.
 async fn incident(aws: &Aws, logs: &std::path::Path) -> Incident {
     let leaked = user_with_keys(aws, "dev", 1).await.remove(0).0;
+    admin_user(aws, "dev").await;
     user_with_keys(aws, "admin", 0).await;
+    admin_user(aws, "admin").await;
     aws.iam
         .create_role()
         .role_name("deploy-role")
@@ -87,6 +116,7 @@ async fn incident(aws: &Aws, logs: &std::path::Path) -> Incident {
         .send()
         .await
         .expect("deploy-role");
+    role_policy(aws, "deploy-role", ADMIN).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let since = OffsetDateTime::now_utc()
         .replace_nanosecond(0)
@@ -94,6 +124,7 @@ async fn incident(aws: &Aws, logs: &std::path::Path) -> Incident {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 
     let backdoor_key = user_with_keys(aws, "backup-svc", 1).await.remove(0).0;
+    admin_user(aws, "backup-svc").await;
     aws.iam
         .create_login_profile()
         .user_name("admin")
@@ -108,6 +139,13 @@ async fn incident(aws: &Aws, logs: &std::path::Path) -> Incident {
         .send()
         .await
         .expect("evil-role");
+    role_policy(
+        aws,
+        "evil-role",
+        r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*",
+            "Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}}]}"#,
+    )
+    .await;
     aws.iam
         .update_assume_role_policy()
         .role_name("deploy-role")
@@ -254,6 +292,54 @@ async fn every_foothold_kind_from_the_trail_and_iam_then_closed_from_live_state(
     );
     // The responder is not the attacker.
     assert!(!out.contains("ir-responder"), "{out}");
+    // Without --action there is no verdict per action.
+    assert!(row(&v, "access-key", &i.backdoor_key).get("can").is_none());
+
+    // What each can still do. AWS quarantines the leaked key: the quarantine policy (moto's
+    // copy of AWS's managed policy, read by version) denies new keys, not reads.
+    aws.iam
+        .attach_user_policy()
+        .user_name("dev")
+        .policy_arn("arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2")
+        .send()
+        .await
+        .expect("quarantine");
+    let asked = [
+        &base[..],
+        &["--action", "iam:CreateAccessKey", "--action", "s3:GetObject"],
+    ]
+    .concat();
+    let (code, out, err) = footholds(&moto, &me, &asked);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let can = |kind: &str, id: &str| row(&v, kind, id)["can"].clone();
+    assert_eq!(
+        can("leaked-key", &i.leaked),
+        json!({"iam:CreateAccessKey": "denied", "s3:GetObject": "allowed"})
+    );
+    assert_eq!(
+        can("access-key", &i.backdoor_key),
+        json!({"iam:CreateAccessKey": "allowed", "s3:GetObject": "allowed"})
+    );
+    assert_eq!(
+        can("session", &i.session),
+        json!({"iam:CreateAccessKey": "allowed", "s3:GetObject": "allowed"})
+    );
+    // The outsiders' role works in one region: which region the next call names is not
+    // known.
+    assert_eq!(
+        can("trust", "evil-role"),
+        json!({"iam:CreateAccessKey": "conditional", "s3:GetObject": "conditional"})
+    );
+    // No role trusts the attacker's identity provider yet.
+    assert_eq!(
+        can("identity-provider", &i.provider),
+        json!({"iam:CreateAccessKey": "denied", "s3:GetObject": "denied"})
+    );
+    // A malformed action is refused before any call.
+    let (code, _, err) = footholds(&moto, &me, &[&base[..], &["--action", "CreateAccessKey"]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not an IAM action"), "{err}");
 
     // Close every one of them in IAM, as the console's actions would.
     for (user, key) in [("dev", &i.leaked), ("backup-svc", &i.backdoor_key)] {
@@ -332,6 +418,12 @@ async fn every_foothold_kind_from_the_trail_and_iam_then_closed_from_live_state(
     let (code, out, _) = footholds(&moto, &me, &[&base[..], &["--format", "text"]].concat());
     assert_eq!(code, 0);
     assert!(out.starts_with("CONTAINED\n"), "{out}");
+    // Closed, every foothold can do nothing.
+    let (code, out, err) = footholds(&moto, &me, &[&base[..], &["--action", "s3:GetObject"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(row(&v, "session", &i.session)["can"], json!({"s3:GetObject": "denied"}));
+    assert_eq!(row(&v, "leaked-key", &i.leaked)["can"], json!({"s3:GetObject": "denied"}));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -823,10 +823,12 @@ async fn console_model(m: &Moto, seeded: &Seeded) -> keyspill_core::access::Asse
         logs: Vec::new(),
         journal: None,
         trust_accounts: Vec::new(),
+        actions: Vec::new(),
+        source_ip: None,
         format: keyspill::cli::FootholdsFormat::Json,
     };
     let leaked: BTreeSet<String> = [seeded.leaked.key_id.clone()].into();
-    let (a, notes) = keyspill::footholds_cmd::assess_account(
+    let (a, _, notes) = keyspill::footholds_cmd::assess_account(
         &me,
         &args,
         leaked,

@@ -1162,6 +1162,62 @@ fn principals(
     }
 }
 
+/// What a foothold can do, action by action: `denied` everywhere once it is closed (the
+/// credential no longer works, or it was reviewed and cleared); its principal's evaluation
+/// otherwise; for an identity provider, the most any role that trusts it allows; and
+/// `conditional` where the account's policies are not known.
+pub fn can(
+    f: &Foothold,
+    authz: Option<&authz::Authz>,
+    actions: &[String],
+    now: Timestamp,
+) -> BTreeMap<String, authz::Word> {
+    use authz::Word;
+    let all = |w: Word| actions.iter().map(|a| (a.clone(), w)).collect();
+    if f.state == FootState::Closed {
+        return all(Word::Denied);
+    }
+    let Some(authz) = authz else {
+        return all(Word::Conditional);
+    };
+    let names: Vec<&str> = actions.iter().map(String::as_str).collect();
+    if f.kind == Kind::IdentityProvider {
+        let fresh = authz::Context::session(now, authz::SessionKind::AssumedRole, now);
+        let mut out: BTreeMap<String, Word> = all(Word::Denied);
+        for (name, role) in &authz.roles {
+            let trusts = role.trust.as_ref().is_some_and(|t| {
+                t.statements.iter().any(|s| {
+                    s.effect == authz::Effect::Allow
+                        && matches!(&s.principals, Some(authz::parse::Principals::Is(ps))
+                            if ps.iter().any(|(k, v)| k == "Federated" && v == &f.id))
+                })
+            });
+            if !trusts {
+                continue;
+            }
+            if let Some(b) = authz.bind(&authz::Who::Role(name.clone())) {
+                for c in b.grid(&names, &fresh) {
+                    let w = out.entry(c.action).or_insert(Word::Denied);
+                    *w = (*w).max(c.verdict.word());
+                }
+            }
+        }
+        return out;
+    }
+    match f
+        .subject
+        .as_ref()
+        .and_then(|s| Some((authz.bind(&s.who)?, s)))
+    {
+        Some((b, s)) => b
+            .grid(&names, &s.ctx)
+            .into_iter()
+            .map(|c| (c.action, c.verdict.word()))
+            .collect(),
+        None => all(Word::Conditional),
+    }
+}
+
 /// The footholds as the headless command prints them (`--format json`).
 #[derive(Debug, Serialize)]
 pub struct Report<'a> {
@@ -1181,6 +1237,9 @@ pub struct ReportRow<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
     pub origin: String,
+    /// What it can do, for the actions asked about (`--action`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub can: Option<BTreeMap<String, authz::Word>>,
 }
 
 impl Assessment {
@@ -1206,9 +1265,24 @@ impl Assessment {
                     why: &f.why,
                     expires: f.expires.map(crate::journal::format_ts),
                     origin: f.provenance.words(),
+                    can: None,
                 })
                 .collect(),
         }
+    }
+
+    /// The report with each foothold's verdict on `actions` (see [`can`]).
+    pub fn report_can(
+        &self,
+        authz: Option<&authz::Authz>,
+        actions: &[String],
+        now: Timestamp,
+    ) -> Report<'_> {
+        let mut r = self.report();
+        for (row, f) in r.footholds.iter_mut().zip(&self.footholds) {
+            row.can = Some(can(f, authz, actions, now));
+        }
+        r
     }
 
     /// One line per foothold, for a ticket: `OPEN  session  ASIA…  role deploy  why`.

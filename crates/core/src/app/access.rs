@@ -45,6 +45,8 @@ pub struct AccessTab {
     /// The attacker's address (`--source-ip`), for policies that condition on
     /// `aws:SourceIp`.
     pub source_ip: Option<std::net::IpAddr>,
+    /// The permissions view (`w`, `:can`), when open.
+    pub perms: Option<crate::app::perms::PermsView>,
 }
 
 /// What the console's own actions change among the model's inputs, cheaply compared: a key
@@ -82,6 +84,7 @@ impl Default for AccessTab {
             next_change: None,
             leaked_history: BTreeMap::new(),
             source_ip: None,
+            perms: None,
         }
     }
 }
@@ -251,6 +254,7 @@ pub fn refresh(state: &mut State) -> Vec<Effect> {
         .filter(|t| *t > state.now)
         .min();
     state.access.assessment = a;
+    crate::app::perms::recompute(state);
     effects
 }
 
@@ -622,6 +626,14 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
             }
         }
         Command::Clear => start_clear(state),
+        Command::Permissions => crate::app::perms::open_on_foothold(state),
+        Command::Simulate => {
+            state.flash(
+                Level::Info,
+                "s asks IAM's simulator from the w view: press w on a foothold first",
+            );
+            vec![]
+        }
         // Handled before the tab (everywhere), or another tab's.
         Command::Help
         | Command::Quit

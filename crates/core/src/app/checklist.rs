@@ -642,7 +642,9 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::SelectAttacker
         | Command::Remove
         | Command::CycleFocus
-        | Command::Clear => return None,
+        | Command::Clear
+        | Command::Permissions
+        | Command::Simulate => return None,
     };
     Some(effects)
 }

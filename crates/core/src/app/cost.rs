@@ -206,7 +206,9 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::SelectAttacker
         | Command::Remove
         | Command::Note
-        | Command::Clear => return None,
+        | Command::Clear
+        | Command::Permissions
+        | Command::Simulate => return None,
     };
     Some(effects)
 }

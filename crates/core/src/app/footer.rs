@@ -24,6 +24,7 @@ pub enum Footer {
     Checklist,
     Access,
     AccessReadOnly,
+    Permissions,
 }
 
 pub const FOOTERS: &[Footer] = &[
@@ -41,6 +42,7 @@ pub const FOOTERS: &[Footer] = &[
     Footer::Checklist,
     Footer::Access,
     Footer::AccessReadOnly,
+    Footer::Permissions,
 ];
 
 /// One footer entry.
@@ -123,6 +125,7 @@ impl Footer {
             }
             Tab::Cost => Footer::Cost,
             Tab::Checklist => Footer::Checklist,
+            Tab::Access if state.access.perms.is_some() => Footer::Permissions,
             Tab::Access if read_only => Footer::AccessReadOnly,
             Tab::Access => Footer::Access,
         }
@@ -140,7 +143,7 @@ impl Footer {
             | Footer::RemovalDone => Scope::Resources,
             Footer::Cost => Scope::Cost,
             Footer::Checklist => Scope::Checklist,
-            Footer::Access | Footer::AccessReadOnly => Scope::Access,
+            Footer::Access | Footer::AccessReadOnly | Footer::Permissions => Scope::Access,
         }
     }
 
@@ -253,6 +256,7 @@ impl Footer {
                         key(C::Disable),
                         key(C::Revoke),
                         key(C::Delete),
+                        key(C::Permissions),
                         key(C::Clear),
                         key(C::Open).says("where"),
                         key(C::ToggleView),
@@ -260,10 +264,22 @@ impl Footer {
                     ]
                 }
             }
+            Footer::Permissions => {
+                const {
+                    &[
+                        key(C::Back).says("close"),
+                        MOVE.says("cell"),
+                        PAGE.says("scroll"),
+                        key(C::Simulate),
+                        key(C::Disable),
+                    ]
+                }
+            }
             Footer::AccessReadOnly => {
                 const {
                     &[
                         key(C::Open).says("where"),
+                        key(C::Permissions),
                         key(C::Clear),
                         key(C::ToggleView),
                         key(C::Refresh),

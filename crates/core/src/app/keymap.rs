@@ -40,6 +40,8 @@ pub enum Command {
     CycleFocus,
     Note,
     Clear,
+    Permissions,
+    Simulate,
 }
 
 /// Where a binding applies, which is also how the help overlay groups them.
@@ -426,6 +428,23 @@ pub const BINDINGS: &[Binding] = &[
         "hide or show the closed footholds",
         hint = "hide closed"
     ),
+    bind!(
+        "w",
+        [KeyCode::Char('w')],
+        Command::Permissions,
+        Scope::Access,
+        "what the foothold can still do: its high-impact actions, escalation paths and the \
+         roles it can assume (w or Esc closes)",
+        hint = "what it can do"
+    ),
+    bind!(
+        "s",
+        [KeyCode::Char('s')],
+        Command::Simulate,
+        Scope::Access,
+        "in the w view: ask IAM's policy simulator again and show where it disagrees",
+        hint = "simulator"
+    ),
 ];
 
 /// The command a key means in normal mode on a tab with `scope`, if any. Number keys choose a
@@ -474,6 +493,7 @@ pub enum LineCommand {
     Export,
     Close,
     Help,
+    Can,
 }
 
 /// One `:` command: the parser reads `verbs`, the help overlay shows `usage` and `help`.
@@ -531,6 +551,13 @@ pub const LINE_COMMANDS: &[LineBinding] = &[
         help: "close the incident (a milestone in the journal)",
         command: LineCommand::Close,
         suggest: false,
+    },
+    LineBinding {
+        verbs: &["can"],
+        usage: ":can user NAME | :can role NAME",
+        help: "what any user or role can do: its grid, escalation paths and roles it can assume",
+        command: LineCommand::Can,
+        suggest: true,
     },
     LineBinding {
         verbs: &["help"],

@@ -253,7 +253,9 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::Remove
         | Command::CycleFocus
         | Command::Note
-        | Command::Clear => return None,
+        | Command::Clear
+        | Command::Permissions
+        | Command::Simulate => return None,
     };
     Some(effects)
 }

@@ -8,6 +8,7 @@ pub mod footer;
 pub mod keymap;
 pub mod keys;
 pub mod msg;
+pub mod perms;
 pub mod plan;
 pub mod resources;
 pub mod state;

@@ -111,6 +111,12 @@ pub enum Msg {
         /// Cost Explorer requests made this session so far.
         requests: u64,
     },
+    /// IAM's policy simulator answered for a principal (or could not).
+    Simulated {
+        arn: String,
+        at: Timestamp,
+        result: Result<Vec<(String, crate::access::authz::Simulated)>, Failure>,
+    },
     /// An intent found without outcome at start has been checked against AWS.
     Reverified {
         action_id: String,
@@ -162,4 +168,9 @@ pub enum Effect {
     FetchParts(Vec<crate::resources::ResourceRef>),
     /// Write this snapshot to the journal, then the report into the incident directory.
     Export(Box<crate::journal::Snapshot>),
+    /// Ask IAM's policy simulator what this principal may do.
+    Simulate {
+        arn: String,
+        actions: Vec<String>,
+    },
 }

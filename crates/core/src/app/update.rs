@@ -83,6 +83,10 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             access::on_access(state, seq, at, result);
             vec![]
         }
+        Msg::Simulated { arn, at, result } => {
+            crate::app::perms::on_simulated(state, &arn, at, result);
+            vec![]
+        }
         Msg::KeyInfo { key_id, result } => {
             keys::on_key_info(state, key_id, result);
             vec![]
@@ -301,7 +305,8 @@ pub fn dispatch(state: &mut State, cmd: Command) -> Vec<Effect> {
         Tab::Keys => keys::on_pane(state, cmd),
         Tab::Timeline => timeline::on_pane(state, cmd),
         Tab::Resources => resources::on_pane(state, cmd),
-        Tab::Cost | Tab::Checklist | Tab::Access => None,
+        Tab::Access => crate::app::perms::on_pane(state, cmd),
+        Tab::Cost | Tab::Checklist => None,
     };
     if let Some(effects) = pane {
         return effects;
@@ -580,6 +585,10 @@ fn run_command_line(state: &mut State, line: &str) -> Vec<Effect> {
             checklist::add_note(state, text, false)
         }
         LineCommand::Close => checklist::close(state),
+        LineCommand::Can => {
+            let args = line.strip_prefix(verb).unwrap_or("").to_string();
+            crate::app::perms::open_on(state, &args)
+        }
         LineCommand::Export => {
             let snap = checklist::snapshot(state);
             state.checklist.last_snapshot = Some(snap.clone());

@@ -7,6 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use crate::access::authz::Word;
 use crate::access::{FootState, Foothold, Remedy, Verified};
 use crate::app::state::State;
 use crate::fmt;
@@ -75,6 +76,10 @@ fn summary(state: &State, theme: &Theme) -> Line<'static> {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    if let Some(v) = &state.access.perms {
+        crate::ui::perms::render(frame, area, state, theme, v);
+        return;
+    }
     let mut title = vec![Span::styled(
         " Access: the attacker's footholds ",
         theme.title,
@@ -120,6 +125,20 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ];
         if !f.principal.is_empty() && !f.principal.ends_with(f.id.as_str()) {
             first.push(Span::raw(format!("  {}", f.principal)));
+        }
+        if let Some(g) = &f.grid
+            && f.state != FootState::Closed
+        {
+            let n = |w: Word| g.iter().filter(|c| c.verdict.word() == w).count();
+            first.push(Span::raw("  can: "));
+            first.push(Span::styled(
+                format!("{} ALLOW", n(Word::Allowed)),
+                theme.danger,
+            ));
+            first.push(Span::styled(
+                format!(" {} COND", n(Word::Conditional)),
+                theme.warn,
+            ));
         }
         if let Some(t) = f.expires
             && f.state != FootState::Closed

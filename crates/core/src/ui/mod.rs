@@ -6,6 +6,7 @@ pub mod cost;
 pub mod dialogs;
 pub mod keys;
 pub mod layout;
+pub mod perms;
 pub mod resources;
 pub mod theme;
 pub mod timeline;

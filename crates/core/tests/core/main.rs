@@ -12,6 +12,7 @@ mod checklist_flow;
 mod checklist_ui;
 mod cost_ui;
 mod flows;
+mod perms_flow;
 mod report;
 mod resources_flow;
 mod resources_ui;
