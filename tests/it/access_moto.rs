@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::common::{self, Moto, MotoOptions, aws_root, user_with_keys};
 use keyspill::runtime::exec;
 use keyspill_aws::{Aws, access, iam};
+use keyspill_core::access::authz::{self, Effect, parse::Matcher};
 use keyspill_core::access::{
     AccessSnapshot, Acts, Assessment, FootState, Inputs, Principal, assess, policy,
 };
@@ -971,4 +972,378 @@ async fn a_role_trusting_an_account_of_the_organisation_is_not_outside() {
         "{}",
         vendor.why
     );
+}
+
+const QUARANTINE: &str = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2";
+const S3_READ: &str = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
+
+fn allow(actions: &[&str]) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]
+    })
+    .to_string()
+}
+
+async fn managed_policy(aws: &Aws, name: &str, document: &str) -> String {
+    aws.iam
+        .create_policy()
+        .policy_name(name)
+        .policy_document(document)
+        .send()
+        .await
+        .expect("create policy")
+        .policy()
+        .and_then(|p| p.arn())
+        .expect("policy arn")
+        .to_string()
+}
+
+/// Actions of a statement that lists them (lower-cased, as the model keeps them).
+fn actions_of(s: &authz::Statement) -> Vec<String> {
+    match &s.actions {
+        Matcher::Is(a) | Matcher::Not(a) => a.clone(),
+    }
+}
+
+/// How many requests moto recorded for an IAM action.
+fn sent(moto: &Moto, action: &str) -> usize {
+    let needle = format!("Action={action}&");
+    moto.recorded_requests()
+        .iter()
+        .filter(|l| l.contains(&needle))
+        .count()
+}
+
+/// A user in a group, with inline, customer managed (two versions) and AWS managed policies;
+/// a role with an instance profile, a trust policy and a customer managed boundary; a role
+/// with an AWS managed boundary. (moto 5.2 keeps no permissions boundary on users: it drops
+/// `PutUserPermissionsBoundary`, so boundaries are put on roles, which the sweep reads the
+/// same way.)
+async fn seed_authz(aws: &Aws) -> (String, String) {
+    user_with_keys(aws, "dev", 0).await;
+    aws.iam
+        .tag_user()
+        .user_name("dev")
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("team")
+                .value("payments")
+                .build()
+                .expect("tag"),
+        )
+        .send()
+        .await
+        .expect("tag user");
+    iam::put_inline_policy(
+        aws,
+        "dev",
+        "dev-inline",
+        &serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+                 "Resource": "*"},
+                {"Effect": "Deny", "Action": "iam:DeleteUser", "Resource": "*"}
+            ]
+        })
+        .to_string(),
+    )
+    .await
+    .expect("user inline policy");
+    aws.iam
+        .create_group()
+        .group_name("devs")
+        .send()
+        .await
+        .expect("group");
+    aws.iam
+        .add_user_to_group()
+        .group_name("devs")
+        .user_name("dev")
+        .send()
+        .await
+        .expect("into group");
+    aws.iam
+        .put_group_policy()
+        .group_name("devs")
+        .policy_name("devs-inline")
+        .policy_document(allow(&["ec2:DescribeInstances"]))
+        .send()
+        .await
+        .expect("group inline policy");
+
+    let deploy = managed_policy(aws, "deploy", &allow(&["lambda:UpdateFunctionCode"])).await;
+    aws.iam
+        .create_policy_version()
+        .policy_arn(&deploy)
+        .policy_document(allow(&[
+            "lambda:UpdateFunctionCode",
+            "lambda:InvokeFunction",
+        ]))
+        .set_as_default(true)
+        .send()
+        .await
+        .expect("second version");
+    let boundary = managed_policy(aws, "dev-boundary", &allow(&["s3:*", "ec2:*"])).await;
+    // Customer managed, but attached to nothing: not in the model.
+    managed_policy(aws, "spare", &allow(&["sqs:*"])).await;
+    aws.iam
+        .attach_group_policy()
+        .group_name("devs")
+        .policy_arn(&deploy)
+        .send()
+        .await
+        .expect("attach to group");
+    aws.iam
+        .attach_user_policy()
+        .user_name("dev")
+        .policy_arn(QUARANTINE)
+        .send()
+        .await
+        .expect("attach quarantine");
+
+    role(aws, "app", &trust_doc(&[OUTSIDE])).await;
+    aws.iam
+        .put_role_permissions_boundary()
+        .role_name("app")
+        .permissions_boundary(&boundary)
+        .send()
+        .await
+        .expect("role boundary");
+    aws.iam
+        .attach_role_policy()
+        .role_name("app")
+        .policy_arn(&deploy)
+        .send()
+        .await
+        .expect("attach to role");
+    aws.iam
+        .create_instance_profile()
+        .instance_profile_name("app-profile")
+        .send()
+        .await
+        .expect("instance profile");
+    aws.iam
+        .add_role_to_instance_profile()
+        .instance_profile_name("app-profile")
+        .role_name("app")
+        .send()
+        .await
+        .expect("role in profile");
+    role(aws, "bare", &trust_doc(&[])).await;
+    aws.iam
+        .put_role_permissions_boundary()
+        .role_name("bare")
+        .permissions_boundary(S3_READ)
+        .send()
+        .await
+        .expect("AWS managed boundary");
+    (deploy, boundary)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_inventory_reads_every_identity_policy_into_the_authorisation_model() {
+    let moto = Moto::start_with(MotoOptions {
+        managed_policies: true,
+        record: true,
+    });
+    let aws = aws_root(&moto).await;
+    let (deploy, boundary) = seed_authz(&aws).await;
+
+    let snap = access::inventory(&aws).await.expect("inventory");
+    assert!(snap.warnings.is_empty(), "{:?}", snap.warnings);
+    let authz = &snap.authz;
+    assert!(authz.unread.is_empty(), "{:?}", authz.unread);
+    // The foothold model's view is unchanged.
+    let users: Vec<&str> = snap.users.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(users, ["dev"]);
+    let roles: Vec<&str> = snap.roles.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(roles, ["app", "bare"]);
+
+    let dev = &authz.users["dev"];
+    assert_eq!(dev.arn, format!("arn:aws:iam::{ACCOUNT}:user/dev"));
+    let user_id = aws
+        .iam
+        .get_user()
+        .user_name("dev")
+        .send()
+        .await
+        .expect("get user")
+        .user()
+        .map(|u| u.user_id().to_string());
+    assert_eq!(Some(dev.id.clone()), user_id);
+    assert!(!dev.id.is_empty());
+    assert_eq!(dev.groups, ["devs"]);
+    assert_eq!(dev.attached, [QUARANTINE]);
+    assert_eq!(dev.boundary, None);
+    assert_eq!(dev.tags.get("team").map(String::as_str), Some("payments"));
+    assert_eq!(dev.trust, None);
+    let [inline] = &dev.inline[..] else {
+        panic!("one inline policy: {:?}", dev.inline);
+    };
+    assert_eq!(inline.name, "dev-inline");
+    assert_eq!(inline.policy.error, None);
+    let labels: Vec<&str> = inline
+        .policy
+        .statements
+        .iter()
+        .map(|s| s.label.as_str())
+        .collect();
+    assert_eq!(labels, ["Read", "#2"]);
+    assert_eq!(
+        actions_of(&inline.policy.statements[0]),
+        ["s3:getobject", "s3:listbucket"]
+    );
+    assert_eq!(inline.policy.statements[1].effect, Effect::Deny);
+
+    let devs = &authz.groups["devs"];
+    assert_eq!(devs.arn, format!("arn:aws:iam::{ACCOUNT}:group/devs"));
+    let group_id = aws
+        .iam
+        .get_group()
+        .group_name("devs")
+        .send()
+        .await
+        .expect("get group")
+        .group()
+        .map(|g| g.group_id().to_string());
+    assert_eq!(Some(devs.id.clone()), group_id);
+    assert_eq!(devs.attached, [deploy.as_str()]);
+    assert_eq!(devs.inline.len(), 1);
+    assert_eq!(devs.inline[0].name, "devs-inline");
+    assert_eq!(
+        actions_of(&devs.inline[0].policy.statements[0]),
+        ["ec2:describeinstances"]
+    );
+
+    let app = &authz.roles["app"];
+    assert_eq!(app.arn, format!("arn:aws:iam::{ACCOUNT}:role/app"));
+    let role_id = aws
+        .iam
+        .get_role()
+        .role_name("app")
+        .send()
+        .await
+        .expect("get role")
+        .role()
+        .map(|r| r.role_id().to_string());
+    assert_eq!(Some(app.id.clone()), role_id);
+    assert!(app.instance_profile);
+    assert_eq!(app.attached, [deploy.as_str()]);
+    assert_eq!(app.boundary.as_deref(), Some(boundary.as_str()));
+    let trust = app.trust.as_ref().expect("the trust policy, parsed");
+    assert_eq!(trust.error, None);
+    assert_eq!(trust.statements.len(), 1);
+    assert_eq!(actions_of(&trust.statements[0]), ["sts:assumerole"]);
+    assert!(trust.statements[0].principals.is_some());
+    let bare = &authz.roles["bare"];
+    assert!(!bare.instance_profile);
+    assert_eq!(bare.boundary.as_deref(), Some(S3_READ));
+    assert!(bare.attached.is_empty());
+
+    // Only what something uses: the spare policy is not there.
+    let used: BTreeSet<&str> = authz.policies.keys().map(String::as_str).collect();
+    assert_eq!(
+        used,
+        BTreeSet::from([deploy.as_str(), boundary.as_str(), QUARANTINE, S3_READ])
+    );
+    let d = &authz.policies[&deploy];
+    assert_eq!((d.name.as_str(), d.version.as_str()), ("deploy", "v2"));
+    assert_eq!(d.other_versions, 1);
+    assert_eq!(
+        actions_of(&d.policy.statements[0]),
+        ["lambda:updatefunctioncode", "lambda:invokefunction"]
+    );
+    let q = &authz.policies[QUARANTINE];
+    assert_eq!(q.name, "AWSCompromisedKeyQuarantineV2");
+    assert_eq!(q.policy.error, None);
+    assert_eq!(q.policy.statements.len(), 1);
+    assert_eq!(q.policy.statements[0].effect, Effect::Deny);
+    assert!(
+        actions_of(&q.policy.statements[0]).contains(&"iam:createaccesskey".to_string()),
+        "{:?}",
+        q.policy.statements[0]
+    );
+    let s3 = &authz.policies[S3_READ];
+    assert_eq!(s3.name, "AmazonS3ReadOnlyAccess");
+    assert!(!s3.policy.statements.is_empty());
+
+    // The next poll names the AWS managed policies' versions again but reads no document it
+    // has read before (this process may have read them already, for another test).
+    let versions_read = sent(&moto, "GetPolicyVersion");
+    assert!(versions_read <= 2, "{versions_read}");
+    assert_eq!(sent(&moto, "GetPolicy"), 2);
+    let again = access::inventory(&aws).await.expect("second inventory");
+    assert_eq!(again.authz, snap.authz);
+    assert_eq!(sent(&moto, "GetPolicy"), 4);
+    assert_eq!(sent(&moto, "GetPolicyVersion"), versions_read);
+}
+
+/// A proxy that forwards to moto but refuses `GetPolicy` on the quarantine policy.
+fn get_policy_denying_proxy(moto_port: u16) -> crate::http::Server {
+    use std::io::Write;
+    crate::http::Server::start_raw(move |mut conn| {
+        let Some(request) = crate::http::read_request(&mut conn, &mut Vec::new()) else {
+            return;
+        };
+        let text = request.text();
+        if text.contains("Action=GetPolicy&") && text.contains("AWSCompromisedKeyQuarantineV2") {
+            let body = "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+                <Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: x is not \
+                authorized to perform: iam:GetPolicy on resource: policy \
+                AWSCompromisedKeyQuarantineV2</Message></Error><RequestId>1</RequestId>\
+                </ErrorResponse>";
+            let head = format!(
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(body.as_bytes());
+        } else {
+            let _ = conn.write_all(&crate::http::forward(moto_port, &request));
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_managed_policy_that_cannot_be_read_is_named_and_the_rest_is_still_read() {
+    let moto = Moto::start_with(MotoOptions {
+        managed_policies: true,
+        ..Default::default()
+    });
+    let root = aws_root(&moto).await;
+    let (deploy, boundary) = seed_authz(&root).await;
+    let proxy = get_policy_denying_proxy(moto.port);
+    let through = Aws::connect(&keyspill_aws::ConnectOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(proxy.endpoint()),
+        static_credentials: Some(("AKIAIOSFODNN7EXAMPLE".into(), "secret".into())),
+        max_attempts: 1,
+        ..keyspill_aws::ConnectOptions::default()
+    })
+    .await;
+    let snap = access::inventory(&through).await.expect("inventory");
+    let unread: Vec<&str> = snap.authz.unread.keys().map(String::as_str).collect();
+    assert_eq!(unread, [QUARANTINE]);
+    assert!(
+        snap.authz.unread[QUARANTINE].contains("iam:GetPolicy"),
+        "{:?}",
+        snap.authz.unread
+    );
+    assert!(!snap.authz.policies.contains_key(QUARANTINE));
+    for arn in [deploy.as_str(), boundary.as_str(), S3_READ] {
+        assert!(snap.authz.policies.contains_key(arn), "{arn}");
+    }
+    assert!(
+        snap.warnings
+            .iter()
+            .any(|w| w.contains(QUARANTINE) && w.contains("iam:GetPolicy")),
+        "{:?}",
+        snap.warnings
+    );
+    // The rest of the inventory is whole.
+    assert_eq!(snap.users.len(), 1);
+    assert_eq!(snap.authz.users["dev"].attached, [QUARANTINE]);
 }

@@ -7,6 +7,8 @@ mod ce_server;
 mod common;
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/iam_server.rs"]
+mod iam_server;
 #[path = "support/lookup_server.rs"]
 mod lookup_server;
 
@@ -22,6 +24,7 @@ mod gameday;
 mod moto_keys;
 mod report_cli;
 mod resources_moto;
+mod simulate;
 mod timeline_collect;
 mod timeline_headless;
 mod timeline_sources;

@@ -10,6 +10,7 @@ pub mod iam;
 pub mod poll;
 pub mod regions;
 pub mod resources;
+pub mod simulate;
 pub mod sts;
 pub mod trails;
 
