@@ -319,7 +319,8 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
         Effect::Simulate { arn, actions } => {
             let ctx = ctx.clone();
             tokio::spawn(async move {
-                let result = keyspill_aws::simulate::simulate(ctx.aws().await, &arn, &actions).await;
+                let result =
+                    keyspill_aws::simulate::simulate(ctx.aws().await, &arn, &actions).await;
                 ctx.send(Msg::Simulated {
                     arn,
                     at: now(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::common::{self, Moto, MotoOptions, aws_root, user_with_keys};
 use keyspill::runtime::exec;
 use keyspill_aws::{Aws, access, iam};
-use keyspill_core::access::authz::{self, Effect, parse::Matcher};
+use keyspill_core::access::authz::{self, Effect, Word, parse::Matcher};
 use keyspill_core::access::{
     AccessSnapshot, Acts, Assessment, FootState, Inputs, Principal, assess, policy,
 };
@@ -73,6 +73,12 @@ fn trust_doc(principals: &[&str]) -> String {
     .to_string()
 }
 
+/// Everything, on every resource.
+const ADMIN_DOC: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// A role with an administrator's inline policy: a role with no permissions at all can do
+/// nothing, and the model counts it closed.
 async fn role(aws: &Aws, name: &str, trust: &str) {
     aws.iam
         .create_role()
@@ -81,6 +87,26 @@ async fn role(aws: &Aws, name: &str, trust: &str) {
         .send()
         .await
         .expect("create role");
+    aws.iam
+        .put_role_policy()
+        .role_name(name)
+        .policy_name("admin")
+        .policy_document(ADMIN_DOC)
+        .send()
+        .await
+        .expect("role policy");
+}
+
+/// An administrator's inline policy on a user.
+async fn admin(aws: &Aws, user: &str) {
+    aws.iam
+        .put_user_policy()
+        .user_name(user)
+        .policy_name("admin")
+        .policy_document(ADMIN_DOC)
+        .send()
+        .await
+        .expect("user policy");
 }
 
 async fn password(aws: &Aws, user: &str) {
@@ -738,6 +764,7 @@ fn model(
         tracked: &tracked,
         cleared: &cleared,
         leaked_history: &Default::default(),
+        source_ip: None,
     })
 }
 
@@ -755,12 +782,66 @@ fn state_of(a: &Assessment, handle: &str) -> Option<FootState> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_backdoor_denied_everything_by_aws_managed_policy_is_closed_and_its_grid_says_why() {
+    let moto = Moto::start_with(MotoOptions {
+        managed_policies: true,
+        ..MotoOptions::default()
+    });
+    let aws = aws_root(&moto).await;
+    let leaked_key = user_with_keys(&aws, "dev", 1).await.remove(0).0;
+    admin(&aws, "dev").await;
+    tick().await;
+    let since = OffsetDateTime::now_utc();
+    tick().await;
+    let backdoor = user_with_keys(&aws, "contractor", 1).await.remove(0).0;
+    admin(&aws, "contractor").await;
+    let leaked: BTreeSet<String> = [leaked_key].into();
+    let handle = format!("access-key:{backdoor}");
+
+    let a = reassess(&aws, &leaked, since).await;
+    assert_eq!(state_of(&a, &handle), Some(FootState::Open), "{}", a.text());
+    let f = a
+        .footholds
+        .iter()
+        .find(|f| f.handle() == handle)
+        .expect("row");
+    let grid = f.grid.as_ref().expect("a grid from live IAM");
+    assert!(
+        grid.iter().all(|c| c.verdict.word() == Word::Allowed),
+        "{grid:?}"
+    );
+
+    // The responder attaches AWS's deny-all managed policy: read by version, it decides.
+    aws.iam
+        .attach_user_policy()
+        .user_name("contractor")
+        .policy_arn("arn:aws:iam::aws:policy/AWSDenyAll")
+        .send()
+        .await
+        .expect("deny all");
+    let a = reassess(&aws, &leaked, since).await;
+    let f = a
+        .footholds
+        .iter()
+        .find(|f| f.handle() == handle)
+        .expect("row");
+    assert_eq!(f.state, FootState::Closed, "{}", a.text());
+    assert!(
+        f.why
+            .starts_with("every high-impact action is denied, AWSDenyAll"),
+        "{}",
+        f.why
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_model_on_live_iam_opens_each_foothold_and_closes_it_through_the_executor() {
     let moto = Moto::start();
     let aws = aws_root(&moto).await;
     // Before the leak: the developer whose key leaks, and a partner role that trusts another
     // account (a standing foothold).
     let (leaked_key, leaked_secret) = user_with_keys(&aws, "dev", 1).await.remove(0);
+    admin(&aws, "dev").await;
     role(&aws, "partner-bridge", &trust_doc(&[OUTSIDE])).await;
     tick().await;
     let since = OffsetDateTime::now_utc();
@@ -776,6 +857,7 @@ async fn the_model_on_live_iam_opens_each_foothold_and_closes_it_through_the_exe
         .await
         .expect("the leaked key works");
     let backdoor_key = user_with_keys(&aws, "backup-svc", 1).await.remove(0).0;
+    admin(&aws, "backup-svc").await;
     password(&aws, "backup-svc").await;
     role(&aws, "ops-admin", &trust_doc(&[OUTSIDE])).await;
     let oidc = oidc_provider(&aws).await;

@@ -32,6 +32,19 @@ fn wait_until(t: &Tmux, what: &str, limit: Duration, ok: impl Fn(&str) -> bool) 
     }
 }
 
+/// The permissions view's count of allowed actions (`12 ALLOWED · …`).
+fn allowed(screen: &str) -> usize {
+    screen
+        .lines()
+        .find_map(|l| {
+            let before = l.split(" ALLOWED").next()?;
+            l.contains(" ALLOWED")
+                .then(|| before.split_whitespace().last()?.parse().ok())
+                .flatten()
+        })
+        .unwrap_or_else(|| panic!("no ALLOWED count:\n{screen}"))
+}
+
 /// The first row of the Access tab and the kind and id it shows, when it is open.
 fn first_open(screen: &str) -> Option<(String, String)> {
     let row = screen
@@ -153,7 +166,28 @@ fn contain_eradicate_and_export_the_score() {
     let header = screen.lines().next().unwrap_or_default().to_string();
     assert!(header.contains("NOT CONTAINED ("), "{screen}");
 
+    // What the first open foothold can still do: its grid, from the game's live policies;
+    // moto has no policy simulator, and the view says so.
+    t.keys(&["g", "w"]);
+    let screen = wait_until(&t, "the permissions view", Duration::from_secs(20), |s| {
+        s.contains("What it can still do") && s.contains("IAM's simulator: not available")
+    });
+    assert!(allowed(&screen) > 0, "{screen}");
+    t.keys(&["Escape"]);
+
     contain(&t);
+
+    // Contained: the same view on any foothold now says it can do nothing.
+    t.keys(&["6", "g", "w"]);
+    let screen = wait_until(
+        &t,
+        "the closed foothold's grid",
+        Duration::from_secs(20),
+        |s| s.contains("What it can still do"),
+    );
+    assert_eq!(allowed(&screen), 0, "{screen}");
+    assert!(screen.contains("0 conditional"), "{screen}");
+    t.keys(&["Escape"]);
 
     // Eradicate: remove what the leaked key    // Eradicate: remove what the leaked key (and its backdoor) made, until the checklist
     // records the milestone (the attacker may add something between two sweeps).

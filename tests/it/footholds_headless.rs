@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::common::{Moto, aws_root, user_with_keys};
+use crate::common::{Moto, MotoOptions, aws_root, user_with_keys};
 use keyspill_aws::Aws;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -68,7 +68,8 @@ fn trust(principals: &[&str]) -> String {
 }
 
 /// Everything, on every resource: the administrator's inline policy.
-const ADMIN: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+const ADMIN: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
 async fn admin_user(aws: &Aws, user: &str) {
     aws.iam
@@ -142,7 +143,7 @@ async fn incident(aws: &Aws, logs: &std::path::Path) -> Incident {
     role_policy(
         aws,
         "evil-role",
-        r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*",
             "Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}}]}"#,
     )
     .await;
@@ -238,7 +239,11 @@ async fn incident(aws: &Aws, logs: &std::path::Path) -> Incident {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_foothold_kind_from_the_trail_and_iam_then_closed_from_live_state() {
-    let moto = Moto::start();
+    // AWS's managed policies loaded: the quarantine policy is attached below.
+    let moto = Moto::start_with(MotoOptions {
+        managed_policies: true,
+        ..MotoOptions::default()
+    });
     let aws = aws_root(&moto).await;
     let me = user_with_keys(&aws, "ir-responder", 1).await.remove(0);
     let dir = tempfile::tempdir().expect("dir");
@@ -296,7 +301,8 @@ async fn every_foothold_kind_from_the_trail_and_iam_then_closed_from_live_state(
     assert!(row(&v, "access-key", &i.backdoor_key).get("can").is_none());
 
     // What each can still do. AWS quarantines the leaked key: the quarantine policy (moto's
-    // copy of AWS's managed policy, read by version) denies new keys, not reads.
+    // copy of AWS's managed policy, read by version) denies new keys (and S3 reads), not
+    // reading secrets.
     aws.iam
         .attach_user_policy()
         .user_name("dev")
@@ -306,7 +312,12 @@ async fn every_foothold_kind_from_the_trail_and_iam_then_closed_from_live_state(
         .expect("quarantine");
     let asked = [
         &base[..],
-        &["--action", "iam:CreateAccessKey", "--action", "s3:GetObject"],
+        &[
+            "--action",
+            "iam:CreateAccessKey",
+            "--action",
+            "secretsmanager:GetSecretValue",
+        ],
     ]
     .concat();
     let (code, out, err) = footholds(&moto, &me, &asked);
@@ -315,29 +326,33 @@ async fn every_foothold_kind_from_the_trail_and_iam_then_closed_from_live_state(
     let can = |kind: &str, id: &str| row(&v, kind, id)["can"].clone();
     assert_eq!(
         can("leaked-key", &i.leaked),
-        json!({"iam:CreateAccessKey": "denied", "s3:GetObject": "allowed"})
+        json!({"iam:CreateAccessKey": "denied", "secretsmanager:GetSecretValue": "allowed"})
     );
     assert_eq!(
         can("access-key", &i.backdoor_key),
-        json!({"iam:CreateAccessKey": "allowed", "s3:GetObject": "allowed"})
+        json!({"iam:CreateAccessKey": "allowed", "secretsmanager:GetSecretValue": "allowed"})
     );
     assert_eq!(
         can("session", &i.session),
-        json!({"iam:CreateAccessKey": "allowed", "s3:GetObject": "allowed"})
+        json!({"iam:CreateAccessKey": "allowed", "secretsmanager:GetSecretValue": "allowed"})
     );
     // The outsiders' role works in one region: which region the next call names is not
     // known.
     assert_eq!(
         can("trust", "evil-role"),
-        json!({"iam:CreateAccessKey": "conditional", "s3:GetObject": "conditional"})
+        json!({"iam:CreateAccessKey": "conditional", "secretsmanager:GetSecretValue": "conditional"})
     );
     // No role trusts the attacker's identity provider yet.
     assert_eq!(
         can("identity-provider", &i.provider),
-        json!({"iam:CreateAccessKey": "denied", "s3:GetObject": "denied"})
+        json!({"iam:CreateAccessKey": "denied", "secretsmanager:GetSecretValue": "denied"})
     );
     // A malformed action is refused before any call.
-    let (code, _, err) = footholds(&moto, &me, &[&base[..], &["--action", "CreateAccessKey"]].concat());
+    let (code, _, err) = footholds(
+        &moto,
+        &me,
+        &[&base[..], &["--action", "CreateAccessKey"]].concat(),
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("not an IAM action"), "{err}");
 
@@ -384,6 +399,13 @@ async fn every_foothold_kind_from_the_trail_and_iam_then_closed_from_live_state(
         .await
         .expect("trust narrowed");
     aws.iam
+        .delete_role_policy()
+        .role_name("evil-role")
+        .policy_name("rights")
+        .send()
+        .await
+        .expect("evil-role's policy");
+    aws.iam
         .delete_role()
         .role_name("evil-role")
         .send()
@@ -419,11 +441,21 @@ async fn every_foothold_kind_from_the_trail_and_iam_then_closed_from_live_state(
     assert_eq!(code, 0);
     assert!(out.starts_with("CONTAINED\n"), "{out}");
     // Closed, every foothold can do nothing.
-    let (code, out, err) = footholds(&moto, &me, &[&base[..], &["--action", "s3:GetObject"]].concat());
+    let (code, out, err) = footholds(
+        &moto,
+        &me,
+        &[&base[..], &["--action", "s3:GetObject"]].concat(),
+    );
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-    assert_eq!(row(&v, "session", &i.session)["can"], json!({"s3:GetObject": "denied"}));
-    assert_eq!(row(&v, "leaked-key", &i.leaked)["can"], json!({"s3:GetObject": "denied"}));
+    assert_eq!(
+        row(&v, "session", &i.session)["can"],
+        json!({"s3:GetObject": "denied"})
+    );
+    assert_eq!(
+        row(&v, "leaked-key", &i.leaked)["can"],
+        json!({"s3:GetObject": "denied"})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

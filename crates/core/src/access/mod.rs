@@ -485,7 +485,7 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
     }
 
     if let Some(a) = access {
-        grids(i, &a.authz, &mut out);
+        grids(i, a, &mut out);
     }
 
     // The operator's clearances: an unknown-origin foothold, reviewed, is closed by a person.
@@ -817,8 +817,22 @@ fn session_kind(via: &str) -> authz::SessionKind {
 /// What each foothold acts as, and, for those not closed, what it can still do: a foothold
 /// that can do none of the grid's actions is closed (its permissions are gone, or a deny
 /// stops it). Footholds acting as the same principal in the same context share one grid.
-fn grids(i: &Inputs<'_>, authz: &authz::Authz, out: &mut [Foothold]) {
+fn grids(i: &Inputs<'_>, a: &AccessSnapshot, out: &mut [Foothold]) {
+    let authz = &a.authz;
     let actions = authz::catalogue::actions();
+    // A role's footholds are whoever assumes it from now on: a session issued after any
+    // revocation on it (a revocation catches the sessions before it, never the next one).
+    let next_session = |role: &str| -> Timestamp {
+        let cut = a
+            .roles
+            .iter()
+            .find(|r| r.name == role)
+            .and_then(|r| r.revoked_before);
+        match cut {
+            Some(c) if c >= i.now => c + time::Duration::seconds(1),
+            _ => i.now,
+        }
+    };
     let mut done: HashMap<Subject, Option<Vec<Cell>>> = HashMap::new();
     for f in out.iter_mut() {
         if f.subject.is_none() {
@@ -826,7 +840,11 @@ fn grids(i: &Inputs<'_>, authz: &authz::Authz, out: &mut [Foothold]) {
             f.subject = match (f.kind, word) {
                 (Kind::Role | Kind::Trust, "role") => Some(Subject {
                     who: authz::Who::Role(name.to_string()),
-                    ctx: authz::Context::session(i.now, authz::SessionKind::AssumedRole, i.now),
+                    ctx: authz::Context::session(
+                        i.now,
+                        authz::SessionKind::AssumedRole,
+                        next_session(name),
+                    ),
                 }),
                 (Kind::LeakedKey | Kind::AccessKey | Kind::User | Kind::LoginProfile, "user") => {
                     Some(Subject {

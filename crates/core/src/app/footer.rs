@@ -270,7 +270,7 @@ impl Footer {
                         key(C::Back).says("close"),
                         MOVE.says("cell"),
                         PAGE.says("scroll"),
-                        key(C::Simulate),
+                        key(C::Simulate).says("ask the simulator"),
                         key(C::Disable),
                     ]
                 }

@@ -435,15 +435,14 @@ pub const BINDINGS: &[Binding] = &[
         Scope::Access,
         "what the foothold can still do: its high-impact actions, escalation paths and the \
          roles it can assume (w or Esc closes)",
-        hint = "what it can do"
+        hint = "can do"
     ),
     bind!(
         "s",
         [KeyCode::Char('s')],
         Command::Simulate,
         Scope::Access,
-        "in the w view: ask IAM's policy simulator again and show where it disagrees",
-        hint = "simulator"
+        "in the w view: ask IAM's policy simulator again and show where it disagrees"
     ),
 ];
 
@@ -557,7 +556,7 @@ pub const LINE_COMMANDS: &[LineBinding] = &[
         usage: ":can user NAME | :can role NAME",
         help: "what any user or role can do: its grid, escalation paths and roles it can assume",
         command: LineCommand::Can,
-        suggest: true,
+        suggest: false,
     },
     LineBinding {
         verbs: &["help"],
