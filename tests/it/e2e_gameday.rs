@@ -177,8 +177,8 @@ fn contain_eradicate_and_export_the_score() {
 
     contain(&t);
 
-    // Contained: the same view on any foothold now says it can do nothing.
-    t.keys(&["6", "g", "w"]);
+    // Contained: the same view on a closed foothold (the last rows) says it can do nothing.
+    t.keys(&["6", "G", "w"]);
     let screen = wait_until(
         &t,
         "the closed foothold's grid",

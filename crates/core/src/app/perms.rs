@@ -8,7 +8,7 @@ use crate::access::authz::escalate::{self, Reach};
 use crate::access::authz::{
     self, Cell, Context, SessionKind, Simulated, Subject, Verdict, Who, Word,
 };
-use crate::access::{FootState, Foothold};
+use crate::access::{FootState, Foothold, Kind};
 use crate::app::cursor;
 use crate::app::keymap::Command;
 use crate::app::msg::Effect;
@@ -63,12 +63,15 @@ fn describe(f: Option<&Foothold>, subject: &Subject) -> String {
         (_, Some(t)) => format!(", session issued {}", crate::fmt::minute(t)),
     };
     match f {
-        Some(f) => format!(
-            "{} {} as {}{issued}",
-            f.kind.label(),
-            crate::domain::key_short(&f.id),
-            subject.who
-        ),
+        Some(f) => {
+            let id = match f.kind {
+                Kind::LeakedKey | Kind::AccessKey | Kind::Session => {
+                    crate::domain::key_short(&f.id)
+                }
+                _ => f.id.clone(),
+            };
+            format!("{} {id} as {}{issued}", f.kind.label(), subject.who)
+        }
         None => format!("{}{issued}", subject.who),
     }
 }
