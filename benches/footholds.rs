@@ -24,6 +24,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+mod support;
 use keyspill_core::access::authz::{Authz, Entity, Managed, Policy};
 use keyspill_core::access::{
     AccessSnapshot, Acts, Inputs, Provider, RoleAccess, UserAccess, assess,
@@ -35,6 +37,7 @@ use keyspill_core::domain::{AccessKey, KeyStatus, KeysSnapshot, LastUsed, Timest
 use keyspill_core::timeline::Origin;
 use keyspill_core::timeline::parse::parse_record;
 use serde_json::json;
+use support::report;
 use time::Duration as Span;
 use time::macros::datetime;
 
@@ -384,22 +387,6 @@ fn console(w: &World, events: Vec<keyspill_core::timeline::Event>) -> State {
     );
     update(&mut state, Msg::TimelineEvents { at: NOW, events });
     state
-}
-
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort();
-    xs[xs.len() / 2]
-}
-
-fn report(label: &str, xs: Vec<Duration>, target: Duration) {
-    let m = median(xs);
-    let ratio = m.as_secs_f64() / target.as_secs_f64();
-    let verdict = if m <= target { "MET" } else { "MISSED" };
-    println!(
-        "{label:<52} median {:>8.3} ms  target <= {:>3} ms  ({ratio:.2} of target): {verdict}",
-        m.as_secs_f64() * 1e3,
-        target.as_millis()
-    );
 }
 
 fn footholds(c: &mut Criterion) {

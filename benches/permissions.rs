@@ -15,13 +15,16 @@
 //! arrival).
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+mod support;
 use keyspill_core::access::authz::escalate;
 use keyspill_core::access::authz::{
     Authz, Context, Entity, Inline, Managed, Policy, SessionKind, Subject, Who, catalogue,
 };
+use support::{report, timed};
 use time::macros::datetime;
 
 const POLICIES: usize = 2_000;
@@ -316,32 +319,6 @@ fn grids(a: &Authz, who: &[Who], actions: &[&str], now: time::OffsetDateTime) ->
         }
     }
     allowed
-}
-
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort();
-    xs[xs.len() / 2]
-}
-
-fn report(label: &str, xs: Vec<Duration>, target: Duration) {
-    let m = median(xs);
-    let ratio = m.as_secs_f64() / target.as_secs_f64();
-    let verdict = if m <= target { "MET" } else { "MISSED" };
-    println!(
-        "{label:<58} median {:>8.3} ms  target <= {:>3} ms  ({ratio:.2} of target): {verdict}",
-        m.as_secs_f64() * 1e3,
-        target.as_millis()
-    );
-}
-
-fn timed(runs: usize, mut f: impl FnMut()) -> Vec<Duration> {
-    (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect()
 }
 
 fn permissions(c: &mut Criterion) {

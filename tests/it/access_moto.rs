@@ -805,11 +805,13 @@ async fn a_backdoor_denied_everything_by_aws_managed_policy_is_closed_and_its_gr
         .iter()
         .find(|f| f.handle() == handle)
         .expect("row");
-    let grid = f.grid.as_ref().expect("a grid from live IAM");
-    assert!(
-        grid.iter().all(|c| c.verdict.word() == Word::Allowed),
-        "{grid:?}"
-    );
+    let snap = access::inventory(&aws).await.expect("inventory");
+    let actions: Vec<String> = authz::catalogue::actions()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    let can = keyspill_core::access::can(f, Some(&snap.authz), &actions, OffsetDateTime::now_utc());
+    assert!(can.values().all(|w| *w == Word::Allowed), "{can:?}");
 
     // The responder attaches AWS's deny-all managed policy: read by version, it decides.
     aws.iam

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use crate::domain::{AccessKey, KeyStatus, KeysSnapshot, LastUsed, Timestamp, key_short};
-pub use authz::{Cell, Subject};
+pub use authz::Subject;
 pub use evidence::{Act, Acts, Evidence, Principal};
 pub use policy::Trusted;
 
@@ -214,11 +214,9 @@ pub struct Foothold {
     pub provenance: Provenance,
     /// What closes it, when the console can do it.
     pub remedy: Option<Remedy>,
-    /// What it acts as, with its request context (`None` for an identity provider).
+    /// What it acts as, with its request context (`None` for an identity provider): what
+    /// `access::can`, the permissions view and the grid evaluate.
     pub subject: Option<Subject>,
-    /// What it can still do: the grid's high-impact actions (while it is not closed and the
-    /// account's policies are read).
-    pub grid: Option<Vec<Cell>>,
 }
 
 impl Foothold {
@@ -408,7 +406,6 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
         };
         out.push(Foothold {
             subject: None,
-            grid: None,
             kind: Kind::LeakedKey,
             id: id.clone(),
             principal: key.map(|k| format!("user {}", k.user)).unwrap_or_default(),
@@ -438,7 +435,6 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
             let (state, why, remedy) = key_state(k);
             out.push(Foothold {
                 subject: None,
-                grid: None,
                 kind: Kind::AccessKey,
                 id: k.key_id.clone(),
                 principal: format!("user {}", k.user),
@@ -464,7 +460,6 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
         {
             out.push(Foothold {
                 subject: None,
-                grid: None,
                 kind: Kind::AccessKey,
                 id: key_id.clone(),
                 principal: format!("user {user}"),
@@ -672,7 +667,6 @@ fn sessions(
                 who: who_of(principal),
                 ctx: authz::Context::session(i.now, session_kind(via), e.time),
             }),
-            grid: None,
             kind: Kind::Session,
             id: key_id.clone(),
             principal: principal.to_string(),
@@ -782,7 +776,6 @@ fn sessions(
                     if active { i.now } else { last.unwrap_or(i.now) },
                 ),
             }),
-            grid: None,
             kind: Kind::Session,
             id,
             principal: principal.to_string(),
@@ -822,18 +815,28 @@ fn grids(i: &Inputs<'_>, a: &AccessSnapshot, out: &mut [Foothold]) {
     let actions = authz::catalogue::actions();
     // A role's footholds are whoever assumes it from now on: a session issued after any
     // revocation on it (a revocation catches the sessions before it, never the next one).
+    let cuts: HashMap<&str, Timestamp> = a
+        .roles
+        .iter()
+        .filter_map(|r| Some((r.name.as_str(), r.revoked_before?)))
+        .collect();
     let next_session = |role: &str| -> Timestamp {
-        let cut = a
-            .roles
-            .iter()
-            .find(|r| r.name == role)
-            .and_then(|r| r.revoked_before);
+        let cut = cuts.get(role).copied();
         match cut {
             Some(c) if c >= i.now => c + time::Duration::seconds(1),
             _ => i.now,
         }
     };
-    let mut done: HashMap<Subject, Option<Vec<Cell>>> = HashMap::new();
+    // Bound once per principal; decided once per principal, kind of credential and side of
+    // each revocation cut-off its policies name (sessions differ only in their issue time).
+    let mut bound: HashMap<authz::Who, Option<(authz::eval::Bound<'_>, Vec<i64>)>> = HashMap::new();
+    type Key = (
+        authz::Who,
+        authz::SessionKind,
+        Option<Vec<std::cmp::Ordering>>,
+    );
+    // `None`: it can act; `Some(why)`: every action of the grid is denied, and why.
+    let mut done: HashMap<Key, Option<String>> = HashMap::new();
     for f in out.iter_mut() {
         if f.subject.is_none() {
             let (word, name) = f.principal.split_once(' ').unwrap_or_default();
@@ -862,28 +865,42 @@ fn grids(i: &Inputs<'_>, a: &AccessSnapshot, out: &mut [Foothold]) {
             continue;
         }
         let Some(subject) = &f.subject else { continue };
-        let grid = done
-            .entry(subject.clone())
+        let Some((b, cuts)) = bound
+            .entry(subject.who.clone())
             .or_insert_with(|| {
-                authz
-                    .bind(&subject.who)
-                    .map(|b| b.grid(&actions, &subject.ctx))
-            })
-            .clone();
-        if let Some(g) = &grid
-            && g.iter().all(|c| c.verdict.word() == authz::Word::Denied)
-        {
-            let by = g
-                .iter()
-                .find_map(|c| match &c.verdict {
-                    authz::Verdict::Denied { by: Some(by), .. } => Some(format!(", {by}")),
-                    _ => None,
+                authz.bind(&subject.who).map(|b| {
+                    let cuts = b.token_cuts();
+                    (b, cuts)
                 })
-                .unwrap_or_default();
+            })
+            .as_ref()
+        else {
+            continue;
+        };
+        let sides = subject.ctx.issued.map(|t| {
+            cuts.iter()
+                .map(|c| t.unix_timestamp().cmp(c))
+                .collect::<Vec<_>>()
+        });
+        let denied = done
+            .entry((subject.who.clone(), subject.ctx.kind, sides))
+            .or_insert_with(|| {
+                if b.can_act(&actions, &subject.ctx) {
+                    return None;
+                }
+                let by = b
+                    .grid(&actions, &subject.ctx)
+                    .iter()
+                    .find_map(|c| match &c.verdict {
+                        authz::Verdict::Denied { by: Some(by), .. } => Some(format!(", {by}")),
+                        _ => None,
+                    });
+                Some(by.unwrap_or_default())
+            });
+        if let Some(by) = denied {
             f.state = FootState::Closed;
             f.why = format!("every high-impact action is denied{by} (was: {})", f.why);
         }
-        f.grid = grid;
     }
 }
 
@@ -970,7 +987,6 @@ fn principals(
             };
             out.push(Foothold {
                 subject: None,
-                grid: None,
                 kind: Kind::User,
                 id: u.name.clone(),
                 principal: format!("user {}", u.name),
@@ -1004,7 +1020,6 @@ fn principals(
             };
             out.push(Foothold {
                 subject: None,
-                grid: None,
                 kind: Kind::LoginProfile,
                 id: u.name.clone(),
                 principal: format!("user {}", u.name),
@@ -1033,7 +1048,6 @@ fn principals(
         if !present {
             out.push(Foothold {
                 subject: None,
-                grid: None,
                 kind,
                 id: name.clone(),
                 principal: match kind {
@@ -1085,7 +1099,6 @@ fn principals(
             if let Some(provenance) = made {
                 out.push(Foothold {
                     subject: None,
-                    grid: None,
                     kind: Kind::Role,
                     id: r.name.clone(),
                     principal: format!("role {}", r.name),
@@ -1121,7 +1134,6 @@ fn principals(
             }
             out.push(Foothold {
                 subject: None,
-                grid: None,
                 kind: Kind::Trust,
                 id: r.name.clone(),
                 principal: format!("role {}", r.name),
@@ -1137,7 +1149,6 @@ fn principals(
         } else if let Some(provenance) = changed {
             out.push(Foothold {
                 subject: None,
-                grid: None,
                 kind: Kind::Trust,
                 id: r.name.clone(),
                 principal: format!("role {}", r.name),
@@ -1163,7 +1174,6 @@ fn principals(
         if let Some(provenance) = made {
             out.push(Foothold {
                 subject: None,
-                grid: None,
                 kind: Kind::IdentityProvider,
                 id: p.arn.clone(),
                 principal: String::new(),

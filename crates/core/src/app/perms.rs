@@ -122,7 +122,7 @@ pub fn recompute(state: &mut State) {
                         if c.verdict.word() != Word::Denied {
                             c.verdict = Verdict::Denied {
                                 by: None,
-                                why: format!("the foothold is closed: {}", f.why),
+                                why: format!("the foothold is closed: {}", f.why).into(),
                             };
                         }
                     }

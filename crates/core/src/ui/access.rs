@@ -7,7 +7,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::access::authz::Word;
 use crate::access::{FootState, Foothold, Remedy, Verified};
 use crate::app::state::State;
 use crate::fmt;
@@ -125,20 +124,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ];
         if !f.principal.is_empty() && !f.principal.ends_with(f.id.as_str()) {
             first.push(Span::raw(format!("  {}", f.principal)));
-        }
-        if let Some(g) = &f.grid
-            && f.state != FootState::Closed
-        {
-            let n = |w: Word| g.iter().filter(|c| c.verdict.word() == w).count();
-            first.push(Span::raw("  can: "));
-            first.push(Span::styled(
-                format!("{} ALLOW", n(Word::Allowed)),
-                theme.danger,
-            ));
-            first.push(Span::styled(
-                format!(" {} COND", n(Word::Conditional)),
-                theme.warn,
-            ));
         }
         if let Some(t) = f.expires
             && f.state != FootState::Closed

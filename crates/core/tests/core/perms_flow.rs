@@ -5,7 +5,7 @@
 use crate::fixture::*;
 use crate::screen::{draw, screen_text};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use keyspill_core::access::authz::{Authz, Entity, Inline, Policy, Simulated, Word};
+use keyspill_core::access::authz::{Authz, Entity, Inline, Policy, Simulated, Word, catalogue};
 use keyspill_core::access::{AccessSnapshot, FootState, RoleAccess, UserAccess};
 use keyspill_core::app::state::{State, Tab};
 use keyspill_core::app::{Effect, Msg, update};
@@ -231,8 +231,11 @@ fn a_foothold_whose_every_action_is_denied_is_closed() {
         .find(|f| f.id == K_NEW)
         .expect("foothold");
     assert_eq!(f.state, FootState::Open);
-    let grid = f.grid.as_ref().expect("a grid");
-    assert!(grid.iter().all(|c| c.verdict.word() == Word::Allowed));
+    let authz = &open.access.data.data.as_ref().expect("access").authz;
+    let actions: Vec<String> = catalogue::actions().iter().map(|a| a.to_string()).collect();
+    let can = keyspill_core::access::can(f, Some(authz), &actions, NOW);
+    assert_eq!(can.len(), actions.len());
+    assert!(can.values().all(|w| *w == Word::Allowed), "{can:?}");
 }
 
 #[test]
@@ -297,4 +300,63 @@ fn can_opens_any_role_and_the_simulator_disagreement_is_shown() {
         text.contains("user nobody is not in the last IAM poll"),
         "{text}"
     );
+}
+
+#[test]
+fn a_revocation_on_a_role_does_not_close_what_its_next_session_can_do() {
+    // The role trusts an outside account and carries a revocation whose cut-off is not yet
+    // past: sessions issued before it are denied, the next one the outsider mints is not.
+    let cut = NOW + Duration::seconds(30);
+    let revoke = format!(
+        r#"{{"Statement":{{"Effect":"Deny","Action":"*","Resource":"*","Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{}"}}}}}}}}"#,
+        keyspill_core::journal::format_ts(cut)
+    );
+    let mut snap = access(&[ADMIN]);
+    let trust = r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole"}}"#;
+    snap.roles = vec![RoleAccess {
+        revoked_before: Some(cut),
+        ..RoleAccess::new(
+            "deploy-role".into(),
+            format!("arn:aws:iam::{ACCT}:role/deploy-role"),
+            SINCE - Duration::days(100),
+            trust.into(),
+        )
+    }];
+    let role = snap.authz.roles.get_mut("deploy-role").expect("role");
+    role.trust = Some(Policy::parse(trust));
+    role.inline.push(Inline {
+        name: "AWSRevokeOlderSessions".into(),
+        policy: Policy::parse(&revoke),
+    });
+    let mut state = base(false);
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 1,
+            at: NOW,
+            result: Ok(snapshot(Some(false))),
+        },
+    );
+    update(
+        &mut state,
+        Msg::Access {
+            seq: 1,
+            at: NOW,
+            result: Ok(snap),
+        },
+    );
+    let f = state
+        .access
+        .assessment
+        .footholds
+        .iter()
+        .find(|f| f.handle() == "trust:deploy-role")
+        .expect("the outside trust");
+    assert_eq!(f.state, FootState::Open, "{}", f.why);
+    let issued = f
+        .subject
+        .as_ref()
+        .and_then(|s| s.ctx.issued)
+        .expect("a session");
+    assert!(issued > cut, "{issued} is not after {cut}");
 }

@@ -226,6 +226,37 @@ impl<'a> Bound<'a> {
             .collect()
     }
 
+    /// Whether some action of `actions` is not denied (allowed, or conditional). Tries first
+    /// the actions an unconditional `Allow` names, so a principal that can act is usually
+    /// decided by one evaluation; each action is evaluated at most once.
+    pub fn can_act(&self, actions: &[&str], ctx: &Context) -> bool {
+        let lower: Vec<String> = actions.iter().map(|a| a.to_ascii_lowercase()).collect();
+        let mut tried = vec![false; lower.len()];
+        let try_one = |n: usize, tried: &mut Vec<bool>| -> bool {
+            if tried[n] {
+                return false;
+            }
+            tried[n] = true;
+            !matches!(
+                self.evaluate(&lower[n], Res::Any, ctx),
+                Verdict::Denied { .. }
+            )
+        };
+        for src in &self.identity {
+            for s in &src.policy.statements {
+                if s.effect != Effect::Allow || !s.conditions.is_empty() {
+                    continue;
+                }
+                if let Some(n) = lower.iter().position(|a| action_matches(s, a))
+                    && try_one(n, &mut tried)
+                {
+                    return true;
+                }
+            }
+        }
+        (0..lower.len()).any(|n| try_one(n, &mut tried))
+    }
+
     /// The answer for one action on a resource.
     pub fn evaluate(&self, action: &str, res: Res<'_>, ctx: &Context) -> Verdict {
         let action = action.to_ascii_lowercase();
@@ -314,6 +345,24 @@ impl<'a> Bound<'a> {
         }
     }
 
+    /// Every `aws:TokenIssueTime` its conditions compare with, in seconds: two sessions that
+    /// fall the same way of each get the same answers (the grid of thousands of sessions is
+    /// computed once per principal and side of its revocations).
+    pub fn token_cuts(&self) -> Vec<i64> {
+        let mut cuts: Vec<i64> = self
+            .identity
+            .iter()
+            .chain(self.boundary.iter().filter_map(|(_, s)| s.as_ref()))
+            .flat_map(|s| &s.policy.statements)
+            .flat_map(|s| &s.conditions)
+            .filter(|c| c.key == "aws:tokenissuetime")
+            .flat_map(|c| c.values.iter().filter_map(|v| super::cond::epoch(v)))
+            .collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        cuts
+    }
+
     /// The principal's ARN.
     pub fn arn(&self) -> &str {
         &self.entity.arn
@@ -332,6 +381,12 @@ impl<'a> Bound<'a> {
 
 /// Does the statement's action element match?
 pub(super) fn action_matches(s: &Statement, action: &str) -> bool {
+    if let Some(svcs) = &s.services {
+        let service = action.split_once(':').map_or(action, |(svc, _)| svc);
+        if !svcs.iter().any(|s| s == service) {
+            return false;
+        }
+    }
     match &s.actions {
         Matcher::Is(p) => p.iter().any(|p| glob(p, action)),
         Matcher::Not(p) => !p.iter().any(|p| glob(p, action)),
@@ -390,6 +445,8 @@ fn resource_matches(
         (Matcher::Not(p), Res::Arn(arn)) => {
             (!patterns(p).iter().any(|p| glob(p, arn))).then_some(None)
         }
+        // Every resource, the common case, without building the list.
+        (Matcher::Is(p), Res::Any) if p.iter().any(|p| p == "*") => Some(None),
         (Matcher::Is(p), Res::Any) => {
             let ps = patterns(p);
             if ps.is_empty() {
@@ -580,11 +637,11 @@ fn combine(identity: Verdict, boundary: Verdict, name: &str) -> Verdict {
         (d @ Verdict::Denied { .. }, _) => d,
         (_, Verdict::Denied { by: Some(by), .. }) => Verdict::Denied {
             by: Some(by),
-            why: format!("explicit deny in the permissions boundary {name}"),
+            why: format!("explicit deny in the permissions boundary {name}").into(),
         },
         (_, Verdict::Denied { by: None, .. }) => Verdict::Denied {
             by: None,
-            why: format!("outside the permissions boundary {name}"),
+            why: format!("outside the permissions boundary {name}").into(),
         },
         (Verdict::Conditional { mut on, by }, Verdict::Conditional { on: more, .. }) => {
             on.extend(more);

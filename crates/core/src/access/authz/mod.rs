@@ -129,7 +129,10 @@ pub enum Verdict {
     },
     /// Denied: by an explicit `Deny` statement, or (`by: None`) because nothing allows it;
     /// `why` says which, in words (a boundary, a session's limits).
-    Denied { by: Option<Decider>, why: String },
+    Denied {
+        by: Option<Decider>,
+        why: std::borrow::Cow<'static, str>,
+    },
     /// Depends on what the console cannot know: each named (a condition key, an unreadable
     /// policy).
     Conditional {

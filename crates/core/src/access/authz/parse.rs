@@ -33,6 +33,9 @@ pub struct Statement {
     pub label: String,
     pub effect: Effect,
     pub actions: Matcher,
+    /// The services its `Action` names (`iam`, `s3`), when none is a wildcard: a statement
+    /// for other services is skipped without matching a pattern.
+    pub services: Option<Vec<String>>,
     /// `None` in a trust policy (no resource element).
     pub resources: Option<Matcher>,
     pub principals: Option<Principals>,
@@ -129,6 +132,24 @@ impl Statement {
             (None, Some(a)) => Matcher::Not(lower(a)),
             _ => return Err("needs exactly one of Action and NotAction".into()),
         };
+        let services = match &actions {
+            Matcher::Is(ps) => {
+                let mut svcs: Vec<String> = Vec::with_capacity(ps.len());
+                let mut exact = true;
+                for p in ps {
+                    match p.split_once(':') {
+                        Some((svc, _)) if !svc.contains(['*', '?']) => {
+                            if !svcs.iter().any(|s| s == svc) {
+                                svcs.push(svc.to_string());
+                            }
+                        }
+                        _ => exact = false,
+                    }
+                }
+                exact.then_some(svcs)
+            }
+            Matcher::Not(_) => None,
+        };
         let resources = match (s.get("Resource"), s.get("NotResource")) {
             (Some(r), None) => Some(Matcher::Is(strings(r))),
             (None, Some(r)) => Some(Matcher::Not(strings(r))),
@@ -165,6 +186,7 @@ impl Statement {
             label,
             effect,
             actions,
+            services,
             resources,
             principals,
             conditions,
@@ -173,48 +195,31 @@ impl Statement {
 }
 
 /// Whether `text` matches the IAM wildcard `pattern` (`*` any run, `?` one character).
-/// Iterative, with one backtrack point: linear in practice, never exponential.
 pub fn glob(pattern: &str, text: &str) -> bool {
     let p = pattern.as_bytes();
-    let t = text.as_bytes();
-    if !p.contains(&b'*') && !p.contains(&b'?') {
-        return p == t;
+    if !p.iter().any(|&b| b == b'*' || b == b'?') {
+        return p == text.as_bytes();
     }
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == b'*' {
-        pi += 1;
-    }
-    pi == p.len()
+    wild(p, text.as_bytes(), |p, t| p == b'?' || p == t)
 }
 
 /// Whether every string `inner` matches is matched by `outer` too (both IAM wildcard
 /// patterns). Sound, not complete: `outer`'s `*` may stand for any run of `inner` (wildcards
 /// included), its `?` only for one literal character; when unsure, it says no.
 pub fn covers(outer: &str, inner: &str) -> bool {
-    let p = outer.as_bytes();
-    let t = inner.as_bytes();
+    wild(outer.as_bytes(), inner.as_bytes(), |p, t| {
+        (p == b'?' && t != b'*') || p == t
+    })
+}
+
+/// Wildcard matching of `t` against `p`, where `one(p, t)` says whether a pattern byte other
+/// than `*` takes one text byte. Iterative, with one backtrack point: linear in practice,
+/// never exponential.
+fn wild(p: &[u8], t: &[u8], one: impl Fn(u8, u8) -> bool) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        let literal_ok =
-            pi < p.len() && ((p[pi] == b'?' && t[ti] != b'*') || (p[pi] != b'*' && p[pi] == t[ti]));
-        if literal_ok {
+        if pi < p.len() && p[pi] != b'*' && one(p[pi], t[ti]) {
             pi += 1;
             ti += 1;
         } else if pi < p.len() && p[pi] == b'*' {
