@@ -145,7 +145,7 @@ fn access() -> AccessSnapshot {
         users,
         roles,
         providers,
-        authz,
+        authz: authz.into(),
         ..AccessSnapshot::default()
     }
 }

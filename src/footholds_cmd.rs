@@ -66,7 +66,7 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
         FootholdsFormat::Json => match serde_json::to_string_pretty(&if args.actions.is_empty() {
             assessment.report()
         } else {
-            assessment.report_can(authz.as_ref(), &args.actions, now)
+            assessment.report_can(authz.as_deref(), &args.actions, now)
         }) {
             Ok(s) => println!("{s}"),
             Err(e) => {
@@ -89,7 +89,7 @@ pub async fn assess_account(
     cleared: BTreeMap<String, keyspill_core::access::Cleared>,
     mut since: Option<Timestamp>,
     now: Timestamp,
-) -> (Assessment, Option<Authz>, Vec<String>) {
+) -> (Assessment, Option<std::sync::Arc<Authz>>, Vec<String>) {
     let aws = aws.clone();
     let mut notes: Vec<String> = Vec::new();
     let identity = match sts::identity(&aws).await {

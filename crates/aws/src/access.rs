@@ -113,7 +113,7 @@ pub async fn inventory(aws: &Aws) -> Result<AccessSnapshot, AwsError> {
         warnings,
         password_unread,
         organization,
-        authz,
+        authz: std::sync::Arc::new(authz),
     })
 }
 

@@ -87,7 +87,7 @@ pub struct AccessSnapshot {
     /// read: then only this account and `--trust-account` are trusted).
     pub organization: Option<Organization>,
     /// The identity policies of every user, group and role: what each can still do.
-    pub authz: authz::Authz,
+    pub authz: std::sync::Arc<authz::Authz>,
 }
 
 /// The account's organisation: its accounts are not "outside" for a trust policy.

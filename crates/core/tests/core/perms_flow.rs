@@ -84,7 +84,7 @@ fn access(ci_deploy: &[&str]) -> AccessSnapshot {
             SINCE - Duration::days(100),
             trust,
         )],
-        authz,
+        authz: authz.into(),
         ..AccessSnapshot::default()
     }
 }
@@ -322,7 +322,10 @@ fn a_revocation_on_a_role_does_not_close_what_its_next_session_can_do() {
             trust.into(),
         )
     }];
-    let role = snap.authz.roles.get_mut("deploy-role").expect("role");
+    let role = std::sync::Arc::make_mut(&mut snap.authz)
+        .roles
+        .get_mut("deploy-role")
+        .expect("role");
     role.trust = Some(Policy::parse(trust));
     role.inline.push(Inline {
         name: "AWSRevokeOlderSessions".into(),
