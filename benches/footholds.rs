@@ -426,6 +426,20 @@ fn footholds(c: &mut Criterion) {
         ticks.push(start.elapsed());
     }
     c.bench_function("model alone", |b| b.iter(|| black_box(model(&w))));
+    let mut seq = 1_000;
+    c.bench_function("update(Access)", |b| {
+        b.iter(|| {
+            seq += 1;
+            black_box(update(
+                &mut state,
+                Msg::Access {
+                    seq,
+                    at: NOW,
+                    result: Ok(w.access.clone()),
+                },
+            ))
+        })
+    });
     c.bench_function("update(Tick)", |b| {
         b.iter(|| {
             t += Span::milliseconds(250);

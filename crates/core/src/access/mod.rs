@@ -14,6 +14,7 @@ pub mod policy;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::domain::{AccessKey, KeyStatus, KeysSnapshot, LastUsed, Timestamp, key_short};
@@ -216,7 +217,8 @@ pub struct Foothold {
     pub remedy: Option<Remedy>,
     /// What it acts as, with its request context (`None` for an identity provider): what
     /// `access::can`, the permissions view and the grid evaluate.
-    pub subject: Option<Subject>,
+    /// Shared: the model copies its footholds around after every message.
+    pub subject: Option<std::sync::Arc<Subject>>,
 }
 
 impl Foothold {
@@ -663,10 +665,13 @@ fn sessions(
             }
         };
         out.push(Foothold {
-            subject: Some(Subject {
+            subject: Some(std::sync::Arc::new(Subject {
                 who: who_of(principal),
-                ctx: authz::Context::session(i.now, session_kind(via), e.time),
-            }),
+                ctx: authz::Context {
+                    source_ip: i.source_ip,
+                    ..authz::Context::session(i.now, session_kind(via), e.time)
+                },
+            })),
             kind: Kind::Session,
             id: key_id.clone(),
             principal: principal.to_string(),
@@ -768,14 +773,17 @@ fn sessions(
         out.push(Foothold {
             // Sessions a user's key mints on its own (GetSessionToken, GetFederationToken),
             // issued at the latest when the key last acted.
-            subject: Some(Subject {
+            subject: Some(std::sync::Arc::new(Subject {
                 who: who_of(&principal),
-                ctx: authz::Context::session(
-                    i.now,
-                    authz::SessionKind::SessionToken,
-                    if active { i.now } else { last.unwrap_or(i.now) },
-                ),
-            }),
+                ctx: authz::Context {
+                    source_ip: i.source_ip,
+                    ..authz::Context::session(
+                        i.now,
+                        authz::SessionKind::SessionToken,
+                        if active { i.now } else { last.unwrap_or(i.now) },
+                    )
+                },
+            })),
             kind: Kind::Session,
             id,
             principal: principal.to_string(),
@@ -827,77 +835,86 @@ fn grids(i: &Inputs<'_>, a: &AccessSnapshot, out: &mut [Foothold]) {
             _ => i.now,
         }
     };
-    // Bound once per principal; decided once per principal, kind of credential and side of
-    // each revocation cut-off its policies name (sessions differ only in their issue time).
-    let mut bound: HashMap<authz::Who, Option<(authz::eval::Bound<'_>, Vec<i64>)>> = HashMap::new();
-    type Key = (
-        authz::Who,
-        authz::SessionKind,
-        Option<Vec<std::cmp::Ordering>>,
-    );
-    // `None`: it can act; `Some(why)`: every action of the grid is denied, and why.
-    let mut done: HashMap<Key, Option<String>> = HashMap::new();
     for f in out.iter_mut() {
         if f.subject.is_none() {
             let (word, name) = f.principal.split_once(' ').unwrap_or_default();
-            f.subject = match (f.kind, word) {
-                (Kind::Role | Kind::Trust, "role") => Some(Subject {
-                    who: authz::Who::Role(name.to_string()),
-                    ctx: authz::Context::session(
+            let who_ctx = match (f.kind, word) {
+                (Kind::Role | Kind::Trust, "role") => Some((
+                    authz::Who::Role(name.to_string()),
+                    authz::Context::session(
                         i.now,
                         authz::SessionKind::AssumedRole,
                         next_session(name),
                     ),
-                }),
+                )),
                 (Kind::LeakedKey | Kind::AccessKey | Kind::User | Kind::LoginProfile, "user") => {
-                    Some(Subject {
-                        who: authz::Who::User(name.to_string()),
-                        ctx: authz::Context::long_term(i.now),
-                    })
+                    Some((
+                        authz::Who::User(name.to_string()),
+                        authz::Context::long_term(i.now),
+                    ))
                 }
                 _ => None,
             };
-        }
-        if let Some(s) = &mut f.subject {
-            s.ctx.source_ip = i.source_ip;
-        }
-        if f.state == FootState::Closed {
-            continue;
-        }
-        let Some(subject) = &f.subject else { continue };
-        let Some((b, cuts)) = bound
-            .entry(subject.who.clone())
-            .or_insert_with(|| {
-                authz.bind(&subject.who).map(|b| {
-                    let cuts = b.token_cuts();
-                    (b, cuts)
+            f.subject = who_ctx.map(|(who, ctx)| {
+                std::sync::Arc::new(Subject {
+                    who,
+                    ctx: authz::Context {
+                        source_ip: i.source_ip,
+                        ..ctx
+                    },
                 })
-            })
-            .as_ref()
-        else {
-            continue;
-        };
-        let sides = subject.ctx.issued.map(|t| {
-            cuts.iter()
-                .map(|c| t.unix_timestamp().cmp(c))
-                .collect::<Vec<_>>()
-        });
-        let denied = done
-            .entry((subject.who.clone(), subject.ctx.kind, sides))
-            .or_insert_with(|| {
-                if b.can_act(&actions, &subject.ctx) {
-                    return None;
-                }
-                let by = b
-                    .grid(&actions, &subject.ctx)
-                    .iter()
-                    .find_map(|c| match &c.verdict {
-                        authz::Verdict::Denied { by: Some(by), .. } => Some(format!(", {by}")),
-                        _ => None,
-                    });
-                Some(by.unwrap_or_default())
             });
-        if let Some(by) = denied {
+        }
+    }
+
+    // Decided once per principal, kind of credential and side of each revocation cut-off
+    // its policies name (sessions differ only in their issue time); the principals in
+    // parallel, each bound once: an account can have thousands of open footholds.
+    let mut by_who: HashMap<&authz::Who, Vec<(usize, &Subject)>> = HashMap::new();
+    for (n, f) in out.iter().enumerate() {
+        if f.state != FootState::Closed
+            && let Some(s) = f.subject.as_deref()
+        {
+            by_who.entry(&s.who).or_default().push((n, s));
+        }
+    }
+    let closed: Vec<(usize, String)> = by_who
+        .into_par_iter()
+        .flat_map_iter(|(who, footholds)| {
+            let mut out: Vec<(usize, String)> = Vec::new();
+            let Some(b) = authz.bind(who) else {
+                return out;
+            };
+            let cuts = b.token_cuts();
+            type Key = (authz::SessionKind, Option<Vec<std::cmp::Ordering>>);
+            let mut decided: HashMap<Key, Option<String>> = HashMap::new();
+            for (n, subject) in footholds {
+                let sides = subject
+                    .ctx
+                    .issued
+                    .map(|t| cuts.iter().map(|c| t.unix_timestamp().cmp(c)).collect());
+                let denied = decided.entry((subject.ctx.kind, sides)).or_insert_with(|| {
+                    if b.can_act(&subject.ctx) {
+                        return None;
+                    }
+                    let by = b
+                        .grid(&actions, &subject.ctx)
+                        .iter()
+                        .find_map(|c| match &c.verdict {
+                            authz::Verdict::Denied { by: Some(by), .. } => Some(format!(", {by}")),
+                            _ => None,
+                        });
+                    Some(by.unwrap_or_default())
+                });
+                if let Some(by) = denied {
+                    out.push((n, by.clone()));
+                }
+            }
+            out
+        })
+        .collect();
+    for (n, by) in closed {
+        if let Some(f) = out.get_mut(n) {
             f.state = FootState::Closed;
             f.why = format!("every high-impact action is denied{by} (was: {})", f.why);
         }

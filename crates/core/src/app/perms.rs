@@ -95,7 +95,7 @@ pub fn recompute(state: &mut State) {
     if let Some(f) = foothold
         && let Some(s) = &f.subject
     {
-        subject = s.clone();
+        subject = (**s).clone();
     }
     let actions = authz::catalogue::actions();
     let (grid, principal_grid, reach, missing) = match state.access.data.data.as_ref() {
@@ -180,7 +180,7 @@ pub fn open_on_foothold(state: &mut State) -> Vec<Effect> {
         return vec![];
     };
     match f.subject.clone() {
-        Some(s) => open(state, s, Some(f.handle())),
+        Some(s) => open(state, (*s).clone(), Some(f.handle())),
         None => {
             state.flash(
                 Level::Info,

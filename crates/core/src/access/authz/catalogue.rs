@@ -78,6 +78,12 @@ pub const GROUPS: &[Group] = &[
     },
 ];
 
+/// The grid's actions lower-cased, as statements match them (built once).
+pub fn lower() -> &'static [String] {
+    static LOWER: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    LOWER.get_or_init(|| actions().iter().map(|a| a.to_ascii_lowercase()).collect())
+}
+
 /// Every action of the grid, in order.
 pub fn actions() -> Vec<&'static str> {
     GROUPS

@@ -226,11 +226,12 @@ impl<'a> Bound<'a> {
             .collect()
     }
 
-    /// Whether some action of `actions` is not denied (allowed, or conditional). Tries first
-    /// the actions an unconditional `Allow` names, so a principal that can act is usually
-    /// decided by one evaluation; each action is evaluated at most once.
-    pub fn can_act(&self, actions: &[&str], ctx: &Context) -> bool {
-        let lower: Vec<String> = actions.iter().map(|a| a.to_ascii_lowercase()).collect();
+    /// Whether some action of the grid is not denied (allowed, or conditional). Tries first
+    /// the action each unconditional `Allow` names (found when its document was parsed), so a
+    /// principal that can act is usually decided by one evaluation; each action is evaluated
+    /// at most once.
+    pub fn can_act(&self, ctx: &Context) -> bool {
+        let lower = super::catalogue::lower();
         let mut tried = vec![false; lower.len()];
         let try_one = |n: usize, tried: &mut Vec<bool>| -> bool {
             if tried[n] {
@@ -244,10 +245,9 @@ impl<'a> Bound<'a> {
         };
         for src in &self.identity {
             for s in &src.policy.statements {
-                if s.effect != Effect::Allow || !s.conditions.is_empty() {
-                    continue;
-                }
-                if let Some(n) = lower.iter().position(|a| action_matches(s, a))
+                if s.effect == Effect::Allow
+                    && s.conditions.is_empty()
+                    && let Some(n) = s.grid_hint
                     && try_one(n, &mut tried)
                 {
                     return true;
@@ -259,7 +259,11 @@ impl<'a> Bound<'a> {
 
     /// The answer for one action on a resource.
     pub fn evaluate(&self, action: &str, res: Res<'_>, ctx: &Context) -> Verdict {
-        let action = action.to_ascii_lowercase();
+        let action: std::borrow::Cow<'_, str> = if action.bytes().any(|b| b.is_ascii_uppercase()) {
+            action.to_ascii_lowercase().into()
+        } else {
+            action.into()
+        };
         let look = |k: &str| self.lookup(k, ctx);
         let identity = decide(
             &self.identity,

@@ -36,6 +36,10 @@ pub struct Statement {
     /// The services its `Action` names (`iam`, `s3`), when none is a wildcard: a statement
     /// for other services is skipped without matching a pattern.
     pub services: Option<Vec<String>>,
+    /// The first action of the grid its `Action` element names, found once when the document
+    /// is parsed (off the console's thread): the model asks "can it do anything of the grid?"
+    /// of thousands of principals after every message.
+    pub grid_hint: Option<usize>,
     /// `None` in a trust policy (no resource element).
     pub resources: Option<Matcher>,
     pub principals: Option<Principals>,
@@ -182,15 +186,20 @@ impl Statement {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .unwrap_or_else(|| format!("#{position}"));
-        Ok(Statement {
+        let mut st = Statement {
             label,
             effect,
             actions,
             services,
+            grid_hint: None,
             resources,
             principals,
             conditions,
-        })
+        };
+        st.grid_hint = super::catalogue::lower()
+            .iter()
+            .position(|a| super::eval::action_matches(&st, a));
+        Ok(st)
     }
 }
 
