@@ -38,6 +38,10 @@ pub struct PermsView {
     /// The same actions for the principal itself, fresh (what the simulator is compared to).
     pub principal_grid: Vec<Cell>,
     pub reach: Reach,
+    /// What `reach` was computed from (the policies read, the subject, whether the foothold
+    /// was closed): escalation walks every user and role, so it runs again only when one of
+    /// these changed, not after every message.
+    reach_from: Option<(std::sync::Arc<authz::Authz>, Subject, bool)>,
     /// Why nothing is computed (the principal is gone, IAM not read yet).
     pub missing: Option<String>,
     /// The cell under the cursor.
@@ -84,6 +88,8 @@ pub fn recompute(state: &mut State) {
     let mut subject = view.subject.clone();
     subject.ctx.now = state.now;
     let from = view.from.clone();
+    let view_reach = view.reach_from.clone().map(|f| (f, view.reach.clone()));
+    let mut reach_from = None;
     let foothold = from.as_ref().and_then(|h| {
         state
             .access
@@ -135,11 +141,20 @@ pub fn recompute(state: &mut State) {
                 };
                 let principal_grid = b.grid(&actions, &fresh);
                 let closed = foothold.is_some_and(|f| f.state == FootState::Closed);
-                let reach = if closed {
-                    Reach::default()
-                } else {
-                    escalate::reach(&a.authz, &subject)
+                let mut key_subject = subject.clone();
+                key_subject.ctx.now = time::OffsetDateTime::UNIX_EPOCH;
+                // Holding the policies read keeps their address from being reused.
+                let from = (a.authz.clone(), key_subject, closed);
+                let reach = match &view_reach {
+                    Some(((p, s, c), r))
+                        if std::sync::Arc::ptr_eq(p, &from.0) && *s == from.1 && *c == from.2 =>
+                    {
+                        r.clone()
+                    }
+                    _ if closed => Reach::default(),
+                    _ => escalate::reach(&a.authz, &subject),
                 };
+                reach_from = Some(from);
                 (grid, principal_grid, reach, None)
             }
         },
@@ -152,6 +167,7 @@ pub fn recompute(state: &mut State) {
         v.grid = grid;
         v.principal_grid = principal_grid;
         v.reach = reach;
+        v.reach_from = reach_from;
         v.missing = missing;
     }
 }
@@ -165,6 +181,7 @@ fn open(state: &mut State, subject: Subject, from: Option<String>) -> Vec<Effect
         grid: Vec::new(),
         principal_grid: Vec::new(),
         reach: Reach::default(),
+        reach_from: None,
         missing: None,
         cell: 0,
         scroll: 0,

@@ -363,3 +363,38 @@ fn a_revocation_on_a_role_does_not_close_what_its_next_session_can_do() {
         .expect("a session");
     assert!(issued > cut, "{issued} is not after {cut}");
 }
+
+#[test]
+fn escalation_follows_a_new_poll_of_the_policies() {
+    let mut state = loaded(&[ADMIN]);
+    state.access.cursor = Some(leaked_handle());
+    press(&mut state, 'w');
+    let before = state.access.perms.as_ref().expect("open").reach.clone();
+    assert!(!before.paths.is_empty() && !before.assumable.is_empty());
+    // Another keys poll: same policies, the same paths.
+    update(
+        &mut state,
+        Msg::Keys {
+            seq: 2,
+            at: NOW + Duration::seconds(5),
+            result: Ok(snapshot(Some(false))),
+        },
+    );
+    assert_eq!(state.access.perms.as_ref().expect("open").reach, before);
+    // The administrator's policy is replaced by a read-only one: no path, no role.
+    update(
+        &mut state,
+        Msg::Access {
+            seq: 2,
+            at: NOW + Duration::seconds(10),
+            result: Ok(access(&[
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+            ])),
+        },
+    );
+    let v = state.access.perms.as_ref().expect("open");
+    assert!(v.reach.paths.is_empty(), "{:?}", v.reach);
+    assert!(v.reach.assumable.is_empty(), "{:?}", v.reach);
+    assert_eq!(cell(&state, "s3:GetObject"), Word::Allowed);
+    assert_eq!(cell(&state, "iam:CreateUser"), Word::Denied);
+}

@@ -81,7 +81,7 @@ pub struct Managed {
     pub version: String,
     pub policy: Policy,
     /// How many versions it keeps besides the default (`SetDefaultPolicyVersion` can switch
-    /// to any of them).
+    /// to any of them); 0 for AWS managed policies, whose default an account cannot switch.
     pub other_versions: usize,
 }
 
