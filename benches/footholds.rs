@@ -447,8 +447,29 @@ fn footholds(c: &mut Criterion) {
         })
     });
 
+    // The permissions view's escalation walk on this account (every user and role), which
+    // the view runs when it opens and when the policies change.
+    let subject = keyspill_core::access::authz::Subject {
+        who: keyspill_core::access::authz::Who::User("user-0".into()),
+        ctx: keyspill_core::access::authz::Context::long_term(NOW),
+    };
+    let mut walks = Vec::new();
+    for _ in 0..10 {
+        let start = Instant::now();
+        black_box(keyspill_core::access::authz::escalate::reach(
+            &w.access.authz,
+            &subject,
+        ));
+        walks.push(start.elapsed());
+    }
+
     println!();
     report("the model alone (headless, once)", alone, MODEL_TARGET);
+    report(
+        "escalation walk of one user (the w view), this account",
+        walks,
+        MODEL_TARGET,
+    );
     report(
         "an access poll arriving (the model runs again)",
         polls,

@@ -33,6 +33,8 @@ pub struct Target {
     pub name: String,
     /// Whether it can do everything the grid's IAM writes name (an administrator in effect).
     pub admin: bool,
+    /// The principal, while whether it is an administrator is not asked yet.
+    who: Option<Who>,
 }
 
 /// A role it can assume, directly or through another.
@@ -85,6 +87,7 @@ pub fn can_assume(b: &Bound<'_>, ctx: &Context, role: &Entity) -> Word {
     }
     let me = b.arn();
     let account = me.split(':').nth(4).unwrap_or_default();
+    let root = format!("arn:aws:iam::{account}:root");
     let look = |k: &str| b.lookup(k, ctx);
     let mut named = Word::Denied;
     let mut by_account = Word::Denied;
@@ -96,7 +99,7 @@ pub fn can_assume(b: &Bound<'_>, ctx: &Context, role: &Entity) -> Word {
             Some(Principals::Is(ps)) => ps
                 .iter()
                 .filter(|(k, _)| k == "AWS" || k == "*")
-                .map(|(_, v)| names(v, me, account))
+                .map(|(_, v)| names(v, me, account, &root))
                 .max()
                 .unwrap_or(Named::No),
             Some(Principals::Not(_)) => Named::Unsure,
@@ -121,6 +124,10 @@ pub fn can_assume(b: &Bound<'_>, ctx: &Context, role: &Entity) -> Word {
             Effect::Allow => by_account = by_account.max(word),
         }
     }
+    if named == Word::Denied && by_account == Word::Denied {
+        // The trust names neither the principal nor its account: nothing to evaluate.
+        return Word::Denied;
+    }
     let own = b.evaluate("sts:AssumeRole", Res::Arn(&role.arn), ctx);
     if let Verdict::Denied { by: Some(_), .. } = own {
         return Word::Denied;
@@ -140,10 +147,10 @@ enum Named {
     Me,
 }
 
-fn names(value: &str, me: &str, account: &str) -> Named {
+fn names(value: &str, me: &str, account: &str, root: &str) -> Named {
     if value == me {
         Named::Me
-    } else if value == "*" || value == account || value == format!("arn:aws:iam::{account}:root") {
+    } else if value == "*" || value == account || value == root {
         Named::Account
     } else {
         Named::No
@@ -170,14 +177,19 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
     let fresh = Context::session(ctx.now, SessionKind::AssumedRole, ctx.now);
     let any = |a: &str| b.evaluate(a, Res::Any, ctx).word();
     let on = |a: &str, arn: &str| b.evaluate(a, Res::Arn(arn), ctx).word();
-    let admin_user = |n: &str| {
-        is_admin(
-            authz,
-            &Who::User(n.to_string()),
-            &Context::long_term(ctx.now),
-        )
+    // Whether a principal is an administrator, asked once each: a path may name thousands.
+    let admins: std::cell::RefCell<std::collections::HashMap<Who, bool>> = Default::default();
+    let admin = |who: Who, c: &Context| -> bool {
+        if let Some(a) = admins.borrow().get(&who) {
+            return *a;
+        }
+        let a = is_admin(authz, &who, c);
+        admins.borrow_mut().insert(who, a);
+        a
     };
-    let admin_role = |n: &str| is_admin(authz, &Who::Role(n.to_string()), &fresh);
+    let long_term = Context::long_term(ctx.now);
+    let admin_user = |n: &str| admin(Who::User(n.to_string()), &long_term);
+    let admin_role = |n: &str| admin(Who::Role(n.to_string()), &fresh);
     let mut paths: Vec<Path> = Vec::new();
     let me = b.entity();
     let self_name = match &subject.who {
@@ -202,6 +214,7 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
             vec![Target {
                 name: format!("itself, through {}", m.name),
                 admin: true,
+                who: None,
             }],
         );
         if m.other_versions > 0 {
@@ -215,6 +228,7 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
                 vec![Target {
                     name: format!("itself, through {}", m.name),
                     admin: false,
+                    who: None,
                 }],
             );
         }
@@ -238,6 +252,7 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
             vec![Target {
                 name: "itself: any policy".into(),
                 admin: true,
+                who: None,
             }],
         );
     }
@@ -257,6 +272,7 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
                     vec![Target {
                         name: format!("itself, through group {g}"),
                         admin: true,
+                        who: None,
                     }],
                 );
             }
@@ -274,6 +290,7 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
                 targets.push(Target {
                     name: format!("group {g}"),
                     admin: group_is_admin(authz, g, ctx),
+                    who: None,
                 });
             }
         }
@@ -311,7 +328,8 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
                 word = word.max(w);
                 targets.push(Target {
                     name: format!("user {u}"),
-                    admin: admin_user(u),
+                    admin: false,
+                    who: Some(Who::User(u.clone())),
                 });
             }
         }
@@ -336,7 +354,8 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
             rewrite_word = rewrite_word.max(w);
             rewrite.push(Target {
                 name: format!("role {r}"),
-                admin: admin_role(r),
+                admin: false,
+                who: Some(Who::Role(r.clone())),
             });
         }
     }
@@ -393,7 +412,8 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
                 word = word.max(w);
                 targets.push(Target {
                     name: format!("role {r}"),
-                    admin: admin_role(r),
+                    admin: false,
+                    who: Some(Who::Role(r.clone())),
                 });
             }
         }
@@ -407,7 +427,8 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
         .filter(|(_, e)| e.instance_profile)
         .map(|(r, _)| Target {
             name: format!("role {r}"),
-            admin: admin_role(r),
+            admin: false,
+            who: Some(Who::Role(r.clone())),
         })
         .collect();
     push(
@@ -426,6 +447,7 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
         vec![Target {
             name: "the roles of existing functions".into(),
             admin: false,
+            who: None,
         }],
     );
 
@@ -450,16 +472,19 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
         .take(SECOND_HOPS_FROM)
         .map(|h| (h.role.clone(), h.word))
         .collect();
+    let mut reached: std::collections::HashSet<String> =
+        assumable.iter().map(|h| h.role.clone()).collect();
     for (r1, w1) in first {
         let Some(b1) = authz.bind(&Who::Role(r1.clone())) else {
             continue;
         };
         for (r, re) in &authz.roles {
-            if r == &r1 || *r == self_name || assumable.iter().any(|h| &h.role == r) {
+            if r == &r1 || *r == self_name || reached.contains(r) {
                 continue;
             }
             let w = can_assume(&b1, &fresh, re).min(w1);
             if w != Word::Denied {
+                reached.insert(r.clone());
                 assumable.push(Hop {
                     role: r.clone(),
                     via: Some(r1.clone()),
@@ -476,6 +501,29 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
             .then(a.via.is_some().cmp(&b.via.is_some()))
             .then_with(|| a.role.cmp(&b.role))
     });
+    // Administrators first among each path's targets: asked one by one only until enough are
+    // found to fill what is shown (a path may reach thousands of users or roles).
+    for p in &mut paths {
+        let mut found = 0usize;
+        for t in &mut p.targets {
+            if found >= TARGETS_SHOWN {
+                break;
+            }
+            if let Some(who) = t.who.take() {
+                t.admin = match &who {
+                    Who::User(n) => admin_user(n),
+                    Who::Role(n) => admin_role(n),
+                };
+            }
+            found += usize::from(t.admin);
+        }
+        p.targets.sort_by_key(|t| !t.admin);
+        p.more = p.targets.len().saturating_sub(TARGETS_SHOWN);
+        p.targets.truncate(TARGETS_SHOWN);
+        for t in &mut p.targets {
+            t.who = None;
+        }
+    }
     paths.sort_by(|a, b| {
         let admin = |p: &Path| p.targets.iter().any(|t| t.admin);
         admin(b).cmp(&admin(a)).then(b.word.cmp(&a.word))
@@ -539,14 +587,12 @@ fn push(
     if word == Word::Denied || targets.is_empty() {
         return;
     }
-    targets.sort_by(|a, b| b.admin.cmp(&a.admin).then_with(|| a.name.cmp(&b.name)));
-    let more = targets.len().saturating_sub(TARGETS_SHOWN);
-    targets.truncate(TARGETS_SHOWN);
+    targets.sort_by(|a, b| a.name.cmp(&b.name));
     paths.push(Path {
         method,
         needs,
         targets,
-        more,
+        more: 0,
         word,
     });
 }
