@@ -282,20 +282,25 @@ async fn the_inventory_reads_passwords_trust_revocations_and_providers() {
     }
 }
 
-/// A proxy that forwards to moto but refuses `GetLoginProfile` for user `locked`, as IAM does
-/// for a caller whose policy denies it on one user.
-fn password_denying_proxy(moto_port: u16) -> crate::http::Server {
+/// A proxy that forwards to moto but answers AccessDenied to the requests `refuse` picks
+/// (their form body), naming `what` in the message as IAM does.
+fn denying_proxy(
+    moto_port: u16,
+    refuse: fn(&str) -> bool,
+    what: &'static str,
+) -> crate::http::Server {
     use std::io::Write;
     crate::http::Server::start_raw(move |mut conn| {
         let Some(request) = crate::http::read_request(&mut conn, &mut Vec::new()) else {
             return;
         };
-        let text = request.text();
-        if text.contains("Action=GetLoginProfile&") && text.contains("UserName=locked") {
-            let body = "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
-                <Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: x is not \
-                authorized to perform: iam:GetLoginProfile on resource: user locked</Message>\
-                </Error><RequestId>1</RequestId></ErrorResponse>";
+        if refuse(&request.text()) {
+            let body = format!(
+                "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+                 <Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: x is not \
+                 authorized to perform: {what}</Message></Error><RequestId>1</RequestId>\
+                 </ErrorResponse>"
+            );
             let head = format!(
                 "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\
                  Connection: close\r\n\r\n",
@@ -307,6 +312,16 @@ fn password_denying_proxy(moto_port: u16) -> crate::http::Server {
             let _ = conn.write_all(&crate::http::forward(moto_port, &request));
         }
     })
+}
+
+/// Refuses `GetLoginProfile` for user `locked`, as IAM does for a caller whose policy denies
+/// it on one user.
+fn password_denying_proxy(moto_port: u16) -> crate::http::Server {
+    denying_proxy(
+        moto_port,
+        |t| t.contains("Action=GetLoginProfile&") && t.contains("UserName=locked"),
+        "iam:GetLoginProfile on resource: user locked",
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1364,31 +1379,13 @@ async fn the_inventory_reads_every_identity_policy_into_the_authorisation_model(
     assert_eq!(sent(&moto, "GetPolicyVersion"), versions_read);
 }
 
-/// A proxy that forwards to moto but refuses `GetPolicy` on the quarantine policy.
+/// Refuses `GetPolicy` on the quarantine policy.
 fn get_policy_denying_proxy(moto_port: u16) -> crate::http::Server {
-    use std::io::Write;
-    crate::http::Server::start_raw(move |mut conn| {
-        let Some(request) = crate::http::read_request(&mut conn, &mut Vec::new()) else {
-            return;
-        };
-        let text = request.text();
-        if text.contains("Action=GetPolicy&") && text.contains("AWSCompromisedKeyQuarantineV2") {
-            let body = "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
-                <Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: x is not \
-                authorized to perform: iam:GetPolicy on resource: policy \
-                AWSCompromisedKeyQuarantineV2</Message></Error><RequestId>1</RequestId>\
-                </ErrorResponse>";
-            let head = format!(
-                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\
-                 Connection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = conn.write_all(head.as_bytes());
-            let _ = conn.write_all(body.as_bytes());
-        } else {
-            let _ = conn.write_all(&crate::http::forward(moto_port, &request));
-        }
-    })
+    denying_proxy(
+        moto_port,
+        |t| t.contains("Action=GetPolicy&") && t.contains("AWSCompromisedKeyQuarantineV2"),
+        "iam:GetPolicy on resource: policy AWSCompromisedKeyQuarantineV2",
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -89,7 +89,8 @@ fn access(ci_deploy: &[&str]) -> AccessSnapshot {
     }
 }
 
-fn loaded(ci_deploy: &[&str]) -> State {
+/// The fixture account with IAM's keys and `snap` read.
+fn with_access(snap: AccessSnapshot) -> State {
     let mut state = base(false);
     update(
         &mut state,
@@ -112,9 +113,14 @@ fn loaded(ci_deploy: &[&str]) -> State {
         Msg::Access {
             seq: 1,
             at: NOW,
-            result: Ok(access(ci_deploy)),
+            result: Ok(snap),
         },
     );
+    state
+}
+
+fn loaded(ci_deploy: &[&str]) -> State {
+    let mut state = with_access(access(ci_deploy));
     press(&mut state, '6');
     assert_eq!(state.tab, Tab::Access);
     state
@@ -331,23 +337,7 @@ fn a_revocation_on_a_role_does_not_close_what_its_next_session_can_do() {
         name: "AWSRevokeOlderSessions".into(),
         policy: Policy::parse(&revoke),
     });
-    let mut state = base(false);
-    update(
-        &mut state,
-        Msg::Keys {
-            seq: 1,
-            at: NOW,
-            result: Ok(snapshot(Some(false))),
-        },
-    );
-    update(
-        &mut state,
-        Msg::Access {
-            seq: 1,
-            at: NOW,
-            result: Ok(snap),
-        },
-    );
+    let state = with_access(snap);
     let f = state
         .access
         .assessment
