@@ -143,8 +143,13 @@ impl Cond {
         }
         let values = match got {
             Lookup::Unknown => return self.unknown(),
+            // ForAnyValue asks for some value, negated or not: none is there.
             Lookup::Absent => {
-                return tri(self.if_exists || self.negated || self.set == Some(SetOp::AllValues));
+                return tri(match self.set {
+                    Some(SetOp::AllValues) => true,
+                    Some(SetOp::AnyValue) => self.if_exists,
+                    None => self.if_exists || self.negated,
+                });
             }
             Lookup::Values(v) => v,
         };
@@ -314,6 +319,18 @@ mod tests {
         assert_eq!(c("DateNotEquals").eval(&absent), Tri::True);
         let null = Cond::new("Null", "aws:TokenIssueTime", vec!["true".into()]);
         assert_eq!(null.eval(&absent), Tri::True);
+        let all = Cond::new(
+            "ForAllValues:StringEquals",
+            "aws:TokenIssueTime",
+            vec!["x".into()],
+        );
+        assert_eq!(all.eval(&absent), Tri::True);
+        let any = Cond::new(
+            "ForAnyValue:StringNotEquals",
+            "aws:TokenIssueTime",
+            vec!["x".into()],
+        );
+        assert_eq!(any.eval(&absent), Tri::False);
     }
 
     #[test]
