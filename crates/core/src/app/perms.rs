@@ -15,6 +15,33 @@ use crate::app::msg::Effect;
 use crate::app::state::{Level, State, Tab};
 use crate::domain::{Failure, Timestamp};
 
+/// What an escalation walk depends on: the policies read (held, so that their address is not
+/// reused), the principal, its kind of credential, which side of each revocation cut-off its
+/// session falls, the caller's address, and whether the foothold is closed. A session's issue
+/// time moves with the clock; only its side of a cut-off changes an answer.
+#[derive(Debug, Clone)]
+struct ReachKey {
+    policies: std::sync::Arc<authz::Authz>,
+    who: Who,
+    kind: SessionKind,
+    sides: Option<Vec<std::cmp::Ordering>>,
+    source_ip: Option<std::net::IpAddr>,
+    closed: bool,
+}
+
+impl PartialEq for ReachKey {
+    fn eq(&self, o: &ReachKey) -> bool {
+        std::sync::Arc::ptr_eq(&self.policies, &o.policies)
+            && self.who == o.who
+            && self.kind == o.kind
+            && self.sides == o.sides
+            && self.source_ip == o.source_ip
+            && self.closed == o.closed
+    }
+}
+
+impl Eq for ReachKey {}
+
 /// What IAM's simulator said, for the principal behind the view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sim {
@@ -41,7 +68,7 @@ pub struct PermsView {
     /// What `reach` was computed from (the policies read, the subject, whether the foothold
     /// was closed): escalation walks every user and role, so it runs again only when one of
     /// these changed, not after every message.
-    reach_from: Option<(std::sync::Arc<authz::Authz>, Subject, bool)>,
+    reach_from: Option<ReachKey>,
     /// Why nothing is computed (the principal is gone, IAM not read yet).
     pub missing: Option<String>,
     /// The cell under the cursor.
@@ -141,16 +168,20 @@ pub fn recompute(state: &mut State) {
                 };
                 let principal_grid = b.grid(&actions, &fresh);
                 let closed = foothold.is_some_and(|f| f.state == FootState::Closed);
-                let mut key_subject = subject.clone();
-                key_subject.ctx.now = time::OffsetDateTime::UNIX_EPOCH;
-                // Holding the policies read keeps their address from being reused.
-                let from = (a.authz.clone(), key_subject, closed);
+                let cuts = b.token_cuts();
+                let from = ReachKey {
+                    policies: a.authz.clone(),
+                    who: subject.who.clone(),
+                    kind: subject.ctx.kind,
+                    sides: subject
+                        .ctx
+                        .issued
+                        .map(|t| cuts.iter().map(|c| t.unix_timestamp().cmp(c)).collect()),
+                    source_ip: subject.ctx.source_ip,
+                    closed,
+                };
                 let reach = match &view_reach {
-                    Some(((p, s, c), r))
-                        if std::sync::Arc::ptr_eq(p, &from.0) && *s == from.1 && *c == from.2 =>
-                    {
-                        r.clone()
-                    }
+                    Some((key, r)) if *key == from => r.clone(),
                     _ if closed => Reach::default(),
                     _ => escalate::reach(&a.authz, &subject),
                 };
