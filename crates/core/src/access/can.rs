@@ -137,14 +137,7 @@ pub fn can(
         let fresh = authz::Context::session(now, authz::SessionKind::AssumedRole, now);
         let mut out: BTreeMap<String, Word> = all(Word::Denied);
         for (name, role) in &authz.roles {
-            let trusts = role.trust.as_ref().is_some_and(|t| {
-                t.statements.iter().any(|s| {
-                    s.effect == authz::Effect::Allow
-                        && matches!(&s.principals, Some(authz::parse::Principals::Is(ps))
-                            if ps.iter().any(|(k, v)| k == "Federated" && v == &f.id))
-                })
-            });
-            if !trusts {
+            if !authz::escalate::trusts(role, "Federated", &f.id) {
                 continue;
             }
             if let Some(b) = authz.bind(&authz::Who::Role(name.clone())) {

@@ -18,12 +18,22 @@ use crate::ui::{Theme, pane};
 /// The group heading's column.
 const HEADING: usize = 15;
 
-fn word_span(w: Word, theme: &Theme) -> Span<'static> {
+/// A cell's word, five columns wide.
+fn word_text(w: Word) -> &'static str {
     match w {
-        Word::Allowed => Span::styled("ALLOW", theme.danger),
-        Word::Denied => Span::styled("deny ", theme.ok),
-        Word::Conditional => Span::styled("COND ", theme.warn),
+        Word::Allowed => "ALLOW",
+        Word::Denied => "deny ",
+        Word::Conditional => "COND ",
     }
+}
+
+fn word_span(w: Word, theme: &Theme) -> Span<'static> {
+    let style = match w {
+        Word::Allowed => theme.danger,
+        Word::Denied => theme.ok,
+        Word::Conditional => theme.warn,
+    };
+    Span::styled(word_text(w), style)
 }
 
 fn counts(grid: &[Cell]) -> (usize, usize, usize) {
@@ -58,14 +68,7 @@ fn grid_lines(v: &PermsView, width: usize, theme: &Theme) -> (Vec<Line<'static>>
                 cursor_line = lines.len();
             }
             line.push(if here {
-                Span::styled(
-                    match c.verdict.word() {
-                        Word::Allowed => "ALLOW",
-                        Word::Denied => "deny ",
-                        Word::Conditional => "COND ",
-                    },
-                    theme.cursor,
-                )
+                Span::styled(word_text(c.verdict.word()), theme.cursor)
             } else {
                 word_span(c.verdict.word(), theme)
             });

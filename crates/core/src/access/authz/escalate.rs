@@ -157,13 +157,14 @@ fn names(value: &str, me: &str, account: &str, root: &str) -> Named {
     }
 }
 
-/// Whether the role trusts this AWS service.
-fn trusts_service(role: &Entity, service: &str) -> bool {
+/// Whether an `Allow` of the role's trust policy names this principal (`Service`,
+/// `Federated`, `AWS`) by value.
+pub fn trusts(role: &Entity, kind: &str, value: &str) -> bool {
     role.trust.as_ref().is_some_and(|t| {
         t.statements.iter().any(|s| {
             s.effect == Effect::Allow
                 && matches!(&s.principals, Some(Principals::Is(ps))
-                    if ps.iter().any(|(k, v)| k == "Service" && v == service))
+                    if ps.iter().any(|(k, v)| k == kind && v == value))
         })
     })
 }
@@ -400,7 +401,7 @@ pub fn reach(authz: &Authz, subject: &Subject) -> Reach {
         let mut targets = Vec::new();
         let mut word = Word::Denied;
         for (r, re) in &authz.roles {
-            if !trusts_service(re, service)
+            if !trusts(re, "Service", service)
                 || (*service == "ec2.amazonaws.com" && !re.instance_profile)
             {
                 continue;

@@ -376,11 +376,6 @@ impl<'a> Bound<'a> {
     pub fn entity(&self) -> &Entity {
         self.entity
     }
-
-    /// The labels of who holds its policies (`user/dev`, `group/ops`).
-    pub fn owners(&self) -> &[String] {
-        &self.owners
-    }
 }
 
 /// Does the statement's action element match?
