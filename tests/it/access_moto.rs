@@ -73,10 +73,6 @@ fn trust_doc(principals: &[&str]) -> String {
     .to_string()
 }
 
-/// Everything, on every resource.
-const ADMIN_DOC: &str =
-    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
-
 /// A role with an administrator's inline policy: a role with no permissions at all can do
 /// nothing, and the model counts it closed.
 async fn role(aws: &Aws, name: &str, trust: &str) {
@@ -87,26 +83,12 @@ async fn role(aws: &Aws, name: &str, trust: &str) {
         .send()
         .await
         .expect("create role");
-    aws.iam
-        .put_role_policy()
-        .role_name(name)
-        .policy_name("admin")
-        .policy_document(ADMIN_DOC)
-        .send()
-        .await
-        .expect("role policy");
+    common::role_policy(aws, name, common::ADMIN_POLICY).await;
 }
 
 /// An administrator's inline policy on a user.
 async fn admin(aws: &Aws, user: &str) {
-    aws.iam
-        .put_user_policy()
-        .user_name(user)
-        .policy_name("admin")
-        .policy_document(ADMIN_DOC)
-        .send()
-        .await
-        .expect("user policy");
+    common::user_policy(aws, user, common::ADMIN_POLICY).await;
 }
 
 async fn password(aws: &Aws, user: &str) {

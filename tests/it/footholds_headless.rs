@@ -4,7 +4,9 @@
 
 use std::process::Command;
 
-use crate::common::{Moto, MotoOptions, aws_root, user_with_keys};
+use crate::common::{
+    ADMIN_POLICY, Moto, MotoOptions, aws_root, role_policy, user_policy, user_with_keys,
+};
 use keyspill_aws::Aws;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -67,32 +69,6 @@ fn trust(principals: &[&str]) -> String {
     .to_string()
 }
 
-/// Everything, on every resource: the administrator's inline policy.
-const ADMIN: &str =
-    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
-
-async fn admin_user(aws: &Aws, user: &str) {
-    aws.iam
-        .put_user_policy()
-        .user_name(user)
-        .policy_name("admin")
-        .policy_document(ADMIN)
-        .send()
-        .await
-        .expect("user policy");
-}
-
-async fn role_policy(aws: &Aws, role: &str, doc: &str) {
-    aws.iam
-        .put_role_policy()
-        .role_name(role)
-        .policy_name("rights")
-        .policy_document(doc)
-        .send()
-        .await
-        .expect("role policy");
-}
-
 struct Incident {
     leaked: String,
     backdoor_key: String,
@@ -107,9 +83,9 @@ struct Incident {
 /// that works only in one region.
 async fn incident(aws: &Aws, logs: &std::path::Path) -> Incident {
     let leaked = user_with_keys(aws, "dev", 1).await.remove(0).0;
-    admin_user(aws, "dev").await;
+    user_policy(aws, "dev", ADMIN_POLICY).await;
     user_with_keys(aws, "admin", 0).await;
-    admin_user(aws, "admin").await;
+    user_policy(aws, "admin", ADMIN_POLICY).await;
     aws.iam
         .create_role()
         .role_name("deploy-role")
@@ -117,7 +93,7 @@ async fn incident(aws: &Aws, logs: &std::path::Path) -> Incident {
         .send()
         .await
         .expect("deploy-role");
-    role_policy(aws, "deploy-role", ADMIN).await;
+    role_policy(aws, "deploy-role", ADMIN_POLICY).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let since = OffsetDateTime::now_utc()
         .replace_nanosecond(0)
@@ -125,7 +101,7 @@ async fn incident(aws: &Aws, logs: &std::path::Path) -> Incident {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 
     let backdoor_key = user_with_keys(aws, "backup-svc", 1).await.remove(0).0;
-    admin_user(aws, "backup-svc").await;
+    user_policy(aws, "backup-svc", ADMIN_POLICY).await;
     aws.iam
         .create_login_profile()
         .user_name("admin")

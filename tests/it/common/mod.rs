@@ -200,6 +200,35 @@ pub async fn aws_root(moto: &Moto) -> Aws {
     .await
 }
 
+/// Everything, on every resource: an administrator's policy.
+pub const ADMIN_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// Puts `doc` on the user as its inline policy `rights` (a principal with no policy can do
+/// nothing, and the foothold model counts it closed).
+pub async fn user_policy(aws: &Aws, user: &str, doc: &str) {
+    aws.iam
+        .put_user_policy()
+        .user_name(user)
+        .policy_name("rights")
+        .policy_document(doc)
+        .send()
+        .await
+        .expect("user policy");
+}
+
+/// Puts `doc` on the role as its inline policy `rights`.
+pub async fn role_policy(aws: &Aws, role: &str, doc: &str) {
+    aws.iam
+        .put_role_policy()
+        .role_name(role)
+        .policy_name("rights")
+        .policy_document(doc)
+        .send()
+        .await
+        .expect("role policy");
+}
+
 /// Creates a user with `keys` access keys; returns (key id, secret) pairs.
 pub async fn user_with_keys(aws: &Aws, name: &str, keys: usize) -> Vec<(String, String)> {
     aws.iam

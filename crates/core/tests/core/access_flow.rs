@@ -308,12 +308,7 @@ fn c_clears_a_foothold_of_unknown_origin_with_a_reason_in_the_journal() {
 /// Everything closed: the leaked key and the new one inactive, every principal revoked, no
 /// outside trust.
 fn contained(state: &mut State) {
-    let mut keys = snapshot(Some(false));
-    for k in &mut keys.keys {
-        if k.key_id == K_LEAKED || k.key_id == K_NEW {
-            k.status = KeyStatus::Inactive;
-        }
-    }
+    let keys = with_inactive(&[K_LEAKED, K_NEW]);
     update(
         state,
         Msg::Keys {
@@ -367,12 +362,7 @@ fn a_new_backdoor_after_containment_reopens_the_incident_with_a_banner_on_every_
     );
 
     // A key on alice, made a minute ago: no trail event explains it.
-    let mut keys = snapshot(Some(false));
-    for k in &mut keys.keys {
-        if k.key_id == K_LEAKED || k.key_id == K_NEW {
-            k.status = KeyStatus::Inactive;
-        }
-    }
+    let mut keys = with_inactive(&[K_LEAKED, K_NEW]);
     let mut backdoor = keys.keys[0].clone();
     backdoor.key_id = "AKIA2ALICEBACKDOOR99".into();
     backdoor.created = NOW - Duration::minutes(1);
@@ -409,12 +399,7 @@ fn a_new_backdoor_after_containment_reopens_the_incident_with_a_banner_on_every_
         assert!(screen.contains("RE-OPENED at"), "{screen}");
     }
     // Disabling it contains the incident again, and the banner goes.
-    let mut keys = snapshot(Some(false));
-    for k in &mut keys.keys {
-        if k.key_id == K_LEAKED || k.key_id == K_NEW {
-            k.status = KeyStatus::Inactive;
-        }
-    }
+    let keys = with_inactive(&[K_LEAKED, K_NEW]);
     update(
         &mut state,
         Msg::Keys {
@@ -512,12 +497,7 @@ fn a_foothold_that_leaves_iam_stays_on_the_tab_as_closed() {
 fn closing_the_foothold_under_the_cursor_moves_the_cursor_to_the_next_open_one() {
     let mut state = loaded(false);
     point_at(&mut state, &format!("leaked-key:{K_LEAKED}"));
-    let mut keys = snapshot(Some(false));
-    for k in &mut keys.keys {
-        if k.key_id == K_LEAKED {
-            k.status = KeyStatus::Inactive;
-        }
-    }
+    let keys = with_inactive(&[K_LEAKED]);
     update(
         &mut state,
         Msg::Keys {

@@ -9,7 +9,7 @@ use keyspill_core::access::authz::{Authz, Entity, Inline, Policy, Simulated, Wor
 use keyspill_core::access::{AccessSnapshot, FootState, RoleAccess, UserAccess};
 use keyspill_core::app::state::{State, Tab};
 use keyspill_core::app::{Effect, Msg, update};
-use keyspill_core::domain::{ErrorKind, Failure, KeyStatus};
+use keyspill_core::domain::{ErrorKind, Failure};
 use keyspill_core::ui::Theme;
 use time::Duration;
 
@@ -189,12 +189,7 @@ fn the_grid_turns_to_denied_when_the_room_disables_the_key() {
     press(&mut state, 'w');
     assert_eq!(cell(&state, "ec2:RunInstances"), Word::Allowed);
     // The key is disabled; the next keys poll says so.
-    let mut snap = snapshot(Some(false));
-    for k in &mut snap.keys {
-        if k.key_id == K_LEAKED {
-            k.status = KeyStatus::Inactive;
-        }
-    }
+    let snap = with_inactive(&[K_LEAKED]);
     update(
         &mut state,
         Msg::Keys {
