@@ -90,6 +90,15 @@ pub(super) fn grids(i: &Inputs<'_>, a: &AccessSnapshot, out: &mut [Foothold]) {
                     if b.can_act(&subject.ctx) {
                         return None;
                     }
+                    // A trust policy that names the principal lets it assume the role with no
+                    // permission of its own: it can still act, as that role.
+                    if authz.roles.iter().any(|(name, role)| {
+                        !matches!(who, authz::Who::Role(r) if r == name)
+                            && authz::escalate::can_assume(&b, &subject.ctx, role)
+                                != authz::Word::Denied
+                    }) {
+                        return None;
+                    }
                     let by = b
                         .grid(&actions, &subject.ctx)
                         .iter()

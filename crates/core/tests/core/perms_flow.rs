@@ -383,3 +383,42 @@ fn escalation_follows_a_new_poll_of_the_policies() {
     assert_eq!(cell(&state, "s3:GetObject"), Word::Allowed);
     assert_eq!(cell(&state, "iam:CreateUser"), Word::Denied);
 }
+
+#[test]
+fn a_principal_a_role_trusts_by_name_can_still_act_without_permissions_of_its_own() {
+    // ci-deploy has no policy at all: every action of the grid is denied to it.
+    let closed = with_access(access(&[]));
+    let f = closed
+        .access
+        .assessment
+        .footholds
+        .iter()
+        .find(|f| f.id == K_NEW)
+        .expect("the new key");
+    assert_eq!(f.state, FootState::Closed, "{}", f.why);
+    // A role that names it in its trust lets it act as that role: the key stays open.
+    let mut snap = access(&[]);
+    let ci_deploy = snap
+        .authz
+        .users
+        .get("ci-deploy")
+        .map(|u| u.arn.clone())
+        .expect("ci-deploy");
+    let trust = format!(
+        r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"{ci_deploy}"}},"Action":"sts:AssumeRole"}}}}"#
+    );
+    std::sync::Arc::make_mut(&mut snap.authz)
+        .roles
+        .get_mut("deploy-role")
+        .expect("role")
+        .trust = Some(Policy::parse(&trust));
+    let open = with_access(snap);
+    let f = open
+        .access
+        .assessment
+        .footholds
+        .iter()
+        .find(|f| f.id == K_NEW)
+        .expect("the new key");
+    assert_eq!(f.state, FootState::Open, "{}", f.why);
+}
