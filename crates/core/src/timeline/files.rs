@@ -1,8 +1,8 @@
 //! Local files as a timeline source (`--logs PATH`, repeatable): a copy of a trail bucket, a
 //! LookupEvents export, a SIEM's JSON Lines dump.
 //!
-//! A path is a file or a directory searched recursively for `.json`, `.json.gz`, `.jsonl` and
-//! `.log` files (also gzip'd; a file named on its own is read whatever its name). Files are
+//! A path is a file or a directory searched recursively for `.json`, `.json.gz`, `.jsonl`,
+//! `.log` and `.csv` files (also gzip'd; a file named on its own is read whatever its name). Files are
 //! read in parallel, one at a time per worker: a file is read, decompressed, filtered and
 //! dropped before the worker takes the next, so memory follows the largest file, not the
 //! corpus. A file that cannot be read or understood is reported in `skipped` and the scan goes
@@ -21,7 +21,8 @@ use rayon::prelude::*;
 
 use crate::timeline::model::{Event, Origin};
 use crate::timeline::parse::{
-    Parsed, Skipped, gunzip_into, is_gzip, parse_document, parse_line, parse_record,
+    Parsed, Skipped, gunzip_into, is_csv, is_gzip, parse_csv, parse_document, parse_line,
+    parse_record,
 };
 use crate::timeline::prefilter::{KeyFilter, ScanOutcome};
 
@@ -66,7 +67,7 @@ pub fn scan_paths(paths: &[PathBuf], filter: Option<&KeyFilter>) -> FileScan {
 pub fn is_log_file_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let base = lower.strip_suffix(".gz").unwrap_or(&lower);
-    [".json", ".jsonl", ".log"]
+    [".json", ".jsonl", ".log", ".csv"]
         .iter()
         .any(|ext| base.ends_with(ext))
 }
@@ -199,8 +200,16 @@ fn filtered(doc: &[u8], filter: &KeyFilter, origin: &Origin) -> Parsed {
     // An empty file, one that is not JSON at all, or a digest: a full parse is cheap (it
     // stops at the first byte, or the file is small) and reports or counts it as the
     // unfiltered scan would.
+    if is_csv(start) {
+        // A console CSV download: only the rows that mention a key are read.
+        let mut out = parse_csv(start, origin, Some(&|row: &[u8]| filter.hits(row)));
+        out.events.retain(|e| keeps(filter, e));
+        return out;
+    }
     if !matches!(start.first(), Some(b'{' | b'[')) || looks_like_digest(start) {
-        return parse_document(doc, origin);
+        let mut out = parse_document(doc, origin);
+        out.events.retain(|e| keeps(filter, e));
+        return out;
     }
     let mut out = match filter.scan_records(doc) {
         ScanOutcome::ParseWhole => match json_lines_with_hits(doc, filter, origin) {
@@ -285,7 +294,14 @@ mod tests {
 
     #[test]
     fn log_file_names() {
-        for yes in ["a.json", "a.JSON.gz", "x.jsonl", "y.log", "z.log.gz"] {
+        for yes in [
+            "a.json",
+            "a.JSON.gz",
+            "x.jsonl",
+            "y.log",
+            "z.log.gz",
+            "h.csv",
+        ] {
             assert!(is_log_file_name(yes), "{yes}");
         }
         for no in ["a.md", "a.gz", "json", "a.json.bak", "a.txt"] {

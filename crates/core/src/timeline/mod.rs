@@ -1,6 +1,7 @@
 //! The CloudTrail timeline: what the leaked keys did, and everything they minted.
 
 pub mod chain;
+mod console_csv;
 pub mod export;
 pub mod files;
 pub mod model;
@@ -8,6 +9,7 @@ pub mod parse;
 pub mod prefilter;
 pub mod progress;
 pub mod risk;
+mod siem;
 pub mod store;
 
 pub use model::{Event, Minted, Origin, Risk, Severity, Tactic};

@@ -12,7 +12,11 @@
 //!   and JSON Lines of such items;
 //! * EventBridge envelopes (`"detail-type": "AWS API Call via CloudTrail"` and its siblings),
 //!   the record under `detail`;
-//! * digest files, which are counted and otherwise ignored.
+//! * digest files, which are counted and otherwise ignored;
+//! * what SIEMs export (Elasticsearch hits and documents, Logstash and Elastic documents with
+//!   `@timestamp`, Splunk's export and search results): see [`siem`](super::siem);
+//! * the CloudTrail console's event-history CSV download: see
+//!   [`console_csv`](super::console_csv).
 //!
 //! Nothing here panics on bad input: a document or record that cannot be used becomes a
 //! [`Skipped`] entry that says why.
@@ -27,6 +31,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::timeline::model::{Event, Minted, Origin, intern};
 use crate::timeline::prefilter::{Walk, walk_records};
+use crate::timeline::{console_csv, siem};
 
 /// A file or record that could not be turned into an event, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,6 +224,9 @@ pub fn parse_document(bytes: &[u8], origin: &Origin) -> Parsed {
         out.skip(origin, "empty document".into());
         return out;
     }
+    if console_csv::looks_like_csv(text) {
+        return parse_csv(text, origin, None);
+    }
     // A delivered log file is read record by record: never a JSON tree of the whole file,
     // which can be many times its size.
     if let Some(parsed) = records_one_by_one(text, origin) {
@@ -246,6 +254,31 @@ pub fn parse_document(bytes: &[u8], origin: &Origin) -> Parsed {
             format!("not JSON ({whole_error})")
         },
     );
+    out
+}
+
+/// Whether a document (BOM and leading white space allowed) has the shape of CSV rather than
+/// JSON: [`parse_csv`] reads it.
+pub fn is_csv(bytes: &[u8]) -> bool {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    console_csv::looks_like_csv(text.trim_ascii_start())
+}
+
+/// Which rows of a CSV download to read, from their bytes (`true`: read it).
+pub type KeepRow<'a> = &'a dyn Fn(&[u8]) -> bool;
+
+/// A CloudTrail console event-history CSV download. With `keep`, only the rows whose bytes it
+/// accepts are read (a key filter's byte search); the others cost no JSON parsing.
+pub fn parse_csv(bytes: &[u8], origin: &Origin, keep: Option<KeepRow<'_>>) -> Parsed {
+    let mut out = Parsed::default();
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let read = console_csv::rows(text.trim_ascii_start(), keep, |label, row| match row {
+        Ok(record) => absorb_record(&record, &label, origin, &mut out),
+        Err(reason) => out.skip(origin, format!("{label}: {reason}")),
+    });
+    if let Err(reason) = read {
+        out.skip(origin, reason);
+    }
     out
 }
 
@@ -360,15 +393,18 @@ fn absorb_document(value: Value, at: &str, origin: &Origin, out: &mut Parsed) {
                 && !map.contains_key("eventTime")
             {
                 for (i, item) in items.iter().enumerate() {
-                    absorb_item(item, &nth(i), origin, out);
+                    absorb_item(item, &nth(i), origin, out, 0);
                 }
+            } else if !map.contains_key("eventTime") && siem::is_container(&map) {
+                // A SIEM's container: reasons name what is inside it (`hit 3`), not a record.
+                absorb_item(&Value::Object(map), at, origin, out, 0);
             } else {
-                absorb_item(&Value::Object(map), whole, origin, out);
+                absorb_item(&Value::Object(map), whole, origin, out, 0);
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                absorb_item(item, &nth(i), origin, out);
+                absorb_item(item, &nth(i), origin, out, 0);
             }
         }
         other => {
@@ -393,30 +429,49 @@ fn is_digest(map: &Map<String, Value>) -> bool {
             || (map.contains_key("logFiles") && map.contains_key("awsAccountId")))
 }
 
+/// How many containers deep a record is looked for (a Splunk result in an Elasticsearch
+/// document in a search response is three): a document nesting records in strings without
+/// end is refused rather than followed.
+const MAX_NESTING: u8 = 6;
+
+/// `label, word n` (or `word n` when there is no label yet).
+fn join(label: &str, word: &str, n: usize) -> String {
+    if label.is_empty() {
+        format!("{word} {n}")
+    } else {
+        format!("{label}, {word} {n}")
+    }
+}
+
 /// An element of an array or `Events` list: a record, a LookupEvents item, an EventBridge
-/// envelope, or a nested log document.
-fn absorb_item(item: &Value, label: &str, origin: &Origin, out: &mut Parsed) {
+/// envelope, a nested log document, or a SIEM's container (`depth` of them around it so far).
+/// `label` places it in reasons; empty for a whole document that is a SIEM container.
+fn absorb_item(item: &Value, label: &str, origin: &Origin, out: &mut Parsed, depth: u8) {
+    let label_or_record = if label.is_empty() { "record 1" } else { label };
     let Value::Object(map) = item else {
-        absorb_record(item, label, origin, out);
+        absorb_record(item, label_or_record, origin, out);
         return;
     };
     if map.contains_key("eventTime") {
-        absorb_record(item, label, origin, out);
+        absorb_record(item, label_or_record, origin, out);
     } else if let Some(inner) = map.get("CloudTrailEvent") {
         // LookupEvents: the record is a JSON document inside a string. Its own eventTime is
         // the truth; the wrapper's EventTime is re-rendered by whoever saved it.
         match inner {
             Value::String(text) => match serde_json::from_str::<Value>(text) {
-                Ok(record) => absorb_record(&record, label, origin, out),
+                Ok(record) => absorb_record(&record, label_or_record, origin, out),
                 Err(e) => out.skip(
                     origin,
-                    format!("{label}: CloudTrailEvent is not JSON ({e})"),
+                    format!("{label_or_record}: CloudTrailEvent is not JSON ({e})"),
                 ),
             },
-            Value::Object(_) => absorb_record(inner, label, origin, out),
+            Value::Object(_) => absorb_record(inner, label_or_record, origin, out),
             other => out.skip(
                 origin,
-                format!("{label}: CloudTrailEvent is a JSON {}", kind(other)),
+                format!(
+                    "{label_or_record}: CloudTrailEvent is a JSON {}",
+                    kind(other)
+                ),
             ),
         }
     } else if let Some(detail) = map.get("detail")
@@ -424,21 +479,40 @@ fn absorb_item(item: &Value, label: &str, origin: &Origin, out: &mut Parsed) {
     {
         let words = detail_type.as_str().unwrap_or_default();
         if words.to_ascii_lowercase().contains("cloudtrail") {
-            absorb_record(detail, label, origin, out);
+            absorb_record(detail, label_or_record, origin, out);
         } else {
             out.skip(
                 origin,
-                format!("{label}: EventBridge event {words:?} does not come from CloudTrail"),
+                format!(
+                    "{label_or_record}: EventBridge event {words:?} does not come from CloudTrail"
+                ),
             );
         }
     } else if is_digest(map) {
         out.digests += 1;
     } else if let Some(Value::Array(records)) = map.get("Records") {
         for (i, record) in records.iter().enumerate() {
-            absorb_record(record, &format!("{label}, record {}", i + 1), origin, out);
+            absorb_record(record, &join(label, "record", i + 1), origin, out);
+        }
+    } else if let Some(inner) = siem::unwrap(map) {
+        if depth >= MAX_NESTING {
+            out.skip(
+                origin,
+                format!("{label_or_record}: containers nested more than {MAX_NESTING} deep"),
+            );
+            return;
+        }
+        match inner {
+            siem::Inner::Many(word, items) => {
+                for (i, item) in items.iter().enumerate() {
+                    absorb_item(item, &join(label, word, i + 1), origin, out, depth + 1);
+                }
+            }
+            siem::Inner::One(inner) => absorb_item(&inner, label, origin, out, depth + 1),
+            siem::Inner::Bad(reason) => out.skip(origin, format!("{label_or_record}: {reason}")),
         }
     } else {
-        absorb_record(item, label, origin, out);
+        absorb_record(item, label_or_record, origin, out);
     }
 }
 

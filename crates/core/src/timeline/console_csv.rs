@@ -1,0 +1,275 @@
+//! The CloudTrail console's event-history download as CSV ("Export to CSV" on the Event
+//! history page).
+//!
+//! Its columns are the page's: `Event ID`, `Event time`, `User name`, `Event name`,
+//! `Resource type`, `Resource name`, `AWS access key`, `Event source`, `AWS region`,
+//! `Error code`, `Source IP address`, `Read-only`, and in newer downloads the whole record as
+//! JSON text in `CloudTrail event` (column names from the AWS CloudTrail User Guide, "Viewing
+//! CloudTrail events in the CloudTrail console"). Columns are found by name, whatever their
+//! order, case, spacing or punctuation, so a download with columns hidden or reordered, or a
+//! spreadsheet's re-save, still reads.
+//!
+//! A row with a `CloudTrail event` cell that holds a JSON object is that record. Otherwise the
+//! row's cells are turned into a record with the fields they name, marked
+//! `"keyspillRebuiltFrom": "the console's CSV columns …"` so the detail pane says that the
+//! request and response are not known.
+
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use crate::timeline::parse::KeepRow;
+use time::format_description::well_known::Rfc3339;
+
+/// The columns keyspill reads, as found in the header.
+#[derive(Debug, Default)]
+struct Columns {
+    record: Option<usize>,
+    time: Option<usize>,
+    id: Option<usize>,
+    name: Option<usize>,
+    source: Option<usize>,
+    region: Option<usize>,
+    ip: Option<usize>,
+    key: Option<usize>,
+    user: Option<usize>,
+    error: Option<usize>,
+    read_only: Option<usize>,
+    resource_type: Option<usize>,
+    resource_name: Option<usize>,
+}
+
+impl Columns {
+    fn from_header(header: &csv::ByteRecord) -> Columns {
+        let mut c = Columns::default();
+        for (i, cell) in header.iter().enumerate() {
+            let slot = match normalize(cell).as_str() {
+                "cloudtrailevent" => &mut c.record,
+                "eventtime" => &mut c.time,
+                "eventid" => &mut c.id,
+                "eventname" => &mut c.name,
+                "eventsource" => &mut c.source,
+                "awsregion" | "region" => &mut c.region,
+                "sourceipaddress" | "sourceip" => &mut c.ip,
+                "awsaccesskey" | "accesskeyid" | "accesskey" => &mut c.key,
+                "username" => &mut c.user,
+                "errorcode" => &mut c.error,
+                "readonly" => &mut c.read_only,
+                "resourcetype" => &mut c.resource_type,
+                "resourcename" => &mut c.resource_name,
+                _ => continue,
+            };
+            slot.get_or_insert(i);
+        }
+        c
+    }
+}
+
+/// A header cell in a comparable form: lower case letters and digits only (`Read-only` and
+/// `read only` are both `readonly`).
+fn normalize(cell: &[u8]) -> String {
+    cell.iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(|b| b.to_ascii_lowercase() as char)
+        .collect()
+}
+
+/// Whether a document is shaped like CSV: it does not open like JSON and its first line has
+/// commas. Cheap: only the first line (at most 64 KiB) is looked at.
+pub(crate) fn looks_like_csv(text: &[u8]) -> bool {
+    if matches!(text.first(), None | Some(b'{' | b'[')) {
+        return false;
+    }
+    let head = text.get(..text.len().min(64 << 10)).unwrap_or(text);
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    first_line.contains(&b',')
+}
+
+/// Read the rows of a console CSV download. `visit` gets each row's label (`line 7`) and its
+/// record, or why it has none. With `keep`, only rows whose bytes it accepts are turned into
+/// records (the others are not looked at). `Err` when the document is not an event-history
+/// CSV at all.
+pub(crate) fn rows(
+    text: &[u8],
+    keep: Option<KeepRow<'_>>,
+    mut visit: impl FnMut(String, Result<Value, String>),
+) -> Result<(), String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text);
+    let header = reader
+        .byte_headers()
+        .map_err(|e| format!("not CSV ({e})"))?
+        .clone();
+    let columns = Columns::from_header(&header);
+    if columns.record.is_none() && (columns.time.is_none() || columns.name.is_none()) {
+        return Err(
+            "a CSV file, but not a CloudTrail event history download (no \"CloudTrail event\" \
+             column, nor both \"Event time\" and \"Event name\")"
+                .into(),
+        );
+    }
+    let mut row = csv::ByteRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_byte_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                visit(format!("line {line}"), Err(format!("not CSV ({e})")));
+                // A broken quote swallows the rest of the file: one reason is enough.
+                break;
+            }
+        }
+        let label = format!("line {}", row.position().map_or(line, |p| p.line()));
+        if row.iter().all(|cell| cell.trim_ascii().is_empty()) {
+            continue;
+        }
+        if keep.is_some_and(|keep| !keep(row.as_slice())) {
+            continue;
+        }
+        visit(label, record_of(&row, &columns));
+    }
+    Ok(())
+}
+
+/// One row's record: the `CloudTrail event` cell when it holds a JSON object, else the cells.
+fn record_of(row: &csv::ByteRecord, c: &Columns) -> Result<Value, String> {
+    let cell = |at: Option<usize>| -> String {
+        at.and_then(|i| row.get(i))
+            .map(|b| String::from_utf8_lossy(b).trim().to_string())
+            .unwrap_or_default()
+    };
+    let whole = cell(c.record);
+    let whole_problem = if whole.is_empty() {
+        None
+    } else {
+        match serde_json::from_str::<Value>(&whole) {
+            Ok(record @ Value::Object(_)) => return Ok(record),
+            Ok(_) => Some("the CloudTrail event cell is not a JSON object"),
+            Err(_) => Some("the CloudTrail event cell is not JSON (cut short?)"),
+        }
+    };
+    let time = cell(c.time);
+    if time.is_empty() {
+        return Err(match whole_problem {
+            Some(problem) => format!("{problem}, and no Event time"),
+            None => "no Event time and no CloudTrail event".into(),
+        });
+    }
+    let mut record = Map::new();
+    let mut set = |name: &str, value: String| {
+        if !value.is_empty() {
+            record.insert(name.into(), Value::String(value));
+        }
+    };
+    set("eventTime", normalize_time(&time));
+    set("eventID", cell(c.id));
+    set("eventName", cell(c.name));
+    set("eventSource", cell(c.source));
+    set("awsRegion", cell(c.region));
+    set("sourceIPAddress", cell(c.ip));
+    set("errorCode", cell(c.error));
+    set("readOnly", cell(c.read_only).to_ascii_lowercase());
+    let mut identity = Map::new();
+    for (name, value) in [("userName", cell(c.user)), ("accessKeyId", cell(c.key))] {
+        if !value.is_empty() {
+            identity.insert(name.into(), Value::String(value));
+        }
+    }
+    if !identity.is_empty() {
+        record.insert("userIdentity".into(), Value::Object(identity));
+    }
+    let (kind, name) = (cell(c.resource_type), cell(c.resource_name));
+    if !kind.is_empty() || !name.is_empty() {
+        record.insert("resources".into(), json!([{"type": kind, "name": name}]));
+    }
+    let from = match whole_problem {
+        Some(problem) => format!("the console's CSV columns ({problem})"),
+        None => "the console's CSV columns (no CloudTrail event column)".into(),
+    };
+    record.insert("keyspillRebuiltFrom".into(), Value::String(from));
+    Ok(Value::Object(record))
+}
+
+/// An event time as written by the console or a spreadsheet, as RFC 3339 where it can be
+/// told: RFC 3339 as it is; a date and time without a zone is taken as UTC (the console
+/// downloads UTC); epoch seconds. Anything else is passed on for the parser to reject.
+fn normalize_time(s: &str) -> String {
+    if let Ok(secs) = s.parse::<f64>()
+        && secs.is_finite()
+        && let Ok(t) = OffsetDateTime::from_unix_timestamp(secs.trunc() as i64)
+        && let Ok(text) = t.format(&Rfc3339)
+    {
+        return text;
+    }
+    let bytes = s.as_bytes();
+    let zoned = bytes.len() > 19
+        && bytes
+            .get(19..)
+            .is_some_and(|rest| rest.iter().any(|b| matches!(b, b'Z' | b'z' | b'+' | b'-')));
+    let dated = bytes.len() >= 19
+        && bytes.get(4) == Some(&b'-')
+        && bytes.get(7) == Some(&b'-')
+        && matches!(bytes.get(10), Some(b'T' | b' '))
+        && bytes.get(13) == Some(&b':');
+    if dated && !zoned {
+        format!("{s}Z")
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_names_are_matched_loosely() {
+        let header = csv::ByteRecord::from(vec![
+            "Event name",
+            "EVENT TIME",
+            "Read-only",
+            "aws access key",
+            "CloudTrail event",
+        ]);
+        let c = Columns::from_header(&header);
+        assert_eq!(
+            (c.name, c.time, c.read_only, c.key, c.record),
+            (Some(0), Some(1), Some(2), Some(3), Some(4))
+        );
+        assert_eq!(c.ip, None);
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(
+            normalize_time("2024-08-01T12:00:00Z"),
+            "2024-08-01T12:00:00Z"
+        );
+        assert_eq!(
+            normalize_time("2024-08-01 12:00:00"),
+            "2024-08-01 12:00:00Z"
+        );
+        assert_eq!(
+            normalize_time("2024-08-01T12:00:00.123"),
+            "2024-08-01T12:00:00.123Z"
+        );
+        assert_eq!(
+            normalize_time("2024-08-01T14:00:00+02:00"),
+            "2024-08-01T14:00:00+02:00"
+        );
+        assert_eq!(normalize_time("1722513600"), "2024-08-01T12:00:00Z");
+        assert_eq!(normalize_time("Aug 1, 2024"), "Aug 1, 2024");
+    }
+
+    #[test]
+    fn csv_shape_is_told_from_the_first_line() {
+        assert!(looks_like_csv(b"Event ID,Event time\n1,2"));
+        assert!(looks_like_csv(b"\"Event ID\",\"Event time\""));
+        assert!(!looks_like_csv(b"{\"a\":1,\"b\":2}"));
+        assert!(!looks_like_csv(b"[1,2]"));
+        assert!(!looks_like_csv(b"plain text\nwith, a comma later"));
+        assert!(!looks_like_csv(b""));
+    }
+}
