@@ -453,7 +453,10 @@ fn absorb_item(item: &Value, label: &str, origin: &Origin, out: &mut Parsed, dep
         return;
     };
     if map.contains_key("eventTime") {
-        absorb_record(item, label_or_record, origin, out);
+        match siem::nested_again(map) {
+            Some(record) => absorb_record(&record, label_or_record, origin, out),
+            None => absorb_record(item, label_or_record, origin, out),
+        }
     } else if let Some(inner) = map.get("CloudTrailEvent") {
         // LookupEvents: the record is a JSON document inside a string. Its own eventTime is
         // the truth; the wrapper's EventTime is re-rendered by whoever saved it.
@@ -510,6 +513,7 @@ fn absorb_item(item: &Value, label: &str, origin: &Origin, out: &mut Parsed, dep
             }
             siem::Inner::One(inner) => absorb_item(&inner, label, origin, out, depth + 1),
             siem::Inner::Bad(reason) => out.skip(origin, format!("{label_or_record}: {reason}")),
+            siem::Inner::Empty => {}
         }
     } else {
         absorb_record(item, label_or_record, origin, out);

@@ -17,6 +17,9 @@
 //!   Logstash's `cloudtrail` codec emits); failing that, Elastic's ECS fields
 //!   (`event.action`, `event.provider`, `aws.cloudtrail.*`…) rebuilt into a record.
 //!
+//! A record whose members were flattened to dotted names (a SIEM's table export:
+//! `userIdentity.accessKeyId`) is nested again.
+//!
 //! A rebuilt record says so in a `keyspillRebuiltFrom` member, shown with the raw record.
 
 use std::borrow::Cow;
@@ -31,6 +34,8 @@ pub(crate) enum Inner<'a> {
     One(Cow<'a, Value>),
     /// The shape was recognised but holds nothing usable, and why.
     Bad(String),
+    /// A line that carries no record by design (a Splunk export's progress line).
+    Empty,
 }
 
 /// Whether `map` is one of the shapes above, by its members alone (nothing is parsed).
@@ -41,7 +46,40 @@ pub(crate) fn is_container(map: &Map<String, Value>) -> bool {
             .iter()
             .any(|k| map.contains_key(*k))
         || map.get("results").is_some_and(Value::is_array)
-        || (map.contains_key("preview") && map.contains_key("lastrow"))
+        || is_splunk_progress(map)
+}
+
+/// A line of Splunk's export about the search itself (`preview`, `lastrow`, `messages`…),
+/// with no result: nothing was lost, nothing to report.
+fn is_splunk_progress(map: &Map<String, Value>) -> bool {
+    map.contains_key("preview")
+        && map.keys().all(|k| {
+            matches!(
+                k.as_str(),
+                "preview"
+                    | "offset"
+                    | "init_offset"
+                    | "lastrow"
+                    | "messages"
+                    | "fields"
+                    | "highlighted"
+            )
+        })
+}
+
+/// A record whose members were flattened to dotted names (`userIdentity.accessKeyId`), as a
+/// SIEM table export writes them, nested again; `None` when no member name has a dot (a
+/// CloudTrail record's own members never do).
+pub(crate) fn nested_again(map: &Map<String, Value>) -> Option<Value> {
+    if !map.keys().any(|k| k.contains('.') && !k.contains('{')) {
+        return None;
+    }
+    let mut record = unflatten(map.iter());
+    record.insert(
+        "keyspillRebuiltFrom".into(),
+        Value::String("fields flattened to dotted names".into()),
+    );
+    Some(Value::Object(record))
 }
 
 /// The inside of a SIEM container, or `None` when `map` is none of the shapes above.
@@ -69,9 +107,8 @@ pub(crate) fn unwrap(map: &Map<String, Value>) -> Option<Inner<'_>> {
     if map.contains_key("_raw") {
         return Some(splunk_result(map, ""));
     }
-    if map.contains_key("preview") && map.contains_key("lastrow") {
-        // The closing line of some Splunk exports carries no result.
-        return Some(Inner::Bad("Splunk export line without a result".into()));
+    if is_splunk_progress(map) {
+        return Some(Inner::Empty);
     }
     if map.contains_key("@timestamp") {
         return Some(elastic(map));
@@ -149,7 +186,7 @@ fn elastic(map: &Map<String, Value>) -> Inner<'_> {
 /// Where Elastic's CloudTrail pipeline puts each record member it keeps (its
 /// `ingest_pipeline/default.yml`, elastic/integrations `packages/aws`): ECS path, then the
 /// record's path.
-const ECS_FIELDS: [(&str, &[&str]); 17] = [
+const ECS_FIELDS: [(&str, &[&str]); 18] = [
     ("@timestamp", &["eventTime"]),
     ("event.id", &["eventID"]),
     ("event.provider", &["eventSource"]),
@@ -159,6 +196,7 @@ const ECS_FIELDS: [(&str, &[&str]); 17] = [
     ("user_agent.original", &["userAgent"]),
     ("aws.cloudtrail.event_version", &["eventVersion"]),
     ("aws.cloudtrail.event_type", &["eventType"]),
+    ("aws.cloudtrail.event_category", &["eventCategory"]),
     ("aws.cloudtrail.error_code", &["errorCode"]),
     ("aws.cloudtrail.error_message", &["errorMessage"]),
     ("aws.cloudtrail.read_only", &["readOnly"]),
@@ -211,6 +249,11 @@ fn from_ecs(map: &Map<String, Value>) -> Map<String, Value> {
             "aws.cloudtrail.flattened.additional_eventdata",
             "aws.cloudtrail.additional_eventdata",
             "additionalEventData",
+        ),
+        (
+            "aws.cloudtrail.flattened.insight_details",
+            "aws.cloudtrail.insight_details",
+            "insightDetails",
         ),
     ] {
         let value = field(map, flat).cloned().or_else(|| {

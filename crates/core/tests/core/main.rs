@@ -18,5 +18,6 @@ mod resources_flow;
 mod resources_ui;
 mod routing;
 mod timeline_data;
+mod timeline_shapes;
 mod timeline_tab;
 mod ui_snapshots;
