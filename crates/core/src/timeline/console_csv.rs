@@ -1,5 +1,6 @@
-//! The CloudTrail console's event-history download as CSV ("Export to CSV" on the Event
-//! history page).
+//! CloudTrail as CSV: the console's event-history download ("Export to CSV" on the Event
+//! history page) first, and the CSV other tools write of the same events (Splunk's and
+//! Kibana's CSV exports, Athena query results).
 //!
 //! Its columns are the page's: `Event ID`, `Event time`, `User name`, `Event name`,
 //! `Resource type`, `Resource name`, `AWS access key`, `Event source`, `AWS region`,
@@ -9,16 +10,21 @@
 //! order, case, spacing or punctuation, so a download with columns hidden or reordered, or a
 //! spreadsheet's re-save, still reads.
 //!
-//! A row with a `CloudTrail event` cell that holds a JSON object is that record. Otherwise the
-//! row's cells are turned into a record with the fields they name, marked
-//! `"keyspillRebuiltFrom": "the console's CSV columns …"` so the detail pane says that the
-//! request and response are not known.
+//! Other tools' names for the same columns are read too: Splunk's `_raw` and `_time`,
+//! Kibana's `@timestamp`, `event.original` and ECS or dotted record paths
+//! (`event.action`, `userIdentity.accessKeyId`), Athena's lower-case members and its
+//! `useridentity` struct rendered as `{type=…, arn=…, accesskeyid=…}`.
+//!
+//! A row whose record cell (`CloudTrail event`, `_raw`, `event.original`, `message`) holds a
+//! JSON object is that record. Otherwise the row's cells are turned into a record with the
+//! fields they name, marked `"keyspillRebuiltFrom": "the CSV columns …"` so the detail pane
+//! says that the request and response are not known.
 
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::timeline::parse::KeepRow;
-use time::format_description::well_known::Rfc3339;
 
 /// The columns keyspill reads, as found in the header.
 #[derive(Debug, Default)]
@@ -36,26 +42,50 @@ struct Columns {
     read_only: Option<usize>,
     resource_type: Option<usize>,
     resource_name: Option<usize>,
+    identity: Option<usize>,
+    arn: Option<usize>,
+    identity_type: Option<usize>,
+    agent: Option<usize>,
+    message: Option<usize>,
+    /// The record column's name as written, for reasons.
+    record_name: String,
 }
 
 impl Columns {
     fn from_header(header: &csv::ByteRecord) -> Columns {
         let mut c = Columns::default();
         for (i, cell) in header.iter().enumerate() {
+            // The console's names first, then what Splunk (`_raw`, `_time`), Kibana
+            // (`@timestamp`, ECS names, dotted record paths) and Athena (lower-case record
+            // members, `useridentity` as a struct) call the same column.
             let slot = match normalize(cell).as_str() {
-                "cloudtrailevent" => &mut c.record,
-                "eventtime" => &mut c.time,
+                "cloudtrailevent" | "raw" | "eventoriginal" | "message" => {
+                    if c.record.is_none() {
+                        c.record_name = String::from_utf8_lossy(cell).trim().to_string();
+                    }
+                    &mut c.record
+                }
+                "eventtime" | "timestamp" | "time" => &mut c.time,
                 "eventid" => &mut c.id,
-                "eventname" => &mut c.name,
-                "eventsource" => &mut c.source,
-                "awsregion" | "region" => &mut c.region,
-                "sourceipaddress" | "sourceip" => &mut c.ip,
-                "awsaccesskey" | "accesskeyid" | "accesskey" => &mut c.key,
-                "username" => &mut c.user,
-                "errorcode" => &mut c.error,
-                "readonly" => &mut c.read_only,
+                "eventname" | "eventaction" => &mut c.name,
+                "eventsource" | "eventprovider" => &mut c.source,
+                "awsregion" | "region" | "cloudregion" => &mut c.region,
+                "sourceipaddress" | "sourceip" | "sourceaddress" => &mut c.ip,
+                "awsaccesskey"
+                | "accesskeyid"
+                | "accesskey"
+                | "useridentityaccesskeyid"
+                | "awscloudtrailuseridentityaccesskeyid" => &mut c.key,
+                "username" | "useridentityusername" => &mut c.user,
+                "errorcode" | "awscloudtrailerrorcode" => &mut c.error,
+                "errormessage" | "awscloudtrailerrormessage" => &mut c.message,
+                "readonly" | "awscloudtrailreadonly" => &mut c.read_only,
                 "resourcetype" => &mut c.resource_type,
                 "resourcename" => &mut c.resource_name,
+                "useridentity" => &mut c.identity,
+                "useridentityarn" | "awscloudtrailuseridentityarn" => &mut c.arn,
+                "useridentitytype" | "awscloudtrailuseridentitytype" => &mut c.identity_type,
+                "useragent" | "useragentoriginal" => &mut c.agent,
                 _ => continue,
             };
             slot.get_or_insert(i);
@@ -146,8 +176,11 @@ fn record_of(row: &csv::ByteRecord, c: &Columns) -> Result<Value, String> {
     } else {
         match serde_json::from_str::<Value>(&whole) {
             Ok(record @ Value::Object(_)) => return Ok(record),
-            Ok(_) => Some("the CloudTrail event cell is not a JSON object"),
-            Err(_) => Some("the CloudTrail event cell is not JSON (cut short?)"),
+            Ok(_) => Some(format!("the {:?} cell is not a JSON object", c.record_name)),
+            Err(_) => Some(format!(
+                "the {:?} cell is not JSON (cut short?)",
+                c.record_name
+            )),
         }
     };
     let time = cell(c.time);
@@ -170,9 +203,16 @@ fn record_of(row: &csv::ByteRecord, c: &Columns) -> Result<Value, String> {
     set("awsRegion", cell(c.region));
     set("sourceIPAddress", cell(c.ip));
     set("errorCode", cell(c.error));
+    set("errorMessage", cell(c.message));
+    set("userAgent", cell(c.agent));
     set("readOnly", cell(c.read_only).to_ascii_lowercase());
-    let mut identity = Map::new();
-    for (name, value) in [("userName", cell(c.user)), ("accessKeyId", cell(c.key))] {
+    let mut identity = identity_cell(&cell(c.identity));
+    for (name, value) in [
+        ("userName", cell(c.user)),
+        ("accessKeyId", cell(c.key)),
+        ("arn", cell(c.arn)),
+        ("type", cell(c.identity_type)),
+    ] {
         if !value.is_empty() {
             identity.insert(name.into(), Value::String(value));
         }
@@ -185,11 +225,54 @@ fn record_of(row: &csv::ByteRecord, c: &Columns) -> Result<Value, String> {
         record.insert("resources".into(), json!([{"type": kind, "name": name}]));
     }
     let from = match whole_problem {
-        Some(problem) => format!("the console's CSV columns ({problem})"),
-        None => "the console's CSV columns (no CloudTrail event column)".into(),
+        Some(problem) => format!("the CSV columns ({problem})"),
+        None => "the CSV columns (no column with the whole record)".into(),
     };
     record.insert("keyspillRebuiltFrom".into(), Value::String(from));
     Ok(Value::Object(record))
+}
+
+/// A `userIdentity` cell: a JSON object as it is, or the members keyspill reads from Athena's
+/// rendering of the struct (`{type=IAMUser, principalid=…, arn=…, accesskeyid=…, …}`).
+fn identity_cell(text: &str) -> Map<String, Value> {
+    if text.is_empty() {
+        return Map::new();
+    }
+    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) {
+        return map;
+    }
+    let mut out = Map::new();
+    for (athena, member) in [
+        ("type", "type"),
+        ("arn", "arn"),
+        ("accesskeyid", "accessKeyId"),
+        ("username", "userName"),
+        ("accountid", "accountId"),
+    ] {
+        if let Some(value) = struct_member(text, athena) {
+            out.insert(member.into(), Value::String(value.to_string()));
+        }
+    }
+    out
+}
+
+/// The first `name=value` of a rendered struct, the name at the start of a member (after `{`
+/// or a space), the value up to the next `,` or `}`; `null` is none.
+fn struct_member<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let pattern = format!("{name}=");
+    let mut from = 0usize;
+    while let Some(found) = text.get(from..)?.find(&pattern) {
+        let at = from + found;
+        let before = text.get(..at)?.chars().next_back();
+        if matches!(before, Some('{' | ' ')) {
+            let rest = text.get(at + pattern.len()..)?;
+            let end = rest.find([',', '}']).unwrap_or(rest.len());
+            let value = rest.get(..end)?.trim();
+            return (!value.is_empty() && value != "null").then_some(value);
+        }
+        from = at + pattern.len();
+    }
+    None
 }
 
 /// An event time as written by the console or a spreadsheet, as RFC 3339 where it can be
@@ -214,10 +297,21 @@ fn normalize_time(s: &str) -> String {
         && matches!(bytes.get(10), Some(b'T' | b' '))
         && bytes.get(13) == Some(&b':');
     if dated && !zoned {
-        format!("{s}Z")
-    } else {
-        s.to_string()
+        return format!("{s}Z");
     }
+    // `+0000` (Splunk's `_time`) for `+00:00`.
+    let n = bytes.len();
+    if dated
+        && n > 24
+        && matches!(bytes.get(n - 5), Some(b'+' | b'-'))
+        && bytes
+            .get(n - 4..)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+        && let (Some(head), Some(tail)) = (s.get(..n - 2), s.get(n - 2..))
+    {
+        return format!("{head}:{tail}");
+    }
+    s.to_string()
 }
 
 #[cfg(test)]
@@ -260,7 +354,32 @@ mod tests {
             "2024-08-01T14:00:00+02:00"
         );
         assert_eq!(normalize_time("1722513600"), "2024-08-01T12:00:00Z");
+        assert_eq!(
+            normalize_time("2024-08-01T12:00:00.000+0000"),
+            "2024-08-01T12:00:00.000+00:00"
+        );
         assert_eq!(normalize_time("Aug 1, 2024"), "Aug 1, 2024");
+    }
+
+    #[test]
+    fn athena_user_identity_struct() {
+        let cell = "{type=AssumedRole, principalid=AROA1:s, arn=arn:aws:sts::1:assumed-role/r/s, \
+                    accountid=1, invokedby=null, accesskeyid=ASIA1, username=null, \
+                    sessioncontext={attributes={mfaauthenticated=false}, sessionissuer={type=Role, \
+                    arn=arn:aws:iam::1:role/r}}}";
+        let m = identity_cell(cell);
+        assert_eq!(m.get("type"), Some(&json!("AssumedRole")));
+        assert_eq!(
+            m.get("arn"),
+            Some(&json!("arn:aws:sts::1:assumed-role/r/s"))
+        );
+        assert_eq!(m.get("accessKeyId"), Some(&json!("ASIA1")));
+        assert_eq!(m.get("userName"), None);
+        assert_eq!(
+            identity_cell("{\"accessKeyId\":\"K\"}").get("accessKeyId"),
+            Some(&json!("K"))
+        );
+        assert!(identity_cell("").is_empty());
     }
 
     #[test]

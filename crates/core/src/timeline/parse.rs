@@ -243,6 +243,9 @@ pub fn parse_document(bytes: &[u8], origin: &Origin) -> Parsed {
     if json_lines(untrimmed, origin, &mut out) {
         return out;
     }
+    if concatenated(text, origin, &mut out) {
+        return out;
+    }
     // Not one JSON value and not JSON Lines. A delivered log file that was cut short still
     // has whole records before the cut: keep those.
     let salvaged = salvage_records(text, origin, &mut out);
@@ -303,6 +306,32 @@ fn json_lines(text: &[u8], origin: &Origin, out: &mut Parsed) -> bool {
         }
     }
     if objects == 0 || objects * 2 < lines {
+        return false;
+    }
+    out.events.append(&mut found.events);
+    out.digests += found.digests;
+    out.skipped.append(&mut found.skipped);
+    true
+}
+
+/// JSON objects one after the other with nothing between them (a Firehose delivery of
+/// CloudWatch Logs to S3 writes `{…}{…}`). Returns false, touching nothing, unless the whole
+/// text is two or more JSON values.
+fn concatenated(text: &[u8], origin: &Origin, out: &mut Parsed) -> bool {
+    let mut found = Parsed::default();
+    let mut count = 0usize;
+    for value in serde_json::Deserializer::from_slice(text).into_iter::<Value>() {
+        let Ok(value @ Value::Object(_)) = value else {
+            return false;
+        };
+        count += 1;
+        absorb_document(value, &format!("object {count}"), origin, &mut found);
+        // Objects that are not CloudTrail at all: one reason for the file, not one each.
+        if count >= 32 && found.events.is_empty() && found.digests == 0 {
+            return false;
+        }
+    }
+    if count < 2 {
         return false;
     }
     out.events.append(&mut found.events);

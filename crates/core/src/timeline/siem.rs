@@ -11,11 +11,16 @@
 //! * Splunk's search REST API (`output_mode=json`): `results` is an array of such results;
 //! * a Splunk result on its own: `_raw` is a string;
 //! * a Logstash or Elastic document, with `@timestamp`: the original record as a JSON string in
-//!   `event.original` (Elastic's ingest pipeline and Elastic Agent keep it there) or `message`
-//!   (Logstash's `json_lines`/plain inputs, Filebeat before the pipeline runs); failing that,
-//!   the record's own members at the top level with `eventTime` moved to `@timestamp` (what
-//!   Logstash's `cloudtrail` codec emits); failing that, Elastic's ECS fields
-//!   (`event.action`, `event.provider`, `aws.cloudtrail.*`…) rebuilt into a record.
+//!   `event.original` (Elastic's ingest pipeline and Elastic Agent keep it there), `message`
+//!   (Logstash's plain inputs, Filebeat before the pipeline runs) or `@message` (a CloudWatch
+//!   Logs Insights export); failing that, the record whole under a member of its own (Logstash's
+//!   `json` filter with a `target`); failing that, the record's own members at the top level
+//!   with `eventTime` moved to `@timestamp` (what Logstash's `cloudtrail` codec emits); failing
+//!   that, Elastic's ECS fields (`event.action`, `event.provider`, `aws.cloudtrail.*`…) rebuilt
+//!   into a record;
+//! * CloudWatch Logs (a trail sending to a log group): `events` or `logEvents` is an array
+//!   (`aws logs filter-log-events`, a subscription's delivery), each event's `message` the
+//!   record as a JSON string.
 //!
 //! A record whose members were flattened to dotted names (a SIEM's table export:
 //! `userIdentity.accessKeyId`) is nested again.
@@ -45,7 +50,10 @@ pub(crate) fn is_container(map: &Map<String, Value>) -> bool {
         || ["_source", "result", "_raw", "@timestamp"]
             .iter()
             .any(|k| map.contains_key(*k))
-        || map.get("results").is_some_and(Value::is_array)
+        || ["results", "logEvents", "events"]
+            .iter()
+            .any(|k| map.get(*k).is_some_and(Value::is_array))
+        || map.get("message").is_some_and(Value::is_string)
         || is_splunk_progress(map)
 }
 
@@ -113,6 +121,20 @@ pub(crate) fn unwrap(map: &Map<String, Value>) -> Option<Inner<'_>> {
     if map.contains_key("@timestamp") {
         return Some(elastic(map));
     }
+    for member in ["logEvents", "events"] {
+        if let Some(Value::Array(items)) = map.get(member) {
+            return Some(Inner::Many("log event", items));
+        }
+    }
+    if let Some(Value::String(text)) = map.get("message") {
+        // A CloudWatch Logs event (`filter-log-events`, a subscription's `logEvents`): the
+        // record as the message's text.
+        return Some(match serde_json::from_str::<Value>(text) {
+            Ok(inner @ Value::Object(_)) => Inner::One(Cow::Owned(inner)),
+            Ok(other) => Inner::Bad(format!("message holds a JSON {}", kind(&other))),
+            Err(e) => Inner::Bad(format!("message is not JSON ({e})")),
+        });
+    }
     None
 }
 
@@ -146,7 +168,7 @@ fn splunk_result<'a>(result: &'a Map<String, Value>, at: &str) -> Inner<'a> {
 fn elastic(map: &Map<String, Value>) -> Inner<'_> {
     // The original record, kept as text, is the truth whenever it is there.
     let mut original_error = None;
-    for path in ["event.original", "message"] {
+    for path in ["event.original", "message", "@message"] {
         if let Some(Value::String(text)) = field(map, path) {
             match serde_json::from_str::<Value>(text) {
                 Ok(inner @ Value::Object(_)) => return Inner::One(Cow::Owned(inner)),
@@ -154,6 +176,15 @@ fn elastic(map: &Map<String, Value>) -> Inner<'_> {
                 Err(e) => original_error = Some(format!("{path} is not JSON ({e})")),
             }
         }
+    }
+    // Logstash's `json` filter with a `target`: the record whole, under a member of its own.
+    if let Some(inner) = map.values().find(|v| {
+        v.get("eventTime").is_some()
+            && ["eventName", "eventSource", "userIdentity"]
+                .iter()
+                .any(|k| v.get(*k).is_some())
+    }) {
+        return Inner::One(Cow::Borrowed(inner));
     }
     let has_record_members = ["eventName", "eventSource", "userIdentity", "eventID"]
         .iter()
