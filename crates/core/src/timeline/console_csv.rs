@@ -111,7 +111,11 @@ pub(crate) fn looks_like_csv(text: &[u8]) -> bool {
     }
     let head = text.get(..text.len().min(64 << 10)).unwrap_or(text);
     let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
-    first_line.contains(&b',')
+    // Text, not binary (a gzip member inside, a stray image) that happens to hold a comma.
+    let text = first_line
+        .iter()
+        .all(|&b| b >= 0x20 || matches!(b, b'\t' | b'\r'));
+    text && first_line.contains(&b',')
 }
 
 /// Read the rows of a console CSV download. `visit` gets each row's label (`line 7`) and its
@@ -390,5 +394,6 @@ mod tests {
         assert!(!looks_like_csv(b"[1,2]"));
         assert!(!looks_like_csv(b"plain text\nwith, a comma later"));
         assert!(!looks_like_csv(b""));
+        assert!(!looks_like_csv(b"\x1f\x8b\x08\x00,,"));
     }
 }

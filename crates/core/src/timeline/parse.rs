@@ -224,6 +224,17 @@ pub fn parse_document(bytes: &[u8], origin: &Origin) -> Parsed {
         out.skip(origin, "empty document".into());
         return out;
     }
+    if is_gzip(text) {
+        // What is left after one gunzip is gzip again: Firehose compressing a CloudWatch Logs
+        // subscription's already compressed data does this.
+        out.skip(
+            origin,
+            "gzip inside gzip (compressed twice, as a Firehose delivery of CloudWatch Logs can \
+             be): gunzip it once and read the result"
+                .into(),
+        );
+        return out;
+    }
     if console_csv::looks_like_csv(text) {
         return parse_csv(text, origin, None);
     }
@@ -321,8 +332,20 @@ fn concatenated(text: &[u8], origin: &Origin, out: &mut Parsed) -> bool {
     let mut found = Parsed::default();
     let mut count = 0usize;
     for value in serde_json::Deserializer::from_slice(text).into_iter::<Value>() {
-        let Ok(value @ Value::Object(_)) = value else {
-            return false;
+        let value = match value {
+            Ok(value @ Value::Object(_)) => value,
+            // Cut short or damaged after whole objects that held events: keep those.
+            Err(e) if !found.events.is_empty() => {
+                found.skip(
+                    origin,
+                    format!(
+                        "object {}: not JSON ({e}); the rest of the file is not read",
+                        count + 1
+                    ),
+                );
+                break;
+            }
+            Ok(_) | Err(_) => return false,
         };
         count += 1;
         absorb_document(value, &format!("object {count}"), origin, &mut found);
@@ -331,7 +354,7 @@ fn concatenated(text: &[u8], origin: &Origin, out: &mut Parsed) -> bool {
             return false;
         }
     }
-    if count < 2 {
+    if count < 2 && found.skipped.is_empty() {
         return false;
     }
     out.events.append(&mut found.events);

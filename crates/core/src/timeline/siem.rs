@@ -180,9 +180,15 @@ fn elastic(map: &Map<String, Value>) -> Inner<'_> {
     // Logstash's `json` filter with a `target`: the record whole, under a member of its own.
     if let Some(inner) = map.values().find(|v| {
         v.get("eventTime").is_some()
-            && ["eventName", "eventSource", "userIdentity"]
-                .iter()
-                .any(|k| v.get(*k).is_some())
+            && [
+                "eventVersion",
+                "eventName",
+                "eventSource",
+                "userIdentity",
+                "insightDetails",
+            ]
+            .iter()
+            .any(|k| v.get(*k).is_some())
     }) {
         return Inner::One(Cow::Borrowed(inner));
     }

@@ -471,6 +471,150 @@ fn console_json(records: &[Value]) -> Vec<u8> {
     serde_json::to_vec_pretty(&json!({"Records": records})).expect("json")
 }
 
+/// Logstash's `json` filter with `target => "cloudtrail"` and the `message` removed.
+fn logstash_json_target(record: &Value) -> Value {
+    json!({
+        "@timestamp": "2026-12-04T20:00:00.000Z",
+        "@version": "1",
+        "host": {"name": "ingest-1"},
+        "cloudtrail": record,
+    })
+}
+
+/// `aws logs filter-log-events` on the log group a trail sends to: the records as the
+/// events' `message` text.
+fn cloudwatch_filter_log_events(records: &[Value]) -> Value {
+    let events: Vec<Value> = records
+        .iter()
+        .enumerate()
+        .map(|(n, r)| {
+            json!({
+                "logStreamName": "111122223333_CloudTrail_us-east-1",
+                "timestamp": 1_722_375_070_000u64 + n as u64,
+                "message": r.to_string(),
+                "ingestionTime": 1_722_375_071_000u64 + n as u64,
+                "eventId": format!("3816243908473{n:010}"),
+            })
+        })
+        .collect();
+    json!({"events": events, "searchedLogStreams": []})
+}
+
+/// A CloudWatch Logs subscription delivered by Firehose to S3: gzip'd `DATA_MESSAGE` objects
+/// written one after the other with nothing between them, up to 40 log events each.
+fn cloudwatch_subscription(records: &[Value]) -> Vec<u8> {
+    let mut out = String::new();
+    for (chunk, group) in records.chunks(40).enumerate() {
+        let events: Vec<Value> = group
+            .iter()
+            .enumerate()
+            .map(|(n, r)| {
+                json!({"id": format!("{chunk}-{n}"), "timestamp": 1_722_375_070_000u64, "message": r.to_string()})
+            })
+            .collect();
+        out.push_str(
+            &json!({
+                "messageType": "DATA_MESSAGE",
+                "owner": "111122223333",
+                "logGroup": "aws-cloudtrail-logs-111122223333",
+                "logStream": "111122223333_CloudTrail_us-east-1",
+                "subscriptionFilters": ["to-firehose"],
+                "logEvents": events,
+            })
+            .to_string(),
+        );
+    }
+    gzip(out.as_bytes())
+}
+
+/// A CloudWatch Logs Insights query (`fields @timestamp, @message`) exported as JSON.
+fn logs_insights(records: &[Value]) -> Value {
+    Value::Array(
+        records
+            .iter()
+            .map(|r| {
+                json!({
+                    "@timestamp": text(r, &["eventTime"]).replace('T', " ").replace('Z', ".000"),
+                    "@message": r.to_string(),
+                    "@logStream": "111122223333_CloudTrail_us-east-1",
+                    "@log": "111122223333:aws-cloudtrail-logs-111122223333",
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Splunk's "Export results" as CSV: Splunk's fields, then the event's text in `_raw`.
+fn splunk_csv(records: &[Value]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["_time", "host", "source", "sourcetype", "_raw"])
+        .expect("header");
+    for r in records {
+        let time = millis(&text(r, &["eventTime"]));
+        w.write_record([
+            format!("{}+0000", time.trim_end_matches('Z')),
+            "splunk-hf-1".into(),
+            "s3://trail-bucket/AWSLogs/".into(),
+            "aws:cloudtrail".into(),
+            r.to_string(),
+        ])
+        .expect("row");
+    }
+    w.into_inner().expect("csv")
+}
+
+/// Athena's CSV of a query over the CloudTrail table the console creates: every value quoted,
+/// `useridentity` rendered as Athena renders a struct.
+fn athena_csv(records: &[Value]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Always)
+        .from_writer(Vec::new());
+    w.write_record([
+        "eventtime",
+        "eventsource",
+        "eventname",
+        "awsregion",
+        "sourceipaddress",
+        "useragent",
+        "errorcode",
+        "errormessage",
+        "eventid",
+        "useridentity",
+    ])
+    .expect("header");
+    for r in records {
+        let member = |name: &str| match text(r, &["userIdentity", name]) {
+            v if v.is_empty() => "null".to_string(),
+            v => v,
+        };
+        let identity = format!(
+            "{{type={}, principalid={}, arn={}, accountid={}, invokedby={}, accesskeyid={}, \
+             username={}, sessioncontext=null}}",
+            member("type"),
+            member("principalId"),
+            member("arn"),
+            member("accountId"),
+            member("invokedBy"),
+            member("accessKeyId"),
+            member("userName"),
+        );
+        w.write_record([
+            text(r, &["eventTime"]),
+            call(r, "eventSource"),
+            call(r, "eventName"),
+            text(r, &["awsRegion"]),
+            text(r, &["sourceIPAddress"]),
+            text(r, &["userAgent"]),
+            text(r, &["errorCode"]),
+            text(r, &["errorMessage"]),
+            text(r, &["eventID"]),
+            identity,
+        ])
+        .expect("row");
+    }
+    w.into_inner().expect("csv")
+}
+
 fn lines(docs: impl IntoIterator<Item = Value>) -> Vec<u8> {
     let mut out = String::new();
     for d in docs {
@@ -556,6 +700,28 @@ fn shapes(records: &[Value]) -> Vec<(&'static str, Vec<u8>, bool)> {
             true,
         ),
         ("console JSON", console_json(records), false),
+        (
+            "logstash json filter with a target (JSON Lines)",
+            lines(records.iter().map(logstash_json_target)),
+            false,
+        ),
+        (
+            "cloudwatch logs filter-log-events",
+            serde_json::to_vec_pretty(&cloudwatch_filter_log_events(records)).expect("json"),
+            false,
+        ),
+        (
+            "cloudwatch logs subscription via firehose (gzip'd, concatenated)",
+            cloudwatch_subscription(records),
+            false,
+        ),
+        (
+            "cloudwatch logs insights export",
+            logs_insights(records).to_string().into_bytes(),
+            false,
+        ),
+        ("splunk CSV export", splunk_csv(records), false),
+        ("athena CSV", athena_csv(records), true),
     ]
 }
 
@@ -563,6 +729,15 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(bytes).expect("gzip");
     enc.finish().expect("gzip")
+}
+
+/// The document as it is and gzip'd (once: a shape that is gzip'd already is not again).
+fn plain_and_gzipped(doc: &[u8]) -> Vec<Vec<u8>> {
+    if doc.starts_with(&[0x1f, 0x8b]) {
+        vec![doc.to_vec()]
+    } else {
+        vec![doc.to_vec(), gzip(doc)]
+    }
 }
 
 fn assert_clean(name: &str, parsed: &Parsed) {
@@ -584,12 +759,14 @@ fn every_shape_gives_the_events_of_its_records() {
         } else {
             &expected_full
         };
-        let parsed = parse_document(&doc, &origin());
-        assert_clean(name, &parsed);
-        assert_eq!(parsed.events.len(), records.len(), "{name}");
-        assert_eq!(&seen(&parsed.events, summary), expected, "{name}");
+        if !doc.starts_with(&[0x1f, 0x8b]) {
+            let parsed = parse_document(&doc, &origin());
+            assert_clean(name, &parsed);
+            assert_eq!(parsed.events.len(), records.len(), "{name}");
+            assert_eq!(&seen(&parsed.events, summary), expected, "{name}");
+        }
         // The same through the local-files path, plain and gzip'd.
-        for bytes in [doc.clone(), gzip(&doc)] {
+        for bytes in plain_and_gzipped(&doc) {
             let scanned = scan_bytes(&bytes, &origin(), None);
             assert_clean(name, &scanned);
             assert_eq!(&seen(&scanned.events, summary), expected, "{name} (scan)");
@@ -641,7 +818,7 @@ fn every_shape_with_a_key_filter_keeps_exactly_the_keys_events() {
         } else {
             seen(&full, false)
         };
-        for bytes in [doc.clone(), gzip(&doc)] {
+        for bytes in plain_and_gzipped(&doc) {
             let scanned = scan_bytes(&bytes, &origin(), Some(&filter));
             assert_clean(name, &scanned);
             assert_eq!(seen(&scanned.events, summary), expected, "{name}");
@@ -660,7 +837,9 @@ fn a_directory_of_exports_is_read_csv_included() {
     let records = &*RECORDS;
     let mut total = 0;
     for (n, (_, doc, _)) in shapes(records).into_iter().enumerate() {
-        let ext = if doc.starts_with(b"Event ID") {
+        let ext = if doc.starts_with(&[0x1f, 0x8b]) {
+            "json.gz"
+        } else if !matches!(doc.first(), Some(b'{' | b'[')) {
             "csv"
         } else if doc.first() == Some(&b'{') && doc.iter().filter(|&&b| b == b'\n').count() > 2 {
             "jsonl"
@@ -817,6 +996,40 @@ fn malformed_items_are_skipped_with_a_reason_and_the_rest_read() {
             },
             "line 5: eventTime \"yesterday\" is not an RFC 3339 time",
         ),
+        (
+            "cloudwatch log event whose message is plain text",
+            {
+                let mut doc = cloudwatch_filter_log_events(&records);
+                doc["events"][1]["message"] = json!("START RequestId: 1 Version: $LATEST");
+                doc.to_string().into_bytes()
+            },
+            "log event 2: message is not JSON",
+        ),
+        (
+            "athena CSV row with a time that is not one",
+            {
+                let mut csv = athena_csv(&records);
+                csv.extend_from_slice(b"\"30/07/2024\",\"\",\"GetCallerIdentity\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n");
+                csv
+            },
+            "line 5: eventTime \"30/07/2024\" is not an RFC 3339 time",
+        ),
+        (
+            "subscription delivery cut short after whole objects",
+            {
+                let whole = json!({"messageType": "DATA_MESSAGE", "logEvents": [
+                    {"id": "1", "timestamp": 1, "message": good(0)},
+                    {"id": "2", "timestamp": 2, "message": good(2)},
+                ]})
+                .to_string();
+                let next = json!({"messageType": "DATA_MESSAGE", "logEvents": [
+                    {"id": "3", "timestamp": 3, "message": good(1)},
+                ]})
+                .to_string();
+                format!("{whole}{}", &next[..next.len() / 2]).into_bytes()
+            },
+            "object 2: not JSON (",
+        ),
     ];
     for (name, doc, reason) in cases {
         for bytes in [doc.clone(), gzip(&doc)] {
@@ -825,6 +1038,7 @@ fn malformed_items_are_skipped_with_a_reason_and_the_rest_read() {
             assert_eq!(why.len(), 1, "{name}: {why:?}");
             assert!(why[0].starts_with(reason), "{name}: {why:?}");
             let expected = if name.contains("CSV") { 3 } else { 2 };
+
             assert_eq!(parsed.events.len(), expected, "{name}");
         }
     }
@@ -915,4 +1129,20 @@ fn containers_nested_without_end_are_refused() {
             .len(),
         1
     );
+}
+
+#[test]
+fn gzip_inside_gzip_is_named() {
+    let records = stratus("aws.defense-evasion.cloudtrail-stop");
+    let twice = gzip(&cloudwatch_subscription(&records));
+    for filter in [
+        None,
+        Some(KeyFilter::new(["AKIANOTINTHEDATA0000".to_string()])),
+    ] {
+        let scanned = scan_bytes(&twice, &origin(), filter.as_ref());
+        assert!(scanned.events.is_empty());
+        let why = reasons(&scanned);
+        assert_eq!(why.len(), 1, "{why:?}");
+        assert!(why[0].starts_with("gzip inside gzip"), "{why:?}");
+    }
 }
