@@ -197,15 +197,18 @@ fn filtered(doc: &[u8], filter: &KeyFilter, origin: &Origin) -> Parsed {
         .strip_prefix(b"\xEF\xBB\xBF")
         .unwrap_or(doc)
         .trim_ascii_start();
-    // An empty file, one that is not JSON at all, or a digest: a full parse is cheap (it
-    // stops at the first byte, or the file is small) and reports or counts it as the
-    // unfiltered scan would.
     if is_csv(start) {
-        // A console CSV download: only the rows that mention a key are read.
+        // A CSV download: only the rows that mention a key are read.
+        if !filter.hits(start) {
+            return Parsed::default();
+        }
         let mut out = parse_csv(start, origin, Some(&|row: &[u8]| filter.hits(row)));
         out.events.retain(|e| keeps(filter, e));
         return out;
     }
+    // An empty file, one that is not JSON at all, or a digest: a full parse is cheap (it
+    // stops at the first byte, or the file is small) and reports or counts it as the
+    // unfiltered scan would.
     if !matches!(start.first(), Some(b'{' | b'[')) || looks_like_digest(start) {
         let mut out = parse_document(doc, origin);
         out.events.retain(|e| keeps(filter, e));
