@@ -70,6 +70,15 @@ pub fn is_log_file_name(name: &str) -> bool {
     [".json", ".jsonl", ".log", ".csv"]
         .iter()
         .any(|ext| base.ends_with(ext))
+        && !is_credentials_file_name(base)
+}
+
+/// Access key CSVs, never opened in a directory walk: keyspill's own `USER-KEY.secret.csv`,
+/// and the console's `USER_accessKeys.csv` and `credentials.csv` downloads.
+fn is_credentials_file_name(lower: &str) -> bool {
+    lower.ends_with(".secret.csv")
+        || lower.ends_with("accesskeys.csv")
+        || lower.ends_with("credentials.csv")
 }
 
 fn origin_of(path: &Path) -> Origin {
@@ -307,7 +316,16 @@ mod tests {
         ] {
             assert!(is_log_file_name(yes), "{yes}");
         }
-        for no in ["a.md", "a.gz", "json", "a.json.bak", "a.txt"] {
+        for no in [
+            "a.md",
+            "a.gz",
+            "json",
+            "a.json.bak",
+            "a.txt",
+            "ci-deploy-AKIAEXAMPLE.secret.csv",
+            "alice_accessKeys.csv",
+            "credentials.csv",
+        ] {
             assert!(!is_log_file_name(no), "{no}");
         }
     }

@@ -849,6 +849,18 @@ fn a_directory_of_exports_is_read_csv_included() {
         std::fs::write(dir.path().join(format!("export-{n:02}.{ext}")), doc).expect("write");
         total += records.len();
     }
+    // Access key CSVs lying next to the exports are never opened.
+    for name in [
+        "ci-AKIAEXAMPLE.secret.csv",
+        "alice_accessKeys.csv",
+        "credentials.csv",
+    ] {
+        std::fs::write(
+            dir.path().join(name),
+            "Access key ID,Secret access key\nAKIAEXAMPLE,wJalrXUtnFEMI/K7MDENG\n",
+        )
+        .expect("write");
+    }
     let scan = scan_paths(&[dir.path().to_path_buf()], None);
     assert_eq!(scan.files, shapes(&[]).len());
     assert!(scan.skipped.is_empty(), "{:?}", scan.skipped);
