@@ -194,6 +194,14 @@ fn record_of(row: &csv::ByteRecord, c: &Columns) -> Result<Value, String> {
             None => "no Event time and no CloudTrail event".into(),
         });
     }
+    if time.contains(" @ ") {
+        // Kibana's display format (`Jul 30, 2024 @ 21:31:10.000`), in a time zone the file
+        // does not name: guessing it would move every event.
+        return Err(format!(
+            "time {time:?} is in Kibana's display format, without a time zone (export again \
+             with dateFormat set to ISO 8601 and dateFormat:tz to UTC)"
+        ));
+    }
     let mut record = Map::new();
     let mut set = |name: &str, value: String| {
         if !value.is_empty() {

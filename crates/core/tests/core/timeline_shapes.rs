@@ -481,6 +481,16 @@ fn logstash_json_target(record: &Value) -> Value {
     })
 }
 
+/// Logstash's `s3` input with the `json` codec over a log file, then `split { field =>
+/// "Records" }`: each event holds one record as the object `Records`.
+fn logstash_split(record: &Value) -> Value {
+    json!({
+        "@timestamp": "2026-12-04T20:00:00.000Z",
+        "@version": "1",
+        "Records": record,
+    })
+}
+
 /// `aws logs filter-log-events` on the log group a trail sends to: the records as the
 /// events' `message` text.
 fn cloudwatch_filter_log_events(records: &[Value]) -> Value {
@@ -703,6 +713,11 @@ fn shapes(records: &[Value]) -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "logstash json filter with a target (JSON Lines)",
             lines(records.iter().map(logstash_json_target)),
+            false,
+        ),
+        (
+            "logstash json codec and split filter (JSON Lines)",
+            lines(records.iter().map(logstash_split)),
             false,
         ),
         (
@@ -1041,6 +1056,28 @@ fn malformed_items_are_skipped_with_a_reason_and_the_rest_read() {
                 format!("{whole}{}", &next[..next.len() / 2]).into_bytes()
             },
             "object 2: not JSON (",
+        ),
+        (
+            "kibana CSV row with Kibana's display time",
+            {
+                let mut csv = b"@timestamp,event.action,aws.cloudtrail.user_identity.access_key_id,event.original\n".to_vec();
+                for r in &records {
+                    let mut w = csv::Writer::from_writer(Vec::new());
+                    w.write_record([
+                        text(r, &["eventTime"]),
+                        call(r, "eventName"),
+                        String::new(),
+                        r.to_string(),
+                    ])
+                    .expect("row");
+                    csv.extend(w.into_inner().expect("csv"));
+                }
+                csv.extend_from_slice(
+                    b"\"Jul 30, 2024 @ 21:31:10.000\",GetCallerIdentity,AKIAEXAMPLE,\n",
+                );
+                csv
+            },
+            "line 5: time \"Jul 30, 2024 @ 21:31:10.000\" is in Kibana's display format",
         ),
     ];
     for (name, doc, reason) in cases {
