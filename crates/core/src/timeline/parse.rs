@@ -326,17 +326,29 @@ fn json_lines(text: &[u8], origin: &Origin, out: &mut Parsed) -> bool {
 }
 
 /// JSON objects one after the other with nothing between them (a Firehose delivery of
-/// CloudWatch Logs to S3 writes `{…}{…}`). Returns false, touching nothing, unless the whole
-/// text is two or more JSON values.
+/// CloudWatch Logs to S3 writes `{…}{…}`). Returns false, touching nothing, unless the text
+/// opens with such an object; each object is then read as it comes (nothing is collected),
+/// and text that breaks after whole objects costs the rest of the file, with a reason.
 fn concatenated(text: &[u8], origin: &Origin, out: &mut Parsed) -> bool {
-    let mut found = Parsed::default();
     let mut count = 0usize;
     for value in serde_json::Deserializer::from_slice(text).into_iter::<Value>() {
-        let value = match value {
-            Ok(value @ Value::Object(_)) => value,
-            // Cut short or damaged after whole objects that held events: keep those.
-            Err(e) if !found.events.is_empty() => {
-                found.skip(
+        match value {
+            Ok(Value::Object(map)) if count > 0 || looks_like_cloudtrail(&map) => {
+                count += 1;
+                absorb_document(Value::Object(map), &format!("object {count}"), origin, out);
+            }
+            Ok(other) if count > 0 => {
+                count += 1;
+                out.skip(
+                    origin,
+                    format!(
+                        "object {count}: not a JSON object (a JSON {})",
+                        kind(&other)
+                    ),
+                );
+            }
+            Err(e) if count > 0 => {
+                out.skip(
                     origin,
                     format!(
                         "object {}: not JSON ({e}); the rest of the file is not read",
@@ -346,21 +358,24 @@ fn concatenated(text: &[u8], origin: &Origin, out: &mut Parsed) -> bool {
                 break;
             }
             Ok(_) | Err(_) => return false,
-        };
-        count += 1;
-        absorb_document(value, &format!("object {count}"), origin, &mut found);
-        // Objects that are not CloudTrail at all: one reason for the file, not one each.
-        if count >= 32 && found.events.is_empty() && found.digests == 0 {
-            return false;
         }
     }
-    if count < 2 && found.skipped.is_empty() {
-        return false;
-    }
-    out.events.append(&mut found.events);
-    out.digests += found.digests;
-    out.skipped.append(&mut found.skipped);
-    true
+    count > 0
+}
+
+/// Whether an object is CloudTrail in one of the shapes read here, by its members alone.
+fn looks_like_cloudtrail(map: &Map<String, Value>) -> bool {
+    [
+        "eventTime",
+        "Records",
+        "Events",
+        "CloudTrailEvent",
+        "detail-type",
+    ]
+    .iter()
+    .any(|k| map.contains_key(*k))
+        || is_digest(map)
+        || siem::is_container(map)
 }
 
 /// One line of JSON Lines (`number` counts from 1), its events and reasons added to `out`.

@@ -1195,3 +1195,26 @@ fn gzip_inside_gzip_is_named() {
         assert!(why[0].starts_with("gzip inside gzip"), "{why:?}");
     }
 }
+
+#[test]
+fn concatenated_objects_that_are_not_cloudtrail_are_one_reason() {
+    let doc = "{\"level\":\"info\",\"msg\":\"a\"}{\"level\":\"info\",\"msg\":\"b\"}".repeat(50);
+    let parsed = parse_document(doc.as_bytes(), &origin());
+    assert!(parsed.events.is_empty());
+    let why = reasons(&parsed);
+    assert_eq!(why.len(), 1, "{why:?}");
+    assert!(why[0].starts_with("not JSON ("), "{why:?}");
+    // Once a delivery opened like CloudTrail, each further object is read or reported.
+    let records = stratus("aws.defense-evasion.cloudtrail-stop");
+    let first = json!({"logEvents": [{"id": "1", "message": records[0].to_string()}]});
+    let doc = format!("{first}{{\"msg\":\"x\"}}7");
+    let parsed = parse_document(doc.as_bytes(), &origin());
+    assert_eq!(parsed.events.len(), 1);
+    assert_eq!(
+        reasons(&parsed),
+        vec![
+            "object 2: no eventTime".to_string(),
+            "object 3: not a JSON object (a JSON number)".to_string()
+        ]
+    );
+}
