@@ -103,19 +103,35 @@ fn normalize(cell: &[u8]) -> String {
         .collect()
 }
 
-/// Whether a document is shaped like CSV: it does not open like JSON and its first line has
-/// commas. Cheap: only the first line (at most 64 KiB) is looked at.
+/// Whether a document is shaped like CSV: it does not open like JSON and its first line is
+/// text with a comma, a semicolon or a tab in it. Cheap: only the first line (at most 64 KiB)
+/// is looked at.
 pub(crate) fn looks_like_csv(text: &[u8]) -> bool {
+    delimiter(text).is_some()
+}
+
+/// The separator of a CSV document: of `,`, `;` (a spreadsheet's re-save in a locale whose
+/// decimal mark is a comma) and tab, the one its first line holds most; `None` when the
+/// document does not look like CSV.
+fn delimiter(text: &[u8]) -> Option<u8> {
     if matches!(text.first(), None | Some(b'{' | b'[')) {
-        return false;
+        return None;
     }
     let head = text.get(..text.len().min(64 << 10)).unwrap_or(text);
     let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
     // Text, not binary (a gzip member inside, a stray image) that happens to hold a comma.
-    let text = first_line
+    if !first_line
         .iter()
-        .all(|&b| b >= 0x20 || matches!(b, b'\t' | b'\r'));
-    text && first_line.contains(&b',')
+        .all(|&b| b >= 0x20 || matches!(b, b'\t' | b'\r'))
+    {
+        return None;
+    }
+    [b',', b';', b'\t']
+        .into_iter()
+        .map(|d| (first_line.iter().filter(|&&b| b == d).count(), d))
+        .filter(|(n, _)| *n > 0)
+        .max_by_key(|(n, _)| *n)
+        .map(|(_, d)| d)
 }
 
 /// Read the rows of a console CSV download. `visit` gets each row's label (`line 7`) and its
@@ -130,6 +146,7 @@ pub(crate) fn rows(
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
+        .delimiter(delimiter(text).unwrap_or(b','))
         .from_reader(text);
     let header = reader
         .byte_headers()
@@ -401,6 +418,9 @@ mod tests {
         assert!(!looks_like_csv(b"{\"a\":1,\"b\":2}"));
         assert!(!looks_like_csv(b"[1,2]"));
         assert!(!looks_like_csv(b"plain text\nwith, a comma later"));
+        assert_eq!(delimiter(b"Event ID;Event time;Event name\n"), Some(b';'));
+        assert_eq!(delimiter(b"Event ID\tEvent time\n"), Some(b'\t'));
+        assert_eq!(delimiter(b"a,b;c,d\n"), Some(b','));
         assert!(!looks_like_csv(b""));
         assert!(!looks_like_csv(b"\x1f\x8b\x08\x00,,"));
     }

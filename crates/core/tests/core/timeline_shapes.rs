@@ -625,6 +625,22 @@ fn athena_csv(records: &[Value]) -> Vec<u8> {
     w.into_inner().expect("csv")
 }
 
+/// A CSV opened and saved again by a spreadsheet in a locale whose list separator is `;`:
+/// a UTF-8 BOM, semicolons, CRLF line ends.
+fn spreadsheet_resave(csv_bytes: &[u8]) -> Vec<u8> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv_bytes);
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
+    for row in reader.byte_records() {
+        w.write_byte_record(&row.expect("row")).expect("write");
+    }
+    w.into_inner().expect("csv")
+}
+
 fn lines(docs: impl IntoIterator<Item = Value>) -> Vec<u8> {
     let mut out = String::new();
     for d in docs {
@@ -737,6 +753,11 @@ fn shapes(records: &[Value]) -> Vec<(&'static str, Vec<u8>, bool)> {
         ),
         ("splunk CSV export", splunk_csv(records), false),
         ("athena CSV", athena_csv(records), true),
+        (
+            "console CSV re-saved by a spreadsheet (semicolons, BOM, CRLF)",
+            spreadsheet_resave(&console_csv(records, true)),
+            false,
+        ),
     ]
 }
 
