@@ -203,7 +203,7 @@ fn elastic(map: &Map<String, Value>) -> Inner<'_> {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         if let Some(time) = map.get("@timestamp") {
-            record.insert("eventTime".into(), time.clone());
+            record.insert("eventTime".into(), timestamp(time));
         }
         return Inner::One(Cow::Owned(Value::Object(record)));
     }
@@ -258,7 +258,12 @@ fn from_ecs(map: &Map<String, Value>) -> Map<String, Value> {
     let mut record = Map::new();
     for (ecs, path) in ECS_FIELDS {
         if let Some(value) = field(map, ecs) {
-            put(&mut record, path, value.clone());
+            let value = if ecs == "@timestamp" {
+                timestamp(value)
+            } else {
+                value.clone()
+            };
+            put(&mut record, path, value);
         }
     }
     if !record.contains_key("sourceIPAddress")
@@ -307,6 +312,27 @@ fn from_ecs(map: &Map<String, Value>) -> Map<String, Value> {
         Value::String("Elastic's ECS fields (no original record)".into()),
     );
     record
+}
+
+/// `@timestamp` as an RFC 3339 string: Elasticsearch hands back what was indexed, which may
+/// be epoch milliseconds (its default numeric date format) rather than text.
+fn timestamp(value: &Value) -> Value {
+    let millis = value.as_i64().map(i128::from).or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.is_finite() && f.abs() < 1e17)
+            .map(|f| f as i128)
+    });
+    let text = millis
+        .and_then(|ms| time::OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        });
+    match text {
+        Some(text) => Value::String(text),
+        None => value.clone(),
+    }
 }
 
 /// The value at a dotted path: as one flat member (`"event.original": …`), nested objects, or
@@ -410,6 +436,20 @@ mod tests {
             json!({"userIdentity": {"accessKeyId": "K", "type": "IAMUser"},
                 "resources{}.ARN": ["a"], "eventName": "X"})
         );
+    }
+
+    #[test]
+    fn numeric_timestamps_are_epoch_milliseconds() {
+        assert_eq!(
+            timestamp(&json!(1_722_375_070_250u64)),
+            json!("2024-07-30T21:31:10.25Z")
+        );
+        assert_eq!(
+            timestamp(&json!("2024-07-30T21:31:10Z")),
+            json!("2024-07-30T21:31:10Z")
+        );
+        assert_eq!(timestamp(&json!(1e300)), json!(1e300));
+        assert_eq!(timestamp(&json!(null)), json!(null));
     }
 
     #[test]

@@ -1079,6 +1079,42 @@ fn malformed_items_are_skipped_with_a_reason_and_the_rest_read() {
             "object 2: not JSON (",
         ),
         (
+            "ECS document whose @timestamp is not a time",
+            {
+                let mut bad = elastic_ecs(&records[1], false);
+                bad["@timestamp"] = json!("last tuesday");
+                es_search(vec![
+                    elastic_ecs(&records[0], false),
+                    bad,
+                    elastic_ecs(&records[2], false),
+                ])
+                .to_string()
+                .into_bytes()
+            },
+            "hit 2: eventTime \"last tuesday\" is not an RFC 3339 time",
+        ),
+        (
+            "splunk table row without eventTime",
+            {
+                let mut doc = splunk_table(&records);
+                doc["results"][1]
+                    .as_object_mut()
+                    .expect("row")
+                    .remove("eventTime");
+                doc.to_string().into_bytes()
+            },
+            "result 2: no eventTime",
+        ),
+        (
+            "logs insights row whose @message is cut",
+            {
+                let mut doc = logs_insights(&records);
+                doc[1]["@message"] = json!(&good(1)[..30]);
+                doc.to_string().into_bytes()
+            },
+            "record 2: @message is not JSON",
+        ),
+        (
             "kibana CSV row with Kibana's display time",
             {
                 let mut csv = b"@timestamp,event.action,aws.cloudtrail.user_identity.access_key_id,event.original\n".to_vec();
@@ -1191,7 +1227,15 @@ fn containers_nested_without_end_are_refused() {
         "{:?}",
         parsed.skipped
     );
-    // A few levels, as real pipelines stack them, are fine.
+    // A few levels, as real pipelines stack them, are fine; so is an @timestamp indexed as
+    // epoch milliseconds.
+    let mut codec = logstash_codec(&records[0]);
+    let when =
+        time::OffsetDateTime::parse(&text(&records[0], &["eventTime"]), &Rfc3339).expect("time");
+    codec["@timestamp"] = json!(when.unix_timestamp() * 1000);
+    let parsed = parse_document(es_search(vec![codec]).to_string().as_bytes(), &origin());
+    assert_eq!(parsed.events.len(), 1, "{:?}", parsed.skipped);
+    assert_eq!(parsed.events[0].time, when);
     let three = es_search(vec![logstash_message(&records[0])]);
     assert_eq!(
         parse_document(three.to_string().as_bytes(), &origin())
