@@ -365,17 +365,7 @@ fn concatenated(text: &[u8], origin: &Origin, out: &mut Parsed) -> bool {
 
 /// Whether an object is CloudTrail in one of the shapes read here, by its members alone.
 fn looks_like_cloudtrail(map: &Map<String, Value>) -> bool {
-    [
-        "eventTime",
-        "Records",
-        "Events",
-        "CloudTrailEvent",
-        "detail-type",
-    ]
-    .iter()
-    .any(|k| map.contains_key(*k))
-        || is_digest(map)
-        || siem::is_container(map)
+    is_digest(map) || siem::looks_like_cloudtrail(map)
 }
 
 /// One line of JSON Lines (`number` counts from 1), its events and reasons added to `out`.

@@ -55,6 +55,38 @@ pub(crate) fn is_container(map: &Map<String, Value>) -> bool {
             .any(|k| map.get(*k).is_some_and(Value::is_array))
         || map.get("message").is_some_and(Value::is_string)
         || is_splunk_progress(map)
+        || wrapped_array(map).is_some()
+}
+
+/// The first member of `map` that is an array whose first element looks like CloudTrail in
+/// one of the shapes read here.
+fn wrapped_array(map: &Map<String, Value>) -> Option<&[Value]> {
+    map.values().find_map(|v| match v {
+        Value::Array(items)
+            if items
+                .first()
+                .and_then(Value::as_object)
+                .is_some_and(looks_like_cloudtrail) =>
+        {
+            Some(items.as_slice())
+        }
+        _ => None,
+    })
+}
+
+/// Whether an object is CloudTrail in one of the shapes read here, by its members alone: a
+/// record, a log file, LookupEvents output or item, an EventBridge event, a SIEM container.
+pub(crate) fn looks_like_cloudtrail(map: &Map<String, Value>) -> bool {
+    [
+        "eventTime",
+        "Records",
+        "Events",
+        "CloudTrailEvent",
+        "detail-type",
+    ]
+    .iter()
+    .any(|k| map.contains_key(*k))
+        || is_container(map)
 }
 
 /// A line of Splunk's export about the search itself (`preview`, `lastrow`, `messages`…),
@@ -125,6 +157,11 @@ pub(crate) fn unwrap(map: &Map<String, Value>) -> Option<Inner<'_>> {
         if let Some(Value::Array(items)) = map.get(member) {
             return Some(Inner::Many("log event", items));
         }
+    }
+    // Any other wrapper (`{"expected": […]}` of Elastic's pipeline tests, `{"data": […]}`,
+    // `{"items": […]}`): the member that is an array of CloudTrail-shaped objects.
+    if let Some(items) = wrapped_array(map) {
+        return Some(Inner::Many("item", items));
     }
     if let Some(Value::String(text)) = map.get("message") {
         // A CloudWatch Logs event (`filter-log-events`, a subscription's `logEvents`): the

@@ -754,6 +754,14 @@ fn shapes(records: &[Value]) -> Vec<(&'static str, Vec<u8>, bool)> {
         ("splunk CSV export", splunk_csv(records), false),
         ("athena CSV", athena_csv(records), true),
         (
+            "elastic pipeline test output ({\"expected\": [ECS documents]})",
+            serde_json::to_vec_pretty(&json!({
+                "expected": records.iter().enumerate().map(|(n, r)| elastic_ecs(r, n % 2 == 0)).collect::<Vec<_>>()
+            }))
+            .expect("json"),
+            false,
+        ),
+        (
             "console CSV re-saved by a spreadsheet (semicolons, BOM, CRLF)",
             spreadsheet_resave(&console_csv(records, true)),
             false,
