@@ -13,10 +13,12 @@
 //! * EventBridge envelopes (`"detail-type": "AWS API Call via CloudTrail"` and its siblings),
 //!   the record under `detail`;
 //! * digest files, which are counted and otherwise ignored;
-//! * what SIEMs export (Elasticsearch hits and documents, Logstash and Elastic documents with
-//!   `@timestamp`, Splunk's export and search results): see [`siem`](super::siem);
-//! * the CloudTrail console's event-history CSV download: see
-//!   [`console_csv`](super::console_csv).
+//! * JSON objects one after the other (`{…}{…}`, a Firehose delivery);
+//! * what SIEMs and log services export (Elasticsearch hits and documents, Logstash and Elastic
+//!   documents with `@timestamp`, Splunk's export and search results, CloudWatch Logs events):
+//!   see `siem.rs`;
+//! * CSV: the CloudTrail console's event-history download, and Splunk's, Kibana's and Athena's
+//!   CSV of the same events: see `console_csv.rs`.
 //!
 //! Nothing here panics on bad input: a document or record that cannot be used becomes a
 //! [`Skipped`] entry that says why.

@@ -20,7 +20,9 @@
 //!   into a record;
 //! * CloudWatch Logs (a trail sending to a log group): `events` or `logEvents` is an array
 //!   (`aws logs filter-log-events`, a subscription's delivery), each event's `message` the
-//!   record as a JSON string.
+//!   record as a JSON string;
+//! * any other wrapper (`{"expected": […]}`, `{"data": […]}`): a member that is an array whose
+//!   first element looks like CloudTrail in one of these shapes.
 //!
 //! A record whose members were flattened to dotted names (a SIEM's table export:
 //! `userIdentity.accessKeyId`) is nested again.
