@@ -263,7 +263,7 @@ fn record_of(row: &csv::ByteRecord, c: &Columns) -> Result<Value, String> {
 
 /// A `userIdentity` cell: a JSON object as it is, or the members keyspill reads from Athena's
 /// rendering of the struct (`{type=IAMUser, principalid=…, arn=…, accesskeyid=…, …}`).
-fn identity_cell(text: &str) -> Map<String, Value> {
+pub(crate) fn identity_cell(text: &str) -> Map<String, Value> {
     if text.is_empty() {
         return Map::new();
     }
@@ -307,7 +307,7 @@ fn struct_member<'a>(text: &'a str, name: &str) -> Option<&'a str> {
 /// An event time as written by the console or a spreadsheet, as RFC 3339 where it can be
 /// told: RFC 3339 as it is; a date and time without a zone is taken as UTC (the console
 /// downloads UTC); epoch seconds. Anything else is passed on for the parser to reject.
-fn normalize_time(s: &str) -> String {
+pub(crate) fn normalize_time(s: &str) -> String {
     if let Ok(secs) = s.parse::<f64>()
         && secs.is_finite()
         && let Ok(t) = OffsetDateTime::from_unix_timestamp(secs.trunc() as i64)

@@ -573,6 +573,11 @@ fn absorb_item(item: &Value, label: &str, origin: &Origin, out: &mut Parsed, dep
             siem::Inner::One(inner) => absorb_item(&inner, label, origin, out, depth + 1),
             siem::Inner::Bad(reason) => out.skip(origin, format!("{label_or_record}: {reason}")),
             siem::Inner::Empty => {}
+            siem::Inner::Rows(rows) => {
+                for (i, row) in rows.iter().enumerate() {
+                    absorb_item(row, &join(label, "row", i + 1), origin, out, depth + 1);
+                }
+            }
         }
     } else {
         absorb_record(item, label_or_record, origin, out);

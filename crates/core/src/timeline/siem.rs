@@ -21,6 +21,8 @@
 //! * CloudWatch Logs (a trail sending to a log group): `events` or `logEvents` is an array
 //!   (`aws logs filter-log-events`, a subscription's delivery), each event's `message` the
 //!   record as a JSON string;
+//! * a CloudTrail Lake query's results (`aws cloudtrail get-query-results`):
+//!   `QueryResultRows` is an array of rows, each a list of one-column objects;
 //! * any other wrapper (`{"expected": […]}`, `{"data": […]}`): a member that is an array whose
 //!   first element looks like CloudTrail in one of these shapes.
 //!
@@ -33,6 +35,8 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use crate::timeline::console_csv::{identity_cell, normalize_time};
+
 /// What an object without `eventTime` holds, when it is one of the SIEM shapes.
 pub(crate) enum Inner<'a> {
     /// Several items, each read on its own; the word names them in reasons (`hit 3`).
@@ -43,6 +47,8 @@ pub(crate) enum Inner<'a> {
     Bad(String),
     /// A line that carries no record by design (a Splunk export's progress line).
     Empty,
+    /// Records rebuilt from rows of columns, each read on its own (`row 3`).
+    Rows(Vec<Value>),
 }
 
 /// Whether `map` is one of the shapes above, by its members alone (nothing is parsed).
@@ -52,12 +58,53 @@ pub(crate) fn is_container(map: &Map<String, Value>) -> bool {
         || ["_source", "result", "_raw", "@timestamp"]
             .iter()
             .any(|k| map.contains_key(*k))
-        || ["results", "logEvents", "events"]
+        || ["results", "logEvents", "events", "QueryResultRows"]
             .iter()
             .any(|k| map.get(*k).is_some_and(Value::is_array))
         || map.get("message").is_some_and(Value::is_string)
         || is_splunk_progress(map)
         || wrapped_array(map).is_some()
+}
+
+/// One row of a CloudTrail Lake query's results (`aws cloudtrail get-query-results`): a list
+/// of one-column objects, every value a string. The columns are put together into a record:
+/// dotted names nested, `userIdentity` read from JSON or from the struct's rendering, the time
+/// (`2024-07-30 21:31:10.000`, UTC) made RFC 3339. A row that is not a list is passed on as it
+/// is, for the reader to say why it is not a record.
+fn lake_row(row: &Value) -> Value {
+    let Value::Array(cells) = row else {
+        return row.clone();
+    };
+    let columns: Map<String, Value> = cells
+        .iter()
+        .filter_map(Value::as_object)
+        .flat_map(|cell| cell.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .collect();
+    let mut record = unflatten(columns.iter());
+    if let Some(Value::String(time)) = record.get("eventTime") {
+        let time = normalize_time(time);
+        record.insert("eventTime".into(), Value::String(time));
+    }
+    if let Some(Value::String(identity)) = record.get("userIdentity") {
+        let identity = Value::Object(identity_cell(identity));
+        record.insert("userIdentity".into(), identity);
+    }
+    for member in [
+        "requestParameters",
+        "responseElements",
+        "additionalEventData",
+    ] {
+        if let Some(Value::String(text)) = record.get(member)
+            && let Ok(value @ Value::Object(_)) = serde_json::from_str::<Value>(text)
+        {
+            record.insert(member.into(), value);
+        }
+    }
+    record.insert(
+        "keyspillRebuiltFrom".into(),
+        Value::String("a CloudTrail Lake query's columns".into()),
+    );
+    Value::Object(record)
 }
 
 /// The first member of `map` that is an array whose first element looks like CloudTrail in
@@ -159,6 +206,9 @@ pub(crate) fn unwrap(map: &Map<String, Value>) -> Option<Inner<'_>> {
         if let Some(Value::Array(items)) = map.get(member) {
             return Some(Inner::Many("log event", items));
         }
+    }
+    if let Some(Value::Array(rows)) = map.get("QueryResultRows") {
+        return Some(Inner::Rows(rows.iter().map(lake_row).collect()));
     }
     // Any other wrapper (`{"expected": […]}` of Elastic's pipeline tests, `{"data": […]}`,
     // `{"items": […]}`): the member that is an array of CloudTrail-shaped objects.

@@ -537,6 +537,53 @@ fn cloudwatch_subscription(records: &[Value]) -> Vec<u8> {
     gzip(out.as_bytes())
 }
 
+/// `aws cloudtrail get-query-results` for a CloudTrail Lake query selecting the main columns:
+/// each row a list of one-column objects, every value a string, the time as Lake renders a
+/// timestamp, `userIdentity` as a rendered struct.
+fn cloudtrail_lake(records: &[Value]) -> Value {
+    let rows: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            let member = |name: &str| match text(r, &["userIdentity", name]) {
+                v if v.is_empty() => "null".to_string(),
+                v => v,
+            };
+            let identity = format!(
+                "{{type={}, principalid={}, arn={}, accountid={}, accesskeyid={}, username={}}}",
+                member("type"),
+                member("principalId"),
+                member("arn"),
+                member("accountId"),
+                member("accessKeyId"),
+                member("userName"),
+            );
+            let time = millis(&text(r, &["eventTime"]))
+                .replace('T', " ")
+                .replace('Z', "");
+            let mut cells = vec![
+                json!({"eventID": text(r, &["eventID"])}),
+                json!({"eventTime": time}),
+                json!({"eventSource": call(r, "eventSource")}),
+                json!({"eventName": call(r, "eventName")}),
+                json!({"awsRegion": text(r, &["awsRegion"])}),
+                json!({"sourceIPAddress": text(r, &["sourceIPAddress"])}),
+                json!({"userIdentity": identity}),
+            ];
+            let error = text(r, &["errorCode"]);
+            if !error.is_empty() {
+                cells.push(json!({"errorCode": error}));
+            }
+            cells.retain(|c| c.as_object().is_some_and(|m| m.values().all(|v| v != "")));
+            Value::Array(cells)
+        })
+        .collect();
+    json!({
+        "QueryStatus": "FINISHED",
+        "QueryStatistics": {"ResultsCount": rows.len(), "TotalResultsCount": rows.len(), "BytesScanned": 1_048_576},
+        "QueryResultRows": rows,
+    })
+}
+
 /// A CloudWatch Logs Insights query (`fields @timestamp, @message`) exported as JSON.
 fn logs_insights(records: &[Value]) -> Value {
     Value::Array(
@@ -753,6 +800,11 @@ fn shapes(records: &[Value]) -> Vec<(&'static str, Vec<u8>, bool)> {
         ),
         ("splunk CSV export", splunk_csv(records), false),
         ("athena CSV", athena_csv(records), true),
+        (
+            "cloudtrail lake query results",
+            serde_json::to_vec_pretty(&cloudtrail_lake(records)).expect("json"),
+            true,
+        ),
         (
             "elastic pipeline test output ({\"expected\": [ECS documents]})",
             serde_json::to_vec_pretty(&json!({
@@ -1121,6 +1173,16 @@ fn malformed_items_are_skipped_with_a_reason_and_the_rest_read() {
                 doc.to_string().into_bytes()
             },
             "record 2: @message is not JSON",
+        ),
+        (
+            "cloudtrail lake row without a time",
+            {
+                let mut doc = cloudtrail_lake(&records);
+                let row = doc["QueryResultRows"][1].as_array_mut().expect("row");
+                row.retain(|cell| cell.get("eventTime").is_none());
+                doc.to_string().into_bytes()
+            },
+            "row 2: no eventTime",
         ),
         (
             "kibana CSV row with Kibana's display time",
