@@ -1353,3 +1353,68 @@ fn concatenated_objects_that_are_not_cloudtrail_are_one_reason() {
         ]
     );
 }
+
+/// A byte edit of a built shape: flip, insert (bytes that matter to JSON and CSV drawn more
+/// often) or delete.
+#[derive(Debug, Clone)]
+enum Edit {
+    Flip(usize, u8),
+    Insert(usize, u8),
+    Delete(usize),
+}
+
+fn edit() -> impl proptest::strategy::Strategy<Value = Edit> {
+    use proptest::prelude::*;
+    let byte = prop_oneof![
+        any::<u8>(),
+        prop::sample::select(b"{}[]\",:;\\ \n\r@_".to_vec())
+    ];
+    prop_oneof![
+        (any::<usize>(), 1u8..=255).prop_map(|(at, m)| Edit::Flip(at, m)),
+        (any::<usize>(), byte).prop_map(|(at, b)| Edit::Insert(at, b)),
+        any::<usize>().prop_map(Edit::Delete),
+    ]
+}
+
+fn mutate(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+    for edit in edits {
+        let len = bytes.len().max(1);
+        match *edit {
+            Edit::Flip(at, mask) if !bytes.is_empty() => bytes[at % len] ^= mask,
+            Edit::Insert(at, b) => bytes.insert(at % (bytes.len() + 1), b),
+            Edit::Delete(at) if !bytes.is_empty() => {
+                bytes.remove(at % len);
+            }
+            _ => {}
+        }
+    }
+    bytes
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, ..Default::default() })]
+
+    /// Damaged exports of every shape never panic, with a key filter or without; what is
+    /// skipped always says why, and no more events come out than records went in.
+    #[test]
+    fn damaged_shapes_never_panic(
+        which in 0usize..64,
+        edits in proptest::collection::vec(edit(), 1..12),
+    ) {
+        let records = stratus("aws.defense-evasion.organizations-leave");
+        let all = shapes(&records);
+        let (name, doc, _) = &all[which % all.len()];
+        let damaged = mutate(doc.clone(), &edits);
+        let filter = KeyFilter::new(
+            records.iter().map(|r| text(r, &["userIdentity", "accessKeyId"])),
+        );
+        for f in [None, Some(&filter)] {
+            let scanned = scan_bytes(&damaged, &origin(), f);
+            proptest::prop_assert!(scanned.events.len() <= records.len(), "{name}");
+            proptest::prop_assert!(
+                scanned.skipped.iter().all(|s| !s.reason.trim().is_empty()),
+                "{name}"
+            );
+        }
+    }
+}
