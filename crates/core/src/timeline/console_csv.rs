@@ -155,8 +155,8 @@ pub(crate) fn rows(
     let columns = Columns::from_header(&header);
     if columns.record.is_none() && (columns.time.is_none() || columns.name.is_none()) {
         return Err(
-            "a CSV file, but not a CloudTrail event history download (no \"CloudTrail event\" \
-             column, nor both \"Event time\" and \"Event name\")"
+            "not CloudTrail: neither JSON nor a CSV with a \"CloudTrail event\" column, or both \
+             \"Event time\" and \"Event name\""
                 .into(),
         );
     }

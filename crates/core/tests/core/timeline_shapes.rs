@@ -466,6 +466,43 @@ fn console_csv(records: &[Value], with_record: bool) -> Vec<u8> {
     w.into_inner().expect("csv")
 }
 
+/// Kibana's Discover → Share → CSV of Elastic documents, with `event.original` among the
+/// columns and `@timestamp` in Kibana's default display format (no time zone).
+fn kibana_csv(records: &[Value]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "@timestamp",
+        "event.action",
+        "event.provider",
+        "source.ip",
+        "aws.cloudtrail.user_identity.access_key_id",
+        "event.original",
+    ])
+    .expect("header");
+    for r in records {
+        let t = time::OffsetDateTime::parse(&text(r, &["eventTime"]), &Rfc3339).expect("time");
+        let shown = format!(
+            "{} {}, {} @ {:02}:{:02}:{:02}.000",
+            &format!("{:?}", t.month())[..3],
+            t.day(),
+            t.year(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+        w.write_record([
+            shown,
+            call(r, "eventName"),
+            call(r, "eventSource"),
+            text(r, &["sourceIPAddress"]),
+            text(r, &["userIdentity", "accessKeyId"]),
+            r.to_string(),
+        ])
+        .expect("row");
+    }
+    w.into_inner().expect("csv")
+}
+
 /// The console's "Download events" → JSON: the records in a `Records` array.
 fn console_json(records: &[Value]) -> Vec<u8> {
     serde_json::to_vec_pretty(&json!({"Records": records})).expect("json")
@@ -800,6 +837,7 @@ fn shapes(records: &[Value]) -> Vec<(&'static str, Vec<u8>, bool)> {
         ),
         ("splunk CSV export", splunk_csv(records), false),
         ("athena CSV", athena_csv(records), true),
+        ("kibana CSV with event.original", kibana_csv(records), false),
         (
             "cloudtrail lake query results",
             serde_json::to_vec_pretty(&cloudtrail_lake(records)).expect("json"),
@@ -1229,7 +1267,7 @@ fn a_csv_that_is_not_event_history_is_refused_without_echoing_it() {
     assert!(parsed.events.is_empty());
     let why = reasons(&parsed);
     assert_eq!(why.len(), 1, "{why:?}");
-    assert!(why[0].contains("not a CloudTrail event history download"));
+    assert!(why[0].contains("neither JSON nor a CSV with"), "{why:?}");
     assert!(!why[0].contains(secret) && !why[0].contains("AKIA"));
     let filter = KeyFilter::new(["AKIAIOSFODNN7EXAMPLE".to_string()]);
     let scanned = scan_bytes(doc.as_bytes(), &origin(), Some(&filter));
