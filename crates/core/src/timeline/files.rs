@@ -2,11 +2,11 @@
 //! LookupEvents export, a SIEM's JSON Lines dump.
 //!
 //! A path is a file or a directory searched recursively for `.json`, `.json.gz`, `.jsonl`,
-//! `.log` and `.csv` files (also gzip'd; a file named on its own is read whatever its name). Files are
-//! read in parallel, one at a time per worker: a file is read, decompressed, filtered and
-//! dropped before the worker takes the next, so memory follows the largest file, not the
-//! corpus. A file that cannot be read or understood is reported in `skipped` and the scan goes
-//! on.
+//! `.log` and `.csv` files (also gzip'd; never an access key CSV; a file named on its own is
+//! read whatever its name). Files are read in parallel, one at a time per worker: a file is
+//! read, decompressed, filtered and dropped before the worker takes the next, so memory
+//! follows the largest file, not the corpus. A file that cannot be read or understood is
+//! reported in `skipped` and the scan goes on.
 //!
 //! With a [`KeyFilter`] only the records made with a tracked key, or minting one, are kept,
 //! and only records whose bytes mention a key are ever parsed (see

@@ -556,7 +556,11 @@ fn cloudwatch_subscription(records: &[Value]) -> Vec<u8> {
             .iter()
             .enumerate()
             .map(|(n, r)| {
-                json!({"id": format!("{chunk}-{n}"), "timestamp": 1_722_375_070_000u64, "message": r.to_string()})
+                json!({
+                    "id": format!("{chunk}-{n}"),
+                    "timestamp": 1_722_375_070_000u64,
+                    "message": r.to_string(),
+                })
             })
             .collect();
         out.push_str(
@@ -616,7 +620,11 @@ fn cloudtrail_lake(records: &[Value]) -> Value {
         .collect();
     json!({
         "QueryStatus": "FINISHED",
-        "QueryStatistics": {"ResultsCount": rows.len(), "TotalResultsCount": rows.len(), "BytesScanned": 1_048_576},
+        "QueryStatistics": {
+            "ResultsCount": rows.len(),
+            "TotalResultsCount": rows.len(),
+            "BytesScanned": 1_048_576,
+        },
         "QueryResultRows": rows,
     })
 }
@@ -846,7 +854,11 @@ fn shapes(records: &[Value]) -> Vec<(&'static str, Vec<u8>, bool)> {
         (
             "elastic pipeline test output ({\"expected\": [ECS documents]})",
             serde_json::to_vec_pretty(&json!({
-                "expected": records.iter().enumerate().map(|(n, r)| elastic_ecs(r, n % 2 == 0)).collect::<Vec<_>>()
+                "expected": records
+                    .iter()
+                    .enumerate()
+                    .map(|(n, r)| elastic_ecs(r, n % 2 == 0))
+                    .collect::<Vec<_>>()
             }))
             .expect("json"),
             false,
@@ -1155,7 +1167,9 @@ fn malformed_items_are_skipped_with_a_reason_and_the_rest_read() {
             "athena CSV row with a time that is not one",
             {
                 let mut csv = athena_csv(&records);
-                csv.extend_from_slice(b"\"30/07/2024\",\"\",\"GetCallerIdentity\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n");
+                csv.extend_from_slice(
+                    b"\"30/07/2024\",\"\",\"GetCallerIdentity\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n",
+                );
                 csv
             },
             "line 5: eventTime \"30/07/2024\" is not an RFC 3339 time",
@@ -1225,7 +1239,10 @@ fn malformed_items_are_skipped_with_a_reason_and_the_rest_read() {
         (
             "kibana CSV row with Kibana's display time",
             {
-                let mut csv = b"@timestamp,event.action,aws.cloudtrail.user_identity.access_key_id,event.original\n".to_vec();
+                let mut csv =
+                    b"@timestamp,event.action,aws.cloudtrail.user_identity.access_key_id,\
+                                event.original\n"
+                        .to_vec();
                 for r in &records {
                     let mut w = csv::Writer::from_writer(Vec::new());
                     w.write_record([
