@@ -228,6 +228,7 @@ fn timeline_screens() {
                 pages: 3,
                 events: 120,
                 throttled: 2,
+                ..Default::default()
             },
         ),
         (
@@ -237,6 +238,7 @@ fn timeline_screens() {
                 pages: 1,
                 events: 50,
                 throttled: 0,
+                ..Default::default()
             },
         ),
         (
@@ -248,6 +250,7 @@ fn timeline_screens() {
                 pages: 0,
                 events: 0,
                 throttled: 0,
+                ..Default::default()
             },
         ),
     ] {
