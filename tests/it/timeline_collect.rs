@@ -670,3 +670,115 @@ fn a_missing_logs_path_exits_2_naming_it() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pause_holds_live_polling_r_still_polls_and_resuming_polls_at_once() {
+    let server = lookup_server::LookupServer::start();
+    server.add_records(EAST, [record(EAST, LEAKED, 1, "ListBuckets", json!({}))]);
+    let (switch, paused) = tokio::sync::watch::channel(false);
+    let live = Live::start(
+        Some(aws(&server.endpoint()).await),
+        collect::Request {
+            paused: Some(paused),
+            ..live_request(&[EAST], 300)
+        },
+    );
+    live.until("the history", |u| is_live(u, EAST)).await;
+    assert!(switch.send(true).is_ok());
+    // A poll under way when `p` was pressed ends (the region's pacer spaces requests 500 ms).
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let held = lookups(&server, EAST);
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    assert_eq!(
+        lookups(&server, EAST),
+        held,
+        "four intervals, no poll while paused"
+    );
+    live.poke.notify_waiters();
+    live.until("the poll `r` asks for", |_| lookups(&server, EAST) > held)
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    let after_r = lookups(&server, EAST);
+    assert_eq!(
+        after_r,
+        held + 1,
+        "`r` polls once, then the pause holds again"
+    );
+    assert!(switch.send(false).is_ok());
+    live.until("the poll on resuming", |_| lookups(&server, EAST) > after_r)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trail_bucket_that_cannot_be_listed_shows_failed_then_recovers_and_reads_its_window() {
+    let moto = common::Moto::start();
+    let root = common::aws_root(&moto).await;
+    root.s3
+        .create_bucket()
+        .bucket("trail-logs")
+        .send()
+        .await
+        .expect("bucket");
+    root.cloudtrail
+        .create_trail()
+        .name("audit")
+        .s3_bucket_name("trail-logs")
+        .is_multi_region_trail(true)
+        .send()
+        .await
+        .expect("trail");
+    // The bucket goes away (a responder's mistake, or the attacker's): listing fails.
+    root.s3
+        .delete_bucket()
+        .bucket("trail-logs")
+        .send()
+        .await
+        .expect("delete bucket");
+    let live = Live::start(
+        Some(common::aws_root(&moto).await),
+        collect::Request {
+            from: Some(time::macros::datetime!(2026-11-19 00:00:00 UTC)),
+            account: Some(ACCOUNT.into()),
+            ..live_request(&[EAST], 200)
+        },
+    );
+    let trails = |u: &[Update]| {
+        u.iter().rev().find_map(|u| match u {
+            Update::Progress(Progress::Trails(p)) => Some(p.clone()),
+            _ => None,
+        })
+    };
+    live.until("the trail source failing", |u| {
+        trails(u).is_some_and(|p| matches!(p.state, SourceState::Error(_)))
+    })
+    .await;
+    let failing = trails(&live.snapshot()).expect("trail progress");
+    assert!(failing.retry_at.is_some(), "{failing:?}");
+    // The bucket is back, with a log object from the start of the window.
+    root.s3
+        .create_bucket()
+        .bucket("trail-logs")
+        .send()
+        .await
+        .expect("bucket again");
+    let object = format!(
+        "AWSLogs/{ACCOUNT}/CloudTrail/{EAST}/2026/11/20/{ACCOUNT}_CloudTrail_{EAST}_20261120T1005Z_abcdefgh12345678.json.gz"
+    );
+    root.s3
+        .put_object()
+        .bucket("trail-logs")
+        .key(object)
+        .body(log_object(vec![record(EAST, LEAKED, 9, "CreateUser", json!({}))]).into())
+        .send()
+        .await
+        .expect("put");
+    let old = id_of(EAST, LEAKED, 9, "CreateUser");
+    live.until(
+        "the trail source live, with the window's object read",
+        |u| {
+            trails(u).is_some_and(|p| p.state == SourceState::Live && p.retry_at.is_none())
+                && has_event(u, &old)
+        },
+    )
+    .await;
+}

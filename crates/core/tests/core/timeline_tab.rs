@@ -276,3 +276,46 @@ fn never_panics_at_any_size() {
         draw(&state, w, h);
     }
 }
+
+/// A failing source that the collector will ask again says when, and stops saying it once it
+/// recovers.
+#[test]
+fn failing_sources_say_when_they_are_retried() {
+    let mut state = loaded();
+    let failing = progress::RegionProgress {
+        state: progress::SourceState::Error(Failure::access_denied("cloudtrail:LookupEvents")),
+        failures: 2,
+        retry_at: Some(NOW + time::Duration::seconds(40)),
+        ..Default::default()
+    };
+    update(
+        &mut state,
+        Msg::TimelineProgress(progress::Progress::Region("eu-west-3".into(), failing)),
+    );
+    update(
+        &mut state,
+        Msg::TimelineProgress(progress::Progress::Trails(progress::TrailProgress {
+            state: progress::SourceState::Error(Failure::other("trail-logs: NoSuchBucket")),
+            trails: 1,
+            retry_at: Some(NOW + time::Duration::seconds(90)),
+            ..Default::default()
+        })),
+    );
+    let screen = draw(&state, 160, 30).backend().to_string();
+    assert!(screen.contains("eu-west-3: "), "{screen}");
+    assert!(screen.contains("retry in 40 s"), "{screen}");
+    assert!(screen.contains("NoSuchBucket · retry in 1 min"), "{screen}");
+    update(
+        &mut state,
+        Msg::TimelineProgress(progress::Progress::Region(
+            "eu-west-3".into(),
+            progress::RegionProgress {
+                state: progress::SourceState::Live,
+                pages: 1,
+                ..Default::default()
+            },
+        )),
+    );
+    let screen = draw(&state, 160, 30).backend().to_string();
+    assert!(!screen.contains("retry in 40 s"), "{screen}");
+}
