@@ -87,6 +87,8 @@ pub const FILES_INTERVAL: Duration = Duration::from_secs(15);
 /// Files remembered per watch of `--logs` (path, size, modification time); past this the
 /// rest are not watched, and the files pane says so.
 const MAX_WATCHED_FILES: usize = 500_000;
+/// Skipped-file notes the watch of `--logs` adds at most, whatever it reads again.
+const MAX_WATCH_SKIPS: usize = 200;
 /// Objects downloaded at once.
 const FETCH_CONCURRENCY: usize = 16;
 const MAX_PROBLEMS: usize = 5;
@@ -103,11 +105,12 @@ struct Wakers(Mutex<Vec<Arc<Notify>>>);
 impl Wakers {
     fn add(&self) -> Arc<Notify> {
         let n = Arc::new(Notify::new());
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(n.clone());
+        self.push(n.clone());
         n
+    }
+
+    fn push(&self, n: Arc<Notify>) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(n);
     }
 
     fn wake(&self) {
@@ -315,12 +318,7 @@ async fn lookup_regions(shared: &Arc<Shared>, aws: &Aws, req: &Arc<Request>) {
             let (shared, aws, req) = (shared.clone(), aws.clone(), req.clone());
             let waker = shared.poked.add();
             // A minted key wakes the region too: its history is asked for at once.
-            shared
-                .minted
-                .0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(waker.clone());
+            shared.minted.push(waker.clone());
             async move { follow_region(w, &shared, &aws, &req, waker).await }.boxed()
         });
         futures_util::future::join_all(loops).await;
@@ -829,9 +827,11 @@ async fn watch_local(
             let Ok(scan) = scan else {
                 break;
             };
+            // A file read again and again (a log still being written) must not grow the list.
+            let room = MAX_WATCH_SKIPS.saturating_sub(progress.skipped.len());
             progress
                 .skipped
-                .extend(scan.skipped.iter().map(|s| s.to_string()));
+                .extend(scan.skipped.iter().take(room).map(|s| s.to_string()));
             progress.events += scan.events.len();
             let fresh = shared.deliver(scan.events, pending.is_some());
             (shared.emit)(Update::Progress(Progress::Files(progress.clone())));
