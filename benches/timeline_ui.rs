@@ -268,6 +268,7 @@ fn loaded() -> State {
                 pages: 1_000_000 / 50 / 17,
                 events: EVENTS / 17,
                 throttled: 0,
+                ..Default::default()
             },
         );
     }

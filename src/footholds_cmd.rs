@@ -146,6 +146,7 @@ pub async fn assess_account(
         live: false,
         poke: Arc::default(),
         paused: None,
+        intervals: collect::Intervals::default(),
     };
     let sink: Arc<Mutex<Trail>> = Arc::default();
     let into = sink.clone();

@@ -21,6 +21,21 @@ struct Collected {
     updates: Vec<Update>,
 }
 
+/// Every `--logs` path must exist before anything is read: a mistyped path is a usage error,
+/// not an empty timeline.
+pub fn check_logs(paths: &[std::path::PathBuf]) -> Result<(), String> {
+    for path in paths {
+        if let Err(e) = std::fs::metadata(path) {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+                _ => e.to_string(),
+            };
+            return Err(format!("--logs {}: {why}", path.display()));
+        }
+    }
+    Ok(())
+}
+
 pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
     let user_rules = args
         .rules
@@ -33,6 +48,10 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = check_logs(&args.logs) {
+        eprintln!("keyspill timeline: {e}");
+        return ExitCode::from(2);
+    }
     if args.no_api && args.logs.is_empty() {
         eprintln!("keyspill timeline: --no-api reads only --logs: give at least one --logs PATH");
         return ExitCode::from(2);
@@ -94,6 +113,7 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
         live: false,
         poke: Arc::default(),
         paused: None,
+        intervals: collect::Intervals::default(),
     };
     let collected = Arc::new(Mutex::new(Collected::default()));
     let sink = collected.clone();
@@ -229,6 +249,12 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
         );
         for p in &t.problems {
             let _ = writeln!(err, "    {p}");
+        }
+        // A pass that failed as a whole (no bucket listed, no trail found) says why, once.
+        if let SourceState::Error(e) = &t.state
+            && t.problems.is_empty()
+        {
+            let _ = writeln!(err, "    {e}");
         }
     }
     for n in notes {

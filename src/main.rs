@@ -46,6 +46,11 @@ fn main() -> ExitCode {
         }
         None => cli.console,
     };
+    // Before the terminal is taken over: a mistyped --logs path is said plainly.
+    if let Err(e) = keyspill::headless::check_logs(&args.logs) {
+        eprintln!("keyspill: {e}");
+        return ExitCode::from(2);
+    }
     run_async(log_note, move |offset| {
         keyspill::runtime::run_console(args, started, offset)
     })

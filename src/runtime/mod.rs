@@ -277,10 +277,9 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
         Effect::Refresh(Source::Keys) => ctx.keys_refresh.notify_one(),
         Effect::Refresh(Source::Access) => ctx.access_refresh.notify_one(),
         Effect::Refresh(Source::Timeline) => {
-            // Both live pollers (LookupEvents and the trail buckets) wait on it: wake every
-            // one waiting, and leave a permit for one that is busy right now.
+            // Every running collector keeps one waiter on it at all times and passes the wake
+            // on to each of its sources (`collect::Request::poke`): wake them all, once.
             ctx.timeline_refresh.notify_waiters();
-            ctx.timeline_refresh.notify_one();
         }
         Effect::Refresh(Source::Resources) => ctx.resources_refresh.notify_one(),
         Effect::Refresh(Source::Cost) => ctx.cost_refresh.notify_one(),
@@ -466,6 +465,7 @@ fn start_timeline(
             live: true,
             poke: ctx.timeline_refresh.clone(),
             paused: Some(ctx.paused.subscribe()),
+            intervals: collect::Intervals::default(),
         };
         let tx = ctx.tx.clone();
         let emit = Arc::new(move |u: Update| {

@@ -2,14 +2,20 @@
 //! LookupEvents in every region at once (paced per region), and the trail logs in S3. Keys
 //! minted by a tracked key are tracked too, and every source is asked again for them until no
 //! new key turns up.
+//!
+//! Live (the console), every source keeps going on its own schedule, none waits for another:
+//! each region runs its own loop (its history, retried until it loads, then newer events every
+//! interval, with its own backoff after a failure), the trail buckets are listed again every
+//! interval, and `--logs` directories are looked at again for files that appeared or changed.
+//! The operator's `r` wakes every one of them at once; `p` holds them all.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use futures_util::stream;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::FutureExt;
+use tokio::sync::Notify;
 
 use crate::cloudtrail::{self, Pacer};
 use crate::poll::{Outcome, Poller};
@@ -37,12 +43,37 @@ pub struct Request {
     pub regions: Vec<String>,
     /// The account whose trail logs to read (from `sts:GetCallerIdentity`).
     pub account: Option<String>,
-    /// After the history, keep polling LookupEvents for newer events.
+    /// After the history, keep polling every source for newer events (and retrying the ones
+    /// that failed).
     pub live: bool,
-    /// Wakes the live polling at once (the operator's `r`).
-    pub poke: Arc<tokio::sync::Notify>,
+    /// Wakes every live source at once (the operator's `r`). Wake it with `notify_waiters`:
+    /// the collector keeps one waiter on it at all times and passes the wake on to each source.
+    pub poke: Arc<Notify>,
     /// While this says true, live polling waits (the operator's `p`); `r` still polls.
     pub paused: Option<tokio::sync::watch::Receiver<bool>>,
+    /// How often each live source polls.
+    pub intervals: Intervals,
+}
+
+/// How often each source is asked again once live. The defaults are the constants below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Intervals {
+    /// LookupEvents, per region.
+    pub lookup: Duration,
+    /// Listing the trail buckets.
+    pub trails: Duration,
+    /// Looking at `--logs` directories for new or changed files.
+    pub files: Duration,
+}
+
+impl Default for Intervals {
+    fn default() -> Intervals {
+        Intervals {
+            lookup: LIVE_INTERVAL,
+            trails: TRAIL_INTERVAL,
+            files: FILES_INTERVAL,
+        }
+    }
 }
 
 /// How often LookupEvents is asked for newer events once the history is in.
@@ -50,20 +81,61 @@ pub const LIVE_INTERVAL: Duration = Duration::from_secs(30);
 /// How often, once the history is in, the trail buckets are listed again for new log objects
 /// (CloudTrail delivers about every five minutes; a game day's attacker more often).
 pub const TRAIL_INTERVAL: Duration = Duration::from_secs(20);
+/// How often `--logs` paths are looked at again for new or changed files (a responder syncing
+/// the trail bucket into a folder while the console runs).
+pub const FILES_INTERVAL: Duration = Duration::from_secs(15);
+/// Files remembered per watch of `--logs` (path, size, modification time); past this the
+/// rest are not watched, and the files pane says so.
+const MAX_WATCHED_FILES: usize = 500_000;
+/// Skipped-file notes the watch of `--logs` adds at most, whatever it reads again.
+const MAX_WATCH_SKIPS: usize = 200;
 /// Objects downloaded at once.
 const FETCH_CONCURRENCY: usize = 16;
 const MAX_PROBLEMS: usize = 5;
 
 type Emit = Arc<dyn Fn(Update) + Send + Sync>;
 
+/// A list of sources' own wake-ups: a `Notify` shared by several waiters wakes only one of
+/// them with `notify_one`, and `notify_waiters` misses one busy polling, so each source waits
+/// on its own and a wake is passed to every one (one busy polling keeps it for when it is
+/// done, as a [`Poller`] expects).
+#[derive(Default)]
+struct Wakers(Mutex<Vec<Arc<Notify>>>);
+
+impl Wakers {
+    fn add(&self) -> Arc<Notify> {
+        let n = Arc::new(Notify::new());
+        self.push(n.clone());
+        n
+    }
+
+    fn push(&self, n: Arc<Notify>) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(n);
+    }
+
+    fn wake(&self) {
+        for n in self.0.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            n.notify_one();
+        }
+    }
+}
+
 struct Shared {
     tracker: Mutex<Tracker>,
     emit: Emit,
+    /// Every live source: woken by the operator's `r`.
+    poked: Wakers,
+    /// The regions: woken when a key is minted, so its history is asked for at once.
+    minted: Wakers,
 }
 
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, Tracker> {
         self.tracker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn keys(&self) -> Vec<String> {
+        self.lock().keys().map(str::to_string).collect()
     }
 
     /// Hands `events` on, then announces the chains of any key they minted (in that order, so
@@ -87,6 +159,9 @@ impl Shared {
         if let Some(c) = announce {
             (self.emit)(Update::Chains(c));
         }
+        if !fresh.is_empty() {
+            self.minted.wake();
+        }
         fresh
     }
 }
@@ -98,39 +173,70 @@ pub async fn run(aws: Option<Aws>, req: Request, emit: Emit) {
     let shared = Arc::new(Shared {
         tracker: Mutex::new(Tracker::new(req.keys.iter().cloned())),
         emit,
+        poked: Wakers::default(),
+        minted: Wakers::default(),
     });
     (shared.emit)(Update::Chains(chains(&shared.lock())));
-
-    if !req.logs.is_empty() {
-        scan_local(&shared, &req).boxed().await;
-    }
-    let Some(aws) = aws else {
-        return;
+    let work = async {
+        let watch = if !req.logs.is_empty() {
+            // What the files were before the first scan: a file changed during it is read
+            // again (the timeline drops the events it already holds).
+            let known = if req.live {
+                let paths = req.logs.clone();
+                tokio::task::spawn_blocking(move || watched_files(&paths))
+                    .await
+                    .ok()
+            } else {
+                None
+            };
+            let progress = scan_local(&shared, &req).boxed().await;
+            known.map(|k| (k, progress))
+        } else {
+            None
+        };
+        let local = async {
+            if let Some((known, progress)) = watch {
+                watch_local(&shared, &req, known, progress).boxed().await;
+            }
+        };
+        let api = async {
+            let Some(aws) = aws.as_ref() else {
+                return;
+            };
+            if req.keys.is_empty() {
+                return;
+            }
+            // Each stage is boxed so that its Send-ness is checked with concrete lifetimes
+            // (the compiler cannot prove it through nested combinators otherwise).
+            let lookups = lookup_regions(&shared, aws, &req).boxed();
+            let logs = scan_trails(&shared, aws, &req).boxed();
+            futures_util::future::join(lookups, logs).await;
+        };
+        futures_util::future::join(local, api).await;
     };
-    if req.keys.is_empty() {
-        return;
-    }
-    let pacers: Arc<HashMap<String, Arc<Pacer>>> = Arc::new(
-        req.regions
-            .iter()
-            .map(|r| (r.clone(), Arc::new(Pacer::lookup_events())))
-            .collect(),
-    );
-    let newest: Arc<Mutex<BTreeMap<(String, String), Timestamp>>> = Arc::default();
-    // Each stage is boxed so that its Send-ness is checked with concrete lifetimes (the
-    // compiler cannot prove it through nested stream combinators otherwise).
-    let lookups = lookup_history(&shared, &aws, &req, &pacers, &newest).boxed();
-    let logs = scan_trails(&shared, &aws, &req).boxed();
-    futures_util::future::join(lookups, logs).await;
-    if req.live {
-        poll_newer(&shared, &aws, &req, &pacers, &newest)
-            .boxed()
-            .await;
+    // The relay never ends: the work decides when `run` returns.
+    futures_util::future::select(
+        work.boxed(),
+        relay(req.poke.clone(), shared.clone()).boxed(),
+    )
+    .await;
+}
+
+/// Passes every wake of `poke` on to each live source.
+async fn relay(poke: Arc<Notify>, shared: Arc<Shared>) {
+    let mut next = std::pin::pin!(poke.notified());
+    // Registered before anything can poke, so that `notify_waiters` reaches it.
+    next.as_mut().enable();
+    loop {
+        next.as_mut().await;
+        next.set(poke.notified());
+        next.as_mut().enable();
+        shared.poked.wake();
     }
 }
 
 /// `--logs`: scan, follow minted keys, scan again for the new ones, until none is new.
-async fn scan_local(shared: &Arc<Shared>, req: &Request) {
+async fn scan_local(shared: &Arc<Shared>, req: &Request) -> FileProgress {
     let mut progress = FileProgress {
         state: SourceState::Loading,
         ..FileProgress::default()
@@ -172,7 +278,8 @@ async fn scan_local(shared: &Arc<Shared>, req: &Request) {
     if progress.state == SourceState::Loading {
         progress.state = SourceState::Done;
     }
-    (shared.emit)(Update::Progress(Progress::Files(progress)));
+    (shared.emit)(Update::Progress(Progress::Files(progress.clone())));
+    progress
 }
 
 /// Parses LookupEvents' `CloudTrailEvent` strings.
@@ -194,166 +301,195 @@ fn parse_lookup(region: &str, records: &[String]) -> (Vec<Event>, usize) {
     (events, bad)
 }
 
-/// LookupEvents for every tracked key in every region at once; keys minted along the way are
-/// looked up too.
-async fn lookup_history(
-    shared: &Arc<Shared>,
-    aws: &Aws,
-    req: &Arc<Request>,
-    pacers: &Arc<HashMap<String, Arc<Pacer>>>,
-    newest: &Arc<Mutex<BTreeMap<(String, String), Timestamp>>>,
-) {
-    let progress: Arc<Mutex<BTreeMap<String, RegionProgress>>> = Arc::new(Mutex::new(
-        req.regions
-            .iter()
-            .map(|r| (r.clone(), RegionProgress::default()))
-            .collect(),
-    ));
-    let mut round: Vec<String> = req.keys.clone();
-    let mut asked: BTreeSet<String> = BTreeSet::new();
-    while !round.is_empty() {
-        asked.extend(round.iter().cloned());
-        let jobs: Vec<(String, String)> = round
-            .iter()
-            .flat_map(|k| req.regions.iter().map(move |r| (k.clone(), r.clone())))
-            .collect();
-        let found: Vec<Vec<String>> = stream::iter(jobs.into_iter().map(|(key, region)| {
+/// LookupEvents in every region at once, each region on its own. Without `live`: rounds, each
+/// asking every region for the keys it has not been asked about, until a round mints no new
+/// key. With `live`: each region loops on its own schedule and never returns.
+async fn lookup_regions(shared: &Arc<Shared>, aws: &Aws, req: &Arc<Request>) {
+    let mut works: Vec<RegionWork> = req
+        .regions
+        .iter()
+        .map(|r| RegionWork::new(r.clone()))
+        .collect();
+    for w in &works {
+        w.emit(shared);
+    }
+    if req.live {
+        let loops = works.into_iter().map(|w| {
             let (shared, aws, req) = (shared.clone(), aws.clone(), req.clone());
-            let (progress, pacers, newest) = (progress.clone(), pacers.clone(), newest.clone());
-            // Boxed so the future's Send-ness is settled here, with concrete lifetimes.
+            let waker = shared.poked.add();
+            // A minted key wakes the region too: its history is asked for at once.
+            shared.minted.push(waker.clone());
+            async move { follow_region(w, &shared, &aws, &req, waker).await }.boxed()
+        });
+        futures_util::future::join_all(loops).await;
+        return;
+    }
+    loop {
+        let round = works.iter_mut().map(|w| {
             async move {
-                lookup_one(
-                    &shared, &aws, &key, &region, &req, &pacers, &progress, &newest,
-                )
-                .await
+                let result = w.pass(shared, aws, req).await;
+                w.settle(result, false, None);
+                w.emit(shared);
             }
             .boxed()
-        }))
-        .buffer_unordered(64)
-        .collect()
-        .await;
-        round = found
-            .into_iter()
-            .flatten()
-            .filter(|k| !asked.contains(k))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-    }
-    let regions = progress.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    for (region, mut p) in regions {
-        if p.state == SourceState::Loading || p.state == SourceState::Waiting {
-            p.state = if req.live {
-                SourceState::Live
-            } else {
-                SourceState::Done
-            };
-            (shared.emit)(Update::Progress(Progress::Region(region, p)));
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn lookup_one(
-    shared: &Arc<Shared>,
-    aws: &Aws,
-    key: &str,
-    region: &str,
-    req: &Request,
-    pacers: &HashMap<String, Arc<Pacer>>,
-    progress: &Mutex<BTreeMap<String, RegionProgress>>,
-    newest: &Mutex<BTreeMap<(String, String), Timestamp>>,
-) -> Vec<String> {
-    let Some(pacer) = pacers.get(region) else {
-        return Vec::new();
-    };
-    let report = |f: &dyn Fn(&mut RegionProgress)| {
-        let mut all = progress.lock().unwrap_or_else(|p| p.into_inner());
-        let p = all.entry(region.to_string()).or_default();
-        f(p);
-        (shared.emit)(Update::Progress(Progress::Region(
-            region.to_string(),
-            p.clone(),
-        )));
-    };
-    report(&|p| p.state = SourceState::Loading);
-    let mut fresh = Vec::new();
-    let result = cloudtrail::lookup_key(aws, region, key, req.from, req.until, pacer, |page| {
-        let (events, _bad) = parse_lookup(region, &page.records);
-        let n = events.len();
-        if let Some(t) = events.iter().map(|e| e.time).max() {
-            let mut newest = newest.lock().unwrap_or_else(|p| p.into_inner());
-            let slot = newest
-                .entry((key.to_string(), region.to_string()))
-                .or_insert(t);
-            *slot = (*slot).max(t);
-        }
-        fresh.extend(shared.deliver(events, true));
-        report(&|p| {
-            p.pages += 1;
-            p.events += n;
-            p.throttled = p.throttled.max(page.throttled);
         });
-    })
-    .await;
-    if let Err(e) = result {
-        report(&|p| p.state = SourceState::Error(e.clone()));
+        futures_util::future::join_all(round).await;
+        let keys = shared.keys();
+        if works
+            .iter()
+            .all(|w| keys.iter().all(|k| w.asked.contains(k)))
+        {
+            break;
+        }
     }
-    fresh
 }
 
-/// After the history: ask each region for newer events of every tracked key, forever.
-async fn poll_newer(
+/// One region, live: a pass at once (the history), then one every interval, at once on `r` or
+/// when a key is minted; after a failure the next pass waits longer (the region's own backoff,
+/// with jitter), and a pass that succeeds brings the region back to `Live`.
+async fn follow_region(
+    mut work: RegionWork,
     shared: &Arc<Shared>,
     aws: &Aws,
-    req: &Arc<Request>,
-    pacers: &Arc<HashMap<String, Arc<Pacer>>>,
-    newest: &Arc<Mutex<BTreeMap<(String, String), Timestamp>>>,
+    req: &Request,
+    waker: Arc<Notify>,
 ) {
-    let mut poller = Poller::new(LIVE_INTERVAL, LIVE_INTERVAL * 4, req.poke.clone())
-        .pausable(req.paused.clone());
-    // The history was just read: the first live poll is one interval away.
-    poller.after(Outcome::Ok);
-    while poller.wait().await {
-        let keys: Vec<String> = shared.lock().keys().map(str::to_string).collect();
-        let jobs: Vec<(String, String)> = keys
-            .iter()
-            .flat_map(|k| req.regions.iter().map(move |r| (k.clone(), r.clone())))
-            .collect();
-        let outcome = stream::iter(jobs.into_iter().map(|(key, region)| {
-            let (shared, aws, req) = (shared.clone(), aws.clone(), req.clone());
-            let (pacers, newest) = (pacers.clone(), newest.clone());
-            async move {
-                let Some(pacer) = pacers.get(&region) else {
-                    return Outcome::Ok;
-                };
-                let since = newest
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get(&(key.clone(), region.clone()))
-                    .copied()
-                    .or(req.from);
-                let Some(since) = since else {
-                    return Outcome::Ok;
-                };
-                let result = cloudtrail::lookup_newer(&aws, &region, &key, since, pacer, |page| {
-                    let (events, _) = parse_lookup(&region, &page.records);
+    let interval = req.intervals.lookup;
+    let mut poller = Poller::new(interval, interval * 4, waker).pausable(req.paused.clone());
+    loop {
+        let result = work.pass(shared, aws, req).await;
+        let outcome = match &result {
+            Ok(()) => Outcome::Ok,
+            Err(e) => Outcome::from_failure(e),
+        };
+        let delay = poller.after(outcome);
+        let retry_at = time::OffsetDateTime::now_utc() + delay;
+        work.settle(result, true, Some(retry_at));
+        work.emit(shared);
+        if !poller.wait().await {
+            return;
+        }
+    }
+}
+
+/// Where LookupEvents stands in one region.
+struct RegionWork {
+    region: String,
+    pacer: Pacer,
+    progress: RegionProgress,
+    /// Keys whose history is in, with the newest event time seen for each (the next newer
+    /// poll starts there).
+    loaded: BTreeMap<String, Option<Timestamp>>,
+    /// Keys whose history was asked for, loaded or not.
+    asked: BTreeSet<String>,
+    /// Without `live`, a failed history stays failed: the first failure, kept on show.
+    failed: Option<Failure>,
+}
+
+impl RegionWork {
+    fn new(region: String) -> RegionWork {
+        RegionWork {
+            region,
+            pacer: Pacer::lookup_events(),
+            progress: RegionProgress::default(),
+            loaded: BTreeMap::new(),
+            asked: BTreeSet::new(),
+            failed: None,
+        }
+    }
+
+    fn emit(&self, shared: &Shared) {
+        (shared.emit)(Update::Progress(Progress::Region(
+            self.region.clone(),
+            self.progress.clone(),
+        )));
+    }
+
+    /// One pass over the tracked keys: the history of each key not loaded yet (without
+    /// `live`: not asked yet), then, with `live`, newer events of each key already loaded.
+    /// Every key is tried whatever happened to the one before; the first failure is returned.
+    async fn pass(&mut self, shared: &Shared, aws: &Aws, req: &Request) -> Result<(), Failure> {
+        let mut first_failure = None;
+        for key in shared.keys() {
+            let loaded = self.loaded.get(&key).copied();
+            let history = loaded.is_none();
+            // Without `live` a key is asked once (a loaded key was asked).
+            if !req.live && self.asked.contains(&key) {
+                continue;
+            }
+            self.asked.insert(key.clone());
+            let start = loaded.flatten().or(req.from);
+            if history && !matches!(self.progress.state, SourceState::Error(_)) {
+                self.progress.state = SourceState::Loading;
+                self.emit(shared);
+            }
+            let mut newest = loaded.flatten();
+            let mut throttled_seen = 0;
+            let (region, progress) = (&self.region, &mut self.progress);
+            let result =
+                cloudtrail::lookup_key(aws, region, &key, start, req.until, &self.pacer, |page| {
+                    let (events, _bad) = parse_lookup(region, &page.records);
+                    let n = events.len();
                     if let Some(t) = events.iter().map(|e| e.time).max() {
-                        let mut n = newest.lock().unwrap_or_else(|p| p.into_inner());
-                        let slot = n.entry((key.clone(), region.clone())).or_insert(t);
-                        *slot = (*slot).max(t);
+                        newest = Some(newest.map_or(t, |x| x.max(t)));
                     }
                     shared.deliver(events, true);
+                    progress.pages += 1;
+                    progress.events += n;
+                    progress.throttled += page.throttled.saturating_sub(throttled_seen);
+                    throttled_seen = page.throttled;
+                    // An answer: whatever failed before in this region works now.
+                    if matches!(progress.state, SourceState::Error(_) | SourceState::Waiting) {
+                        progress.state = if history {
+                            SourceState::Loading
+                        } else {
+                            SourceState::Live
+                        };
+                    }
+                    (shared.emit)(Update::Progress(Progress::Region(
+                        region.clone(),
+                        progress.clone(),
+                    )));
                 })
                 .await;
-                Outcome::of(&result)
+            match result {
+                Ok(summary) => {
+                    let newest = match (newest, summary.newest) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                    self.loaded.insert(key, newest);
+                }
+                Err(e) => {
+                    if !req.live && self.failed.is_none() {
+                        self.failed = Some(e.clone());
+                    }
+                    first_failure.get_or_insert(e);
+                }
             }
-            .boxed()
-        }))
-        .buffer_unordered(64)
-        .fold(Outcome::Ok, |worst, o| async move { worst.worst(o) })
-        .await;
-        poller.after(outcome);
+        }
+        first_failure.map_or(Ok(()), Err)
+    }
+
+    /// The region's state after a pass.
+    fn settle(&mut self, result: Result<(), Failure>, live: bool, retry_at: Option<Timestamp>) {
+        let p = &mut self.progress;
+        match result {
+            Err(e) => {
+                p.failures += 1;
+                p.retry_at = if live { retry_at } else { None };
+                p.state = SourceState::Error(e);
+            }
+            Ok(()) => {
+                p.failures = 0;
+                p.retry_at = None;
+                p.state = match &self.failed {
+                    Some(e) => SourceState::Error(e.clone()),
+                    None if live => SourceState::Live,
+                    None => SourceState::Done,
+                };
+            }
+        }
     }
 }
 
@@ -367,6 +503,11 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
     let emit = |p: &TrailProgress| (shared.emit)(Update::Progress(Progress::Trails(p.clone())));
     emit(&progress);
     let (found, problems) = trails::discover(aws, &req.regions).boxed().await;
+    // Nothing found and every region failed to say: the pass failed (retried when live).
+    let mut discovery_failed = found
+        .is_empty()
+        .then(|| problems.first().map(|p| Failure::other(p.clone())))
+        .flatten();
     progress
         .problems
         .extend(problems.into_iter().take(MAX_PROBLEMS));
@@ -383,22 +524,23 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
         return;
     };
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut first = true;
+    // Buckets whose whole window has been listed: later passes list only the last two days.
+    let mut windowed: BTreeSet<String> = BTreeSet::new();
     let mut with_bucket: Vec<trails::Trail> = with_bucket.into_iter().cloned().collect();
-    let mut poller = Poller::new(TRAIL_INTERVAL, TRAIL_INTERVAL * 6, req.poke.clone())
-        .pausable(req.paused.clone());
+    let interval = req.intervals.trails;
+    let mut poller =
+        Poller::new(interval, interval * 6, shared.poked.add()).pausable(req.paused.clone());
     loop {
-        // A pass whose every listing was throttled or failed waits longer before the next.
+        // A pass whose every listing was throttled or failed waits longer before the next,
+        // and shows as failed until one succeeds.
         let mut outcome = Outcome::Ok;
         let mut listed = false;
+        let mut failure: Option<Failure> = None;
         let now = time::OffsetDateTime::now_utc();
-        // The first pass reads the whole window; later passes (live) the last two days, for
-        // objects delivered since.
-        let from = if first {
-            req.from.unwrap_or(now - time::Duration::days(7)).date()
-        } else {
-            (now - time::Duration::days(1)).date()
-        };
+        // A bucket's first good listing reads the whole window; later ones (live) the last two
+        // days, for objects delivered since.
+        let window = req.from.unwrap_or(now - time::Duration::days(7)).date();
+        let recent = (now - time::Duration::days(1)).date();
         let to = req.until.unwrap_or(now).date();
 
         // Every object in the window not read yet, per bucket.
@@ -406,6 +548,11 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
         for trail in &with_bucket {
             let Some(bucket) = trail.bucket.clone() else {
                 continue;
+            };
+            let from = if windowed.contains(&bucket) {
+                recent
+            } else {
+                window
             };
             let orgs: Vec<Option<String>> = if trail.organization {
                 match trails::organization_ids(aws, &bucket, trail.prefix.as_deref())
@@ -434,6 +581,10 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
             match trails::list_objects(aws, &bucket, &prefixes).boxed().await {
                 Ok(list) => {
                     listed = true;
+                    windowed.insert(bucket.clone());
+                    // A listing problem of this bucket is over.
+                    let said = format!("{bucket}: ");
+                    progress.problems.retain(|p| !p.starts_with(&said));
                     for (key, _) in list {
                         if seen.insert((bucket.clone(), key.clone())) {
                             objects.push((bucket.clone(), key));
@@ -442,16 +593,24 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
                 }
                 Err(e) => {
                     outcome = outcome.worst(Outcome::from_failure(&e));
-                    if progress.problems.len() < MAX_PROBLEMS {
-                        progress.problems.push(format!("{bucket}: {e}"));
+                    let said = format!("{bucket}: {e}");
+                    if progress.problems.len() < MAX_PROBLEMS && !progress.problems.contains(&said)
+                    {
+                        progress.problems.push(said);
                     }
+                    failure.get_or_insert(e);
                 }
             }
-            progress.objects = objects.len();
+            progress.objects = seen.len();
             emit(&progress);
         }
         if listed {
             outcome = Outcome::Ok;
+            failure = None;
+        }
+        if let Some(e) = discovery_failed.take() {
+            outcome = outcome.worst(Outcome::from_failure(&e));
+            failure.get_or_insert(e);
         }
 
         let mut pending: Vec<String> = shared.lock().keys().map(str::to_string).collect();
@@ -522,24 +681,166 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
             first_read = false;
             pending = fresh;
         }
-        first = false;
         if !req.live || req.until.is_some() {
+            if let Some(e) = failure {
+                progress.state = SourceState::Error(e);
+                emit(&progress);
+                return;
+            }
             break;
         }
-        progress.state = SourceState::Live;
+        let delay = poller.after(outcome);
+        (progress.state, progress.retry_at) = match failure {
+            Some(e) => (
+                SourceState::Error(e),
+                Some(time::OffsetDateTime::now_utc() + delay),
+            ),
+            None => (SourceState::Live, None),
+        };
         emit(&progress);
-        poller.after(outcome);
         if !poller.wait().await {
             break;
         }
         // Trails come and go (and stop logging): look again before listing.
-        let (found, _) = trails::discover(aws, &req.regions).boxed().await;
+        let (found, problems) = trails::discover(aws, &req.regions).boxed().await;
         if !found.is_empty() {
             progress.logging = found.iter().map(|t| (t.name.clone(), t.logging)).collect();
             with_bucket = found.into_iter().filter(|t| t.bucket.is_some()).collect();
             progress.trails = with_bucket.len();
+        } else if let Some(p) = problems.first() {
+            discovery_failed = Some(Failure::other(p.clone()));
         }
     }
     progress.state = SourceState::Done;
     emit(&progress);
+}
+
+/// A log file's size and modification time: a file whose pair changes is read again.
+type Stamp = (u64, Option<SystemTime>);
+
+/// The log files under `paths` (as `files::scan_paths` chooses them: a path named on its own
+/// whatever its name, log file names inside directories, links to directories not followed),
+/// with their stamps; at most [`MAX_WATCHED_FILES`], the second value says how many more.
+fn watched_files(paths: &[PathBuf]) -> (BTreeMap<PathBuf, Stamp>, usize) {
+    fn stamp(meta: &std::fs::Metadata) -> Stamp {
+        (meta.len(), meta.modified().ok())
+    }
+    let mut out = BTreeMap::new();
+    let mut over = 0;
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => {
+                out.insert(path.clone(), stamp(&m));
+            }
+            Ok(m) if m.is_dir() => dirs.push(path.clone()),
+            _ => {}
+        }
+    }
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if kind.is_dir() {
+                dirs.push(path);
+            } else if (kind.is_file() || kind.is_symlink())
+                && files::is_log_file_name(&entry.file_name().to_string_lossy())
+            {
+                // A link is followed to a file, never to a directory.
+                match std::fs::metadata(&path) {
+                    Ok(m) if m.is_file() => {
+                        if out.len() < MAX_WATCHED_FILES {
+                            out.insert(path, stamp(&m));
+                        } else {
+                            over += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    (out, over)
+}
+
+/// `--logs`, live: every interval (and on `r`) the paths are looked at again and only the files
+/// that appeared or changed (size or modification time) are read, for every tracked key; a key
+/// they mint sends every file through the scan again, for that key only.
+async fn watch_local(
+    shared: &Arc<Shared>,
+    req: &Request,
+    known: (BTreeMap<PathBuf, Stamp>, usize),
+    mut progress: FileProgress,
+) {
+    let (mut known, first_over) = known;
+    let interval = req.intervals.files;
+    let mut poller =
+        Poller::new(interval, interval * 4, shared.poked.add()).pausable(req.paused.clone());
+    if progress.state == SourceState::Done {
+        progress.state = SourceState::Live;
+    }
+    (shared.emit)(Update::Progress(Progress::Files(progress.clone())));
+    // The first scan just read everything: the first look is one interval away.
+    poller.after(Outcome::Ok);
+    let mut told_over = false;
+    while poller.wait().await {
+        let paths = req.logs.clone();
+        let Ok((now, now_over)) = tokio::task::spawn_blocking(move || watched_files(&paths)).await
+        else {
+            poller.after(Outcome::Failed);
+            continue;
+        };
+        let changed: Vec<PathBuf> = now
+            .iter()
+            .filter(|(p, s)| known.get(*p) != Some(*s))
+            .map(|(p, _)| p.clone())
+            .collect();
+        let added = now.keys().filter(|p| !known.contains_key(*p)).count();
+        known = now;
+        let over = now_over.max(first_over);
+        if over > 0 && !told_over {
+            told_over = true;
+            progress.skipped.push(format!(
+                "{over} files past the first {MAX_WATCHED_FILES} are not watched for changes"
+            ));
+        }
+        if changed.is_empty() {
+            poller.after(Outcome::Ok);
+            continue;
+        }
+        progress.files += added;
+        let mut pending: Option<Vec<String>> = (!req.keys.is_empty()).then(|| shared.keys());
+        let mut targets = changed;
+        loop {
+            let paths = targets.clone();
+            let keys = pending.clone();
+            let scan = tokio::task::spawn_blocking(move || {
+                let filter = keys.map(KeyFilter::new);
+                files::scan_paths(&paths, filter.as_ref())
+            })
+            .await;
+            let Ok(scan) = scan else {
+                break;
+            };
+            // A file read again and again (a log still being written) must not grow the list.
+            let room = MAX_WATCH_SKIPS.saturating_sub(progress.skipped.len());
+            progress
+                .skipped
+                .extend(scan.skipped.iter().take(room).map(|s| s.to_string()));
+            progress.events += scan.events.len();
+            let fresh = shared.deliver(scan.events, pending.is_some());
+            (shared.emit)(Update::Progress(Progress::Files(progress.clone())));
+            if fresh.is_empty() {
+                break;
+            }
+            pending = Some(fresh);
+            targets = req.logs.clone();
+        }
+        poller.after(Outcome::Ok);
+    }
 }

@@ -11,7 +11,8 @@
 //! - Each region has a token bucket (default: 2 per second, holding at most 2) shared by every
 //!   caller; a request that finds it empty gets HTTP 400 `ThrottlingException`. A request the
 //!   bucket admits takes a token; a throttled one does not.
-//! - A caller can be denied: HTTP 403 `AccessDeniedException` naming `cloudtrail:LookupEvents`.
+//! - A caller can be denied: HTTP 403 `AccessDeniedException` naming `cloudtrail:LookupEvents`;
+//!   so can everyone in a region, until the test allows it again (a permission granted).
 //! - Every request is logged per region with its arrival time, caller and outcome.
 #![allow(dead_code)]
 
@@ -88,6 +89,7 @@ struct State {
     token_seq: u64,
     log: HashMap<String, Vec<Request>>,
     denied: HashSet<String>,
+    denied_regions: HashSet<String>,
 }
 
 /// The server; it stops accepting when dropped.
@@ -114,6 +116,7 @@ impl LookupServer {
             token_seq: 0,
             log: HashMap::new(),
             denied: HashSet::new(),
+            denied_regions: HashSet::new(),
         }));
         let shared = Arc::clone(&state);
         let server = Server::start(move |req| {
@@ -193,6 +196,21 @@ impl LookupServer {
     /// From now on, requests signed with `key_id` get AccessDeniedException.
     pub fn deny(&self, key_id: &str) {
         self.lock().denied.insert(key_id.to_string());
+    }
+
+    /// From now on, requests signed with `key_id` are answered again.
+    pub fn allow(&self, key_id: &str) {
+        self.lock().denied.remove(key_id);
+    }
+
+    /// From now on, every request in `region` gets AccessDeniedException.
+    pub fn deny_region(&self, region: &str) {
+        self.lock().denied_regions.insert(region.to_string());
+    }
+
+    /// From now on, `region` answers again.
+    pub fn allow_region(&self, region: &str) {
+        self.lock().denied_regions.remove(region);
     }
 
     /// Every request logged for `region`, in arrival order.
@@ -290,7 +308,7 @@ fn decide(
             Outcome::Rejected,
         );
     }
-    if st.denied.contains(caller) {
+    if st.denied.contains(caller) || st.denied_regions.contains(region) {
         let msg = format!(
             "User: arn:aws:iam::123456789012:user/denied is not authorized to perform: \
              cloudtrail:LookupEvents because no identity-based policy allows the \

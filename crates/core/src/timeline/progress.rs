@@ -1,7 +1,7 @@
 //! How the timeline's sources report: the progress of each source and the updates the
 //! collector (in `keyspill-aws`) sends to the console and to `keyspill timeline`.
 
-use crate::domain::Failure;
+use crate::domain::{Failure, Timestamp};
 use crate::timeline::chain::Tracker;
 use crate::timeline::model::Event;
 
@@ -24,6 +24,9 @@ pub struct RegionProgress {
     pub pages: u32,
     pub events: usize,
     pub throttled: u32,
+    /// While failing (live): failed polls in a row, and when the region is asked again.
+    pub failures: u32,
+    pub retry_at: Option<Timestamp>,
 }
 
 /// Trail logs in S3.
@@ -42,6 +45,8 @@ pub struct TrailProgress {
     pub logging: Vec<(String, Option<bool>)>,
     /// Discovery has run (so an empty `logging` means "no trail", not "not looked yet").
     pub discovered: bool,
+    /// While failing (live): when the buckets are listed again.
+    pub retry_at: Option<Timestamp>,
 }
 
 /// `--logs` files.

@@ -140,6 +140,16 @@ fn state_word(state: &State, s: &SourceState) -> (String, bool) {
     }
 }
 
+/// ` · retry in 40 s` for a source that failed and will be asked again; nothing otherwise.
+fn retrying(state: &State, at: Option<Timestamp>) -> String {
+    at.map_or(String::new(), |at| {
+        format!(
+            " · retry in {}",
+            fmt::duration_words((at - state.now).whole_seconds().max(0))
+        )
+    })
+}
+
 fn source_lines(state: &State, t: &TimelineTab, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if !t.regions.is_empty() {
@@ -180,22 +190,28 @@ fn source_lines(state: &State, t: &TimelineTab, theme: &Theme) -> Vec<Line<'stat
         }
         lines.push(Line::from(regions));
         // The same failure in many regions is said once.
-        let mut errors: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        // Live, a failing region is asked again on its own: the soonest retry is said.
+        let mut errors: BTreeMap<&str, (Vec<&str>, Option<Timestamp>)> = BTreeMap::new();
         for (region, r) in &t.regions {
             if let SourceState::Error(e) = &r.state {
-                errors
-                    .entry(e.text.as_str())
-                    .or_default()
-                    .push(region.as_str());
+                let (regions, retry) = errors.entry(e.text.as_str()).or_default();
+                regions.push(region.as_str());
+                *retry = match (*retry, r.retry_at) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
             }
         }
-        for (e, regions) in errors {
+        for (e, (regions, retry)) in errors {
             let which = if regions.len() > 3 {
                 format!("{} regions", regions.len())
             } else {
                 regions.join(", ")
             };
-            lines.push(Line::styled(format!("   ✗ {which}: {e}"), theme.danger));
+            lines.push(Line::styled(
+                format!("   ✗ {which}: {e}{}", retrying(state, retry)),
+                theme.danger,
+            ));
         }
     }
     let tr = &t.trails;
@@ -207,7 +223,10 @@ fn source_lines(state: &State, t: &TimelineTab, theme: &Theme) -> Vec<Line<'stat
                 "{} trails · {}/{} objects · {} events · {} skipped · ",
                 tr.trails, tr.fetched, tr.objects, tr.events, tr.skipped
             )),
-            Span::styled(word, if bad { theme.danger } else { theme.dim }),
+            Span::styled(
+                format!("{word}{}", retrying(state, tr.retry_at)),
+                if bad { theme.danger } else { theme.dim },
+            ),
         ];
         if let Some(p) = tr.problems.first() {
             spans.push(Span::styled(format!(" · {p}"), theme.warn));

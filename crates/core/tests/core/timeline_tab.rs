@@ -228,6 +228,7 @@ fn timeline_screens() {
                 pages: 3,
                 events: 120,
                 throttled: 2,
+                ..Default::default()
             },
         ),
         (
@@ -237,6 +238,7 @@ fn timeline_screens() {
                 pages: 1,
                 events: 50,
                 throttled: 0,
+                ..Default::default()
             },
         ),
         (
@@ -248,6 +250,7 @@ fn timeline_screens() {
                 pages: 0,
                 events: 0,
                 throttled: 0,
+                ..Default::default()
             },
         ),
     ] {
@@ -272,4 +275,47 @@ fn never_panics_at_any_size() {
     for (w, h) in [(1, 1), (20, 6), (79, 23), (200, 60)] {
         draw(&state, w, h);
     }
+}
+
+/// A failing source that the collector will ask again says when, and stops saying it once it
+/// recovers.
+#[test]
+fn failing_sources_say_when_they_are_retried() {
+    let mut state = loaded();
+    let failing = progress::RegionProgress {
+        state: progress::SourceState::Error(Failure::access_denied("cloudtrail:LookupEvents")),
+        failures: 2,
+        retry_at: Some(NOW + time::Duration::seconds(40)),
+        ..Default::default()
+    };
+    update(
+        &mut state,
+        Msg::TimelineProgress(progress::Progress::Region("eu-west-3".into(), failing)),
+    );
+    update(
+        &mut state,
+        Msg::TimelineProgress(progress::Progress::Trails(progress::TrailProgress {
+            state: progress::SourceState::Error(Failure::other("trail-logs: NoSuchBucket")),
+            trails: 1,
+            retry_at: Some(NOW + time::Duration::seconds(90)),
+            ..Default::default()
+        })),
+    );
+    let screen = draw(&state, 160, 30).backend().to_string();
+    assert!(screen.contains("eu-west-3: "), "{screen}");
+    assert!(screen.contains("retry in 40 s"), "{screen}");
+    assert!(screen.contains("NoSuchBucket · retry in 1 min"), "{screen}");
+    update(
+        &mut state,
+        Msg::TimelineProgress(progress::Progress::Region(
+            "eu-west-3".into(),
+            progress::RegionProgress {
+                state: progress::SourceState::Live,
+                pages: 1,
+                ..Default::default()
+            },
+        )),
+    );
+    let screen = draw(&state, 160, 30).backend().to_string();
+    assert!(!screen.contains("retry in 40 s"), "{screen}");
 }
