@@ -324,6 +324,14 @@ pub const BINDINGS: &[Binding] = &[
         hint = "evidence"
     ),
     bind!(
+        "v",
+        [KeyCode::Char('v')],
+        Command::ToggleView,
+        Scope::Timeline,
+        "source IPs and user agents, new since the leak flagged (and back)",
+        hint = "IPs / agents"
+    ),
+    bind!(
         "L",
         [KeyCode::Char('L')],
         Command::LocalTime,

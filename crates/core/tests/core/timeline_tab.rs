@@ -273,3 +273,388 @@ fn never_panics_at_any_size() {
         draw(&state, w, h);
     }
 }
+
+const OWNER_KEY: &str = "AKIAQ3EGUYRLEAK01234";
+const SESSION_1: &str = "ASIAQ3EGUYRSESSN7Q2X";
+const SESSION_2: &str = "ASIAQ3EGUYRSESSN9KPZ";
+const OFFICE_IP: &str = "198.51.100.20";
+const OWNER_AGENT: &str = "aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0 exe/x86_64.ubuntu.22";
+const ATTACKER_IP: &str = "185.220.101.7";
+const ATTACKER_AGENT: &str = "Boto3/1.34.2 md/Botocore#1.34.2 ua/2.0 os/linux#6.1.0-kali7-amd64";
+
+/// One event of the war-room day: `at` as `(day of November, hour, minute)`.
+#[allow(clippy::too_many_arguments)]
+fn call(
+    id: &str,
+    (day, hour, minute): (u8, u8, u8),
+    region: &str,
+    service: &str,
+    name: &str,
+    key: &str,
+    ip: &str,
+    agent: &str,
+    error: Option<&str>,
+) -> Event {
+    let time = time::macros::datetime!(2026-11-01 00:00:00 UTC)
+        + time::Duration::days(i64::from(day) - 1)
+        + time::Duration::hours(i64::from(hour))
+        + time::Duration::minutes(i64::from(minute));
+    let arn = if key.starts_with("ASIA") {
+        "arn:aws:sts::123456789012:assumed-role/deploy-role/botocore-session-1732"
+    } else {
+        "arn:aws:iam::123456789012:user/ci-deploy"
+    };
+    Event {
+        id: format!("war-{id}").into(),
+        time,
+        service: format!("{service}.amazonaws.com").into(),
+        name: name.into(),
+        region: region.into(),
+        source_ip: ip.into(),
+        user_agent: agent.into(),
+        identity_type: if key.starts_with("ASIA") {
+            "AssumedRole".into()
+        } else {
+            "IAMUser".into()
+        },
+        identity_arn: arn.into(),
+        access_key_id: key.into(),
+        error_code: error.map(Into::into),
+        error_message: None,
+        read_only: None,
+        mfa_used: None,
+        minted: None,
+        origin: Origin::File {
+            path: "war-room.json".into(),
+        },
+        raw: std::sync::Arc::from(format!(
+            r#"{{"eventName":"{name}","requestParameters":{{"userName":"backup-svc"}}}}"#
+        )),
+        risk: None,
+    }
+}
+
+fn minting(mut e: Event, key: &str, role: &str) -> Event {
+    e.minted = Some(Box::new(keyspill_core::timeline::Minted {
+        key_id: key.into(),
+        via: format!("AssumeRole {role}"),
+    }));
+    e
+}
+
+/// Four days of one account: the owner's ordinary use from the office, then the leaked key
+/// from an anonymising exit, two sessions it assumed, refusals by the quarantine policy, and
+/// compute in regions the owner never used.
+fn war_room_events() -> Vec<Event> {
+    use self::call as c;
+    let (o, a) = ((OFFICE_IP, OWNER_AGENT), (ATTACKER_IP, ATTACKER_AGENT));
+    let k = OWNER_KEY;
+    let mut v = vec![
+        c(
+            "o1",
+            (19, 8, 2),
+            "us-east-1",
+            "sts",
+            "GetCallerIdentity",
+            k,
+            o.0,
+            o.1,
+            None,
+        ),
+        c(
+            "o2",
+            (19, 8, 3),
+            "us-east-1",
+            "ec2",
+            "DescribeInstances",
+            k,
+            o.0,
+            o.1,
+            None,
+        ),
+        c(
+            "o3",
+            (19, 16, 40),
+            "eu-west-1",
+            "s3",
+            "ListBuckets",
+            k,
+            o.0,
+            o.1,
+            None,
+        ),
+        c(
+            "o4",
+            (20, 9, 12),
+            "eu-west-1",
+            "ec2",
+            "DescribeInstances",
+            k,
+            o.0,
+            o.1,
+            None,
+        ),
+        c(
+            "o5",
+            (20, 9, 13),
+            "eu-west-1",
+            "ec2",
+            "DescribeVpcs",
+            k,
+            o.0,
+            o.1,
+            None,
+        ),
+        c(
+            "o6",
+            (21, 7, 55),
+            "us-east-1",
+            "iam",
+            "ListUsers",
+            k,
+            o.0,
+            o.1,
+            None,
+        ),
+        // The leak: the key is found and tried.
+        c(
+            "a1",
+            (21, 8, 41),
+            "us-east-1",
+            "sts",
+            "GetCallerIdentity",
+            k,
+            a.0,
+            a.1,
+            None,
+        ),
+        c(
+            "a2",
+            (21, 8, 43),
+            "us-east-1",
+            "iam",
+            "ListUsers",
+            k,
+            a.0,
+            a.1,
+            None,
+        ),
+        c(
+            "a3",
+            (21, 8, 44),
+            "us-east-1",
+            "iam",
+            "CreateUser",
+            k,
+            a.0,
+            a.1,
+            Some("AccessDenied"),
+        ),
+        c(
+            "a4",
+            (21, 8, 47),
+            "us-east-1",
+            "iam",
+            "CreateAccessKey",
+            k,
+            a.0,
+            a.1,
+            None,
+        ),
+        c(
+            "a5",
+            (21, 8, 52),
+            "us-east-1",
+            "cloudtrail",
+            "StopLogging",
+            k,
+            a.0,
+            a.1,
+            Some("AccessDenied"),
+        ),
+        c(
+            "a6",
+            (21, 9, 3),
+            "us-east-1",
+            "secretsmanager",
+            "GetSecretValue",
+            k,
+            a.0,
+            a.1,
+            Some("AccessDeniedException"),
+        ),
+        c(
+            "a7",
+            (21, 9, 20),
+            "us-east-1",
+            "s3",
+            "DeleteBucket",
+            k,
+            a.0,
+            a.1,
+            Some("AccessDenied"),
+        ),
+    ];
+    v.push(minting(
+        c(
+            "a8",
+            (21, 9, 31),
+            "us-east-1",
+            "sts",
+            "AssumeRole",
+            k,
+            a.0,
+            a.1,
+            None,
+        ),
+        SESSION_1,
+        "deploy-role",
+    ));
+    let s = SESSION_1;
+    v.extend([
+        c(
+            "s1",
+            (21, 9, 40),
+            "ap-southeast-2",
+            "ec2",
+            "RunInstances",
+            s,
+            a.0,
+            a.1,
+            None,
+        ),
+        c(
+            "s2",
+            (21, 9, 41),
+            "sa-east-1",
+            "ec2",
+            "RunInstances",
+            s,
+            a.0,
+            a.1,
+            Some("Client.VcpuLimitExceeded"),
+        ),
+        c(
+            "s3",
+            (21, 9, 42),
+            "eu-west-2",
+            "ec2",
+            "RunInstances",
+            s,
+            a.0,
+            a.1,
+            Some("Client.UnauthorizedOperation"),
+        ),
+        c(
+            "s4",
+            (21, 9, 44),
+            "ap-southeast-2",
+            "ec2",
+            "AuthorizeSecurityGroupIngress",
+            s,
+            a.0,
+            a.1,
+            None,
+        ),
+        c(
+            "s5",
+            (22, 2, 10),
+            "ap-southeast-2",
+            "ec2",
+            "DescribeInstances",
+            s,
+            a.0,
+            a.1,
+            None,
+        ),
+    ]);
+    v.push(minting(
+        c(
+            "s6",
+            (22, 2, 15),
+            "us-east-1",
+            "sts",
+            "AssumeRole",
+            s,
+            a.0,
+            a.1,
+            None,
+        ),
+        SESSION_2,
+        "admin-maintenance",
+    ));
+    v.push(c(
+        "s7",
+        (22, 2, 16),
+        "us-east-1",
+        "sts",
+        "AssumeRole",
+        s,
+        a.0,
+        a.1,
+        Some("AccessDenied"),
+    ));
+    let s2 = SESSION_2;
+    v.extend([
+        c(
+            "t1",
+            (22, 2, 20),
+            "eu-west-2",
+            "s3",
+            "PutBucketPolicy",
+            s2,
+            a.0,
+            a.1,
+            None,
+        ),
+        c(
+            "t2",
+            (22, 2, 22),
+            "us-east-1",
+            "guardduty",
+            "DeleteDetector",
+            s2,
+            a.0,
+            a.1,
+            None,
+        ),
+        c(
+            "t3",
+            (22, 13, 58),
+            "ap-southeast-2",
+            "ec2",
+            "DescribeInstances",
+            s2,
+            a.0,
+            a.1,
+            None,
+        ),
+    ]);
+    v
+}
+
+/// The console with the war-room events, the leak start given by `--since`.
+fn war_room() -> State {
+    let mut state = State::new(settings(false), NOW);
+    state.leaked.insert(OWNER_KEY.into());
+    state.since_flag = Some(time::macros::datetime!(2026-11-21 08:40:00 UTC));
+    let events = war_room_events();
+    let mut tracker = Tracker::new([OWNER_KEY.to_string()]);
+    tracker.observe_all(&events);
+    update(&mut state, Msg::TimelineEvents { at: NOW, events });
+    update(&mut state, Msg::TimelineChains(progress::chains(&tracker)));
+    press(&mut state, '2');
+    state
+}
+
+#[test]
+fn war_room_screens() {
+    let state = war_room();
+    for (w, h) in [(80, 24), (100, 40), (120, 40), (160, 40), (200, 40)] {
+        insta::assert_snapshot!(format!("war_room_{w}x{h}"), draw(&state, w, h).backend());
+    }
+    let mut sources = war_room();
+    press(&mut sources, 'v');
+    insta::assert_snapshot!("war_room_sources_120x40", draw(&sources, 120, 40).backend());
+    insta::assert_snapshot!("war_room_sources_200x40", draw(&sources, 200, 40).backend());
+}
