@@ -111,6 +111,10 @@ pub struct Summary {
     pub regions: BTreeSet<Text>,
     pub source_ips: BTreeMap<Text, Seen>,
     pub user_agents: BTreeMap<Text, Seen>,
+    /// Of those, how many were first seen at or after the leak start (kept as events arrive,
+    /// so the strip never walks the maps).
+    pub new_source_ips: usize,
+    pub new_user_agents: usize,
     /// Flagged events since the leak, by tactic.
     pub tactics: BTreeMap<Tactic, usize>,
     /// Of those, the calls refused for lack of permission.
@@ -126,16 +130,25 @@ pub struct Summary {
     pub duplicates: usize,
 }
 
-fn see(map: &mut BTreeMap<Text, Seen>, key: &Text, e: &Event, after: bool) {
+/// Counts `e` for `key`; returns the change in how many entries are new since `leak`.
+fn see(
+    map: &mut BTreeMap<Text, Seen>,
+    key: &Text,
+    e: &Event,
+    after: bool,
+    leak: Option<Timestamp>,
+) -> isize {
     if key.is_empty() {
-        return;
+        return 0;
     }
     match map.get_mut(key) {
         Some(s) => {
+            let was = s.new_since(leak);
             s.first = s.first.min(e.time);
             s.last = s.last.max(e.time);
             s.events += 1;
             s.since_leak += usize::from(after);
+            isize::from(s.new_since(leak)) - isize::from(was)
         }
         None => {
             map.insert(
@@ -147,6 +160,7 @@ fn see(map: &mut BTreeMap<Text, Seen>, key: &Text, e: &Event, after: bool) {
                     since_leak: usize::from(after),
                 },
             );
+            isize::from(leak.is_some_and(|l| e.time >= l))
         }
     }
 }
@@ -342,8 +356,10 @@ impl Store {
             s.regions.insert(e.region.clone());
         }
         let after = s.leak.is_none_or(|l| e.time >= l);
-        see(&mut s.source_ips, &e.source_ip, e, after);
-        see(&mut s.user_agents, &e.user_agent, e, after);
+        let d = see(&mut s.source_ips, &e.source_ip, e, after, s.leak);
+        s.new_source_ips = s.new_source_ips.saturating_add_signed(d);
+        let d = see(&mut s.user_agents, &e.user_agent, e, after, s.leak);
+        s.new_user_agents = s.new_user_agents.saturating_add_signed(d);
         if !after {
             s.before_leak += 1;
         }
@@ -660,6 +676,12 @@ mod tests {
         assert_eq!(new.first, datetime!(2026-11-22 10:00:30 UTC));
         assert_eq!(new.last, datetime!(2026-11-22 10:00:40 UTC));
         assert!(new.new_since(sum.leak));
+        assert_eq!((sum.new_source_ips, sum.new_user_agents), (1, 0));
+        // An older sighting of a new address makes it the owner's after all.
+        let mut earlier = ev("e", 5, "X");
+        earlier.source_ip = "203.0.113.9".into();
+        s.insert(vec![earlier]);
+        assert_eq!(s.summary().new_source_ips, 0);
         // The leak line's place in the view, and "denied" is searchable.
         assert_eq!(s.view_since(leak), 2);
         s.set_filter(Filter {

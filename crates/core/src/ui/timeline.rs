@@ -103,16 +103,7 @@ fn summary_lines(state: &State, t: &TimelineTab, codes: bool, theme: &Theme) -> 
     }
     let when = |x: Option<Timestamp>| x.map_or("-".to_string(), |t| stamp(state, t, true));
     let derived = t.chains.len().saturating_sub(state.leaked.len());
-    let new_ips = s
-        .source_ips
-        .values()
-        .filter(|x| x.new_since(s.leak))
-        .count();
-    let new_agents = s
-        .user_agents
-        .values()
-        .filter(|x| x.new_since(s.leak))
-        .count();
+    let (new_ips, new_agents) = (s.new_source_ips, s.new_user_agents);
     let new_word = |n: usize| {
         if n > 0 {
             Span::styled(format!(" ({n} new)"), theme.warn)
@@ -667,13 +658,26 @@ fn plan(width: u16, w: &Wants, codes_known: bool) -> Plan {
         cap(w.event, 5, 32),
         reserve(left(time, region, event, ip, error, service, agent)),
     );
-    // Too narrow for the time even: keep the clock only.
-    if left(time, region, event, ip, error, service, agent) == 0
-        && used(time, region, event, ip, error, service, agent) > avail
-    {
-        time = time.min(TimeShape::Clock.width());
+    // Still too wide: narrow what can be narrowed, the least needed first.
+    let mut over = used(time, region, event, ip, error, service, agent).saturating_sub(avail);
+    let mut take = |x: &mut u16, floor: u16| {
+        let d = x.saturating_sub(floor).min(over);
+        *x -= d;
+        over -= d;
+    };
+    if !codes {
+        take(&mut region, 6);
     }
-    let identity = left(time, region, event, ip, error, service, agent) + identity_min;
+    take(&mut event, 8);
+    if over > 0 && time > TimeShape::Clock.width() {
+        over = over.saturating_sub(time - TimeShape::Clock.width());
+        time = TimeShape::Clock.width();
+    }
+    let tactic = tactic - tactic.saturating_sub(6).min(over);
+    // The chain takes the rest.
+    let gaps = count(service, agent) - 1;
+    let identity =
+        avail.saturating_sub(time + region + event + ip + error + tactic + service + agent + gaps);
     let mut cols = vec![(Col::Time, time), (Col::Region, region)];
     if service > 0 {
         cols.push((Col::Service, service));
@@ -752,7 +756,14 @@ fn table(
         frame.render_widget(Paragraph::new(text).style(theme.dim), area);
         return;
     }
-    let shape = time_shape(state, t);
+    let mut shape = time_shape(state, t);
+    if plan
+        .cols
+        .iter()
+        .any(|(c, w)| *c == Col::Time && *w < shape.width())
+    {
+        shape = TimeShape::Clock;
+    }
     let say_error = plan.cols.iter().any(|(c, _)| *c == Col::Error);
     let codes = if plan.codes {
         region_codes(t.store.summary().regions.iter().map(|r| &**r))
@@ -1021,9 +1032,14 @@ fn record(
             Span::styled(" risk   ", theme.dim),
             Span::styled(
                 format!(
-                    "{} {} (rule {})",
+                    "{} {}{} (rule {})",
                     r.severity.label(),
                     r.tactic.label(),
+                    if e.denied() {
+                        ", denied: the call was refused"
+                    } else {
+                        ""
+                    },
                     r.rule
                 ),
                 severity_style(theme, r.severity),
@@ -1051,4 +1067,122 @@ fn record(
             .scroll((scroll, 0)),
         rect,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_codes_follow_the_zone_id_style_and_stay_distinct() {
+        let cases = [
+            ("us-east-1", "use1"),
+            ("us-west-2", "usw2"),
+            ("eu-west-1", "euw1"),
+            ("eu-central-2", "euc2"),
+            ("ap-southeast-2", "apse2"),
+            ("ap-northeast-3", "apne3"),
+            ("ca-central-1", "cac1"),
+            ("sa-east-1", "sae1"),
+            ("us-gov-west-1", "usgw1"),
+            ("il-central-1", "ilc1"),
+            ("local", "local"),
+        ];
+        for (region, code) in cases {
+            assert_eq!(region_code(region), code, "{region}");
+        }
+        // Every region AWS lists today has a code of its own.
+        let all = [
+            "us-east-1",
+            "us-east-2",
+            "us-west-1",
+            "us-west-2",
+            "af-south-1",
+            "ap-east-1",
+            "ap-south-1",
+            "ap-south-2",
+            "ap-southeast-1",
+            "ap-southeast-2",
+            "ap-southeast-3",
+            "ap-southeast-4",
+            "ap-southeast-5",
+            "ap-southeast-7",
+            "ap-northeast-1",
+            "ap-northeast-2",
+            "ap-northeast-3",
+            "ca-central-1",
+            "ca-west-1",
+            "eu-central-1",
+            "eu-central-2",
+            "eu-west-1",
+            "eu-west-2",
+            "eu-west-3",
+            "eu-south-1",
+            "eu-south-2",
+            "eu-north-1",
+            "il-central-1",
+            "me-south-1",
+            "me-central-1",
+            "mx-central-1",
+            "sa-east-1",
+            "us-gov-east-1",
+            "us-gov-west-1",
+        ];
+        let codes = region_codes(all.iter().copied()).expect("distinct");
+        assert_eq!(codes.len(), all.len());
+        // Two names sharing a code: no codes at all, the full names are kept.
+        assert!(region_codes(["x-east-1", "x-e-1"].into_iter()).is_none());
+    }
+
+    #[test]
+    fn the_chain_keeps_its_tail() {
+        let chain = "AKIA…WXYZ → AssumeRole deploy → ASIA…1234 → AssumeRole admin → ASIA…5678";
+        assert_eq!(chain_tail(chain, 200), chain);
+        assert_eq!(
+            chain_tail(chain, 40),
+            "…→ ASIA…1234 → role/admin → ASIA…5678"
+        );
+        assert_eq!(chain_tail(chain, 26), "…→ role/admin → ASIA…5678");
+        // The minting step cut, the key whole.
+        assert_eq!(chain_tail(chain, 24), "…→ role/adm… → ASIA…5678");
+        assert_eq!(chain_tail(chain, 14), "…→ ASIA…5678");
+        assert_eq!(chain_tail(chain, 9), "ASIA…5678");
+        assert_eq!(chain_tail(chain, 5), "ASIA…");
+        assert_eq!(chain_tail("AKIA…WXYZ", 9), "AKIA…WXYZ");
+        for w in 0..90 {
+            assert!(Span::raw(chain_tail(chain, w)).width() <= w, "{w}");
+        }
+    }
+
+    #[test]
+    fn the_plan_fits_any_width() {
+        let wants = Wants {
+            time: 20,
+            region_full: 19,
+            region_code: 8,
+            service: 14,
+            event: 40,
+            identity: 90,
+            ip: 39,
+            agent: 60,
+            error: 30,
+            tactic: 16,
+            tactic_denied: 22,
+        };
+        for width in 0..300u16 {
+            for codes in [true, false] {
+                let p = plan(width, &wants, codes);
+                let used: u16 = p.cols.iter().map(|(_, w)| w).sum::<u16>()
+                    + u16::try_from(p.cols.len()).expect("few")
+                    - 1
+                    + 1;
+                let has = |c| p.cols.iter().any(|(x, _)| *x == c);
+                if width >= 80 {
+                    assert!(used <= width, "{width}: {p:?}");
+                }
+                assert_eq!(has(Col::SourceIp), width >= ROOMY, "{width}");
+                assert_eq!(has(Col::Error), width >= ROOMY, "{width}");
+            }
+        }
+    }
 }

@@ -658,3 +658,220 @@ fn war_room_screens() {
     insta::assert_snapshot!("war_room_sources_120x40", draw(&sources, 120, 40).backend());
     insta::assert_snapshot!("war_room_sources_200x40", draw(&sources, 200, 40).backend());
 }
+
+/// The screen's lines as text.
+fn lines(t: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// The table's header line and the lines below it.
+fn table_lines(t: &Terminal<TestBackend>) -> (String, Vec<String>) {
+    let all = lines(t);
+    let at = all
+        .iter()
+        .position(|l| l.contains(" TIME "))
+        .expect("the table's header");
+    (all[at].clone(), all[at + 1..].to_vec())
+}
+
+#[test]
+fn at_war_room_size_the_table_has_dates_errors_addresses_and_the_acting_key() {
+    let state = war_room();
+    let t = draw(&state, 120, 40);
+    let (header, rows) = table_lines(&t);
+    for col in [
+        "TIME",
+        "REGION",
+        "EVENT",
+        "KEY (CHAIN)",
+        "SOURCE IP",
+        "ERROR",
+        "TACTIC",
+    ] {
+        assert!(header.contains(col), "{col} in {header}");
+    }
+    // The events span four days: every row carries its day.
+    let stop = rows
+        .iter()
+        .find(|r| r.contains("StopLogging"))
+        .expect("StopLogging row");
+    assert!(stop.contains("11-21 08:52:00Z"), "{stop}");
+    // Refused calls keep their tactic and say so in words.
+    assert!(
+        stop.contains("defense-evasion") && stop.contains("denied"),
+        "{stop}"
+    );
+    let secret = rows
+        .iter()
+        .find(|r| r.contains("GetSecretValue"))
+        .expect("row");
+    assert!(
+        secret.contains("cred-access") && secret.contains("denied"),
+        "{secret}"
+    );
+    // A failure that is not a refusal shows its code, not "denied".
+    let vcpu = rows
+        .iter()
+        .find(|r| r.contains("sae1") && r.contains("RunInstances"))
+        .expect("row");
+    assert!(
+        vcpu.contains("VcpuLimit") && !vcpu.contains("denied"),
+        "{vcpu}"
+    );
+    // The key that acted ends the chain; the head is abbreviated, the role named.
+    let deleted = rows
+        .iter()
+        .find(|r| r.contains("DeleteDetector"))
+        .expect("row");
+    assert!(deleted.contains("…→ role/admin-"), "{deleted}");
+    assert!(deleted.contains("→ ASIA…9KPZ"), "{deleted}");
+    // Credential minting is lateral movement, never recon.
+    for r in rows.iter().filter(|r| r.contains("AssumeRole")) {
+        assert!(r.contains("lateral-move") && !r.contains("recon"), "{r}");
+    }
+    // Regions are codes the summary explains, never a cut name.
+    let screen = lines(&t).join("\n");
+    assert!(screen.contains("eu-west-2=euw2") && screen.contains("ap-southeast-2=apse2"));
+    assert!(rows.iter().all(|r| !r.contains("ap-south…")));
+}
+
+#[test]
+fn error_and_source_ip_columns_start_at_100_columns_and_names_stay_whole_when_wide() {
+    let state = war_room();
+    let (narrow, _) = table_lines(&draw(&state, 99, 40));
+    assert!(
+        !narrow.contains("SOURCE IP") && !narrow.contains("ERROR"),
+        "{narrow}"
+    );
+    let (at100, _) = table_lines(&draw(&state, 100, 40));
+    assert!(
+        at100.contains("SOURCE IP") && at100.contains("ERROR"),
+        "{at100}"
+    );
+    let (_, rows) = table_lines(&draw(&state, 200, 40));
+    let first = &rows[0];
+    assert!(first.contains("ap-southeast-2"), "{first}");
+    // Wide enough for the whole chain of the first session.
+    let stop = rows
+        .iter()
+        .find(|r| r.contains("RunInstances"))
+        .expect("row");
+    assert!(
+        stop.contains("AKIA…1234 → AssumeRole deploy-role → ASIA…7Q2X"),
+        "{stop}"
+    );
+    // On one day the time column keeps to the clock.
+    let (_, one_day) = table_lines(&draw(&loaded(), 120, 30));
+    assert!(
+        one_day[0].contains("▶21:31:21Z ") && !one_day[0].contains("07-30"),
+        "{}",
+        one_day[0]
+    );
+}
+
+#[test]
+fn the_leak_line_sits_between_the_owners_use_and_the_attackers() {
+    let state = war_room();
+    let (_, rows) = table_lines(&draw(&state, 120, 40));
+    let at = rows
+        .iter()
+        .position(|r| r.contains("leak start 2026-11-21 08:40:00Z"))
+        .expect("the leak line");
+    assert!(rows[at].contains("--since"), "{}", rows[at]);
+    assert!(rows[at - 1].contains("11-21 08:41:00Z"), "{}", rows[at - 1]);
+    assert!(rows[at + 1].contains("11-21 07:55:00Z"), "{}", rows[at + 1]);
+    // The cursor moves over events only: the line is never selected.
+    let mut s = war_room();
+    for _ in 0..18 {
+        press(&mut s, 'j');
+    }
+    let selected = s.timeline.selected().expect("event");
+    assert_eq!(&*selected.id, "war-o6", "the first event under the line");
+    let (_, rows) = table_lines(&draw(&s, 120, 40));
+    let cursor = rows.iter().position(|r| r.contains('▶')).expect("cursor");
+    assert!(
+        rows[cursor - 1].contains("leak start"),
+        "{}",
+        rows[cursor - 1]
+    );
+    // Only the owner's events shown: the line heads the list.
+    let mut owner = war_room();
+    press(&mut owner, '/');
+    for c in "198.51.100.20".chars() {
+        press(&mut owner, c);
+    }
+    let (_, rows) = table_lines(&draw(&owner, 120, 40));
+    assert!(rows[0].contains("leak start"), "{}", rows[0]);
+    assert!(rows[0].contains("0 since"), "{}", rows[0]);
+}
+
+#[test]
+fn before_the_leak_rows_are_plain_and_the_summary_counts_since_the_leak() {
+    use ratatui::style::Color;
+    let state = war_room();
+    let s = state.timeline.store.summary();
+    assert_eq!(s.tactics.get(&Tactic::Recon), Some(&5));
+    assert_eq!(s.tactics_before.get(&Tactic::Recon), Some(&5));
+    assert_eq!(s.before_leak, 6);
+    assert_eq!(s.denied.get(&Tactic::DefenseEvasion), Some(&1));
+    assert_eq!(s.tactics.get(&Tactic::LateralMovement), Some(&3));
+    let t = draw(&state, 120, 40);
+    let buf = t.backend().buffer();
+    let all = lines(&t);
+    let style_of = |needle: &str, after: &str| {
+        let y = all
+            .iter()
+            .position(|l| l.contains(needle) && l.contains(after))
+            .unwrap_or_else(|| panic!("{needle} {after}"));
+        let x = all[y][..all[y].rfind(after).expect("cell")].chars().count();
+        buf[(u16::try_from(x).expect("x"), u16::try_from(y).expect("y"))].clone()
+    };
+    // After the leak, a critical tactic is red; before it, the owner's recon is in the
+    // ordinary colour, not an alarm and not a dim grey.
+    assert_eq!(style_of("DeleteDetector", "defense-evasion").fg, Color::Red);
+    let owner = style_of("11-19 16:40:00Z", "recon");
+    assert!(
+        !matches!(owner.fg, Color::Red | Color::Cyan | Color::DarkGray),
+        "{owner:?}"
+    );
+    let summary = all.join("\n");
+    assert!(
+        summary.contains("before leak (the owner's own use): 6 events"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn v_lists_source_addresses_and_agents_with_the_new_ones_flagged() {
+    let mut state = war_room();
+    press(&mut state, 'v');
+    let screen = lines(&draw(&state, 120, 40)).join("\n");
+    assert!(screen.contains("NEW 185.220.101.7"), "{screen}");
+    assert!(!screen.contains("NEW 198.51.100.20"), "{screen}");
+    assert!(screen.contains("NEW Boto3/1.34.2"), "{screen}");
+    assert!(
+        screen.contains("2026-11-19 08:02:00Z 2026-11-21 07:55:00Z 6"),
+        "{screen}"
+    );
+    // The events' keys wait: Enter opens nothing; Esc (or v) goes back.
+    update(&mut state, key(KeyCode::Enter));
+    assert_eq!(state.timeline.detail, None);
+    update(&mut state, key(KeyCode::Esc));
+    assert_eq!(
+        state.timeline.view,
+        keyspill_core::app::timeline::View::Events
+    );
+    press(&mut state, 'v');
+    press(&mut state, 'v');
+    assert_eq!(
+        state.timeline.view,
+        keyspill_core::app::timeline::View::Events
+    );
+}
