@@ -189,6 +189,7 @@ pub fn on_chains(state: &mut State, chains: Vec<(String, String, Vec<String>)>) 
 }
 
 pub fn on_progress(state: &mut State, p: Progress) {
+    sync_leak(state);
     let t = &mut state.timeline;
     match p {
         Progress::Region(r, prog) => {
