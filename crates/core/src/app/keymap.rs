@@ -296,7 +296,7 @@ pub const BINDINGS: &[Binding] = &[
         [KeyCode::Char('f')],
         Command::QuickFilter,
         Scope::Timeline,
-        "cycle: all, high-risk, errors, each tactic",
+        "cycle: all, since the leak, high-risk, errors, each tactic",
         hint = "quick filter"
     ),
     bind!(

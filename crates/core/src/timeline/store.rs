@@ -17,6 +17,8 @@ use crate::timeline::risk::{Context, RiskRules};
 pub enum Quick {
     #[default]
     All,
+    /// Events at or after the leak start: the owner's earlier use left out.
+    SinceLeak,
     /// Severity high or critical.
     HighRisk,
     Errors,
@@ -24,10 +26,12 @@ pub enum Quick {
 }
 
 impl Quick {
-    /// The next quick filter in the cycle: all, high-risk, errors, then each tactic.
+    /// The next quick filter in the cycle: all, since the leak, high-risk, errors, then each
+    /// tactic.
     pub fn next(self) -> Quick {
         match self {
-            Quick::All => Quick::HighRisk,
+            Quick::All => Quick::SinceLeak,
+            Quick::SinceLeak => Quick::HighRisk,
             Quick::HighRisk => Quick::Errors,
             Quick::Errors => Quick::Tactic(Tactic::ALL[0]),
             Quick::Tactic(t) => {
@@ -43,15 +47,17 @@ impl Quick {
     pub fn label(self) -> String {
         match self {
             Quick::All => "all".into(),
+            Quick::SinceLeak => "since the leak".into(),
             Quick::HighRisk => "high-risk".into(),
             Quick::Errors => "errors".into(),
             Quick::Tactic(t) => t.label().into(),
         }
     }
 
-    fn admits(self, e: &Event) -> bool {
+    fn admits(self, e: &Event, leak: Option<Timestamp>) -> bool {
         match self {
             Quick::All => true,
+            Quick::SinceLeak => leak.is_none_or(|l| e.time >= l),
             Quick::HighRisk => e
                 .risk
                 .as_ref()
@@ -394,6 +400,9 @@ impl Store {
             self.account(e);
         }
         self.events = events;
+        if self.filter.quick == Quick::SinceLeak {
+            self.refilter();
+        }
     }
 
     /// How many events of the filtered view are at or after `t` (the view is newest first,
@@ -440,6 +449,7 @@ impl Store {
 
     fn refilter(&mut self) {
         let f = &self.filter;
+        let leak = self.summary.leak;
         let text = (!f.text.is_empty()).then(|| self.text_matches(&f.text));
         let events = &self.events;
         self.view = self
@@ -453,7 +463,7 @@ impl Store {
                 };
                 text.as_ref()
                     .is_none_or(|t| t.get(i).copied().unwrap_or(false))
-                    && f.quick.admits(e)
+                    && f.quick.admits(e, leak)
                     && f.keys
                         .as_ref()
                         .is_none_or(|k| k.contains(&*e.access_key_id))
@@ -682,6 +692,16 @@ mod tests {
         earlier.source_ip = "203.0.113.9".into();
         s.insert(vec![earlier]);
         assert_eq!(s.summary().new_source_ips, 0);
+        // The quick filter leaves the owner's earlier use out, and follows the leak start.
+        s.set_filter(Filter {
+            quick: Quick::SinceLeak,
+            ..Filter::default()
+        });
+        assert_eq!(ids(&s), ["d", "c"]);
+        s.set_leak(Some(datetime!(2026-11-22 10:00:15 UTC)));
+        assert_eq!(ids(&s), ["d", "c", "b"]);
+        s.set_leak(Some(leak));
+        s.set_filter(Filter::default());
         // The leak line's place in the view, and "denied" is searchable.
         assert_eq!(s.view_since(leak), 2);
         s.set_filter(Filter {
@@ -702,7 +722,7 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(seen, 3 + Tactic::ALL.len());
+        assert_eq!(seen, 4 + Tactic::ALL.len());
     }
 
     #[test]

@@ -106,6 +106,8 @@ fn events_arrive_newest_first_rated_and_chained() {
 #[test]
 fn quick_filters_cycle_and_text_filter_narrows() {
     let mut state = loaded();
+    press(&mut state, 'f'); // since the leak: every event of the detonation is after it
+    assert_eq!(state.timeline.store.view_len(), 34);
     press(&mut state, 'f'); // high-risk
     press(&mut state, 'f'); // errors
     assert_eq!(state.timeline.store.view_len(), 32);
@@ -845,6 +847,31 @@ fn before_the_leak_rows_are_plain_and_the_summary_counts_since_the_leak() {
     assert!(
         summary.contains("before leak (the owner's own use): 6 events"),
         "{summary}"
+    );
+}
+
+#[test]
+fn f_can_leave_out_the_owners_use_before_the_leak() {
+    let mut state = war_room();
+    press(&mut state, 'f');
+    assert_eq!(state.timeline.quick.label(), "since the leak");
+    assert_eq!(state.timeline.store.view_len(), 18);
+    let (_, rows) = table_lines(&draw(&state, 120, 40));
+    assert!(rows.iter().all(|r| !r.contains("198.51.100.20")));
+    // The line closes the list: everything shown is after it.
+    let at = rows
+        .iter()
+        .position(|r| r.contains("leak start"))
+        .expect("the leak line");
+    assert!(
+        rows[at].contains("18 since") && rows[at].contains("0 before"),
+        "{}",
+        rows[at]
+    );
+    assert!(
+        rows[at - 1].contains("GetCallerIdentity"),
+        "{}",
+        rows[at - 1]
     );
 }
 
