@@ -224,7 +224,9 @@ fn loaded() -> State {
     let began = Instant::now();
     let now = datetime!(2026-11-23 00:10:00 UTC);
     let mut state = State::new(settings(), now);
-    state.since_flag = Some(datetime!(2026-11-20 00:00:00 UTC));
+    // Mid-way through the three days: the leak-start line is among the events and the strip
+    // counts before and after it.
+    state.since_flag = Some(datetime!(2026-11-21 06:00:00 UTC));
     state.identity.data = Some(Identity {
         account: "123456789012".into(),
         arn: "arn:aws:iam::123456789012:user/ops/responder".into(),
@@ -248,6 +250,7 @@ fn loaded() -> State {
     let rss_events = status_kib("VmRSS").unwrap_or(0);
     let made = began.elapsed();
     let t = &mut state.timeline;
+    t.store.set_leak(Some(datetime!(2026-11-21 06:00:00 UTC)));
     for batch in batches {
         t.store.insert(batch);
     }

@@ -206,7 +206,29 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
             .iter()
             .map(|(t, n)| format!("{} {n}", t.label()))
             .collect();
-        let _ = writeln!(err, "  flagged: {}", t.join(", "));
+        let when = if s.leak.is_some() {
+            " since the leak start"
+        } else {
+            ""
+        };
+        let _ = writeln!(err, "  flagged{when}: {}", t.join(", "));
+    }
+    if s.before_leak > 0 {
+        let t: Vec<String> = s
+            .tactics_before
+            .iter()
+            .map(|(t, n)| format!("{} {n}", t.label()))
+            .collect();
+        let _ = writeln!(
+            err,
+            "  before the leak start (the owner's own use): {} events, flagged: {}",
+            s.before_leak,
+            if t.is_empty() {
+                "none".to_string()
+            } else {
+                t.join(", ")
+            }
+        );
     }
     let derived = chains.len().saturating_sub(args.keys.len());
     if derived > 0 {

@@ -236,8 +236,9 @@ fn the_timeline_tab_shows_what_the_key_and_its_sessions_did() {
     let screen = t.wait_for("GetPasswordData", Duration::from_secs(20));
     assert!(screen.contains("2 derived keys"), "{screen}");
     assert!(screen.contains("cred-access"), "{screen}");
-    // The errors quick filter, then the raw record of the selected event.
-    t.keys(&["f", "f"]);
+    // The errors quick filter (after "since the leak" and "high-risk"), then the raw record
+    // of the selected event.
+    t.keys(&["f", "f", "f"]);
     t.wait_for("errors", Duration::from_secs(5));
     t.keys(&["Enter"]);
     let screen = t.wait_for("\"eventName\": \"GetPasswordData\"", Duration::from_secs(5));

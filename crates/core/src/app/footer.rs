@@ -195,6 +195,7 @@ impl Footer {
                         key(C::QuickFilter),
                         key(C::Filter),
                         key(C::Branch),
+                        key(C::ToggleView),
                         key(C::Follow),
                         key(C::MarkEvidence),
                         key(C::LocalTime),

@@ -296,7 +296,7 @@ pub const BINDINGS: &[Binding] = &[
         [KeyCode::Char('f')],
         Command::QuickFilter,
         Scope::Timeline,
-        "cycle: all, high-risk, errors, each tactic",
+        "cycle: all, since the leak, high-risk, errors, each tactic",
         hint = "quick filter"
     ),
     bind!(
@@ -322,6 +322,14 @@ pub const BINDINGS: &[Binding] = &[
         Scope::Timeline,
         "mark the event as evidence in the journal",
         hint = "evidence"
+    ),
+    bind!(
+        "v",
+        [KeyCode::Char('v')],
+        Command::ToggleView,
+        Scope::Timeline,
+        "source IPs and user agents, new since the leak flagged (and back)",
+        hint = "IPs / agents"
     ),
     bind!(
         "L",

@@ -18,8 +18,21 @@ pub use crate::timeline::progress::{
     FileProgress, Progress, RegionProgress, SourceState, TrailProgress,
 };
 
+/// What the tab's table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    /// The events, newest first.
+    #[default]
+    Events,
+    /// Source addresses and user agents with first and last seen, the new ones flagged.
+    Sources,
+}
+
 #[derive(Debug, Default)]
 pub struct TimelineTab {
+    pub view: View,
+    /// First row shown of the sources view.
+    pub sources_scroll: usize,
     pub store: Store,
     /// Index into the filtered view.
     pub cursor: usize,
@@ -120,6 +133,7 @@ pub fn on_events(state: &mut State, at: Timestamp, events: Vec<Event>) {
         );
     }
     t.store.admit(events, &rules, &mut t.baseline, since);
+    t.sources_scroll = t.sources_scroll.min(sources_len(t).saturating_sub(1));
     t.last_update = Some(at);
     t.cursor = if t.follow {
         0
@@ -130,7 +144,40 @@ pub fn on_events(state: &mut State, at: Timestamp, events: Vec<Event>) {
     };
 }
 
+/// Rows of the sources view: its longer table.
+pub fn sources_len(t: &TimelineTab) -> usize {
+    let s = t.store.summary();
+    s.source_ips.len().max(s.user_agents.len())
+}
+
+/// Splits the summary at the leak start again when it moved (the keys poll or the journal
+/// can set it after events arrived).
+pub fn sync_leak(state: &mut State) {
+    let since = state.since().map(|(t, _)| t);
+    state.timeline.store.set_leak(since);
+}
+
+/// `v`: the events, or the table of source addresses and user agents.
+pub fn toggle_view(state: &mut State) {
+    sync_leak(state);
+    let t = &mut state.timeline;
+    t.view = match t.view {
+        View::Events => View::Sources,
+        View::Sources => View::Events,
+    };
+    let s = t.store.summary();
+    let (ips, agents) = (s.source_ips.len(), s.user_agents.len());
+    match t.view {
+        View::Sources => state.flash(
+            Level::Info,
+            format!("{ips} source IPs and {agents} user agents (v returns to the events)"),
+        ),
+        View::Events => state.flash(Level::Info, "showing the events"),
+    }
+}
+
 pub fn on_chains(state: &mut State, chains: Vec<(String, String, Vec<String>)>) {
+    sync_leak(state);
     let t = &mut state.timeline;
     for (key, text, branch) in chains {
         t.chains.insert(key.clone(), text);
@@ -142,6 +189,7 @@ pub fn on_chains(state: &mut State, chains: Vec<(String, String, Vec<String>)>) 
 }
 
 pub fn on_progress(state: &mut State, p: Progress) {
+    sync_leak(state);
     let t = &mut state.timeline;
     match p {
         Progress::Region(r, prog) => {
@@ -261,7 +309,18 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::PageUp
         | Command::Top
         | Command::Bottom => {
-            move_cursor(state, cursor::delta(cmd, state.page_rows)?);
+            let delta = cursor::delta(cmd, state.page_rows)?;
+            if state.timeline.view == View::Sources {
+                let t = &mut state.timeline;
+                t.sources_scroll =
+                    cursor::step(t.sources_scroll, sources_len(t), delta).unwrap_or(0);
+            } else {
+                move_cursor(state, delta);
+            }
+            vec![]
+        }
+        Command::ToggleView => {
+            toggle_view(state);
             vec![]
         }
         Command::Filter => {
@@ -270,13 +329,15 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         }
         Command::Refresh => vec![Effect::Refresh(Source::Timeline)],
         Command::Open => {
-            if state.timeline.selected().is_some() {
+            if state.timeline.view == View::Events && state.timeline.selected().is_some() {
                 state.timeline.detail = Some(0);
             }
             vec![]
         }
         Command::Back => {
-            if !state.timeline.text.is_empty() {
+            if state.timeline.view == View::Sources {
+                toggle_view(state);
+            } else if !state.timeline.text.is_empty() {
                 set_text(state, String::new());
             } else if state.timeline.branch.is_some() {
                 toggle_branch(state);
@@ -315,7 +376,6 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::Delete
         | Command::Rotate
         | Command::Revoke
-        | Command::ToggleView
         | Command::SelectAttacker
         | Command::Remove
         | Command::CycleFocus

@@ -80,7 +80,11 @@ pub enum Tactic {
     Organizations,
     Exfiltration,
     Fraud,
-    SessionChaining,
+    /// New credentials minted from a tracked key (AssumeRole, GetSessionToken, a console
+    /// session from keys): the attacker moving to another identity. Rule files written before
+    /// this name may still say `session-chaining`.
+    #[serde(alias = "session-chaining")]
+    LateralMovement,
 }
 
 impl Tactic {
@@ -95,7 +99,7 @@ impl Tactic {
         Tactic::Organizations,
         Tactic::Exfiltration,
         Tactic::Fraud,
-        Tactic::SessionChaining,
+        Tactic::LateralMovement,
     ];
 
     /// The word shown in the tactic column and used in exports.
@@ -111,7 +115,7 @@ impl Tactic {
             Tactic::Organizations => "organizations",
             Tactic::Exfiltration => "exfiltration",
             Tactic::Fraud => "fraud",
-            Tactic::SessionChaining => "session-chain",
+            Tactic::LateralMovement => "lateral-move",
         }
     }
 }
@@ -145,6 +149,26 @@ pub struct Risk {
     pub severity: Severity,
     /// The rule's id, for "why is this flagged".
     pub rule: Text,
+}
+
+/// Error codes that mean "not allowed" (a policy, the quarantine policy, an SCP), as the
+/// services write them; EC2 prefixes its codes with `Client.`.
+pub const DENIED_CODES: [&str; 8] = [
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedAccess",
+    "UnauthorizedException",
+    "Forbidden",
+    "AuthorizationError",
+    "AuthFailure",
+];
+
+/// An error code without EC2's `Client.` or `Server.` prefix.
+pub fn bare_code(code: &str) -> &str {
+    code.strip_prefix("Client.")
+        .or_else(|| code.strip_prefix("Server."))
+        .unwrap_or(code)
 }
 
 /// One CloudTrail event, normalized. Strings are empty when the record lacks the field; the
@@ -186,6 +210,14 @@ impl Event {
         self.error_code.is_some() || self.error_message.is_some()
     }
 
+    /// The call was refused for lack of permission (one of [`DENIED_CODES`]): an attempt,
+    /// which keeps its tactic but did not happen.
+    pub fn denied(&self) -> bool {
+        self.error_code
+            .as_deref()
+            .is_some_and(|c| DENIED_CODES.contains(&bare_code(c)))
+    }
+
     /// `ec2` from `ec2.amazonaws.com`.
     pub fn service_short(&self) -> &str {
         self.service
@@ -218,6 +250,32 @@ mod tests {
         let again = intern("kept-only-until-the-cache-fills");
         assert_eq!(first, again);
         assert!(!Arc::ptr_eq(&first, &again));
+    }
+
+    #[test]
+    fn denied_means_a_permission_refusal_only() {
+        let mut e = crate::timeline::risk::fixtures::event("RunInstances", "ec2.amazonaws.com");
+        assert!(!e.denied());
+        e.error_code = Some("Client.UnauthorizedOperation".into());
+        assert!(e.denied() && e.failed());
+        e.error_code = Some("AccessDenied".into());
+        assert!(e.denied());
+        // Failing for another reason is not a refusal.
+        e.error_code = Some("Client.VcpuLimitExceeded".into());
+        assert!(!e.denied() && e.failed());
+        e.error_code = None;
+        e.error_message = Some("Failed authentication".into());
+        assert!(!e.denied());
+    }
+
+    #[test]
+    fn old_rule_files_still_name_session_chaining() {
+        let t: Tactic = serde_json::from_str("\"session-chaining\"").expect("alias");
+        assert_eq!(t, Tactic::LateralMovement);
+        assert_eq!(
+            serde_json::to_string(&Tactic::LateralMovement).expect("name"),
+            "\"lateral-movement\""
+        );
     }
 
     #[test]

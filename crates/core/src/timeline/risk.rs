@@ -40,6 +40,8 @@ pub struct Conditions {
     /// `requestParameters.userName` names someone other than the caller (`true`), or is absent
     /// or names the caller (`false`).
     pub other_user: Option<bool>,
+    /// The call was refused for lack of permission (`Event::denied`), or was not.
+    pub denied: Option<bool>,
 }
 
 /// One compiled rule.
@@ -57,6 +59,9 @@ pub struct Rule {
     /// One line for the detail pane, possibly empty.
     pub note: String,
     pub when: Conditions,
+    /// Decides only when no other rule matches: a verdict about the caller (a refused call, a
+    /// tool's user agent) that must not hide what the call itself does.
+    pub fallback: bool,
 }
 
 /// A set of rules, indexed for classification.
@@ -86,6 +91,8 @@ struct RawRule {
     mfa: Option<bool>,
     new_region: Option<bool>,
     other_user: Option<bool>,
+    denied: Option<bool>,
+    fallback: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,22 +202,25 @@ impl RiskRules {
     }
 
     /// The verdict of the most severe rule matching `e`; between equally severe rules, the
-    /// earlier one. `None` when no rule matches.
+    /// earlier one. A fallback rule decides only when no other rule matches. `None` when no
+    /// rule matches.
     pub fn classify(&self, e: &Event, ctx: &Context) -> Option<Risk> {
-        let mut best: Option<(Severity, usize)> = None;
+        // The best rule so far, of the ordinary rules and of the fallbacks.
+        let mut best: [Option<(Severity, usize)>; 2] = [None, None];
         let mut probe = Probe::new(e);
         let mut consider = |index: usize| {
             let Some(rule) = self.rules.get(index) else {
                 return;
             };
+            let slot = &mut best[usize::from(rule.fallback)];
             // Skip the condition checks when this rule could not beat the current verdict.
-            if let Some((severity, at)) = best
+            if let Some((severity, at)) = *slot
                 && (rule.severity < severity || (rule.severity == severity && index >= at))
             {
                 return;
             }
             if rule.holds(&mut probe, ctx) {
-                best = Some((rule.severity, index));
+                *slot = Some((rule.severity, index));
             }
         };
         if let Some(indices) = self.exact.get(&*e.name) {
@@ -223,7 +233,8 @@ impl RiskRules {
                 consider(*index);
             }
         }
-        let (_, index) = best?;
+        let [ordinary, fallback] = best;
+        let (_, index) = ordinary.or(fallback)?;
         let rule = self.rules.get(index)?;
         Some(Risk {
             tactic: rule.tactic,
@@ -261,6 +272,11 @@ impl Rule {
         {
             return false;
         }
+        if let Some(want) = c.denied
+            && e.denied() != want
+        {
+            return false;
+        }
         if !self.sources.is_empty() && !self.sources.iter().any(|s| **s == *e.service) {
             return false;
         }
@@ -268,10 +284,7 @@ impl Rule {
             let Some(code) = e.error_code.as_deref() else {
                 return false;
             };
-            let bare = code
-                .strip_prefix("Client.")
-                .or_else(|| code.strip_prefix("Server."))
-                .unwrap_or(code);
+            let bare = super::model::bare_code(code);
             if !c
                 .error_codes
                 .iter()
@@ -515,6 +528,9 @@ fn check_rule(raw: RawRule) -> Result<Entry, String> {
     if raw.error == Some(false) && !error_codes.is_empty() {
         return Err("error = false contradicts error_codes".into());
     }
+    if raw.error == Some(false) && raw.denied == Some(true) {
+        return Err("error = false contradicts denied = true".into());
+    }
 
     Ok(Entry::Rule(Rule {
         id: id.into(),
@@ -531,7 +547,9 @@ fn check_rule(raw: RawRule) -> Result<Entry, String> {
             mfa: raw.mfa,
             new_region: raw.new_region,
             other_user: raw.other_user,
+            denied: raw.denied,
         },
+        fallback: raw.fallback.unwrap_or(false),
     }))
 }
 
@@ -844,12 +862,16 @@ mod tests {
             Some("compute-run-instances-refused")
         );
 
-        // A failed AssumeRole is not a new session, only a refusal worth noting.
+        // A failed AssumeRole is not a new session: still an attempt to move, rated lower.
         let mut assume = event("AssumeRole", "sts.amazonaws.com");
         assume.error_code = Some("AccessDenied".into());
         assert_eq!(
             verdict(&rules, &assume),
-            Some((Tactic::Recon, Severity::Low, "recon-access-denied".into()))
+            Some((
+                Tactic::LateralMovement,
+                Severity::Low,
+                "lateral-movement-refused".into()
+            ))
         );
         // An error message alone (failed console sign-in) counts as an error.
         let mut login = event("ConsoleLogin", "signin.amazonaws.com");
@@ -1131,11 +1153,12 @@ mod tests {
     fn bad_user_files_say_what_and_where() {
         let cases = [
             (
-                "[[rule]]\nid = \"x\"\ntactic = \"lateral-movement\"\nseverity = \"high\"\nevents = [\"A\"]\n",
+                "[[rule]]\nid = \"x\"\ntactic = \"impact\"\nseverity = \"high\"\nevents = [\"A\"]\n",
                 vec![
                     "rule \"x\"",
-                    "unknown tactic \"lateral-movement\"",
+                    "unknown tactic \"impact\"",
                     "privilege-escalation",
+                    "lateral-movement",
                 ],
             ),
             (
@@ -1167,6 +1190,10 @@ mod tests {
             (
                 "[[rule]]\nid = \"x\"\ntactic = \"recon\"\nseverity = \"low\"\nevents = [\"A\"]\nerror = false\nerror_codes = [\"AccessDenied\"]\n",
                 vec!["rule \"x\"", "contradicts"],
+            ),
+            (
+                "[[rule]]\nid = \"x\"\ntactic = \"recon\"\nseverity = \"low\"\nevents = [\"A\"]\nerror = false\ndenied = true\n",
+                vec!["rule \"x\"", "contradicts denied"],
             ),
             ("[[rule]\nid = ", vec!["not a valid rule file"]),
             ("rules = []\n", vec!["not a valid rule file"]),
@@ -1416,17 +1443,29 @@ mod tests {
             (
                 "aws.discovery.ec2-download-user-data.json",
                 "AssumeRole",
-                Tactic::SessionChaining,
+                Tactic::LateralMovement,
+                Severity::Medium,
+            ),
+            (
+                "aws.defense-evasion.organizations-leave.json",
+                "LeaveOrganization",
+                Tactic::Organizations,
+                Severity::Critical,
+            ),
+            (
+                "aws.discovery.ec2-download-user-data.json",
+                "DescribeInstanceAttribute",
+                Tactic::CredentialAccess,
                 Severity::Medium,
             ),
         ];
         for (file, name, tactic, severity) in cases {
             let got = tactic_of(file, name);
             assert!(!got.is_empty(), "{file}: no {name}");
-            // Failed AssumeRole calls in the same file are only refusals; skip those here.
+            // Failed AssumeRole calls in the same file are refusals, rated lower; checked below.
             let got: Vec<_> = if name == "AssumeRole" {
                 got.into_iter()
-                    .filter(|v| v.map(|v| v.0) != Some(Tactic::Recon))
+                    .filter(|v| v.map(|v| v.1) != Some(Severity::Low))
                     .collect()
             } else {
                 got
@@ -1448,18 +1487,161 @@ mod tests {
             Some("persistence-access-key-for-other-user")
         );
 
-        // Every record of every technique file gets some verdict or none without panicking;
-        // the AccessDenied AssumeRole calls are refusals.
+        // The AccessDenied AssumeRole calls are refused attempts to move: lateral movement,
+        // denied, not recon.
         let denied: Vec<_> = stratus("aws.credential-access.ec2-get-password-data.json")
             .into_iter()
             .filter(|e| &*e.name == "AssumeRole" && e.failed())
-            .map(|e| rule_of(&rules, &e))
+            .map(|e| (e.denied(), verdict(&rules, &e)))
             .collect();
         assert_eq!(denied.len(), 2);
-        assert!(
-            denied
-                .iter()
-                .all(|r| r.as_deref() == Some("recon-access-denied"))
+        for (is_denied, v) in denied {
+            assert!(is_denied);
+            assert_eq!(
+                v.map(|v| (v.0, v.2)),
+                Some((Tactic::LateralMovement, "lateral-movement-refused".into()))
+            );
+        }
+        // Every refused call of the detonations keeps the tactic of what it tried; none of
+        // them is relabelled recon.
+        for file in [
+            "aws.credential-access.ec2-get-password-data.json",
+            "aws.defense-evasion.organizations-leave.json",
+            "aws.discovery.ec2-download-user-data.json",
+            "aws.execution.ec2-launch-unusual-instances.json",
+        ] {
+            for e in stratus(file).iter().filter(|e| e.denied()) {
+                let v = verdict(&rules, e);
+                assert!(
+                    v.as_ref().is_some_and(|v| v.0 != Tactic::Recon),
+                    "{file} {}: {v:?}",
+                    e.name
+                );
+            }
+        }
+    }
+
+    /// A refused call keeps the tactic of what it tried to do; only a refusal no rule names
+    /// falls back to recon ("probing what the key may do").
+    #[test]
+    fn denied_calls_keep_their_tactic() {
+        let rules = RiskRules::builtin();
+        let denied = |name: &str, source: &str, code: &str| {
+            let mut e = event(name, source);
+            e.error_code = Some(code.into());
+            verdict(&rules, &e)
+        };
+        assert_eq!(
+            denied(
+                "GetSecretValue",
+                "secretsmanager.amazonaws.com",
+                "AccessDeniedException"
+            ),
+            Some((
+                Tactic::CredentialAccess,
+                Severity::High,
+                "cred-access-secrets-manager".into()
+            ))
+        );
+        // The quarantine policy denies CreateAccessKey and CreateUser: still persistence.
+        assert_eq!(
+            denied("CreateUser", "iam.amazonaws.com", "AccessDenied").map(|v| v.0),
+            Some(Tactic::Persistence)
+        );
+        // A low-severity rule no longer loses a tie to the refusal rule.
+        assert_eq!(
+            denied("GetObject", "s3.amazonaws.com", "AccessDenied").map(|v| v.2),
+            Some("exfil-object-read".into())
+        );
+        assert_eq!(
+            denied("GetFederationToken", "sts.amazonaws.com", "AccessDenied").map(|v| v.0),
+            Some(Tactic::Persistence)
+        );
+        // Nothing names DeleteBucket: the refusal itself is the signal.
+        assert_eq!(
+            denied("DeleteBucket", "s3.amazonaws.com", "AccessDenied").map(|v| (v.0, v.2)),
+            Some((Tactic::Recon, "recon-access-denied".into()))
+        );
+        // A failure that is not a refusal is not recon either.
+        assert_eq!(
+            denied("DeleteBucket", "s3.amazonaws.com", "BucketNotEmpty"),
+            None
+        );
+    }
+
+    /// The attacker's tool in the user agent says who called, not what the call did.
+    #[test]
+    fn a_tool_user_agent_does_not_hide_the_call() {
+        let rules = RiskRules::builtin();
+        let kali = "aws-cli/2.9 Python/3.11 Linux/6.1.0-kali7-amd64";
+        let mut assume = event("AssumeRole", "sts.amazonaws.com");
+        assume.user_agent = kali.into();
+        assert_eq!(
+            verdict(&rules, &assume),
+            Some((
+                Tactic::LateralMovement,
+                Severity::Medium,
+                "chain-assume-role".into()
+            ))
+        );
+        for (name, source, tactic) in [
+            (
+                "GetSessionToken",
+                "sts.amazonaws.com",
+                Tactic::LateralMovement,
+            ),
+            (
+                "GetSigninToken",
+                "signin.amazonaws.com",
+                Tactic::LateralMovement,
+            ),
+            (
+                "GetRoleCredentials",
+                "sso.amazonaws.com",
+                Tactic::LateralMovement,
+            ),
+            ("CreateAccessKey", "iam.amazonaws.com", Tactic::Persistence),
+        ] {
+            let mut e = event(name, source);
+            e.user_agent = kali.into();
+            assert_eq!(verdict(&rules, &e).map(|v| v.0), Some(tactic), "{name}");
+        }
+        // With nothing else to say about the call, the tool is still worth a flag.
+        let mut other = event("DescribeVpcs", "ec2.amazonaws.com");
+        other.user_agent = kali.into();
+        assert_eq!(
+            rule_of(&rules, &other).as_deref(),
+            Some("recon-offensive-tool-user-agent")
+        );
+    }
+
+    #[test]
+    fn fallback_rules_decide_only_alone() {
+        let rules = RiskRules::from_toml(
+            r#"
+            [[rule]]
+            id = "loud-fallback"
+            tactic = "recon"
+            severity = "critical"
+            events = ["*"]
+            fallback = true
+
+            [[rule]]
+            id = "quiet"
+            tactic = "compute"
+            severity = "info"
+            events = ["RunInstances"]
+            "#,
+            "own",
+        )
+        .expect("rules");
+        assert_eq!(
+            rule_of(&rules, &event("RunInstances", "ec2.amazonaws.com")).as_deref(),
+            Some("quiet")
+        );
+        assert_eq!(
+            rule_of(&rules, &event("Other", "ec2.amazonaws.com")).as_deref(),
+            Some("loud-fallback")
         );
     }
 

@@ -17,6 +17,8 @@ use crate::timeline::risk::{Context, RiskRules};
 pub enum Quick {
     #[default]
     All,
+    /// Events at or after the leak start: the owner's earlier use left out.
+    SinceLeak,
     /// Severity high or critical.
     HighRisk,
     Errors,
@@ -24,10 +26,12 @@ pub enum Quick {
 }
 
 impl Quick {
-    /// The next quick filter in the cycle: all, high-risk, errors, then each tactic.
+    /// The next quick filter in the cycle: all, since the leak, high-risk, errors, then each
+    /// tactic.
     pub fn next(self) -> Quick {
         match self {
-            Quick::All => Quick::HighRisk,
+            Quick::All => Quick::SinceLeak,
+            Quick::SinceLeak => Quick::HighRisk,
             Quick::HighRisk => Quick::Errors,
             Quick::Errors => Quick::Tactic(Tactic::ALL[0]),
             Quick::Tactic(t) => {
@@ -43,15 +47,17 @@ impl Quick {
     pub fn label(self) -> String {
         match self {
             Quick::All => "all".into(),
+            Quick::SinceLeak => "since the leak".into(),
             Quick::HighRisk => "high-risk".into(),
             Quick::Errors => "errors".into(),
             Quick::Tactic(t) => t.label().into(),
         }
     }
 
-    fn admits(self, e: &Event) -> bool {
+    fn admits(self, e: &Event, leak: Option<Timestamp>) -> bool {
         match self {
             Quick::All => true,
+            Quick::SinceLeak => leak.is_none_or(|l| e.time >= l),
             Quick::HighRisk => e
                 .risk
                 .as_ref()
@@ -82,7 +88,26 @@ impl Default for Filter {
     }
 }
 
-/// The summary strip: since when, from where, how bad.
+/// When a source address or user agent was seen, and how often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pub first: Timestamp,
+    pub last: Timestamp,
+    pub events: usize,
+    /// Of those, made at or after the leak start (all of them when it is unknown).
+    pub since_leak: usize,
+}
+
+impl Seen {
+    /// First seen at or after the leak start: an address or agent the owner never used.
+    pub fn new_since(&self, leak: Option<Timestamp>) -> bool {
+        leak.is_some_and(|l| self.first >= l)
+    }
+}
+
+/// The summary strip: since when, from where, how bad. Tactics are counted for the events
+/// since the leak start (every event when it is unknown); what came before is counted apart,
+/// because before the leak it is the owner's own use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     pub first: Option<Timestamp>,
@@ -90,11 +115,60 @@ pub struct Summary {
     pub events: usize,
     pub errors: usize,
     pub regions: BTreeSet<Text>,
-    pub source_ips: BTreeSet<Text>,
-    pub user_agents: BTreeSet<Text>,
+    pub source_ips: BTreeMap<Text, Seen>,
+    pub user_agents: BTreeMap<Text, Seen>,
+    /// Of those, how many were first seen at or after the leak start (kept as events arrive,
+    /// so the strip never walks the maps).
+    pub new_source_ips: usize,
+    pub new_user_agents: usize,
+    /// Flagged events since the leak, by tactic.
     pub tactics: BTreeMap<Tactic, usize>,
+    /// Of those, the calls refused for lack of permission.
+    pub denied: BTreeMap<Tactic, usize>,
+    /// The most severe verdict of each tactic since the leak.
+    pub worst: BTreeMap<Tactic, Severity>,
+    /// The leak start the counts are split at.
+    pub leak: Option<Timestamp>,
+    /// Events before the leak start, and those of them flagged, by tactic.
+    pub before_leak: usize,
+    pub tactics_before: BTreeMap<Tactic, usize>,
     /// Events whose id was already known (the same event from two sources).
     pub duplicates: usize,
+}
+
+/// Counts `e` for `key`; returns the change in how many entries are new since `leak`.
+fn see(
+    map: &mut BTreeMap<Text, Seen>,
+    key: &Text,
+    e: &Event,
+    after: bool,
+    leak: Option<Timestamp>,
+) -> isize {
+    if key.is_empty() {
+        return 0;
+    }
+    match map.get_mut(key) {
+        Some(s) => {
+            let was = s.new_since(leak);
+            s.first = s.first.min(e.time);
+            s.last = s.last.max(e.time);
+            s.events += 1;
+            s.since_leak += usize::from(after);
+            isize::from(s.new_since(leak)) - isize::from(was)
+        }
+        None => {
+            map.insert(
+                key.clone(),
+                Seen {
+                    first: e.time,
+                    last: e.time,
+                    events: 1,
+                    since_leak: usize::from(after),
+                },
+            );
+            isize::from(leak.is_some_and(|l| e.time >= l))
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -137,6 +211,7 @@ fn search_line(e: &Event, out: &mut Vec<u8>) {
         &*e.user_agent,
         e.error_code.as_deref().unwrap_or(""),
         tactic,
+        if e.denied() { "denied" } else { "" },
     ];
     for f in fields {
         for b in f.bytes() {
@@ -286,15 +361,55 @@ impl Store {
         if !e.region.is_empty() && !s.regions.contains(&e.region) {
             s.regions.insert(e.region.clone());
         }
-        if !e.source_ip.is_empty() && !s.source_ips.contains(&e.source_ip) {
-            s.source_ips.insert(e.source_ip.clone());
-        }
-        if !e.user_agent.is_empty() && !s.user_agents.contains(&e.user_agent) {
-            s.user_agents.insert(e.user_agent.clone());
+        let after = s.leak.is_none_or(|l| e.time >= l);
+        let d = see(&mut s.source_ips, &e.source_ip, e, after, s.leak);
+        s.new_source_ips = s.new_source_ips.saturating_add_signed(d);
+        let d = see(&mut s.user_agents, &e.user_agent, e, after, s.leak);
+        s.new_user_agents = s.new_user_agents.saturating_add_signed(d);
+        if !after {
+            s.before_leak += 1;
         }
         if let Some(r) = &e.risk {
-            *s.tactics.entry(r.tactic).or_default() += 1;
+            if after {
+                *s.tactics.entry(r.tactic).or_default() += 1;
+                if e.denied() {
+                    *s.denied.entry(r.tactic).or_default() += 1;
+                }
+                let worst = s.worst.entry(r.tactic).or_insert(r.severity);
+                *worst = (*worst).max(r.severity);
+            } else {
+                *s.tactics_before.entry(r.tactic).or_default() += 1;
+            }
         }
+    }
+
+    /// Splits the summary's counts at a new leak start (one pass over the events when it
+    /// changes; nothing otherwise).
+    pub fn set_leak(&mut self, leak: Option<Timestamp>) {
+        if self.summary.leak == leak {
+            return;
+        }
+        let duplicates = self.summary.duplicates;
+        self.summary = Summary {
+            leak,
+            duplicates,
+            ..Summary::default()
+        };
+        let events = std::mem::take(&mut self.events);
+        for e in &events {
+            self.account(e);
+        }
+        self.events = events;
+        if self.filter.quick == Quick::SinceLeak {
+            self.refilter();
+        }
+    }
+
+    /// How many events of the filtered view are at or after `t` (the view is newest first,
+    /// so they are its first ones): where the leak-start line goes.
+    pub fn view_since(&self, t: Timestamp) -> usize {
+        self.view
+            .partition_point(|i| self.events.get(*i as usize).is_some_and(|e| e.time >= t))
     }
 
     /// Replaces the filter and recomputes the view.
@@ -334,6 +449,7 @@ impl Store {
 
     fn refilter(&mut self) {
         let f = &self.filter;
+        let leak = self.summary.leak;
         let text = (!f.text.is_empty()).then(|| self.text_matches(&f.text));
         let events = &self.events;
         self.view = self
@@ -347,7 +463,7 @@ impl Store {
                 };
                 text.as_ref()
                     .is_none_or(|t| t.get(i).copied().unwrap_or(false))
-                    && f.quick.admits(e)
+                    && f.quick.admits(e, leak)
                     && f.keys
                         .as_ref()
                         .is_none_or(|k| k.contains(&*e.access_key_id))
@@ -365,6 +481,7 @@ impl Store {
         baseline: &mut HashSet<String>,
         since: Option<Timestamp>,
     ) -> usize {
+        self.set_leak(since);
         let mut grew = false;
         if let Some(since) = since {
             for e in events
@@ -388,8 +505,11 @@ impl Store {
     pub fn update_all(&mut self, mut f: impl FnMut(&mut Event)) {
         let events = std::mem::take(&mut self.events);
         let filter = self.filter.clone();
+        let (leak, duplicates) = (self.summary.leak, self.summary.duplicates);
         *self = Store::default();
         self.filter = filter;
+        self.summary.leak = leak;
+        self.summary.duplicates = duplicates;
         let mut events = events;
         for e in &mut events {
             f(e);
@@ -527,6 +647,71 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_counts_tactics_since_the_leak_and_sources_first_seen() {
+        let rated = |id: &str, secs: i64, tactic: Tactic, ip: &str| {
+            let mut e = ev(id, secs, "X");
+            e.source_ip = ip.into();
+            e.risk = Some(Risk {
+                tactic,
+                severity: Severity::Low,
+                rule: "r".into(),
+            });
+            e
+        };
+        let mut s = Store::new();
+        let mut refused = rated("d", 40, Tactic::CredentialAccess, "203.0.113.9");
+        refused.error_code = Some("Client.UnauthorizedOperation".into());
+        s.insert(vec![
+            rated("a", 10, Tactic::Recon, "198.51.100.7"),
+            rated("b", 20, Tactic::Recon, "198.51.100.7"),
+            rated("c", 30, Tactic::Recon, "203.0.113.9"),
+            refused,
+        ]);
+        // No leak start known: everything counts.
+        assert_eq!(s.summary().tactics.get(&Tactic::Recon), Some(&3));
+        assert_eq!(s.summary().before_leak, 0);
+        let leak = datetime!(2026-11-22 10:00:25 UTC);
+        s.set_leak(Some(leak));
+        let sum = s.summary();
+        assert_eq!(sum.tactics.get(&Tactic::Recon), Some(&1));
+        assert_eq!(sum.tactics_before.get(&Tactic::Recon), Some(&2));
+        assert_eq!(sum.denied.get(&Tactic::CredentialAccess), Some(&1));
+        assert_eq!(sum.before_leak, 2);
+        assert_eq!(sum.events, 4);
+        let old = sum.source_ips.get("198.51.100.7").expect("seen");
+        assert_eq!((old.events, old.since_leak), (2, 0));
+        assert!(!old.new_since(sum.leak));
+        let new = sum.source_ips.get("203.0.113.9").expect("seen");
+        assert_eq!((new.events, new.since_leak), (2, 2));
+        assert_eq!(new.first, datetime!(2026-11-22 10:00:30 UTC));
+        assert_eq!(new.last, datetime!(2026-11-22 10:00:40 UTC));
+        assert!(new.new_since(sum.leak));
+        assert_eq!((sum.new_source_ips, sum.new_user_agents), (1, 0));
+        // An older sighting of a new address makes it the owner's after all.
+        let mut earlier = ev("e", 5, "X");
+        earlier.source_ip = "203.0.113.9".into();
+        s.insert(vec![earlier]);
+        assert_eq!(s.summary().new_source_ips, 0);
+        // The quick filter leaves the owner's earlier use out, and follows the leak start.
+        s.set_filter(Filter {
+            quick: Quick::SinceLeak,
+            ..Filter::default()
+        });
+        assert_eq!(ids(&s), ["d", "c"]);
+        s.set_leak(Some(datetime!(2026-11-22 10:00:15 UTC)));
+        assert_eq!(ids(&s), ["d", "c", "b"]);
+        s.set_leak(Some(leak));
+        s.set_filter(Filter::default());
+        // The leak line's place in the view, and "denied" is searchable.
+        assert_eq!(s.view_since(leak), 2);
+        s.set_filter(Filter {
+            text: "denied".into(),
+            ..Filter::default()
+        });
+        assert_eq!(ids(&s), ["d"]);
+    }
+
+    #[test]
     fn quick_filter_cycle_visits_every_tactic_and_returns() {
         let mut q = Quick::All;
         let mut seen = 0;
@@ -537,7 +722,7 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(seen, 3 + Tactic::ALL.len());
+        assert_eq!(seen, 4 + Tactic::ALL.len());
     }
 
     #[test]
