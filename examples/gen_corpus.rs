@@ -14,8 +14,9 @@
 //! each object a gzip'd `{"Records":[…]}` of 100 to 400 records, the regions' deliveries spread
 //! evenly over `--days` (default 3). About 1 % of the records were made with the tracked key
 //! (`userIdentity.accessKeyId`); the others with one of a pool of 2,000 other `AKIA` keys.
-//! Tracked records never use a template that mints credentials, so a scan for the tracked key
-//! finds exactly the records that carry it, and a plain `jq` filter agrees with it.
+//! Tracked records never use a template that mints credentials (STS credentials or an IAM
+//! `CreateAccessKey`), so a scan for the tracked key finds exactly the records that carry it,
+//! and a plain `jq` filter agrees with it.
 //!
 //! Everything random comes from splitmix64 seeded by `--seed` and the object's number, so the
 //! same arguments give byte-identical files whatever the thread count. Objects are written one
@@ -308,7 +309,12 @@ fn text_of<'a>(map: &'a Map<String, Value>, path: &[&str]) -> Option<&'a str> {
 }
 
 fn template(mut map: Map<String, Value>) -> Template {
-    let mints = text_of(&map, &["responseElements", "credentials", "accessKeyId"]).is_some();
+    // A call that hands out a key: STS's temporary credentials, or IAM's CreateAccessKey. The
+    // template's minted key is the same in every copy, so a tracked copy would make every
+    // other copy "a call minting a tracked key" (kept by the scan, not by a filter on the
+    // caller's key).
+    let mints = text_of(&map, &["responseElements", "credentials", "accessKeyId"]).is_some()
+        || text_of(&map, &["responseElements", "accessKey", "accessKeyId"]).is_some();
     let region = text_of(&map, &["awsRegion"]).map(str::to_string);
     let accounts: Vec<String> = [
         text_of(&map, &["recipientAccountId"]),

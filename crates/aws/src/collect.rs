@@ -156,9 +156,9 @@ async fn scan_local(shared: &Arc<Shared>, req: &Request) {
         };
         if first {
             progress.files = scan.files;
-            progress
-                .skipped
-                .extend(scan.skipped.iter().map(|s| s.to_string()));
+            progress.skipped = scan.skipped_count;
+            progress.skipped_files = scan.skipped_files;
+            progress.reasons = scan.skipped.iter().map(|s| s.to_string()).collect();
         }
         first = false;
         progress.events += scan.events.len();

@@ -241,11 +241,44 @@ pub(crate) enum Walk {
 /// the JSON parser will reject, or ends the walk with [`Walk::Broken`].
 pub(crate) fn walk_records(
     doc: &[u8],
-    mut visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
+    visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
 ) -> Walk {
-    let Some(mut pos) = records_body(doc) else {
+    let Some(pos) = records_body(doc) else {
         return Walk::NotRecords;
     };
+    walk_elements(doc, pos, visit)
+}
+
+/// [`walk_records`] for a document that is one JSON array (`[…]`, whitespace and a byte
+/// order mark allowed before it): each top-level element, unparsed.
+pub(crate) fn walk_array(
+    doc: &[u8],
+    visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
+) -> Walk {
+    let start = skip_ws(doc, if doc.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 });
+    let Some(pos) = token_at(doc, start, b"[") else {
+        return Walk::NotRecords;
+    };
+    // A bare array ends with its `]`: only whitespace may follow.
+    walk_elements_until(doc, pos, visit, |doc, at| skip_ws(doc, at) == doc.len())
+}
+
+fn walk_elements(
+    doc: &[u8],
+    pos: usize,
+    visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
+) -> Walk {
+    walk_elements_until(doc, pos, visit, closes_document)
+}
+
+/// The elements of the array whose body starts at `pos`; `closes` says whether what follows
+/// the array's `]` ends the document properly.
+fn walk_elements_until(
+    doc: &[u8],
+    mut pos: usize,
+    mut visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
+    closes: fn(&[u8], usize) -> bool,
+) -> Walk {
     let mut index = 0usize;
     loop {
         pos = skip_ws(doc, pos);
@@ -255,7 +288,7 @@ pub(crate) fn walk_records(
         if b == b']' {
             // Only reached for `[]` or right after an element: a comma followed by `]` is
             // caught below.
-            return if closes_document(doc, pos + 1) {
+            return if closes(doc, pos + 1) {
                 Walk::Complete
             } else {
                 Walk::Broken { at: pos + 1 }
