@@ -53,6 +53,8 @@ pub const TRAIL_INTERVAL: Duration = Duration::from_secs(20);
 /// Objects downloaded at once.
 const FETCH_CONCURRENCY: usize = 16;
 const MAX_PROBLEMS: usize = 5;
+/// Downloaded objects waiting for the parser, at most.
+const PARSE_QUEUE: usize = 4;
 
 type Emit = Arc<dyn Fn(Update) + Send + Sync>;
 
@@ -402,7 +404,7 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
         let to = req.until.unwrap_or(now).date();
 
         // Every object in the window not read yet, per bucket.
-        let mut objects: Vec<(String, String)> = Vec::new();
+        let mut objects: Vec<(String, String, i64)> = Vec::new();
         for trail in &with_bucket {
             let Some(bucket) = trail.bucket.clone() else {
                 continue;
@@ -434,9 +436,9 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
             match trails::list_objects(aws, &bucket, &prefixes).boxed().await {
                 Ok(list) => {
                     listed = true;
-                    for (key, _) in list {
+                    for (key, size) in list {
                         if seen.insert((bucket.clone(), key.clone())) {
-                            objects.push((bucket.clone(), key));
+                            objects.push((bucket.clone(), key, size));
                         }
                     }
                 }
@@ -461,53 +463,63 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
         let mut first_read = true;
         while !pending.is_empty() {
             let filter = Arc::new(KeyFilter::new(pending.clone()));
-            let mut by_bucket: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for (b, k) in &objects {
-                by_bucket.entry(b.clone()).or_default().push(k.clone());
+            let mut by_bucket: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+            for (b, k, size) in &objects {
+                by_bucket
+                    .entry(b.clone())
+                    .or_default()
+                    .push((k.clone(), *size));
             }
             let mut fresh = Vec::new();
             for (bucket, keys) in by_bucket {
-                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                // Bounded, and each download holds room for its bytes until they are parsed:
+                // downloads cannot run ahead of parsing (memory stays flat whatever the
+                // bucket holds).
+                let (tx, mut rx) = tokio::sync::mpsc::channel::<trails::Fetched>(PARSE_QUEUE);
+                let room = trails::download_room();
                 // The download future owns the sender: the channel closes when it is done.
-                let fetch = trails::fetch_objects(
-                    aws,
-                    &bucket,
-                    keys,
-                    FETCH_CONCURRENCY,
-                    move |key, body| {
-                        let _ = tx.send((key, body));
-                    },
-                );
+                let fetch = trails::fetch_listed(aws, &bucket, keys, FETCH_CONCURRENCY, room, tx);
                 let bucket_ref = &bucket;
                 let filter = filter.clone();
                 let consume = async {
-                    while let Some((key, body)) = rx.recv().await {
+                    while let Some(fetched) = rx.recv().await {
                         if first_read {
                             progress.fetched += 1;
                         }
+                        let trails::Fetched { key, body, .. } = &fetched;
                         match body {
-                            Ok(bytes) => {
+                            Ok(_) => {
                                 let origin = Origin::S3 {
                                     bucket: bucket_ref.as_str().into(),
-                                    key: key.into(),
+                                    key: key.as_str().into(),
                                 };
                                 let f = filter.clone();
+                                // The object (and the download room it holds) goes to the
+                                // parser and is dropped there, once read.
                                 let parsed = tokio::task::spawn_blocking(move || {
-                                    files::scan_bytes(&bytes, &origin, Some(&f))
+                                    let bytes = fetched.body.as_deref().unwrap_or_default();
+                                    files::scan_bytes(bytes, &origin, Some(&f))
                                 })
                                 .await
                                 .unwrap_or_default();
                                 progress.events += parsed.events.len();
                                 // Later passes re-read the same objects for new keys only: their
                                 // damage was counted the first time.
-                                if first_read {
-                                    progress.skipped += parsed.skipped.len();
+                                if first_read && parsed.skipped_count > 0 {
+                                    progress.skipped += parsed.skipped_count;
+                                    progress.skipped_objects += 1;
+                                    for s in &parsed.skipped {
+                                        if progress.problems.len() < MAX_PROBLEMS {
+                                            progress.problems.push(s.to_string());
+                                        }
+                                    }
                                 }
                                 fresh.extend(shared.deliver(parsed.events, true));
                             }
                             Err(e) => {
                                 if first_read {
                                     progress.skipped += 1;
+                                    progress.skipped_objects += 1;
                                 }
                                 if first_read && progress.problems.len() < MAX_PROBLEMS {
                                     progress.problems.push(format!("{key}: {e}"));

@@ -37,8 +37,8 @@ use rayon::prelude::*;
 
 use crate::timeline::model::{Event, Origin};
 use crate::timeline::parse::{
-    Gunzip, MAX_DECOMPRESSED, Parsed, Skipped, gunzip_into, gzip_size_hint,
-    is_gzip, parse_document, parse_line, parse_record,
+    Gunzip, MAX_DECOMPRESSED, Parsed, Skipped, gunzip_into, gzip_size_hint, is_gzip,
+    parse_document, parse_line, parse_record,
 };
 use crate::timeline::prefilter::{KeyFilter, ScanOutcome, Walk, walk_array, walk_records};
 
@@ -94,7 +94,8 @@ impl FileScan {
 #[derive(Debug)]
 pub struct Budget {
     limit: usize,
-    used: Mutex<usize>,
+    /// In use, and the most ever in use at once.
+    used: Mutex<(usize, usize)>,
     freed: Condvar,
 }
 
@@ -115,7 +116,7 @@ impl Budget {
     pub const fn new(limit: usize) -> Budget {
         Budget {
             limit,
-            used: Mutex::new(0),
+            used: Mutex::new((0, 0)),
             freed: Condvar::new(),
         }
     }
@@ -126,7 +127,12 @@ impl Budget {
 
     /// Bytes granted and not given back.
     pub fn in_use(&self) -> usize {
-        *self.used.lock().unwrap_or_else(|p| p.into_inner())
+        self.used.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+
+    /// The most ever granted at once.
+    pub fn peak(&self) -> usize {
+        self.used.lock().unwrap_or_else(|p| p.into_inner()).1
     }
 
     /// `bytes` of the budget, waiting until they are free; `None` when they never can be
@@ -136,10 +142,11 @@ impl Budget {
             return None;
         }
         let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
-        while *used + bytes > self.limit {
+        while used.0 + bytes > self.limit {
             used = self.freed.wait(used).unwrap_or_else(|p| p.into_inner());
         }
-        *used += bytes;
+        used.0 += bytes;
+        used.1 = used.1.max(used.0);
         Some(Grant {
             budget: self,
             bytes,
@@ -156,7 +163,7 @@ impl Grant {
 impl Drop for Grant {
     fn drop(&mut self) {
         let mut used = self.budget.used.lock().unwrap_or_else(|p| p.into_inner());
-        *used = used.saturating_sub(self.bytes);
+        used.0 = used.0.saturating_sub(self.bytes);
         self.budget.freed.notify_all();
     }
 }
@@ -186,7 +193,11 @@ pub fn scan_paths(paths: &[PathBuf], filter: Option<&KeyFilter>) -> FileScan {
 }
 
 /// [`scan_paths`] within these budgets.
-pub fn scan_paths_within(paths: &[PathBuf], filter: Option<&KeyFilter>, limits: Limits) -> FileScan {
+pub fn scan_paths_within(
+    paths: &[PathBuf],
+    filter: Option<&KeyFilter>,
+    limits: Limits,
+) -> FileScan {
     let mut scan = FileScan::default();
     let mut files = Vec::new();
     let mut unreadable = Parsed::default();
@@ -232,7 +243,6 @@ fn origin_of(path: &Path) -> Origin {
         path: path.display().to_string().into(),
     }
 }
-
 
 /// Add `path` to `files`: itself when it is a file (named explicitly, or with a log file
 /// name), its log files when it is a directory. Symbolic links to directories are not
@@ -343,7 +353,9 @@ fn read_and_scan(
     if size > budget.limit() {
         let file = fs::File::open(path).map_err(cannot)?;
         let reader: Box<dyn Read> = if gzip {
-            Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)))
+            Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+                file,
+            )))
         } else {
             Box::new(file)
         };
@@ -353,7 +365,9 @@ fn read_and_scan(
         return Err(too_large(budget.limit()));
     };
     buffers.file.clear();
-    buffers.file.extend_from_slice(magic.get(..got).unwrap_or_default());
+    buffers
+        .file
+        .extend_from_slice(magic.get(..got).unwrap_or_default());
     buffers.file.reserve_exact(size.saturating_sub(got));
     (&mut file)
         .take(size.saturating_sub(got) as u64)
@@ -597,7 +611,11 @@ impl Lines {
             if line.len() > MAX_LINE {
                 out.skip(
                     origin,
-                    format!("line {}: longer than {} MiB, not read", self.number, MAX_LINE >> 20),
+                    format!(
+                        "line {}: longer than {} MiB, not read",
+                        self.number,
+                        MAX_LINE >> 20
+                    ),
                 );
                 continue;
             }
@@ -622,7 +640,12 @@ impl Lines {
 /// A document too large to hold, read as a stream: JSON Lines line by line (with a filter,
 /// only the lines that mention a key are parsed); anything else is refused after its first
 /// piece. The buffer is held against the text budget.
-fn stream(mut reader: impl Read, origin: &Origin, filter: Option<&KeyFilter>, limits: Limits) -> Parsed {
+fn stream(
+    mut reader: impl Read,
+    origin: &Origin,
+    filter: Option<&KeyFilter>,
+    limits: Limits,
+) -> Parsed {
     let mut out = Parsed::default();
     let size = (MAX_LINE * 2).min(limits.text.limit());
     let Some(_grant) = limits.text.acquire(size) else {
@@ -783,11 +806,171 @@ mod tests {
         }
     }
 
+    use std::io::Write;
+
+    fn limits(input: usize, text: usize) -> Limits {
+        Limits {
+            input: Box::leak(Box::new(Budget::new(input))),
+            text: Box::leak(Box::new(Budget::new(text))),
+        }
+    }
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(data).expect("write");
+        enc.finish().expect("finish")
+    }
+
+    const KEY: &str = "AKIATESTBOUNDS000001";
+
+    fn line(n: usize, key: &str) -> String {
+        format!(
+            r#"{{"eventVersion":"1.08","eventTime":"2026-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","eventID":"id-{n}","userIdentity":{{"type":"IAMUser","accessKeyId":"{key}"}},"pad":"{}"}}"#,
+            "x".repeat(200)
+        )
+    }
+
+    /// JSON Lines: every 1000th line made with the tracked key.
+    fn json_lines(lines: usize) -> (String, usize) {
+        let mut text = String::new();
+        let mut tracked = 0;
+        for n in 0..lines {
+            let key = if n % 1000 == 0 {
+                tracked += 1;
+                KEY
+            } else {
+                "AKIASOMEONEELSE00001"
+            };
+            text.push_str(&line(n, key));
+            text.push('\n');
+        }
+        (text, tracked)
+    }
+
+    fn filter() -> KeyFilter {
+        KeyFilter::new([KEY.to_string()])
+    }
+
+    #[test]
+    fn json_lines_larger_than_the_budget_are_streamed() {
+        let l = limits(64 << 10, 1 << 20);
+        let (text, tracked) = json_lines(20_000);
+        assert!(text.len() > 4 << 20);
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::write(dir.path().join("export.jsonl"), &text).expect("write");
+        std::fs::write(dir.path().join("export2.jsonl.gz"), gz(text.as_bytes())).expect("write");
+        let scan = scan_paths_within(&[dir.path().to_path_buf()], Some(&filter()), l);
+        assert_eq!(scan.events.len(), 2 * tracked, "{:?}", scan.skipped);
+        assert_eq!(scan.skipped_count, 0, "{:?}", scan.skipped);
+        let all = scan_paths_within(&[dir.path().to_path_buf()], None, l);
+        assert_eq!(all.events.len(), 2 * 20_000);
+        assert!(l.text.peak() <= l.text.limit() && l.input.peak() <= l.input.limit());
+        assert_eq!((l.text.in_use(), l.input.in_use()), (0, 0));
+    }
+
+    #[test]
+    fn a_single_document_over_the_cap_is_named_and_not_read() {
+        let l = limits(1 << 20, 1 << 20);
+        let records: Vec<String> = (0..10_000).map(|n| line(n, KEY)).collect();
+        let doc = format!("{{\"Records\":[{}]}}", records.join(","));
+        assert!(doc.len() > 2 << 20);
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::write(dir.path().join("big.json"), &doc).expect("write");
+        std::fs::write(dir.path().join("big.json.gz"), gz(doc.as_bytes())).expect("write");
+        let scan = scan_paths_within(&[dir.path().to_path_buf()], Some(&filter()), l);
+        assert!(scan.events.is_empty());
+        assert_eq!((scan.skipped_count, scan.skipped_files), (2, 2));
+        for s in &scan.skipped {
+            assert!(s.reason.contains("larger than 1 MiB"), "{s}");
+            assert!(s.reason.contains("not read"), "{s}");
+            assert!(s.to_string().contains("big.json"), "{s}");
+        }
+        // Within the default budgets the same files are read.
+        let scan = scan_paths(&[dir.path().to_path_buf()], Some(&filter()));
+        assert_eq!(scan.events.len(), 2 * 10_000);
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_refused_within_the_budget() {
+        let l = limits(1 << 20, 2 << 20);
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(format!("{{\"Records\":[\"{KEY}\"").as_bytes())
+            .expect("write");
+        let zeros = vec![0u8; 1 << 20];
+        // 16 MiB of text in a file eight times smaller than the budget.
+        for _ in 0..16 {
+            enc.write_all(&zeros).expect("write");
+        }
+        let bomb = enc.finish().expect("finish");
+        assert!(bomb.len() < 256 << 10);
+        let origin = Origin::File {
+            path: "bomb.json.gz".into(),
+        };
+        for lie in [false, true] {
+            let mut bomb = bomb.clone();
+            if lie {
+                let n = bomb.len();
+                bomb[n - 4..].copy_from_slice(&100u32.to_le_bytes());
+            }
+            let parsed = scan_bytes_within(&bomb, &origin, Some(&filter()), l);
+            assert!(parsed.events.is_empty());
+            assert_eq!(parsed.skipped_count, 1, "{:?}", parsed.skipped);
+            assert!(
+                parsed.skipped[0].reason.contains("not read"),
+                "{:?}",
+                parsed.skipped
+            );
+        }
+        assert!(l.text.peak() <= l.text.limit());
+        assert_eq!(l.text.in_use(), 0);
+    }
+
+    #[test]
+    fn skipped_records_are_counted_with_a_few_reasons() {
+        let dir = tempfile::tempdir().expect("dir");
+        for f in 0..30 {
+            let mut text = line(f, KEY);
+            text.push('\n');
+            for _ in 0..10 {
+                text.push_str("{\"eventVersion\":\"1\"}\n");
+            }
+            std::fs::write(dir.path().join(format!("f{f:02}.jsonl")), text).expect("write");
+        }
+        let scan = scan_paths(&[dir.path().to_path_buf()], None);
+        assert_eq!(scan.events.len(), 30);
+        assert_eq!(scan.skipped_count, 300);
+        assert_eq!(scan.skipped_files, 30);
+        assert_eq!(scan.skipped.len(), MAX_REASONS);
+        assert_eq!(scan.skipped[0].reason, "line 2: no eventTime");
+        // A hostile array: millions of bad records cost a count, not a list.
+        let ones = format!("[{}1]", "1,".repeat(2_000_000));
+        let p = scan_doc(ones.as_bytes(), &origin_of(Path::new("ones.json")), None);
+        assert_eq!(p.skipped_count, 2_000_001);
+        assert_eq!(
+            p.skipped.len(),
+            crate::timeline::parse::REASONS_PER_DOCUMENT
+        );
+    }
+
+    #[test]
+    fn budget_waits_for_room_and_refuses_the_impossible() {
+        let budget: &'static Budget = Box::leak(Box::new(Budget::new(100)));
+        assert!(budget.acquire(101).is_none());
+        let a = budget.acquire(60).expect("room");
+        let waiter = std::thread::spawn(move || budget.acquire(60).map(|g| g.bytes()));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert_eq!(budget.in_use(), 60, "the second waits");
+        drop(a);
+        assert_eq!(waiter.join().expect("thread"), Some(60));
+        assert_eq!((budget.in_use(), budget.peak()), (0, 60));
+    }
+
     #[test]
     fn missing_path_is_skipped() {
         let scan = scan_paths(&[PathBuf::from("/nonexistent/keyspill/logs")], None);
         assert_eq!(scan.files, 0);
         assert_eq!(scan.skipped.len(), 1);
+        assert_eq!((scan.skipped_count, scan.skipped_files), (1, 1));
         assert!(scan.skipped[0].reason.starts_with("cannot read"));
     }
 }

@@ -255,7 +255,14 @@ pub(crate) fn walk_array(
     doc: &[u8],
     visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
 ) -> Walk {
-    let start = skip_ws(doc, if doc.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 });
+    let start = skip_ws(
+        doc,
+        if doc.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        },
+    );
     let Some(pos) = token_at(doc, start, b"[") else {
         return Walk::NotRecords;
     };
