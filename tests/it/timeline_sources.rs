@@ -856,7 +856,10 @@ async fn trails_and_their_log_objects_in_moto() {
         .expect("list org");
     assert_eq!(listed, [(org_key.clone(), org_body.len() as i64)]);
     let mut got = Vec::new();
-    trails::fetch_objects(&aws, "eu-audit-logs", vec![org_key], 2, |_, b| got.push(b)).await;
+    trails::fetch_objects(&aws, "eu-audit-logs", vec![org_key.clone()], 2, |_, b| {
+        got.push(b)
+    })
+    .await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].as_ref().expect("org object"), &org_body);
 

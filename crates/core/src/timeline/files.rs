@@ -40,7 +40,9 @@ use crate::timeline::parse::{
     Gunzip, MAX_DECOMPRESSED, Parsed, Skipped, gunzip_into, gzip_size_hint, is_gzip,
     parse_document, parse_line, parse_record,
 };
-use crate::timeline::prefilter::{KeyFilter, ScanOutcome, Walk, walk_array, walk_records};
+use crate::timeline::prefilter::{
+    KeyFilter, ScanOutcome, Walk, walk_array, walk_member, walk_records,
+};
 
 /// What a scan of local files found.
 #[derive(Debug, Clone, Default)]
@@ -62,8 +64,9 @@ pub struct FileScan {
 /// How many reasons a whole scan keeps (the rest are counted).
 pub const MAX_REASONS: usize = 50;
 
-/// Largest document turned into one JSON tree; beyond it, element by element.
-pub const MAX_TREE: usize = 16 << 20;
+/// Largest document turned into one JSON tree; beyond it, element by element. A tree costs up
+/// to sixteen times its text (`[1,1,…]`), so this stays small.
+pub const MAX_TREE: usize = 4 << 20;
 
 /// Longest line read from a JSON Lines stream.
 pub const MAX_LINE: usize = 8 << 20;
@@ -496,14 +499,18 @@ fn large_document(doc: &[u8], origin: &Origin, filter: Option<&KeyFilter>) -> Pa
         }
         ControlFlow::Continue(())
     });
+    let mut other = |index: usize, start: usize, end: usize| {
+        let bytes = doc.get(start..end).unwrap_or_default();
+        if wanted(bytes) {
+            element(bytes, index, false, origin, &mut out);
+        }
+        ControlFlow::Continue(())
+    };
     if walk == Walk::NotRecords {
-        walk = walk_array(doc, |index, start, end| {
-            let bytes = doc.get(start..end).unwrap_or_default();
-            if wanted(bytes) {
-                element(bytes, index, false, origin, &mut out);
-            }
-            ControlFlow::Continue(())
-        });
+        walk = walk_array(doc, &mut other);
+    }
+    if walk == Walk::NotRecords {
+        walk = walk_member(doc, b"\"Events\"", &mut other);
     }
     match walk {
         Walk::Complete | Walk::Stopped => {}
@@ -514,8 +521,8 @@ fn large_document(doc: &[u8], origin: &Origin, filter: Option<&KeyFilter>) -> Pa
         Walk::NotRecords => out.skip(
             origin,
             format!(
-                "one JSON document larger than {} MiB that is not a log file, an array or \
-                 JSON Lines: not read",
+                "one JSON document larger than {} MiB that is not a log file, an array, \
+                 saved LookupEvents output or JSON Lines: not read",
                 MAX_TREE >> 20
             ),
         ),
@@ -950,6 +957,41 @@ mod tests {
             p.skipped.len(),
             crate::timeline::parse::REASONS_PER_DOCUMENT
         );
+    }
+
+    #[test]
+    fn large_arrays_and_lookup_saves_are_read_element_by_element() {
+        let records: Vec<String> = (0..15_000)
+            .map(|n| {
+                line(
+                    n,
+                    if n % 1000 == 0 {
+                        KEY
+                    } else {
+                        "AKIASOMEONEELSE00001"
+                    },
+                )
+            })
+            .collect();
+        let array = format!("[{}]", records.join(","));
+        let items: Vec<serde_json::Value> = records
+            .iter()
+            .map(|r| serde_json::json!({"EventName": "ListBuckets", "CloudTrailEvent": r}))
+            .collect();
+        let saved = serde_json::json!({"Events": items, "NextToken": "more"}).to_string();
+        let o = origin_of(Path::new("big.json"));
+        for doc in [&array, &saved] {
+            assert!(doc.len() > MAX_TREE);
+            let some = scan_doc(doc.as_bytes(), &o, Some(&filter()));
+            assert_eq!(some.events.len(), 15, "{:?}", some.skipped);
+            let all = scan_doc(doc.as_bytes(), &o, None);
+            assert_eq!((all.events.len(), all.skipped_count), (15_000, 0));
+        }
+        // A large document of another shape is refused by name, not parsed whole.
+        let other = format!("{{\"x\":{array}}}");
+        let p = scan_doc(other.as_bytes(), &o, None);
+        assert_eq!((p.events.len(), p.skipped_count), (0, 1));
+        assert!(p.skipped[0].reason.contains("not read"), "{:?}", p.skipped);
     }
 
     #[test]

@@ -270,6 +270,19 @@ pub(crate) fn walk_array(
     walk_elements_until(doc, pos, visit, |doc, at| skip_ws(doc, at) == doc.len())
 }
 
+/// [`walk_records`] for an object whose first member is the array `name` (saved LookupEvents
+/// output, `{"Events":[…],"NextToken":…}`): its elements, whatever follows the array.
+pub(crate) fn walk_member(
+    doc: &[u8],
+    name: &[u8],
+    visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
+) -> Walk {
+    let Some(pos) = member_body(doc, name) else {
+        return Walk::NotRecords;
+    };
+    walk_elements_until(doc, pos, visit, |_, _| true)
+}
+
 fn walk_elements(
     doc: &[u8],
     pos: usize,
@@ -337,6 +350,11 @@ fn walk_elements_until(
 /// Offset just past `[` when `doc` starts with `{"Records":[` (whitespace allowed around each
 /// token, and a UTF-8 byte order mark before it).
 fn records_body(doc: &[u8]) -> Option<usize> {
+    member_body(doc, b"\"Records\"")
+}
+
+/// Offset just past `[` when `doc` starts with `{NAME:[` (`name` quoted).
+fn member_body(doc: &[u8], name: &[u8]) -> Option<usize> {
     let mut pos = if doc.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {
@@ -345,7 +363,7 @@ fn records_body(doc: &[u8]) -> Option<usize> {
     pos = skip_ws(doc, pos);
     pos = token_at(doc, pos, b"{")?;
     pos = skip_ws(doc, pos);
-    pos = token_at(doc, pos, b"\"Records\"")?;
+    pos = token_at(doc, pos, name)?;
     pos = skip_ws(doc, pos);
     pos = token_at(doc, pos, b":")?;
     pos = skip_ws(doc, pos);
