@@ -403,17 +403,6 @@ fn skip_scalar(doc: &[u8], mut pos: usize) -> usize {
 /// Offset just past the closing quote of a string whose body starts at `pos`.
 #[inline]
 fn skip_string(doc: &[u8], mut pos: usize) -> Option<usize> {
-    // Most strings in a record are short (member names, times, ids): a plain loop over their
-    // first bytes costs less than setting up a vector search for each.
-    let short_end = pos.saturating_add(32).min(doc.len());
-    while pos < short_end {
-        match doc.get(pos) {
-            Some(b'"') => return Some(pos + 1),
-            Some(b'\\') => pos += 2,
-            Some(_) => pos += 1,
-            None => return None,
-        }
-    }
     loop {
         let rest = doc.get(pos..)?;
         let found = memchr::memchr2(b'"', b'\\', rest)?;
