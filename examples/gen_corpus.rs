@@ -14,8 +14,16 @@
 //! each object a gzip'd `{"Records":[…]}` of 100 to 400 records, the regions' deliveries spread
 //! evenly over `--days` (default 3). About 1 % of the records were made with the tracked key
 //! (`userIdentity.accessKeyId`); the others with one of a pool of 2,000 other `AKIA` keys.
-//! Tracked records never use a template that mints credentials, so a scan for the tracked key
-//! finds exactly the records that carry it, and a plain `jq` filter agrees with it.
+//! Tracked records never use a template that mints credentials (STS credentials or an IAM
+//! `CreateAccessKey`), so a scan for the tracked key finds exactly the records that carry it,
+//! and a plain `jq` filter agrees with it.
+//!
+//! With `--hostile`, DIR gets instead a handful of files an attacker with write access to the
+//! bucket could plant, each mentioning the tracked key so that the scan cannot skip it at
+//! the byte filter (`bench/scan` scans them mixed with a clean corpus): a 40 MB `[1,1,…]`
+//! array, a gzip bomb (a few MiB that inflate to 4 GiB, as several members), a 300 MiB
+//! single-line document (gzip'd), a document nested a million deep, a real-looking log
+//! object cut in half, and random bytes named `.json`.
 //!
 //! Everything random comes from splitmix64 seeded by `--seed` and the object's number, so the
 //! same arguments give byte-identical files whatever the thread count. Objects are written one
@@ -131,6 +139,7 @@ const MEMBER_ORDER: [&str; 26] = [
 
 struct Args {
     out: PathBuf,
+    hostile: bool,
     records: u64,
     seed: u64,
     key: String,
@@ -139,12 +148,13 @@ struct Args {
 }
 
 const USAGE: &str = "usage: gen_corpus --out DIR [--records N] [--seed S] [--key AKIA…] \
-                     [--account 123456789012] [--days D]";
+                     [--account 123456789012] [--days D] [--hostile]";
 
 fn parse_args() -> Result<Args, String> {
     let mut out = None;
     let mut args = Args {
         out: PathBuf::new(),
+        hostile: false,
         records: 2_000_000,
         seed: 1,
         key: "AKIABENCHTRACKED0001".into(),
@@ -155,6 +165,10 @@ fn parse_args() -> Result<Args, String> {
     while let Some(flag) = it.next() {
         if flag == "-h" || flag == "--help" {
             return Err(USAGE.into());
+        }
+        if flag == "--hostile" {
+            args.hostile = true;
+            continue;
         }
         let value = it
             .next()
@@ -308,7 +322,12 @@ fn text_of<'a>(map: &'a Map<String, Value>, path: &[&str]) -> Option<&'a str> {
 }
 
 fn template(mut map: Map<String, Value>) -> Template {
-    let mints = text_of(&map, &["responseElements", "credentials", "accessKeyId"]).is_some();
+    // A call that hands out a key: STS's temporary credentials, or IAM's CreateAccessKey. The
+    // template's minted key is the same in every copy, so a tracked copy would make every
+    // other copy "a call minting a tracked key" (kept by the scan, not by a filter on the
+    // caller's key).
+    let mints = text_of(&map, &["responseElements", "credentials", "accessKeyId"]).is_some()
+        || text_of(&map, &["responseElements", "accessKey", "accessKeyId"]).is_some();
     let region = text_of(&map, &["awsRegion"]).map(str::to_string);
     let accounts: Vec<String> = [
         text_of(&map, &["recipientAccountId"]),
@@ -576,6 +595,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if args.hostile {
+        return match write_hostile(&args, &templates) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("gen_corpus: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let trail = args
         .out
         .join("AWSLogs")
@@ -657,4 +685,111 @@ fn main() -> ExitCode {
     );
     println!("seconds          {:.1}", began.elapsed().as_secs_f64());
     ExitCode::SUCCESS
+}
+
+/// The hostile files (see the module docs), each naming the tracked key.
+fn write_hostile(args: &Args, templates: &[Template]) -> Result<(), String> {
+    let dir = &args.out;
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let key = args.key.as_str();
+    let create = |name: &str| {
+        let path = dir.join(name);
+        fs::File::create(&path)
+            .map(|f| (BufWriter::with_capacity(1 << 20, f), path.clone()))
+            .map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let io = |path: &Path| {
+        let shown = path.display().to_string();
+        move |e: std::io::Error| format!("{shown}: {e}")
+    };
+
+    // 40 MB of `1,` in an array, then the key.
+    let (mut w, path) = create("ones.json")?;
+    w.write_all(b"[").map_err(io(&path))?;
+    let chunk = "1,".repeat(1 << 16);
+    for _ in 0..(40_000_000 / chunk.len()) {
+        w.write_all(chunk.as_bytes()).map_err(io(&path))?;
+    }
+    write!(w, "\"{key}\"]").map_err(io(&path))?;
+    w.flush().map_err(io(&path))?;
+
+    // Gzip bomb: one member of 1 GiB of zeros after the key, written four times.
+    let (mut w, path) = create("bomb.json.gz")?;
+    let mut member = GzEncoder::new(Vec::new(), Compression::best());
+    write!(member, "{{\"Records\":[\"{key}\"").map_err(io(&path))?;
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..1024 {
+        member.write_all(&zeros).map_err(io(&path))?;
+    }
+    let member = member.finish().map_err(io(&path))?;
+    for _ in 0..4 {
+        w.write_all(&member).map_err(io(&path))?;
+    }
+    w.flush().map_err(io(&path))?;
+
+    // One line of 300 MiB: a record whose one string is huge.
+    let (w, path) = create("huge-line.json.gz")?;
+    let mut gz = GzEncoder::new(w, Compression::fast());
+    write!(
+        gz,
+        "{{\"Records\":[{{\"eventTime\":\"2026-03-01T00:00:00Z\",\"userIdentity\":{{\"accessKeyId\":\"{key}\"}},\"x\":\""
+    )
+    .map_err(io(&path))?;
+    let letters = vec![b'A'; 1 << 20];
+    for _ in 0..300 {
+        gz.write_all(&letters).map_err(io(&path))?;
+    }
+    gz.write_all(b"\"}]}\n").map_err(io(&path))?;
+    gz.finish().map_err(io(&path))?.flush().map_err(io(&path))?;
+
+    // Nested a million deep, the key at the bottom.
+    let (mut w, path) = create("nested.json")?;
+    let depth = 1_000_000;
+    w.write_all(b"{\"Records\":[").map_err(io(&path))?;
+    w.write_all(&vec![b'['; depth]).map_err(io(&path))?;
+    write!(w, "\"{key}\"").map_err(io(&path))?;
+    w.write_all(&vec![b']'; depth]).map_err(io(&path))?;
+    w.write_all(b"]}").map_err(io(&path))?;
+    w.flush().map_err(io(&path))?;
+
+    // A log object cut in half: its records are the tracked key's, from the templates.
+    let mut rng = Rng(args.seed ^ 0x7E57_CA5E);
+    let mut doc = String::from("{\"Records\":[");
+    let usable: Vec<&Template> = templates.iter().filter(|t| t.trackable).collect();
+    for r in 0..200 {
+        if r > 0 {
+            doc.push(',');
+        }
+        let t = usable[rng.below(usable.len() as u64) as usize];
+        for piece in &t.pieces {
+            match piece {
+                Piece::Text(text) => doc.push_str(text),
+                Piece::Slot(Slot::Id) => push_uuid(&mut rng, &mut doc),
+                Piece::Slot(Slot::Time) => push_time(START_UNIX + r, &mut doc),
+                Piece::Slot(Slot::Region) => doc.push_str("us-east-1"),
+                Piece::Slot(Slot::Key) => doc.push_str(key),
+                Piece::Slot(Slot::Account) => doc.push_str(&args.account),
+            }
+        }
+    }
+    doc.push_str("]}");
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    gz.write_all(doc.as_bytes()).map_err(io(dir))?;
+    let whole = gz.finish().map_err(io(dir))?;
+    let (mut w, path) = create("truncated.json.gz")?;
+    w.write_all(&whole[..whole.len() / 2]).map_err(io(&path))?;
+    w.flush().map_err(io(&path))?;
+
+    // Random bytes with a JSON name (and the key, so the byte filter finds it).
+    let (mut w, path) = create("binary.json")?;
+    let mut bytes: Vec<u8> = (0..(1 << 20)).map(|_| rng.next() as u8).collect();
+    bytes.extend_from_slice(key.as_bytes());
+    w.write_all(&bytes).map_err(io(&path))?;
+    w.flush().map_err(io(&path))?;
+
+    println!(
+        "hostile files in {}: ones.json bomb.json.gz huge-line.json.gz nested.json truncated.json.gz binary.json",
+        dir.display()
+    );
+    Ok(())
 }

@@ -240,12 +240,17 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
     if let Some(f) = files {
         let _ = writeln!(
             err,
-            "  files: {} read, {} events, {} skipped",
-            f.files,
-            f.events,
-            f.skipped.len()
+            "  files: {} read, {} events, {} skipped in {} files",
+            f.files, f.events, f.skipped, f.skipped_files
         );
-        for s in &f.skipped {
+        if f.reasons.len() < f.skipped {
+            let _ = writeln!(
+                err,
+                "    (the first {} reasons; every skip is counted)",
+                f.reasons.len()
+            );
+        }
+        for s in &f.reasons {
             let _ = writeln!(err, "    skipped {s}");
         }
     }
@@ -266,8 +271,8 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
     if let Some(t) = trails {
         let _ = writeln!(
             err,
-            "  trail logs: {} trails, {} objects in the window, {} fetched, {} events, {} skipped",
-            t.trails, t.objects, t.fetched, t.events, t.skipped
+            "  trail logs: {} trails, {} objects in the window, {} fetched, {} events, {} skipped in {} objects",
+            t.trails, t.objects, t.fetched, t.events, t.skipped, t.skipped_objects
         );
         for p in &t.problems {
             let _ = writeln!(err, "    {p}");

@@ -856,9 +856,55 @@ async fn trails_and_their_log_objects_in_moto() {
         .expect("list org");
     assert_eq!(listed, [(org_key.clone(), org_body.len() as i64)]);
     let mut got = Vec::new();
-    trails::fetch_objects(&aws, "eu-audit-logs", vec![org_key], 2, |_, b| got.push(b)).await;
+    trails::fetch_objects(&aws, "eu-audit-logs", vec![org_key.clone()], 2, |_, b| {
+        got.push(b)
+    })
+    .await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].as_ref().expect("org object"), &org_body);
+
+    // Listed larger than the cap: named, counted, never downloaded. The channel holds one
+    // object and the room one cap's worth: downloads wait for the parser.
+    let room = trails::download_room();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let listed_big = vec![
+        (org_key.clone(), org_body.len() as i64),
+        (
+            format!("{org_key}.planted"),
+            (trails::MAX_OBJECT + 1) as i64,
+        ),
+        (org_key.clone(), org_body.len() as i64),
+    ];
+    let fetch = {
+        let (aws, room) = (aws.clone(), room.clone());
+        tokio::spawn(async move {
+            trails::fetch_listed(&aws, "eu-audit-logs", listed_big, 4, room, tx).await;
+        })
+    };
+    let mut fetched = Vec::new();
+    while let Some(f) = rx.recv().await {
+        // While an object is held, its room is taken.
+        if f.body.is_ok() {
+            assert!(room.available_permits() < (trails::DOWNLOAD_ROOM >> 10) as usize);
+        }
+        fetched.push((f.key.clone(), f.too_large, f.body.is_ok()));
+        if let Ok(body) = &f.body {
+            assert_eq!(body, &org_body);
+        } else {
+            let e = f.body.as_ref().expect_err("too large");
+            assert!(e.text.contains("larger than 32 MiB"), "{}", e.text);
+        }
+    }
+    fetch.await.expect("task");
+    assert_eq!(fetched.len(), 3);
+    let big: Vec<_> = fetched.iter().filter(|f| f.1.is_some()).collect();
+    assert_eq!(big.len(), 1);
+    assert!(big[0].0.ends_with(".planted") && !big[0].2);
+    assert_eq!(
+        room.available_permits(),
+        (trails::DOWNLOAD_ROOM >> 10) as usize,
+        "every object's room given back"
+    );
 
     // A bucket that does not exist: an error in words, naming the bucket.
     let err = trails::list_objects(&aws, "no-such-trail-bucket", &prefixes)

@@ -87,11 +87,11 @@ pub const FILES_INTERVAL: Duration = Duration::from_secs(15);
 /// Files remembered per watch of `--logs` (path, size, modification time); past this the
 /// rest are not watched, and the files pane says so.
 const MAX_WATCHED_FILES: usize = 500_000;
-/// Skipped-file notes the watch of `--logs` adds at most, whatever it reads again.
-const MAX_WATCH_SKIPS: usize = 200;
 /// Objects downloaded at once.
 const FETCH_CONCURRENCY: usize = 16;
 const MAX_PROBLEMS: usize = 5;
+/// Downloaded objects waiting for the parser, at most.
+const PARSE_QUEUE: usize = 4;
 
 type Emit = Arc<dyn Fn(Update) + Send + Sync>;
 
@@ -262,9 +262,9 @@ async fn scan_local(shared: &Arc<Shared>, req: &Request) -> FileProgress {
         };
         if first {
             progress.files = scan.files;
-            progress
-                .skipped
-                .extend(scan.skipped.iter().map(|s| s.to_string()));
+            progress.skipped = scan.skipped_count;
+            progress.skipped_files = scan.skipped_files;
+            progress.reasons = scan.skipped.iter().map(|s| s.to_string()).collect();
         }
         first = false;
         progress.events += scan.events.len();
@@ -544,7 +544,7 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
         let to = req.until.unwrap_or(now).date();
 
         // Every object in the window not read yet, per bucket.
-        let mut objects: Vec<(String, String)> = Vec::new();
+        let mut objects: Vec<(String, String, i64)> = Vec::new();
         for trail in &with_bucket {
             let Some(bucket) = trail.bucket.clone() else {
                 continue;
@@ -585,9 +585,9 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
                     // A listing problem of this bucket is over.
                     let said = format!("{bucket}: ");
                     progress.problems.retain(|p| !p.starts_with(&said));
-                    for (key, _) in list {
+                    for (key, size) in list {
                         if seen.insert((bucket.clone(), key.clone())) {
-                            objects.push((bucket.clone(), key));
+                            objects.push((bucket.clone(), key, size));
                         }
                     }
                 }
@@ -620,53 +620,63 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
         let mut first_read = true;
         while !pending.is_empty() {
             let filter = Arc::new(KeyFilter::new(pending.clone()));
-            let mut by_bucket: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for (b, k) in &objects {
-                by_bucket.entry(b.clone()).or_default().push(k.clone());
+            let mut by_bucket: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+            for (b, k, size) in &objects {
+                by_bucket
+                    .entry(b.clone())
+                    .or_default()
+                    .push((k.clone(), *size));
             }
             let mut fresh = Vec::new();
             for (bucket, keys) in by_bucket {
-                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                // Bounded, and each download holds room for its bytes until they are parsed:
+                // downloads cannot run ahead of parsing (memory stays flat whatever the
+                // bucket holds).
+                let (tx, mut rx) = tokio::sync::mpsc::channel::<trails::Fetched>(PARSE_QUEUE);
+                let room = trails::download_room();
                 // The download future owns the sender: the channel closes when it is done.
-                let fetch = trails::fetch_objects(
-                    aws,
-                    &bucket,
-                    keys,
-                    FETCH_CONCURRENCY,
-                    move |key, body| {
-                        let _ = tx.send((key, body));
-                    },
-                );
+                let fetch = trails::fetch_listed(aws, &bucket, keys, FETCH_CONCURRENCY, room, tx);
                 let bucket_ref = &bucket;
                 let filter = filter.clone();
                 let consume = async {
-                    while let Some((key, body)) = rx.recv().await {
+                    while let Some(fetched) = rx.recv().await {
                         if first_read {
                             progress.fetched += 1;
                         }
+                        let trails::Fetched { key, body, .. } = &fetched;
                         match body {
-                            Ok(bytes) => {
+                            Ok(_) => {
                                 let origin = Origin::S3 {
                                     bucket: bucket_ref.as_str().into(),
-                                    key: key.into(),
+                                    key: key.as_str().into(),
                                 };
                                 let f = filter.clone();
+                                // The object (and the download room it holds) goes to the
+                                // parser and is dropped there, once read.
                                 let parsed = tokio::task::spawn_blocking(move || {
-                                    files::scan_bytes(&bytes, &origin, Some(&f))
+                                    let bytes = fetched.body.as_deref().unwrap_or_default();
+                                    files::scan_bytes(bytes, &origin, Some(&f))
                                 })
                                 .await
                                 .unwrap_or_default();
                                 progress.events += parsed.events.len();
                                 // Later passes re-read the same objects for new keys only: their
                                 // damage was counted the first time.
-                                if first_read {
-                                    progress.skipped += parsed.skipped.len();
+                                if first_read && parsed.skipped_count > 0 {
+                                    progress.skipped += parsed.skipped_count;
+                                    progress.skipped_objects += 1;
+                                    for s in &parsed.skipped {
+                                        if progress.problems.len() < MAX_PROBLEMS {
+                                            progress.problems.push(s.to_string());
+                                        }
+                                    }
                                 }
                                 fresh.extend(shared.deliver(parsed.events, true));
                             }
                             Err(e) => {
                                 if first_read {
                                     progress.skipped += 1;
+                                    progress.skipped_objects += 1;
                                 }
                                 if first_read && progress.problems.len() < MAX_PROBLEMS {
                                     progress.problems.push(format!("{key}: {e}"));
@@ -805,9 +815,11 @@ async fn watch_local(
         let over = now_over.max(first_over);
         if over > 0 && !told_over {
             told_over = true;
-            progress.skipped.push(format!(
-                "{over} files past the first {MAX_WATCHED_FILES} are not watched for changes"
-            ));
+            if progress.reasons.len() < files::MAX_REASONS {
+                progress.reasons.push(format!(
+                    "{over} files past the first {MAX_WATCHED_FILES} are not watched for changes"
+                ));
+            }
         }
         if changed.is_empty() {
             poller.after(Outcome::Ok);
@@ -827,10 +839,13 @@ async fn watch_local(
             let Ok(scan) = scan else {
                 break;
             };
-            // A file read again and again (a log still being written) must not grow the list.
-            let room = MAX_WATCH_SKIPS.saturating_sub(progress.skipped.len());
+            // Counted at each read (a file still being written is read again); its reasons
+            // stay within the scan's cap, so the list cannot grow.
+            progress.skipped += scan.skipped_count;
+            progress.skipped_files += scan.skipped_files;
+            let room = files::MAX_REASONS.saturating_sub(progress.reasons.len());
             progress
-                .skipped
+                .reasons
                 .extend(scan.skipped.iter().take(room).map(|s| s.to_string()));
             progress.events += scan.events.len();
             let fresh = shared.deliver(scan.events, pending.is_some());

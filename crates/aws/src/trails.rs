@@ -330,9 +330,96 @@ pub async fn list_objects_paged(
     Ok(all)
 }
 
+/// Largest log object downloaded (as stored, compressed): far above any real trail object
+/// (a few MiB), and what a planted giant costs at most. A larger one is named and counted,
+/// not downloaded.
+pub const MAX_OBJECT: u64 = 32 << 20;
+
+/// Downloaded bytes waiting to be parsed, at most (in all; a download waits for room).
+pub const DOWNLOAD_ROOM: u64 = 64 << 20;
+
+/// Room for downloads, in KiB: give it to [`fetch_listed`], which holds part of it for each
+/// object until the object's [`Fetched`] is dropped.
+pub fn download_room() -> std::sync::Arc<tokio::sync::Semaphore> {
+    std::sync::Arc::new(tokio::sync::Semaphore::new(kib(DOWNLOAD_ROOM) as usize))
+}
+
+fn kib(bytes: u64) -> u32 {
+    u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
+}
+
+/// One object from [`fetch_listed`]: its bytes (as stored) or why there are none. The room
+/// its bytes take is given back when this is dropped, so keep it until they are parsed.
+#[derive(Debug)]
+pub struct Fetched {
+    pub key: String,
+    pub body: Result<Vec<u8>, AwsError>,
+    /// Not downloaded: larger than [`MAX_OBJECT`] (its listed size).
+    pub too_large: Option<u64>,
+    _room: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+/// Downloads the listed `objects` (key, size) from `bucket`, at most `concurrency` at a time,
+/// each once there is `room` for its size, and sends each to `tx` in the order they finish.
+/// `tx` should be bounded: when the parser falls behind, sending waits, and so do the
+/// downloads. An object larger than [`MAX_OBJECT`] is sent without its bytes
+/// ([`Fetched::too_large`]); one that fails is sent with its failure.
+pub async fn fetch_listed(
+    aws: &Aws,
+    bucket: &str,
+    objects: Vec<(String, i64)>,
+    concurrency: usize,
+    room: std::sync::Arc<tokio::sync::Semaphore>,
+    tx: tokio::sync::mpsc::Sender<Fetched>,
+) {
+    if objects.is_empty() {
+        return;
+    }
+    let client = bucket_client(aws, bucket).await;
+    let client = &client;
+    let room = &room;
+    let downloads = stream::iter(objects.into_iter().map(|(key, size)| async move {
+        let size = u64::try_from(size).unwrap_or(0);
+        if size > MAX_OBJECT {
+            return Fetched {
+                key,
+                body: Err(AwsError::other(format!(
+                    "larger than {} MiB ({} MiB), not downloaded",
+                    MAX_OBJECT >> 20,
+                    size >> 20
+                ))),
+                too_large: Some(size),
+                _room: None,
+            };
+        }
+        // An object that grew since the listing is cut off at the cap by fetch_one.
+        let permit = room
+            .clone()
+            .acquire_many_owned(kib(size.max(1)).min(kib(DOWNLOAD_ROOM)))
+            .await
+            .ok();
+        let body = fetch_one(client, bucket, &key).await;
+        Fetched {
+            key,
+            body,
+            too_large: None,
+            _room: permit,
+        }
+    }))
+    .buffer_unordered(concurrency.max(1));
+    let mut downloads = std::pin::pin!(downloads);
+    while let Some(fetched) = downloads.next().await {
+        if tx.send(fetched).await.is_err() {
+            // Nobody reads any more.
+            return;
+        }
+    }
+}
+
 /// Downloads `keys` from `bucket`, at most `concurrency` at a time (at least one), calling
 /// `on_object` with each key and its bytes (as stored: still gzip'd) or the failure, in the
-/// order the downloads finish. One object failing does not stop the others.
+/// order the downloads finish. One object failing does not stop the others; one larger than
+/// [`MAX_OBJECT`] fails.
 pub async fn fetch_objects(
     aws: &Aws,
     bucket: &str,
@@ -356,24 +443,49 @@ pub async fn fetch_objects(
     }
 }
 
+/// One object's bytes, refused once they pass [`MAX_OBJECT`] (whatever the listing said).
 async fn fetch_one(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
 ) -> Result<Vec<u8>, AwsError> {
-    let out = client
+    let mut out = client
         .get_object()
         .bucket(bucket)
         .key(key)
         .send()
         .await
         .map_err(|e| in_bucket(AwsError::from_sdk("s3:GetObject", &e), bucket, key))?;
-    let body = out.body.collect().await.map_err(|e| {
+    let too_large = || {
         AwsError::other(format!(
-            "s3:GetObject: the download of s3://{bucket}/{key} broke off ({e})"
+            "s3://{bucket}/{key}: larger than {} MiB, not downloaded",
+            MAX_OBJECT >> 20
         ))
-    })?;
-    Ok(body.into_bytes().to_vec())
+    };
+    let announced = out
+        .content_length()
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0);
+    if announced > MAX_OBJECT {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+    loop {
+        match out.body.try_next().await {
+            Ok(Some(chunk)) => {
+                if (bytes.len() + chunk.len()) as u64 > MAX_OBJECT {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(bytes),
+            Err(e) => {
+                return Err(AwsError::other(format!(
+                    "s3:GetObject: the download of s3://{bucket}/{key} broke off ({e})"
+                )));
+            }
+        }
+    }
 }
 
 /// The continuation token when S3 says there is more.

@@ -241,11 +241,64 @@ pub(crate) enum Walk {
 /// the JSON parser will reject, or ends the walk with [`Walk::Broken`].
 pub(crate) fn walk_records(
     doc: &[u8],
-    mut visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
+    visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
 ) -> Walk {
-    let Some(mut pos) = records_body(doc) else {
+    let Some(pos) = records_body(doc) else {
         return Walk::NotRecords;
     };
+    walk_elements(doc, pos, visit)
+}
+
+/// [`walk_records`] for a document that is one JSON array (`[…]`, whitespace and a byte
+/// order mark allowed before it): each top-level element, unparsed.
+pub(crate) fn walk_array(
+    doc: &[u8],
+    visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
+) -> Walk {
+    let start = skip_ws(
+        doc,
+        if doc.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        },
+    );
+    let Some(pos) = token_at(doc, start, b"[") else {
+        return Walk::NotRecords;
+    };
+    // A bare array ends with its `]`: only whitespace may follow.
+    walk_elements_until(doc, pos, visit, |doc, at| skip_ws(doc, at) == doc.len())
+}
+
+/// [`walk_records`] for an object whose first member is the array `name` (saved LookupEvents
+/// output, `{"Events":[…],"NextToken":…}`): its elements, whatever follows the array.
+pub(crate) fn walk_member(
+    doc: &[u8],
+    name: &[u8],
+    visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
+) -> Walk {
+    let Some(pos) = member_body(doc, name) else {
+        return Walk::NotRecords;
+    };
+    walk_elements_until(doc, pos, visit, |_, _| true)
+}
+
+fn walk_elements(
+    doc: &[u8],
+    pos: usize,
+    visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
+) -> Walk {
+    walk_elements_until(doc, pos, visit, closes_document)
+}
+
+/// The elements of the array whose body starts at `pos`; `closes` says whether what follows
+/// the array's `]` ends the document properly.
+fn walk_elements_until(
+    doc: &[u8],
+    mut pos: usize,
+    mut visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
+    closes: fn(&[u8], usize) -> bool,
+) -> Walk {
     let mut index = 0usize;
     loop {
         pos = skip_ws(doc, pos);
@@ -255,7 +308,7 @@ pub(crate) fn walk_records(
         if b == b']' {
             // Only reached for `[]` or right after an element: a comma followed by `]` is
             // caught below.
-            return if closes_document(doc, pos + 1) {
+            return if closes(doc, pos + 1) {
                 Walk::Complete
             } else {
                 Walk::Broken { at: pos + 1 }
@@ -297,6 +350,11 @@ pub(crate) fn walk_records(
 /// Offset just past `[` when `doc` starts with `{"Records":[` (whitespace allowed around each
 /// token, and a UTF-8 byte order mark before it).
 fn records_body(doc: &[u8]) -> Option<usize> {
+    member_body(doc, b"\"Records\"")
+}
+
+/// Offset just past `[` when `doc` starts with `{NAME:[` (`name` quoted).
+fn member_body(doc: &[u8], name: &[u8]) -> Option<usize> {
     let mut pos = if doc.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {
@@ -305,7 +363,7 @@ fn records_body(doc: &[u8]) -> Option<usize> {
     pos = skip_ws(doc, pos);
     pos = token_at(doc, pos, b"{")?;
     pos = skip_ws(doc, pos);
-    pos = token_at(doc, pos, b"\"Records\"")?;
+    pos = token_at(doc, pos, name)?;
     pos = skip_ws(doc, pos);
     pos = token_at(doc, pos, b":")?;
     pos = skip_ws(doc, pos);
@@ -354,6 +412,78 @@ fn skip_string(doc: &[u8], mut pos: usize) -> Option<usize> {
         }
         // A backslash escapes exactly the next byte (`\uXXXX` has no quote in it).
         pos = at + 2;
+    }
+}
+
+/// The values one after the other at the top of `doc` (`{…}{…}`, or a single value; a byte
+/// order mark and whitespace allowed around them): `visit(start, end)` for each object or
+/// array. `None` when something else is there or a value does not close.
+pub(crate) fn top_values(doc: &[u8], mut visit: impl FnMut(usize, usize)) -> Option<()> {
+    let mut pos = if doc.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    loop {
+        pos = skip_ws(doc, pos);
+        match doc.get(pos) {
+            None => return Some(()),
+            Some(b'{' | b'[') => {
+                let end = skip_container(doc, pos)?;
+                visit(pos, end);
+                pos = end;
+            }
+            Some(_) => return None,
+        }
+    }
+}
+
+/// The members of the object whose `{` is at `pos`: `visit(name, start, end)` with the
+/// member's name as written (quotes included) and its value's span. `None` when the object is
+/// damaged.
+pub(crate) fn object_members(
+    doc: &[u8],
+    pos: usize,
+    mut visit: impl FnMut(&[u8], usize, usize),
+) -> Option<()> {
+    let mut pos = token_at(doc, pos, b"{")?;
+    loop {
+        pos = skip_ws(doc, pos);
+        match doc.get(pos)? {
+            b'}' => return Some(()),
+            b'"' => {}
+            _ => return None,
+        }
+        let name_end = skip_string(doc, pos + 1)?;
+        let name = doc.get(pos..name_end)?;
+        pos = skip_ws(doc, name_end);
+        pos = token_at(doc, pos, b":")?;
+        pos = skip_ws(doc, pos);
+        let start = pos;
+        let end = match doc.get(pos)? {
+            b'{' | b'[' => skip_container(doc, pos)?,
+            b'"' => skip_string(doc, pos + 1)?,
+            _ => skip_scalar(doc, pos),
+        };
+        visit(name, start, end);
+        pos = skip_ws(doc, end);
+        match doc.get(pos)? {
+            b',' => pos += 1,
+            b'}' => return Some(()),
+            _ => return None,
+        }
+    }
+}
+
+/// The elements of the array whose `[` is at `pos`, unparsed: `visit(index, start, end)`.
+pub(crate) fn array_elements(
+    doc: &[u8],
+    pos: usize,
+    visit: impl FnMut(usize, usize, usize) -> ControlFlow<()>,
+) -> Walk {
+    match token_at(doc, pos, b"[") {
+        Some(body) => walk_elements_until(doc, body, visit, |_, _| true),
+        None => Walk::NotRecords,
     }
 }
 
@@ -477,6 +607,23 @@ mod tests {
         if let ScanOutcome::Records(s) = outcome {
             assert_eq!(s.iter().map(|s| s.index).collect::<Vec<_>>(), vec![0, 1, 2]);
         }
+    }
+
+    #[test]
+    fn long_strings_with_escapes_past_the_short_loop() {
+        let long = format!(r#"{}\"{}\\"#, "a".repeat(30), "b".repeat(40));
+        let doc = format!(
+            r#"{{"Records":[{{"s":"{long}","k":"AKIAX"}},{{"s":"{long}]}}"}},{{"k":"AKIAX"}}]}}"#
+        );
+        let f = filter(&["AKIAX"]);
+        let got = spans(&f.scan_records(doc.as_bytes()));
+        assert_eq!(
+            got,
+            vec![
+                format!(r#"{{"s":"{long}","k":"AKIAX"}}"#).as_str(),
+                r#"{"k":"AKIAX"}"#
+            ]
+        );
     }
 
     #[test]

@@ -37,7 +37,11 @@ pub struct TrailProgress {
     pub objects: usize,
     pub fetched: usize,
     pub events: usize,
+    /// Objects, records and lines that could not be used (an object over the size cap, a
+    /// download that failed, a damaged record…), all counted.
     pub skipped: usize,
+    /// Objects with at least one of them.
+    pub skipped_objects: usize,
     /// Problems in words (per region, per object), the first few.
     pub problems: Vec<String>,
     /// Every trail found (with or without a readable bucket): name and `IsLogging` (`None`
@@ -55,8 +59,14 @@ pub struct FileProgress {
     pub state: SourceState,
     pub files: usize,
     pub events: usize,
-    /// Bad files or records, with the reason.
-    pub skipped: Vec<String>,
+    /// Files, records and lines that could not be used, all counted.
+    pub skipped: usize,
+    /// Files with at least one of them.
+    pub skipped_files: usize,
+    /// The first of them in words, with the file (a few per file, at most
+    /// [`MAX_REASONS`](crate::timeline::files::MAX_REASONS)): a progress message never carries
+    /// one entry per bad record.
+    pub reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

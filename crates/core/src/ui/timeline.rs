@@ -310,8 +310,12 @@ fn source_lines(state: &State, t: &TimelineTab, theme: &Theme) -> Vec<Line<'stat
             Span::styled(" Files ", theme.title),
             Span::raw(format!("{} files · {} events · ", f.files, f.events)),
             Span::styled(
-                format!("{} skipped", f.skipped.len()),
-                if f.skipped.is_empty() {
+                if f.skipped == 0 {
+                    "0 skipped".to_string()
+                } else {
+                    format!("{} skipped in {} files", f.skipped, f.skipped_files)
+                },
+                if f.skipped == 0 {
                     theme.dim
                 } else {
                     theme.warn
@@ -320,7 +324,7 @@ fn source_lines(state: &State, t: &TimelineTab, theme: &Theme) -> Vec<Line<'stat
             Span::raw(" · "),
             Span::styled(word, if bad { theme.danger } else { theme.dim }),
         ];
-        if let Some(first) = f.skipped.first() {
+        if let Some(first) = f.reasons.first() {
             spans.push(Span::styled(format!(" · {first}"), theme.warn));
         }
         lines.push(Line::from(spans));

@@ -64,7 +64,7 @@ fn loaded() -> State {
             state: progress::SourceState::Done,
             files: 1,
             events: 34,
-            skipped: vec![],
+            ..Default::default()
         })),
     );
     press(&mut state, '2');
