@@ -620,10 +620,13 @@ async fn live_logs_folders_read_only_files_that_appeared_or_changed() {
     );
     let first = id_of(EAST, LEAKED, 1, "ListBuckets");
     live.until("the first file", |u| has_event(u, &first)).await;
-    // A responder syncs another object into the folder.
+    // A responder syncs another object into the folder, with one damaged record in it.
     write(
         "b.json",
-        vec![record(EAST, LEAKED, 7, "CreateUser", json!({}))],
+        vec![
+            record(EAST, LEAKED, 7, "CreateUser", json!({})),
+            json!({"eventName": "NoTimeAtAll", "userIdentity": {"accessKeyId": LEAKED}}),
+        ],
     );
     let second = id_of(EAST, LEAKED, 7, "CreateUser");
     live.until("the new file", |u| has_event(u, &second)).await;
@@ -644,6 +647,15 @@ async fn live_logs_folders_read_only_files_that_appeared_or_changed() {
     assert_eq!(ids.iter().filter(|i| **i == second).count(), 1, "{ids:?}");
     let p = files(&snap);
     assert_eq!((p.files, p.events, &p.state), (2, 2, &SourceState::Live));
+    // The damaged record is counted once, with its file, however often the folder is looked at.
+    assert_eq!((p.skipped, p.skipped_files), (1, 1), "{:?}", p.reasons);
+    assert!(
+        p.reasons
+            .iter()
+            .any(|r| r.contains("b.json") && r.contains("eventTime")),
+        "{:?}",
+        p.reasons
+    );
 }
 
 /// `--logs` naming a path that is not there is a usage error, said before anything is read.

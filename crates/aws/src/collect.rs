@@ -262,9 +262,7 @@ async fn scan_local(shared: &Arc<Shared>, req: &Request) -> FileProgress {
         };
         if first {
             progress.files = scan.files;
-            progress.skipped = scan.skipped_count;
-            progress.skipped_files = scan.skipped_files;
-            progress.reasons = scan.skipped.iter().map(|s| s.to_string()).collect();
+            progress.add_skipped(&scan);
         }
         first = false;
         progress.events += scan.events.len();
@@ -828,6 +826,7 @@ async fn watch_local(
         progress.files += added;
         let mut pending: Option<Vec<String>> = (!req.keys.is_empty()).then(|| shared.keys());
         let mut targets = changed;
+        let mut first = true;
         loop {
             let paths = targets.clone();
             let keys = pending.clone();
@@ -839,14 +838,13 @@ async fn watch_local(
             let Ok(scan) = scan else {
                 break;
             };
-            // Counted at each read (a file still being written is read again); its reasons
-            // stay within the scan's cap, so the list cannot grow.
-            progress.skipped += scan.skipped_count;
-            progress.skipped_files += scan.skipped_files;
-            let room = files::MAX_REASONS.saturating_sub(progress.reasons.len());
-            progress
-                .reasons
-                .extend(scan.skipped.iter().take(room).map(|s| s.to_string()));
+            // The changed files' problems, counted once per change (a file still being
+            // written is read again when it grows); reads for newly minted keys only look
+            // again at what was counted.
+            if first {
+                progress.add_skipped(&scan);
+            }
+            first = false;
             progress.events += scan.events.len();
             let fresh = shared.deliver(scan.events, pending.is_some());
             (shared.emit)(Update::Progress(Progress::Files(progress.clone())));

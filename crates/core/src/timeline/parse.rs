@@ -684,7 +684,8 @@ fn absorb_record(record: &Value, label: &str, origin: &Origin, out: &mut Parsed)
     }
 }
 
-fn kind(v: &Value) -> &'static str {
+/// The kind of a JSON value, in words, for reasons.
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",

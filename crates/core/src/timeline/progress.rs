@@ -69,6 +69,17 @@ pub struct FileProgress {
     pub reasons: Vec<String>,
 }
 
+impl FileProgress {
+    /// Counts a scan's skipped files and records, and keeps its reasons while there is room.
+    pub fn add_skipped(&mut self, scan: &crate::timeline::files::FileScan) {
+        self.skipped += scan.skipped_count;
+        self.skipped_files += scan.skipped_files;
+        let room = crate::timeline::files::MAX_REASONS.saturating_sub(self.reasons.len());
+        self.reasons
+            .extend(scan.skipped.iter().take(room).map(|s| s.to_string()));
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress {
     Region(String, RegionProgress),

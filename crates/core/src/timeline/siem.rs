@@ -36,6 +36,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use crate::timeline::console_csv::{identity_cell, normalize_time};
+use crate::timeline::parse::kind;
 
 /// What an object without `eventTime` holds, when it is one of the SIEM shapes.
 pub(crate) enum Inner<'a> {
@@ -475,17 +476,6 @@ fn unflatten<'a>(members: impl Iterator<Item = (&'a String, &'a Value)>) -> Map<
         }
     }
     out
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 #[cfg(test)]
