@@ -794,3 +794,72 @@ async fn a_trail_bucket_that_cannot_be_listed_shows_failed_then_recovers_and_rea
     )
     .await;
 }
+
+/// A key first learnt from another source (here a log file synced in while live) is looked for
+/// in the trail objects already read, not only in those delivered afterwards: a session's calls
+/// can sit in an object read before the call that minted it turned up.
+#[tokio::test(flavor = "multi_thread")]
+async fn trail_objects_already_read_are_searched_again_for_a_key_learnt_elsewhere() {
+    let moto = common::Moto::start();
+    let root = common::aws_root(&moto).await;
+    root.s3
+        .create_bucket()
+        .bucket("trail-logs")
+        .send()
+        .await
+        .expect("bucket");
+    root.cloudtrail
+        .create_trail()
+        .name("audit")
+        .s3_bucket_name("trail-logs")
+        .is_multi_region_trail(true)
+        .send()
+        .await
+        .expect("trail");
+    // The session's call is in the bucket; the call that minted the session is not.
+    let object = format!(
+        "AWSLogs/{ACCOUNT}/CloudTrail/{EAST}/2026/11/20/{ACCOUNT}_CloudTrail_{EAST}_20261120T1010Z_abcdefgh12345678.json.gz"
+    );
+    root.s3
+        .put_object()
+        .bucket("trail-logs")
+        .key(object)
+        .body(log_object(vec![session_record(EAST, 8)]).into())
+        .send()
+        .await
+        .expect("put");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let live = Live::start(
+        Some(common::aws_root(&moto).await),
+        collect::Request {
+            from: Some(time::macros::datetime!(2026-11-19 00:00:00 UTC)),
+            account: Some(ACCOUNT.into()),
+            logs: vec![dir.path().to_path_buf()],
+            ..live_request(&[EAST], 200)
+        },
+    );
+    live.until("the trail object read", |u| {
+        u.iter().any(|u| {
+            matches!(u, Update::Progress(Progress::Trails(p)) if p.fetched == 1 && p.state == SourceState::Live)
+        })
+    })
+    .await;
+    let session_call = id_of(EAST, SESSION, 8, "RunInstances");
+    assert!(!has_event(&live.snapshot(), &session_call));
+    // The AssumeRole turns up in a file synced into the --logs folder.
+    std::fs::write(
+        dir.path().join("assume.json"),
+        json!({ "Records": [assume_role(EAST)] }).to_string(),
+    )
+    .expect("write");
+    live.until("the session's call found in the object read before", |u| {
+        has_event(u, &session_call)
+    })
+    .await;
+    let ids = event_ids(&live.snapshot());
+    assert_eq!(
+        ids.iter().filter(|i| **i == session_call).count(),
+        1,
+        "{ids:?}"
+    );
+}

@@ -9,7 +9,7 @@
 //! interval, and `--logs` directories are looked at again for files that appeared or changed.
 //! The operator's `r` wakes every one of them at once; `p` holds them all.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -94,6 +94,8 @@ const MAX_PROBLEMS: usize = 5;
 const PARSE_QUEUE: usize = 4;
 
 type Emit = Arc<dyn Fn(Update) + Send + Sync>;
+/// A log object as listed: bucket, key and size.
+type Listed = (String, String, i64);
 
 /// A list of sources' own wake-ups: a `Notify` shared by several waiters wakes only one of
 /// them with `notify_one`, and `notify_waiters` misses one busy polling, so each source waits
@@ -522,6 +524,9 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
         return;
     };
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    // Every object read so far, and the keys every one of them has been searched for.
+    let mut read: Vec<Listed> = Vec::new();
+    let mut searched: BTreeSet<String> = BTreeSet::new();
     // Buckets whose whole window has been listed: later passes list only the last two days.
     let mut windowed: BTreeSet<String> = BTreeSet::new();
     let mut with_bucket: Vec<trails::Trail> = with_bucket.into_iter().cloned().collect();
@@ -542,7 +547,7 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
         let to = req.until.unwrap_or(now).date();
 
         // Every object in the window not read yet, per bucket.
-        let mut objects: Vec<(String, String, i64)> = Vec::new();
+        let mut objects: Vec<Listed> = Vec::new();
         for trail in &with_bucket {
             let Some(bucket) = trail.bucket.clone() else {
                 continue;
@@ -611,15 +616,28 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
             failure.get_or_insert(e);
         }
 
-        let mut pending: Vec<String> = shared.lock().keys().map(str::to_string).collect();
-        if objects.is_empty() {
-            pending.clear();
+        // What to read, in turn: the new objects for every tracked key (their damage counted
+        // here), the objects read before for keys tracked since (learnt from another source),
+        // then everything read so far for each key those reads mint.
+        let keys_now = shared.keys();
+        let late: Vec<String> = keys_now
+            .iter()
+            .filter(|k| !searched.contains(*k))
+            .cloned()
+            .collect();
+        let mut jobs: VecDeque<(Vec<Listed>, Vec<String>, bool)> = VecDeque::new();
+        if !objects.is_empty() {
+            jobs.push_back((objects.clone(), keys_now.clone(), true));
         }
-        let mut first_read = true;
-        while !pending.is_empty() {
+        if !late.is_empty() && !read.is_empty() {
+            jobs.push_back((read.clone(), late, false));
+        }
+        searched.extend(keys_now);
+        read.extend(objects);
+        while let Some((job, pending, first_read)) = jobs.pop_front() {
             let filter = Arc::new(KeyFilter::new(pending.clone()));
             let mut by_bucket: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
-            for (b, k, size) in &objects {
+            for (b, k, size) in &job {
                 by_bucket
                     .entry(b.clone())
                     .or_default()
@@ -686,8 +704,13 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
                 };
                 futures_util::future::join(fetch, consume).await;
             }
-            first_read = false;
-            pending = fresh;
+            let fresh: Vec<String> = fresh
+                .into_iter()
+                .filter(|k| searched.insert(k.clone()))
+                .collect();
+            if !fresh.is_empty() {
+                jobs.push_back((read.clone(), fresh, false));
+            }
         }
         if !req.live || req.until.is_some() {
             if let Some(e) = failure {
