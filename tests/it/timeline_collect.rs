@@ -178,14 +178,8 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     e.finish().expect("gzip")
 }
 
-fn log_object(records: Vec<Value>) -> Vec<u8> {
-    gzip(json!({ "Records": records }).to_string().as_bytes())
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn trail_logs_in_s3_are_read_for_the_window_and_minted_keys() {
-    let moto = common::Moto::start();
-    let root = common::aws_root(&moto).await;
+/// A multi-region trail named `name` writing to a new bucket `trail-logs`.
+async fn trail_to_bucket(root: &Aws, name: &str) {
     root.s3
         .create_bucket()
         .bucket("trail-logs")
@@ -194,12 +188,23 @@ async fn trail_logs_in_s3_are_read_for_the_window_and_minted_keys() {
         .expect("bucket");
     root.cloudtrail
         .create_trail()
-        .name("org-audit")
+        .name(name)
         .s3_bucket_name("trail-logs")
         .is_multi_region_trail(true)
         .send()
         .await
         .expect("trail");
+}
+
+fn log_object(records: Vec<Value>) -> Vec<u8> {
+    gzip(json!({ "Records": records }).to_string().as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trail_logs_in_s3_are_read_for_the_window_and_minted_keys() {
+    let moto = common::Moto::start();
+    let root = common::aws_root(&moto).await;
+    trail_to_bucket(&root, "org-audit").await;
     let key = |region: &str, day: u32, n: u32| {
         format!(
             "AWSLogs/{ACCOUNT}/CloudTrail/{region}/2026/11/{day:02}/{ACCOUNT}_CloudTrail_{region}_202611{day:02}T1005Z_abcdefgh1234567{n}.json.gz"
@@ -725,20 +730,7 @@ async fn pause_holds_live_polling_r_still_polls_and_resuming_polls_at_once() {
 async fn a_trail_bucket_that_cannot_be_listed_shows_failed_then_recovers_and_reads_its_window() {
     let moto = common::Moto::start();
     let root = common::aws_root(&moto).await;
-    root.s3
-        .create_bucket()
-        .bucket("trail-logs")
-        .send()
-        .await
-        .expect("bucket");
-    root.cloudtrail
-        .create_trail()
-        .name("audit")
-        .s3_bucket_name("trail-logs")
-        .is_multi_region_trail(true)
-        .send()
-        .await
-        .expect("trail");
+    trail_to_bucket(&root, "audit").await;
     // The bucket goes away (a responder's mistake, or the attacker's): listing fails.
     root.s3
         .delete_bucket()
@@ -802,20 +794,7 @@ async fn a_trail_bucket_that_cannot_be_listed_shows_failed_then_recovers_and_rea
 async fn trail_objects_already_read_are_searched_again_for_a_key_learnt_elsewhere() {
     let moto = common::Moto::start();
     let root = common::aws_root(&moto).await;
-    root.s3
-        .create_bucket()
-        .bucket("trail-logs")
-        .send()
-        .await
-        .expect("bucket");
-    root.cloudtrail
-        .create_trail()
-        .name("audit")
-        .s3_bucket_name("trail-logs")
-        .is_multi_region_trail(true)
-        .send()
-        .await
-        .expect("trail");
+    trail_to_bucket(&root, "audit").await;
     // The session's call is in the bucket; the call that minted the session is not.
     let object = format!(
         "AWSLogs/{ACCOUNT}/CloudTrail/{EAST}/2026/11/20/{ACCOUNT}_CloudTrail_{EAST}_20261120T1010Z_abcdefgh12345678.json.gz"
