@@ -244,26 +244,49 @@ async fn scan_local(shared: &Arc<Shared>, req: &Request) -> FileProgress {
         ..FileProgress::default()
     };
     (shared.emit)(Update::Progress(Progress::Files(progress.clone())));
-    let mut pending: Option<Vec<String>> = (!req.keys.is_empty()).then(|| req.keys.clone());
+    let keys = (!req.keys.is_empty()).then(|| req.keys.clone());
+    if let Err(e) = read_following(
+        shared,
+        req.logs.clone(),
+        &req.logs,
+        keys,
+        true,
+        &mut progress,
+    )
+    .await
+    {
+        progress.state = SourceState::Error(Failure::other(format!("file scan stopped: {e}")));
+    }
+    if progress.state == SourceState::Loading {
+        progress.state = SourceState::Done;
+    }
+    (shared.emit)(Update::Progress(Progress::Files(progress.clone())));
+    progress
+}
+
+/// Reads `paths` (every event, or with `keys` those of the tracked keys), then all of `all`
+/// again for each key those reads mint, until none is new. The first read's files (with
+/// `count_files`) and problems are counted in `progress`; later reads only look again.
+async fn read_following(
+    shared: &Shared,
+    mut paths: Vec<PathBuf>,
+    all: &[PathBuf],
+    mut pending: Option<Vec<String>>,
+    count_files: bool,
+    progress: &mut FileProgress,
+) -> Result<(), tokio::task::JoinError> {
     let mut first = true;
     loop {
-        let paths = req.logs.clone();
         let keys = pending.clone();
         let scan = tokio::task::spawn_blocking(move || {
             let filter = keys.map(KeyFilter::new);
             files::scan_paths(&paths, filter.as_ref())
         })
-        .await;
-        let scan = match scan {
-            Ok(s) => s,
-            Err(e) => {
-                progress.state =
-                    SourceState::Error(Failure::other(format!("file scan stopped: {e}")));
-                break;
-            }
-        };
+        .await?;
         if first {
-            progress.files = scan.files;
+            if count_files {
+                progress.files += scan.files;
+            }
             progress.add_skipped(&scan);
         }
         first = false;
@@ -271,15 +294,11 @@ async fn scan_local(shared: &Arc<Shared>, req: &Request) -> FileProgress {
         let fresh = shared.deliver(scan.events, pending.is_some());
         (shared.emit)(Update::Progress(Progress::Files(progress.clone())));
         if fresh.is_empty() {
-            break;
+            return Ok(());
         }
         pending = Some(fresh);
+        paths = all.to_vec();
     }
-    if progress.state == SourceState::Loading {
-        progress.state = SourceState::Done;
-    }
-    (shared.emit)(Update::Progress(Progress::Files(progress.clone())));
-    progress
 }
 
 /// Parses LookupEvents' `CloudTrailEvent` strings.
@@ -847,36 +866,10 @@ async fn watch_local(
             continue;
         }
         progress.files += added;
-        let mut pending: Option<Vec<String>> = (!req.keys.is_empty()).then(|| shared.keys());
-        let mut targets = changed;
-        let mut first = true;
-        loop {
-            let paths = targets.clone();
-            let keys = pending.clone();
-            let scan = tokio::task::spawn_blocking(move || {
-                let filter = keys.map(KeyFilter::new);
-                files::scan_paths(&paths, filter.as_ref())
-            })
-            .await;
-            let Ok(scan) = scan else {
-                break;
-            };
-            // The changed files' problems, counted once per change (a file still being
-            // written is read again when it grows); reads for newly minted keys only look
-            // again at what was counted.
-            if first {
-                progress.add_skipped(&scan);
-            }
-            first = false;
-            progress.events += scan.events.len();
-            let fresh = shared.deliver(scan.events, pending.is_some());
-            (shared.emit)(Update::Progress(Progress::Files(progress.clone())));
-            if fresh.is_empty() {
-                break;
-            }
-            pending = Some(fresh);
-            targets = req.logs.clone();
-        }
+        let keys = (!req.keys.is_empty()).then(|| shared.keys());
+        // The changed files' problems are counted once per change (a file still being
+        // written is read again when it grows).
+        let _ = read_following(shared, changed, &req.logs, keys, false, &mut progress).await;
         poller.after(Outcome::Ok);
     }
 }
