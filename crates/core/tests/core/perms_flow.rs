@@ -6,7 +6,7 @@ use crate::fixture::*;
 use crate::screen::{draw, screen_text};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyspill_core::access::authz::{Authz, Entity, Inline, Policy, Simulated, Word, catalogue};
-use keyspill_core::access::{AccessSnapshot, FootState, RoleAccess, UserAccess};
+use keyspill_core::access::{AccessSnapshot, FootState, Foothold, RoleAccess, UserAccess};
 use keyspill_core::app::state::{State, Tab};
 use keyspill_core::app::{Effect, Msg, update};
 use keyspill_core::domain::{ErrorKind, Failure};
@@ -130,6 +130,17 @@ fn leaked_handle() -> String {
     format!("leaked-key:{K_LEAKED}")
 }
 
+/// The foothold of the leaked key's backdoor (`K_NEW`).
+fn new_key(state: &State) -> &Foothold {
+    state
+        .access
+        .assessment
+        .footholds
+        .iter()
+        .find(|f| f.id == K_NEW)
+        .expect("the new key is a foothold")
+}
+
 fn cell(state: &State, action: &str) -> Word {
     let v = state.access.perms.as_ref().expect("the view is open");
     v.grid
@@ -209,13 +220,13 @@ fn the_grid_turns_to_denied_when_the_room_disables_the_key() {
 #[test]
 fn a_foothold_whose_every_action_is_denied_is_closed() {
     let state = loaded(&[ADMIN, DENY_ALL]);
-    let a = &state.access.assessment;
-    let f = a
-        .footholds
-        .iter()
-        .find(|f| f.id == K_NEW)
-        .expect("the new key is a foothold");
-    assert_eq!(f.state, FootState::Closed, "{}", a.text());
+    let f = new_key(&state);
+    assert_eq!(
+        f.state,
+        FootState::Closed,
+        "{}",
+        state.access.assessment.text()
+    );
     assert!(
         f.why
             .starts_with("every high-impact action is denied, inline user/ci-deploy:p1 DenyAll"),
@@ -224,13 +235,7 @@ fn a_foothold_whose_every_action_is_denied_is_closed() {
     );
     // With the administrator rights alone it is open, and its grid says why.
     let open = loaded(&[ADMIN]);
-    let f = open
-        .access
-        .assessment
-        .footholds
-        .iter()
-        .find(|f| f.id == K_NEW)
-        .expect("foothold");
+    let f = new_key(&open);
     assert_eq!(f.state, FootState::Open);
     let authz = &open.access.data.data.as_ref().expect("access").authz;
     let actions: Vec<String> = catalogue::actions().iter().map(|a| a.to_string()).collect();
@@ -388,13 +393,7 @@ fn escalation_follows_a_new_poll_of_the_policies() {
 fn a_principal_a_role_trusts_by_name_can_still_act_without_permissions_of_its_own() {
     // ci-deploy has no policy at all: every action of the grid is denied to it.
     let closed = with_access(access(&[]));
-    let f = closed
-        .access
-        .assessment
-        .footholds
-        .iter()
-        .find(|f| f.id == K_NEW)
-        .expect("the new key");
+    let f = new_key(&closed);
     assert_eq!(f.state, FootState::Closed, "{}", f.why);
     // A role that names it in its trust lets it act as that role: the key stays open.
     let mut snap = access(&[]);
@@ -413,12 +412,6 @@ fn a_principal_a_role_trusts_by_name_can_still_act_without_permissions_of_its_ow
         .expect("role")
         .trust = Some(Policy::parse(&trust));
     let open = with_access(snap);
-    let f = open
-        .access
-        .assessment
-        .footholds
-        .iter()
-        .find(|f| f.id == K_NEW)
-        .expect("the new key");
+    let f = new_key(&open);
     assert_eq!(f.state, FootState::Open, "{}", f.why);
 }
