@@ -726,13 +726,13 @@ const KEYS: [&str; 4] = [
 ];
 
 #[derive(Debug, Clone)]
-enum Edit {
+pub(crate) enum Edit {
     Flip(usize, u8),
     Insert(usize, u8),
     Delete(usize),
 }
 
-fn mutate(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+pub(crate) fn mutate(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
     for edit in edits {
         let len = bytes.len().max(1);
         match *edit {

@@ -13,6 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
+use crate::timeline_data::{Edit, mutate};
 use keyspill_core::timeline::files::{keeps, scan_bytes, scan_paths};
 use keyspill_core::timeline::parse::{Parsed, parse_document, parse_record};
 use keyspill_core::timeline::prefilter::KeyFilter;
@@ -1411,13 +1412,6 @@ fn concatenated_objects_that_are_not_cloudtrail_are_one_reason() {
 
 /// A byte edit of a built shape: flip, insert (bytes that matter to JSON and CSV drawn more
 /// often) or delete.
-#[derive(Debug, Clone)]
-enum Edit {
-    Flip(usize, u8),
-    Insert(usize, u8),
-    Delete(usize),
-}
-
 fn edit() -> impl proptest::strategy::Strategy<Value = Edit> {
     use proptest::prelude::*;
     let byte = prop_oneof![
@@ -1429,21 +1423,6 @@ fn edit() -> impl proptest::strategy::Strategy<Value = Edit> {
         (any::<usize>(), byte).prop_map(|(at, b)| Edit::Insert(at, b)),
         any::<usize>().prop_map(Edit::Delete),
     ]
-}
-
-fn mutate(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
-    for edit in edits {
-        let len = bytes.len().max(1);
-        match *edit {
-            Edit::Flip(at, mask) if !bytes.is_empty() => bytes[at % len] ^= mask,
-            Edit::Insert(at, b) => bytes.insert(at % (bytes.len() + 1), b),
-            Edit::Delete(at) if !bytes.is_empty() => {
-                bytes.remove(at % len);
-            }
-            _ => {}
-        }
-    }
-    bytes
 }
 
 proptest::proptest! {
