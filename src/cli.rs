@@ -43,8 +43,13 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct GamedayArgs {
-    /// The scenario (assets/gameday/NAME.toml)
-    #[arg(long, default_value = "github-leak")]
+    /// The scenario (assets/gameday/NAME.toml); a name not built in is a usage error that
+    /// lists the ones that are
+    #[arg(
+        long,
+        default_value = "github-leak",
+        value_parser = clap::builder::PossibleValuesParser::new(keyspill_gameday::scenario_names())
+    )]
     pub scenario: String,
     /// The same seed gives the same account, names and records
     #[arg(long, default_value_t = 7)]
@@ -342,6 +347,22 @@ mod tests {
         assert_eq!(e.exit_code(), 2);
         let e = Cli::try_parse_from(["keyspill", "--frobnicate"]).expect_err("bad");
         assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn an_unknown_scenario_is_a_usage_error_naming_the_built_in_ones() {
+        let e = Cli::try_parse_from(["keyspill", "gameday", "--scenario", "nope"])
+            .expect_err("no such scenario");
+        assert_eq!(e.exit_code(), 2);
+        let text = e.to_string();
+        for name in keyspill_gameday::scenario_names() {
+            assert!(text.contains(name), "{text}");
+        }
+        let cli = Cli::try_parse_from(["keyspill", "gameday"]).expect("the default is built in");
+        let Some(Command::Gameday(g)) = cli.command else {
+            panic!("not the gameday command");
+        };
+        assert!(keyspill_gameday::scenario(&g.scenario).is_ok());
     }
 
     #[test]

@@ -186,6 +186,14 @@ fn bad_flags_exit_with_code_2_and_say_why() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not an access key id"), "{err}");
+    // An unknown game-day scenario is a usage error too, and names the built-in ones.
+    let out = Command::new(env!("CARGO_BIN_EXE_keyspill"))
+        .args(["gameday", "--scenario", "nope"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nope") && err.contains("github-leak"), "{err}");
     let out = Command::new(env!("CARGO_BIN_EXE_keyspill"))
         .arg("--help")
         .output()
