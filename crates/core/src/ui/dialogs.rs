@@ -158,7 +158,7 @@ fn confirm(frame: &mut Frame, area: Rect, c: &ConfirmDialog, theme: &Theme) {
     } else {
         Span::styled(
             " Enter works once the text matches · Esc cancels",
-            theme.dim,
+            theme.base,
         )
     };
     let status = Line::from(status);
@@ -281,7 +281,7 @@ fn scrolled_confirm(
     };
     let hint = Line::from(vec![
         Span::styled(" ↑/↓ PgUp/PgDn", theme.title),
-        Span::styled(format!(" scroll · {shown}"), theme.dim),
+        Span::styled(format!(" scroll · {shown}"), theme.base),
     ]);
     frame.render_widget(Paragraph::new(hint), hint_area);
     for (line, at) in [
@@ -322,7 +322,7 @@ fn secret(frame: &mut Frame, area: Rect, s: &SecretDialog, theme: &Theme) {
         ]));
         lines.push(Line::styled(
             " Enter writes (mode 0600, never overwrites) · Esc goes back",
-            theme.dim,
+            theme.base,
         ));
     } else {
         lines.push(Line::from(vec![

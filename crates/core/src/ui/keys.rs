@@ -106,7 +106,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             format!(" {} waiting for AWS…", spinner(state))
         };
-        frame.render_widget(Paragraph::new(text).style(theme.dim), table_area);
+        frame.render_widget(Paragraph::new(text).style(theme.base), table_area);
         return;
     }
     if rows.is_empty() {
@@ -115,7 +115,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             " No key matches the filter. Esc clears it."
         };
-        frame.render_widget(Paragraph::new(text).style(theme.dim), table_area);
+        frame.render_widget(Paragraph::new(text).style(theme.base), table_area);
         return;
     }
 

@@ -20,7 +20,6 @@ use keyspill_core::ui::theme::ThemeName;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use ratatui::style::Color;
 use time::macros::{date, datetime};
 use time::{Date, Duration};
 
@@ -418,7 +417,7 @@ fn the_leak_day_is_marked_under_its_bar() {
         assert!(row.contains("leak 11-19"), "{w}x{h}: {row}");
         assert_eq!(
             buf[(x, y)].fg,
-            Color::Red,
+            crate::screen::colour(|t| t.leaked),
             "{w}x{h}: the marker in the leaked style"
         );
         // The leak day's bar is right above the marker, drawn in the spike style.
@@ -429,13 +428,17 @@ fn the_leak_day_is_marked_under_its_bar() {
         );
         assert_eq!(
             buf[(x, y - 1)].fg,
-            Color::Red,
+            crate::screen::colour(|t| t.danger),
             "{w}x{h}: the leak day spiked"
         );
         // A day before the leak (two bars left) is a quiet, non-spike bar.
         let before = (0..x).rev().find(|&bx| buf[(bx, y - 1)].symbol() == "▁");
         let bx = before.unwrap_or_else(|| panic!("{w}x{h}: a quiet bar before the leak"));
-        assert_eq!(buf[(bx, y - 1)].fg, Color::Cyan, "{w}x{h}: before the leak");
+        assert_eq!(
+            buf[(bx, y - 1)].fg,
+            crate::screen::colour(|t| t.accent),
+            "{w}x{h}: before the leak"
+        );
     }
 }
 
@@ -477,7 +480,11 @@ fn spike_and_new_flags_sit_on_the_right_rows() {
         assert!(!flags.contains("NEW"), "{w}x{h}: {flags}");
         let (sx, _) = find(buf, "SPIKE").expect("a SPIKE flag");
         let (_, sy) = find(buf, "SPIKE").expect("a SPIKE flag");
-        assert_eq!(buf[(sx, sy)].fg, Color::Red, "SPIKE in the danger style");
+        assert_eq!(
+            buf[(sx, sy)].fg,
+            crate::screen::colour(|t| t.danger),
+            "SPIKE in the danger style"
+        );
         // The attacker's regions: spend where there was none.
         for region in ["ap-south-1 ", "ap-southeast-1 ", "sa-east-1 "] {
             let (rx, ry) = find(buf, region).unwrap_or_else(|| panic!("{region} at {w}x{h}"));
@@ -487,7 +494,7 @@ fn spike_and_new_flags_sit_on_the_right_rows() {
             assert!(row.contains("SPIKE NEW"), "{w}x{h}: {row}");
             assert_eq!(
                 buf[(rx, ry)].fg,
-                Color::Yellow,
+                crate::screen::colour(|t| t.new),
                 "{region}: highlighted as new"
             );
         }
@@ -752,8 +759,9 @@ fn sizes() -> Vec<(u16, u16)> {
 fn render_every_size(name: &str, state: &State) {
     let theme = default_theme();
     for (w, h) in sizes() {
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| draw(state, &theme, w, h)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            screen::draw_unchecked(state, &theme, w, h)
+        }));
         let terminal = result.unwrap_or_else(|_| panic!("{name} panicked at {w}x{h}"));
         let buf = terminal.backend().buffer();
         assert_eq!((buf.area.width, buf.area.height), (w, h));

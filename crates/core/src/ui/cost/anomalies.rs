@@ -114,7 +114,7 @@ pub(super) fn anomaly_lines(
             } else {
                 "not asked yet".into()
             };
-            message(&mut lines, text, theme.dim);
+            message(&mut lines, text, theme.base);
         }
         None => {}
         Some(Anomalies::NoMonitor) => message(
@@ -133,7 +133,7 @@ pub(super) fn anomaly_lines(
                 "no anomalies in the last {ANOMALY_WINDOW_DAYS} days ({})",
                 fmt::plural(monitors.len() as u64, "monitor", "monitors")
             ),
-            theme.dim,
+            theme.base,
         ),
         Some(Anomalies::Found {
             monitors,

@@ -43,6 +43,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
+        .title_style(theme.base)
         .title(Line::from(title(
             state,
             area.width.saturating_sub(2),
@@ -158,7 +159,7 @@ fn lookup_spans(c: &CostTab, width: u16, theme: &Theme) -> Vec<Span<'static>> {
         .iter()
         .find(|(a, b)| a.chars().count() + b.chars().count() <= width)
         .unwrap_or(&forms[2]);
-    vec![Span::styled(pick.0, theme.dim), Span::raw(pick.1.clone())]
+    vec![Span::styled(pick.0, theme.base), Span::raw(pick.1.clone())]
 }
 
 /// " Cost · last 30 days (…) · updated 3 min ago ⠋ · ⚠ last refresh failed ", the longest

@@ -61,7 +61,7 @@ fn table(frame: &mut Frame, area: Rect, c: &CostTab, which: Focus, theme: &Theme
     let small = w >= 10 + 9 + 6 + 2;
     let mut widths: Vec<Constraint> = vec![Constraint::Min(1)];
     let mut header: Vec<Cell> = Vec::new();
-    let (mark, head_style) = focus_heading(focused, theme, theme.dim);
+    let (mark, head_style) = focus_heading(focused, theme, theme.base);
     let right = |t: &str| Cell::from(Line::from(t.to_string()).right_aligned());
     header.push(Cell::from(format!("{mark}{name} ({})", rows.len())));
     if full {
@@ -156,7 +156,7 @@ fn table(frame: &mut Frame, area: Rect, c: &CostTab, which: Focus, theme: &Theme
             Line::styled(format!("{mark}{name}"), head_style),
             Line::styled(
                 format!(" no spend by {} in the window", name.to_lowercase()),
-                theme.dim,
+                theme.base,
             ),
         ];
         frame.render_widget(Paragraph::new(lines), area);
