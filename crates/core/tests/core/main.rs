@@ -17,6 +17,7 @@ mod perms_flow;
 mod report;
 mod resources_flow;
 mod resources_ui;
+mod room;
 mod routing;
 mod timeline_data;
 mod timeline_shapes;
