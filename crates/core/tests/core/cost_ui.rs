@@ -584,6 +584,16 @@ fn a_failed_refresh_keeps_the_figures_and_says_so() {
         assert!(text.contains("ce:GetAnomalyMonitors"), "{text}");
         assert!(text.contains("USD 0.07"), "{text}");
     }
+    // At 80×24 the anomalies' panel is cut, and says by how much and how to reach the rest.
+    let terminal = screen(&s, 80, 24);
+    let text = screen_text(terminal.backend().buffer());
+    assert!(text.contains("… 3 more lines (c, then j)"), "{text}");
+    insta::assert_snapshot!("cost_refresh_failed_80x24", terminal.backend());
+    // Focused, the cursor's anomaly is in sight however little room there is.
+    press(&mut s, "cc");
+    let text = screen_text(screen(&s, 80, 24).backend().buffer());
+    assert!(text.contains("▶ 2026-11-20"), "{text}");
+    assert!(text.contains("more lines (j/k)"), "{text}");
 }
 
 #[test]
@@ -699,7 +709,7 @@ fn focus_moves_the_cursor_through_the_tables() {
         line_with(buf, "▸ Region").contains("before/d"),
         "the focused table"
     );
-    assert!(!line_with(buf, "Service (").contains('▸'));
+    assert!(!line_with(buf, "Service 1–").contains('▸'));
 
     // Down to the anomalies: the cursor is on the anomaly.
     let mut s = leak_found();
@@ -709,6 +719,42 @@ fn focus_moves_the_cursor_through_the_tables() {
     let buf = terminal.backend().buffer();
     assert!(line_with(buf, "▶").contains("2026-11-20 – ongoing"));
     assert!(find(buf, "▸ AWS anomalies").is_some());
+}
+
+#[test]
+fn cut_tables_say_which_rows_they_show_and_scroll_to_the_last() {
+    let mut s = leak_found();
+    let (services, regions) = (s.cost.services.len(), s.cost.regions.len());
+    let terminal = screen(&s, 80, 24);
+    let buf = terminal.backend().buffer();
+    // Seven services in four rows, six regions in three: each heading says so, and how to
+    // reach the rest (the cursor's j/k, or c to move the cursor to the other table).
+    let head = line_with(buf, "▸ Service");
+    assert!(head.contains(&format!("1–4 of {services} ↓")), "{head}");
+    let head = line_with(buf, " Region ");
+    assert!(head.contains(&format!("1–3 of {regions} ↓ c")), "{head}");
+    // A table whose rows all fit says only its count.
+    let wide = screen(&s, 160, 45);
+    let text = screen_text(wide.backend().buffer());
+    assert!(text.contains(&format!("Service ({services})")), "{text}");
+
+    // The regions' last row is reachable: c, then j to the end.
+    press(&mut s, "c");
+    for _ in 0..regions {
+        press(&mut s, "j");
+    }
+    assert_eq!(s.cost.scroll, regions - 1);
+    let last = s.cost.regions[regions - 1].key.clone();
+    let terminal = screen(&s, 80, 24);
+    let buf = terminal.backend().buffer();
+    let row = line_with(buf, "▶");
+    assert!(row.contains(&last), "cursor on {last}: {row}");
+    let head = line_with(buf, "▸ Region");
+    // The focused table has the odd row: four of six, the last three plus one.
+    assert!(
+        head.contains(&format!("{}–{regions} of {regions} ↑", regions - 3)),
+        "{head}"
+    );
 }
 
 #[test]

@@ -329,7 +329,7 @@ fn body(
     frame.render_widget(Paragraph::new(top), top_area);
     chart(frame, chart_area, data, window, total, leak, theme);
     tables(frame, tables_area, c, theme);
-    anomalies(frame, anomaly_area, anomaly_lines, cursor_line);
+    anomalies(frame, anomaly_area, anomaly_lines, cursor_line, theme.warn);
 }
 
 /// "Since the leak (11-19, 4 days): USD 16,640 · 4,160/day vs 4.70/day before · +4,155/day".

@@ -63,7 +63,6 @@ fn table(frame: &mut Frame, area: Rect, c: &CostTab, which: Focus, theme: &Theme
     let mut header: Vec<Cell> = Vec::new();
     let (mark, head_style) = focus_heading(focused, theme, theme.base);
     let right = |t: &str| Cell::from(Line::from(t.to_string()).right_aligned());
-    header.push(Cell::from(format!("{mark}{name} ({})", rows.len())));
     if full {
         widths.push(Constraint::Length(NUM));
         header.push(right("before/d"));
@@ -85,6 +84,16 @@ fn table(frame: &mut Frame, area: Rect, c: &CostTab, which: Focus, theme: &Theme
 
     let fixed = layout::fixed_columns_width(&widths[1..]);
     let key_w = w.saturating_sub(fixed + 1).max(1);
+    // The rows under the heading, and the first one shown: the cursor's row stays in view.
+    let visible = usize::from(area.height.saturating_sub(1)).max(1);
+    let selected = focused.then(|| c.scroll.min(rows.len().saturating_sub(1)));
+    let offset = selected.map_or(0, |s| (s + 1).saturating_sub(visible));
+    let shown = Shown {
+        n: rows.len(),
+        offset,
+        visible,
+    };
+    header.insert(0, Cell::from(heading(mark, name, shown, focused, key_w)));
 
     // Whole service names when they all fit, else every one short: one naming per table.
     let all_fit = rows
@@ -168,9 +177,42 @@ fn table(frame: &mut Frame, area: Rect, c: &CostTab, which: Focus, theme: &Theme
         .row_highlight_style(theme.cursor)
         .highlight_symbol("▶")
         .highlight_spacing(HighlightSpacing::Always);
-    let mut ts = TableState::default();
-    if focused {
-        ts.select(Some(c.scroll.min(rows.len() - 1)));
-    }
+    let mut ts = TableState::default()
+        .with_offset(offset)
+        .with_selected(selected);
     frame.render_stateful_widget(table, area, &mut ts);
+}
+
+/// Which of a table's `n` rows are on screen: `visible` of them from `offset`.
+#[derive(Debug, Clone, Copy)]
+struct Shown {
+    n: usize,
+    offset: usize,
+    visible: usize,
+}
+
+/// A table's heading: its name and count, and, when its rows do not all fit, which ones are
+/// shown and how to reach the rest ("▸ Service 1–4 of 7 ↓ j": the cursor scrolls it; "Region
+/// 1–3 of 6 ↓ c": `c` gives it the cursor first). The longest form that fits `width`.
+fn heading(mark: &str, name: &str, shown: Shown, focused: bool, width: usize) -> String {
+    let Shown { n, offset, visible } = shown;
+    if n <= visible {
+        return format!("{mark}{name} ({n})");
+    }
+    let (first, last) = (offset + 1, (offset + visible).min(n));
+    let arrow = match (offset > 0, last < n) {
+        (true, true) => "↕",
+        (true, false) => "↑",
+        _ => "↓",
+    };
+    let how = if focused { "j/k" } else { "c" };
+    [
+        format!("{mark}{name} {first}–{last} of {n} {arrow} {how}"),
+        format!("{mark}{name} {first}–{last} of {n} {arrow}"),
+        format!("{mark}{name} {first}–{last}/{n}{arrow}"),
+        format!("{mark}{last}/{n}{arrow}"),
+    ]
+    .into_iter()
+    .find(|t| Span::raw(t.as_str()).width() <= width)
+    .unwrap_or_else(|| format!("{last}/{n}{arrow}"))
 }
