@@ -883,3 +883,34 @@ every_size! {
     sizes_ninety_days => ninety_days(),
     sizes_no_leak_start => no_leak_start(),
 }
+
+#[test]
+fn tables_keep_their_columns_or_say_they_lost_them() {
+    let s = leak_found();
+    // From 120 up to where two full tables fit side by side, they go one above the other
+    // rather than lose their baseline and peak.
+    for w in [80, 125, 139, 160] {
+        let text = screen_text(screen(&s, w, 40).backend().buffer());
+        assert!(text.contains("before/d"), "{w}: {text}");
+        assert!(text.contains("peak (day)"), "{w}: {text}");
+        assert!(!text.contains("columns cut"), "{w}: {text}");
+    }
+    let side = |w: u16| {
+        let terminal = screen(&s, w, 40);
+        let buf = terminal.backend().buffer();
+        line_with(buf, "▸ Service").contains("Region (")
+    };
+    assert!(!side(139), "one above the other at 139");
+    assert!(side(140), "side by side from 140");
+    // Narrower than a full table: the columns go, and the pane's bottom edge says so beside
+    // the lookup cost, which is still there.
+    for w in [50, 60] {
+        let terminal = screen(&s, w, 30);
+        let buf = terminal.backend().buffer();
+        let text = screen_text(buf);
+        assert!(!text.contains("before/d"), "{w}: {text}");
+        let bottom = row_text(buf, 28);
+        assert!(bottom.contains("columns cut: widen"), "{w}: {bottom}");
+        assert!(bottom.contains("USD 0.05"), "{w}: {bottom}");
+    }
+}

@@ -11,13 +11,28 @@ use crate::fmt;
 use crate::ui::Theme;
 use crate::ui::layout;
 
-use super::{REGIONS_WIDTH, SIDE_BY_SIDE, focus_heading, short_service};
+use super::{REGIONS_WIDTH, focus_heading, short_service};
+
+/// The width a table needs for all its columns (name, before, since, delta, peak, flags).
+const FULL_WIDTH: u16 = 14 + 3 * 9 + 12 + 10 + 5;
+
+/// Whether the services and regions tables go side by side at inner width `width`: only when
+/// both keep all their columns (two full tables and the gap), else one above the other.
+pub(super) fn side_by_side(width: u16) -> bool {
+    width >= 2 * FULL_WIDTH + 2
+}
+
+/// Whether the tables lose columns at inner width `width` (a narrow terminal): the pane's
+/// bottom edge then says so.
+pub(super) fn columns_cut(width: u16) -> bool {
+    !side_by_side(width) && width < FULL_WIDTH
+}
 
 pub(super) fn tables(frame: &mut Frame, area: Rect, c: &CostTab, theme: &Theme) {
     if area.height == 0 {
         return;
     }
-    if area.width >= SIDE_BY_SIDE {
+    if side_by_side(area.width) {
         let regions_w = REGIONS_WIDTH.min(area.width / 2);
         let [left, _, right] = Layout::horizontal([
             Constraint::Min(0),
@@ -56,7 +71,7 @@ fn table(frame: &mut Frame, area: Rect, c: &CostTab, which: Focus, theme: &Theme
     const NUM: u16 = 9;
     const PEAK: u16 = 12;
     const FLAGS: u16 = 10;
-    let full = w >= 14 + 3 * 9 + 12 + 10 + 5;
+    let full = w >= usize::from(FULL_WIDTH);
     let mid = w >= 12 + 2 * 9 + 10 + 3;
     let small = w >= 10 + 9 + 6 + 2;
     let mut widths: Vec<Constraint> = vec![Constraint::Min(1)];
