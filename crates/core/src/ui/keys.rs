@@ -215,7 +215,7 @@ fn key_row<'a>(state: &State, r: &KeyRow, at_cursor: bool, wide: bool, theme: &T
     let status_style = match k.status {
         KeyStatus::Active if f.leaked => theme.danger,
         KeyStatus::Active => theme.ok,
-        KeyStatus::Inactive => theme.dim,
+        KeyStatus::Inactive => theme.base,
     };
     let last_used = match &k.last_used {
         LastUsed::Never => "never".to_string(),
