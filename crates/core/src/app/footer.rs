@@ -14,6 +14,8 @@ pub enum Footer {
     KeysReadOnly,
     KeysDetail,
     Timeline,
+    /// The Timeline narrowed by a text, a quick filter or a branch: Esc clears it.
+    TimelineFiltered,
     TimelineRecord,
     Resources,
     ResourcesReadOnly,
@@ -32,6 +34,7 @@ pub const FOOTERS: &[Footer] = &[
     Footer::KeysReadOnly,
     Footer::KeysDetail,
     Footer::Timeline,
+    Footer::TimelineFiltered,
     Footer::TimelineRecord,
     Footer::Resources,
     Footer::ResourcesReadOnly,
@@ -108,6 +111,9 @@ impl Footer {
             Tab::Keys if read_only => Footer::KeysReadOnly,
             Tab::Keys => Footer::Keys,
             Tab::Timeline if state.timeline.detail.is_some() => Footer::TimelineRecord,
+            Tab::Timeline if crate::app::timeline::filtered(&state.timeline) => {
+                Footer::TimelineFiltered
+            }
             Tab::Timeline => Footer::Timeline,
             Tab::Resources => {
                 let removal = state.resources.removal.as_ref();
@@ -135,7 +141,7 @@ impl Footer {
     pub fn scope(self) -> Scope {
         match self {
             Footer::Keys | Footer::KeysReadOnly | Footer::KeysDetail => Scope::Keys,
-            Footer::Timeline | Footer::TimelineRecord => Scope::Timeline,
+            Footer::Timeline | Footer::TimelineFiltered | Footer::TimelineRecord => Scope::Timeline,
             Footer::Resources
             | Footer::ResourcesReadOnly
             | Footer::ResourcesDetail
@@ -191,6 +197,21 @@ impl Footer {
             Footer::Timeline => {
                 const {
                     &[
+                        key(C::Open).says("record"),
+                        key(C::QuickFilter),
+                        key(C::Filter),
+                        key(C::Branch),
+                        key(C::ToggleView),
+                        key(C::Follow),
+                        key(C::MarkEvidence),
+                        key(C::LocalTime),
+                    ]
+                }
+            }
+            Footer::TimelineFiltered => {
+                const {
+                    &[
+                        key(C::Back).says("clear filter"),
                         key(C::Open).says("record"),
                         key(C::QuickFilter),
                         key(C::Filter),

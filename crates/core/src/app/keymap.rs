@@ -172,7 +172,8 @@ pub const BINDINGS: &[Binding] = &[
         [KeyCode::Esc],
         Command::Back,
         Scope::Global,
-        "close, cancel, clear the filter",
+        "close, cancel; on the Timeline, clear one filter at a time: the text, the quick \
+         filter, the branch",
         hint = "close"
     ),
     bind!(
@@ -296,7 +297,7 @@ pub const BINDINGS: &[Binding] = &[
         [KeyCode::Char('f')],
         Command::QuickFilter,
         Scope::Timeline,
-        "cycle: all, since the leak, high-risk, errors, each tactic",
+        "cycle: all, since the leak, high-risk, errors, each tactic (Esc: back to all)",
         hint = "quick filter"
     ),
     bind!(

@@ -205,7 +205,7 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
             {
                 state.keys.selected.insert(row.key_id.clone());
             }
-            move_cursor(state, 1);
+            // Only what the help says: the cursor stays on the row (j moves on).
             vec![]
         }
         Command::SelectPreLeak => select_pre_leak(state),

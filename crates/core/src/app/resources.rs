@@ -364,7 +364,7 @@ pub fn toggle_select(state: &mut State) {
     {
         t.selected.insert(c);
     }
-    move_cursor(state, 1);
+    // Only what the help says: the cursor stays on the row (j moves on).
 }
 
 /// `a`: every resource the leaked key made (and nothing else).
@@ -771,6 +771,7 @@ mod tests {
         );
         assert_eq!(s.resources.rows.len(), 2);
         toggle_select(&mut s);
+        move_cursor(&mut s, 1);
         toggle_select(&mut s);
         assert_eq!(s.resources.selected.len(), 2);
         let Some(Plan::RemoveResources(plan)) = plan_removal(&mut s) else {

@@ -274,6 +274,9 @@ pub struct State {
     pub flash: Option<Flash>,
     /// Rows visible in the list last drawn, for PgUp/PgDn.
     pub page_rows: usize,
+    /// The terminal's height, from the last resize (0 before the first): how far the help
+    /// overlay can scroll.
+    pub screen_rows: u16,
 }
 
 /// Flags shown against a key.
@@ -367,6 +370,7 @@ impl State {
             journal_error: None,
             flash: None,
             page_rows: 10,
+            screen_rows: 0,
         }
     }
 

@@ -216,6 +216,20 @@ pub fn cycle_quick(state: &mut State) {
     state.flash(Level::Info, format!("showing {label}: {n} events"));
 }
 
+/// Esc: back to every event, from whichever quick filter `f` had reached.
+pub fn clear_quick(state: &mut State) {
+    let t = &mut state.timeline;
+    t.quick = Quick::All;
+    t.apply_filter();
+    let n = t.store.view_len();
+    state.flash(Level::Info, format!("quick filter cleared: {n} events"));
+}
+
+/// Whether the view is narrowed by anything Esc clears: the text, a quick filter, a branch.
+pub fn filtered(t: &TimelineTab) -> bool {
+    !t.text.is_empty() || t.quick != Quick::All || t.branch.is_some()
+}
+
 pub fn toggle_follow(state: &mut State) {
     let t = &mut state.timeline;
     t.follow = !t.follow;
@@ -339,6 +353,8 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
                 toggle_view(state);
             } else if !state.timeline.text.is_empty() {
                 set_text(state, String::new());
+            } else if state.timeline.quick != Quick::All {
+                clear_quick(state);
             } else if state.timeline.branch.is_some() {
                 toggle_branch(state);
             }

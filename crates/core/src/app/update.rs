@@ -55,6 +55,7 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Resize { height } => {
             // Header, tabs, borders, table header, action log and footer take about 12 rows.
             state.page_rows = usize::from(height.saturating_sub(12)).max(1);
+            state.screen_rows = height;
             vec![]
         }
         Msg::FetchStarted(source) => {
@@ -384,20 +385,32 @@ fn cancel_dialog(state: &mut State) -> Vec<Effect> {
 }
 
 fn on_dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    // The help's end on this screen, known before the dialog is borrowed (before the first
+    // resize, the height is 0 and the end is its last line; the render clamps to the box).
+    let help_end = match &state.dialog {
+        Some(Dialog::Help(_)) => crate::ui::dialogs::help_max_scroll(state, state.screen_rows),
+        _ => 0,
+    };
     let Some(dialog) = state.dialog.as_mut() else {
         return vec![];
     };
     match dialog {
         Dialog::Help(scroll) => {
+            let page = u16::try_from(state.page_rows).unwrap_or(10).max(1);
             match key.code {
                 KeyCode::Char('j') | KeyCode::Down => *scroll = scroll.saturating_add(1),
                 KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
-                KeyCode::PageDown => *scroll = scroll.saturating_add(10),
-                KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
+                KeyCode::PageDown => *scroll = scroll.saturating_add(page),
+                KeyCode::PageUp => *scroll = scroll.saturating_sub(page),
+                KeyCode::Char('g') | KeyCode::Home => *scroll = 0,
+                KeyCode::Char('G') | KeyCode::End => *scroll = help_end,
                 KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter => {
                     state.dialog = None
                 }
                 _ => {}
+            }
+            if let Some(Dialog::Help(scroll)) = state.dialog.as_mut() {
+                *scroll = (*scroll).min(help_end);
             }
             vec![]
         }

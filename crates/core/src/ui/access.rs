@@ -83,7 +83,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         " Access: the attacker's footholds ",
         theme.title,
     )];
-    title.push(Span::styled("· ", theme.dim));
+    title.push(Span::styled("· ", theme.base));
     title.extend(freshness(state, &state.access.data));
     title.push(Span::raw(" "));
     let Some(inner) = pane(frame, area, title, theme) else {

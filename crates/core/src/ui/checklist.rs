@@ -64,7 +64,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Span::styled(" Checklist ", theme.title),
         Span::styled(
             format!("· {done}/{} done · {failing} failing ", steps.len()),
-            if failing > 0 { theme.danger } else { theme.dim },
+            if failing > 0 {
+                theme.danger
+            } else {
+                theme.base
+            },
         ),
     ];
     let Some(inner) = pane(frame, area, title, theme) else {

@@ -158,7 +158,7 @@ fn confirm(frame: &mut Frame, area: Rect, c: &ConfirmDialog, theme: &Theme) {
     } else {
         Span::styled(
             " Enter works once the text matches · Esc cancels",
-            theme.dim,
+            theme.base,
         )
     };
     let status = Line::from(status);
@@ -281,7 +281,7 @@ fn scrolled_confirm(
     };
     let hint = Line::from(vec![
         Span::styled(" ↑/↓ PgUp/PgDn", theme.title),
-        Span::styled(format!(" scroll · {shown}"), theme.dim),
+        Span::styled(format!(" scroll · {shown}"), theme.base),
     ]);
     frame.render_widget(Paragraph::new(hint), hint_area);
     for (line, at) in [
@@ -322,7 +322,7 @@ fn secret(frame: &mut Frame, area: Rect, s: &SecretDialog, theme: &Theme) {
         ]));
         lines.push(Line::styled(
             " Enter writes (mode 0600, never overwrites) · Esc goes back",
-            theme.dim,
+            theme.base,
         ));
     } else {
         lines.push(Line::from(vec![
@@ -360,6 +360,8 @@ pub fn help_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         Scope::Timeline,
         Scope::Resources,
         Scope::Cost,
+        Scope::Checklist,
+        Scope::Access,
     ] {
         scope_lines(&mut lines, scope, theme);
     }
@@ -376,22 +378,14 @@ pub fn help_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         }
     }
     lines.push(Line::raw(""));
-    // After the Cost tab's rule, so the first screen of help stays as it was.
-    scope_lines(&mut lines, Scope::Checklist, theme);
     lines.push(Line::styled(" Commands (:)", theme.title));
     for c in LINE_COMMANDS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("   {:<11}", c.usage), theme.accent),
-            Span::raw(c.help),
-        ]));
+        entry(&mut lines, format!("   {:<11}", c.usage), c.help, theme);
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(" Confirmation dialogs", theme.title));
     for (k, what) in DIALOG_HELP {
-        lines.push(Line::from(vec![
-            Span::styled(format!("   {k:<11}"), theme.accent),
-            Span::raw(*what),
-        ]));
+        entry(&mut lines, format!("   {k:<11}"), what, theme);
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(" Flags", theme.title));
@@ -408,12 +402,27 @@ pub fn help_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         ),
         ("SELF", "the key keyspill itself signs with"),
     ] {
-        lines.push(Line::from(vec![
-            Span::styled(format!("   {f:<14}"), theme.accent),
-            Span::raw(what),
-        ]));
+        entry(&mut lines, format!("   {f:<14}"), what, theme);
     }
     lines
+}
+
+/// The help box's width inside its border.
+const HELP_INSIDE: usize = 74;
+
+/// One help entry: the key column, then its text wrapped under itself so nothing is cut at
+/// the box's edge.
+fn entry(lines: &mut Vec<Line<'static>>, key: String, text: &str, theme: &Theme) {
+    let indent = key.chars().count();
+    let room = HELP_INSIDE.saturating_sub(indent).max(20);
+    for (i, piece) in wrap_hanging(text, room, room).into_iter().enumerate() {
+        let lead = if i == 0 {
+            Span::styled(key.clone(), theme.accent)
+        } else {
+            Span::raw(" ".repeat(indent))
+        };
+        lines.push(Line::from(vec![lead, Span::raw(piece)]));
+    }
 }
 
 /// One scope's bindings under its title, then a blank line.
@@ -426,23 +435,52 @@ fn scope_lines(lines: &mut Vec<Line<'static>>, scope: Scope, theme: &Theme) {
             Command::GoTab(_) => format!("1-{}", TABS.len()),
             _ => b.label.to_string(),
         };
-        lines.push(Line::from(vec![
-            Span::styled(format!("   {label:<11}"), theme.accent),
-            Span::raw(b.help),
-        ]));
+        entry(lines, format!("   {label:<11}"), b.help, theme);
     }
     lines.push(Line::raw(""));
 }
 
+/// How far the help can scroll on a screen `height` rows high: until its last line is at the
+/// bottom of the box, never into blank. The key handler and the render both clamp to it.
+pub fn help_max_scroll(state: &State, height: u16) -> u16 {
+    let total = help_total(state);
+    total.saturating_sub(help_box_height(total, height).saturating_sub(2))
+}
+
+fn help_total(state: &State) -> u16 {
+    u16::try_from(help_lines(state, &Theme::monochrome()).len()).unwrap_or(u16::MAX)
+}
+
+fn help_box_height(total: u16, height: u16) -> u16 {
+    total.saturating_add(2).min(height)
+}
+
 fn help(frame: &mut Frame, area: Rect, state: &State, scroll: u16, theme: &Theme) {
     let lines = help_lines(state, theme);
-    let rect = centred(area, 76, lines.len() as u16 + 2);
+    let total = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let rect = centred(
+        area,
+        HELP_INSIDE as u16 + 2,
+        help_box_height(total, area.height),
+    );
+    let scroll = scroll.min(help_max_scroll(state, area.height));
+    let inside = rect.height.saturating_sub(2);
+    // Where the reader is, so the end of the help is plain to see.
+    let place = if inside >= total {
+        String::new()
+    } else {
+        format!(
+            "{}–{} of {total} · ",
+            scroll + 1,
+            scroll.saturating_add(inside).min(total)
+        )
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.accent)
         .style(theme.base)
         .title(Span::styled(
-            " Help · j/k scroll · Esc closes ",
+            format!(" Help · {place}j/k PgUp/PgDn g/G scroll · Esc closes "),
             theme.accent,
         ));
     frame.render_widget(Clear, rect);

@@ -106,7 +106,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             format!(" {} waiting for AWS…", spinner(state))
         };
-        frame.render_widget(Paragraph::new(text).style(theme.dim), table_area);
+        frame.render_widget(Paragraph::new(text).style(theme.base), table_area);
         return;
     }
     if rows.is_empty() {
@@ -115,7 +115,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             " No key matches the filter. Esc clears it."
         };
-        frame.render_widget(Paragraph::new(text).style(theme.dim), table_area);
+        frame.render_widget(Paragraph::new(text).style(theme.base), table_area);
         return;
     }
 
@@ -215,7 +215,7 @@ fn key_row<'a>(state: &State, r: &KeyRow, at_cursor: bool, wide: bool, theme: &T
     let status_style = match k.status {
         KeyStatus::Active if f.leaked => theme.danger,
         KeyStatus::Active => theme.ok,
-        KeyStatus::Inactive => theme.dim,
+        KeyStatus::Inactive => theme.base,
     };
     let last_used = match &k.last_used {
         LastUsed::Never => "never".to_string(),

@@ -169,7 +169,7 @@ fn render_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         if *t == state.tab {
             spans.push(Span::styled(format!("[{}]", label.trim()), theme.cursor));
         } else {
-            spans.push(Span::styled(label, theme.dim));
+            spans.push(Span::styled(label, theme.base));
         }
         spans.push(Span::raw(" "));
     }
@@ -196,7 +196,7 @@ fn render_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .into_iter()
         .find(|t| t.chars().count() <= room);
         if let Some(text) = text {
-            right.push(Span::styled(text, theme.dim));
+            right.push(Span::styled(text, theme.base));
         }
     }
     let [left_area, right_area] =
@@ -274,6 +274,7 @@ pub fn pane(
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
+        .title_style(theme.base)
         .title(Line::from(title));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -318,7 +319,8 @@ fn render_action_log(frame: &mut Frame, area: Rect, state: &State, theme: &Theme
     let block = Block::default()
         .borders(Borders::TOP | Borders::BOTTOM)
         .border_style(theme.border)
-        .title(Span::styled(title, theme.dim));
+        .title_style(theme.base)
+        .title(Span::styled(title, theme.base));
     let lines: Vec<Line> = state
         .actions
         .iter()
@@ -353,19 +355,19 @@ fn render_footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ),
                 theme.input,
             ),
-            Span::styled("  Enter keeps the filter · Esc clears it", theme.dim),
+            Span::styled("  Enter keeps the filter · Esc clears it", theme.base),
         ]),
         Mode::Command(text) => Line::from(vec![
             Span::styled(format!(":{text}▏"), theme.input),
-            Span::styled("  Enter runs · Esc cancels", theme.dim),
+            Span::styled("  Enter runs · Esc cancels", theme.base),
         ]),
         Mode::Note(text) => Line::from(vec![
             Span::styled(format!("note: {text}▏"), theme.input),
-            Span::styled("  Enter adds it to the journal · Esc cancels", theme.dim),
+            Span::styled("  Enter adds it to the journal · Esc cancels", theme.base),
         ]),
         Mode::Clear(text) => Line::from(vec![
             Span::styled(format!("cleared because: {text}▏"), theme.input),
-            Span::styled("  Enter clears it (journaled) · Esc cancels", theme.dim),
+            Span::styled("  Enter clears it (journaled) · Esc cancels", theme.base),
         ]),
         Mode::Normal => match &state.flash {
             Some(f) => Line::styled(format!(" {}", f.text), level_style(theme, f.level)),
@@ -408,7 +410,7 @@ fn hints(state: &State, theme: &Theme, width: u16) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
     for (k, what) in shown {
         spans.push(Span::styled(k, theme.title));
-        spans.push(Span::styled(format!(" {what}  "), theme.dim));
+        spans.push(Span::styled(format!(" {what}  "), theme.base));
     }
     Line::from(spans)
 }

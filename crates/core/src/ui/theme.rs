@@ -3,6 +3,27 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
+// Every colour is an entry of the xterm 256-colour palette from 16 up: the 6×6×6 cube and the
+// grey ramp have fixed RGB values (unlike 0–15, which each terminal paints its own way), so
+// the contrast of every pair below is known and tested (tests/core/contrast.rs). Numbers used:
+// 16 #000000, 124 #af0000, 203 #ff5f5f, 114 #87d787, 120 #87ff87, 117 #87d7ff, 123 #87ffff,
+// 213 #ff87ff, 221 #ffd75f, 228 #ffff87, 231 #ffffff, 234 #1c1c1c, 238 #444444,
+// 242 #6c6c6c, 246 #949494, 250 #bcbcbc, 252 #d0d0d0.
+
+/// The default theme's background: painted under everything, so the ratio does not depend on
+/// the terminal's own background.
+const DARK: Color = Color::Indexed(234);
+/// The high-contrast theme's background.
+const BLACK: Color = Color::Indexed(16);
+
+/// A solid badge: bold palette colour `fg` on palette colour `bg`.
+fn badge(fg: u8, bg: u8) -> Style {
+    Style::default()
+        .fg(Color::Indexed(fg))
+        .bg(Color::Indexed(bg))
+        .add_modifier(Modifier::BOLD)
+}
+
 /// `--theme`: the colours to draw with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum ThemeName {
@@ -13,7 +34,10 @@ pub enum ThemeName {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
+    /// Ordinary text, and the background painted under the whole screen.
     pub base: Style,
+    /// Only what is truly secondary (separators, a step not yet reached, an estimate's mark):
+    /// still legible, but never a name, a count, a title or a key hint the room must read.
     pub dim: Style,
     pub title: Style,
     pub accent: Style,
@@ -40,103 +64,52 @@ impl Theme {
             return Theme::monochrome();
         }
         match name {
-            ThemeName::Default => Theme {
-                base: Style::default(),
-                dim: Style::default().fg(Color::DarkGray),
-                title: Style::default().add_modifier(Modifier::BOLD),
-                accent: Style::default().fg(Color::Cyan),
-                ok: Style::default().fg(Color::Green),
-                warn: Style::default().fg(Color::Yellow),
-                danger: Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-                leaked: Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-                new: Style::default().fg(Color::Yellow),
-                quarantined: Style::default().fg(Color::Magenta),
-                self_key: Style::default().fg(Color::Cyan),
-                cursor: Style::default().add_modifier(Modifier::REVERSED),
-                live: Style::default()
-                    .fg(Color::Black)
-                    .bg(Color::Green)
-                    .add_modifier(Modifier::BOLD),
-                read_only: Style::default()
-                    .fg(Color::Black)
-                    .bg(Color::Yellow)
-                    .add_modifier(Modifier::BOLD),
-                contained: Style::default()
-                    .fg(Color::Black)
-                    .bg(Color::Green)
-                    .add_modifier(Modifier::BOLD),
-                not_contained: Style::default()
-                    .fg(Color::White)
-                    .bg(Color::Red)
-                    .add_modifier(Modifier::BOLD),
-                border: Style::default().fg(Color::DarkGray),
-                input: Style::default()
-                    .fg(Color::White)
-                    .bg(Color::DarkGray)
-                    .add_modifier(Modifier::BOLD),
-            },
-            ThemeName::HighContrast => Theme {
-                base: Style::default().fg(Color::White).bg(Color::Black),
-                dim: Style::default().fg(Color::Gray).bg(Color::Black),
-                title: Style::default()
-                    .fg(Color::White)
-                    .bg(Color::Black)
-                    .add_modifier(Modifier::BOLD),
-                accent: Style::default().fg(Color::LightCyan).bg(Color::Black),
-                ok: Style::default()
-                    .fg(Color::LightGreen)
-                    .bg(Color::Black)
-                    .add_modifier(Modifier::BOLD),
-                warn: Style::default()
-                    .fg(Color::LightYellow)
-                    .bg(Color::Black)
-                    .add_modifier(Modifier::BOLD),
-                danger: Style::default()
-                    .fg(Color::White)
-                    .bg(Color::Red)
-                    .add_modifier(Modifier::BOLD),
-                leaked: Style::default()
-                    .fg(Color::White)
-                    .bg(Color::Red)
-                    .add_modifier(Modifier::BOLD),
-                new: Style::default()
-                    .fg(Color::Black)
-                    .bg(Color::LightYellow)
-                    .add_modifier(Modifier::BOLD),
-                quarantined: Style::default()
-                    .fg(Color::Black)
-                    .bg(Color::LightMagenta)
-                    .add_modifier(Modifier::BOLD),
-                self_key: Style::default()
-                    .fg(Color::Black)
-                    .bg(Color::LightCyan)
-                    .add_modifier(Modifier::BOLD),
-                cursor: Style::default()
-                    .fg(Color::Black)
-                    .bg(Color::White)
-                    .add_modifier(Modifier::BOLD),
-                live: Style::default()
-                    .fg(Color::Black)
-                    .bg(Color::LightGreen)
-                    .add_modifier(Modifier::BOLD),
-                read_only: Style::default()
-                    .fg(Color::Black)
-                    .bg(Color::LightYellow)
-                    .add_modifier(Modifier::BOLD),
-                contained: Style::default()
-                    .fg(Color::Black)
-                    .bg(Color::LightGreen)
-                    .add_modifier(Modifier::BOLD),
-                not_contained: Style::default()
-                    .fg(Color::White)
-                    .bg(Color::Red)
-                    .add_modifier(Modifier::BOLD),
-                border: Style::default().fg(Color::White).bg(Color::Black),
-                input: Style::default()
-                    .fg(Color::Black)
-                    .bg(Color::White)
-                    .add_modifier(Modifier::BOLD),
-            },
+            ThemeName::Default => {
+                let on = |fg: u8| Style::default().fg(Color::Indexed(fg)).bg(DARK);
+                Theme {
+                    base: on(252),
+                    dim: on(246),
+                    title: on(231).add_modifier(Modifier::BOLD),
+                    accent: on(117),
+                    ok: on(114),
+                    warn: on(221),
+                    danger: on(203).add_modifier(Modifier::BOLD),
+                    leaked: on(203).add_modifier(Modifier::BOLD),
+                    new: on(221),
+                    quarantined: on(213),
+                    self_key: on(117),
+                    cursor: Style::default().add_modifier(Modifier::REVERSED),
+                    live: badge(16, 114),
+                    read_only: badge(16, 221),
+                    contained: badge(16, 114),
+                    not_contained: badge(231, 124),
+                    border: on(242),
+                    input: badge(231, 238),
+                }
+            }
+            ThemeName::HighContrast => {
+                let on = |fg: u8| Style::default().fg(Color::Indexed(fg)).bg(BLACK);
+                Theme {
+                    base: on(231),
+                    dim: on(250),
+                    title: on(231).add_modifier(Modifier::BOLD),
+                    accent: on(123),
+                    ok: on(120).add_modifier(Modifier::BOLD),
+                    warn: on(228).add_modifier(Modifier::BOLD),
+                    danger: badge(231, 124),
+                    leaked: badge(231, 124),
+                    new: badge(16, 228),
+                    quarantined: badge(16, 213),
+                    self_key: badge(16, 123),
+                    cursor: badge(16, 231),
+                    live: badge(16, 120),
+                    read_only: badge(16, 228),
+                    contained: badge(16, 120),
+                    not_contained: badge(231, 124),
+                    border: on(231),
+                    input: badge(16, 231),
+                }
+            }
         }
     }
 

@@ -50,7 +50,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if t.view == View::Sources {
         title.push(Span::styled("· source IPs and user agents ", theme.accent));
     } else if t.follow {
-        title.push(Span::styled("· following newest ", theme.dim));
+        title.push(Span::styled("· following newest ", theme.base));
     }
     match t.last_update {
         Some(at) => title.push(Span::raw(format!(
@@ -98,7 +98,7 @@ fn summary_lines(state: &State, t: &TimelineTab, codes: bool, theme: &Theme) -> 
     if s.events == 0 {
         return vec![Line::styled(
             " No events yet for the tracked keys.".to_string(),
-            theme.dim,
+            theme.base,
         )];
     }
     let when = |x: Option<Timestamp>| x.map_or("-".to_string(), |t| stamp(state, t, true));
@@ -120,12 +120,12 @@ fn summary_lines(state: &State, t: &TimelineTab, codes: bool, theme: &Theme) -> 
         Span::raw(format!("{} events", s.events)),
         Span::styled(
             format!(" ({} failed)", s.errors),
-            if s.errors > 0 { theme.warn } else { theme.dim },
+            if s.errors > 0 { theme.warn } else { theme.base },
         ),
         Span::styled(" · ", theme.dim),
         Span::styled(
             fmt::plural(derived, "derived key", "derived keys"),
-            if derived > 0 { theme.warn } else { theme.dim },
+            if derived > 0 { theme.warn } else { theme.base },
         ),
         Span::styled(" · ", theme.dim),
         Span::raw(fmt::plural(s.source_ips.len(), "source IP", "source IPs")),
@@ -193,7 +193,7 @@ fn summary_lines(state: &State, t: &TimelineTab, codes: bool, theme: &Theme) -> 
     lines.push(Line::from(vec![
         Span::styled(
             format!(" {} ", fmt::plural(s.regions.len(), "region", "regions")),
-            theme.dim,
+            theme.base,
         ),
         Span::raw(regions.join(" ")),
     ]));
@@ -243,7 +243,7 @@ fn source_lines(state: &State, t: &TimelineTab, theme: &Theme) -> Vec<Line<'stat
             )),
             Span::styled(
                 format!("{failed} failed"),
-                if failed > 0 { theme.danger } else { theme.dim },
+                if failed > 0 { theme.danger } else { theme.base },
             ),
         ];
         lines.push(Line::from(spans));
@@ -295,7 +295,7 @@ fn source_lines(state: &State, t: &TimelineTab, theme: &Theme) -> Vec<Line<'stat
             )),
             Span::styled(
                 format!("{word}{}", retrying(state, tr.retry_at)),
-                if bad { theme.danger } else { theme.dim },
+                if bad { theme.danger } else { theme.base },
             ),
         ];
         if let Some(p) = tr.problems.first() {
@@ -316,13 +316,13 @@ fn source_lines(state: &State, t: &TimelineTab, theme: &Theme) -> Vec<Line<'stat
                     format!("{} skipped in {} files", f.skipped, f.skipped_files)
                 },
                 if f.skipped == 0 {
-                    theme.dim
+                    theme.base
                 } else {
                     theme.warn
                 },
             ),
             Span::raw(" · "),
-            Span::styled(word, if bad { theme.danger } else { theme.dim }),
+            Span::styled(word, if bad { theme.danger } else { theme.base }),
         ];
         if let Some(first) = f.reasons.first() {
             spans.push(Span::styled(format!(" · {first}"), theme.warn));
@@ -776,7 +776,7 @@ fn table(
         } else {
             " No event matches. Esc clears the filter, f cycles the quick filters."
         };
-        frame.render_widget(Paragraph::new(text).style(theme.dim), area);
+        frame.render_widget(Paragraph::new(text).style(theme.base), area);
         return;
     }
     let mut shape = time_shape(state, t);

@@ -7,8 +7,8 @@ use keyspill_core::app::msg::JournalOpened;
 use keyspill_core::app::state::State;
 use keyspill_core::app::{Msg, update};
 use keyspill_core::journal::{self, Milestone};
+use keyspill_core::ui::Theme;
 use keyspill_core::ui::theme::ThemeName;
-use keyspill_core::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use time::Duration;
@@ -79,12 +79,7 @@ fn checklist() -> State {
 }
 
 fn draw(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
-    let theme = Theme::new(ThemeName::Default, false);
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-    terminal
-        .draw(|f| ui::render(f, state, &theme))
-        .expect("draw");
-    terminal
+    crate::screen::draw(state, &Theme::new(ThemeName::Default, false), width, height)
 }
 
 fn text(terminal: &Terminal<TestBackend>) -> String {

@@ -20,7 +20,6 @@ use keyspill_core::ui::theme::ThemeName;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use ratatui::style::Color;
 use time::macros::{date, datetime};
 use time::{Date, Duration};
 
@@ -418,7 +417,7 @@ fn the_leak_day_is_marked_under_its_bar() {
         assert!(row.contains("leak 11-19"), "{w}x{h}: {row}");
         assert_eq!(
             buf[(x, y)].fg,
-            Color::Red,
+            crate::screen::colour(|t| t.leaked),
             "{w}x{h}: the marker in the leaked style"
         );
         // The leak day's bar is right above the marker, drawn in the spike style.
@@ -429,13 +428,17 @@ fn the_leak_day_is_marked_under_its_bar() {
         );
         assert_eq!(
             buf[(x, y - 1)].fg,
-            Color::Red,
+            crate::screen::colour(|t| t.danger),
             "{w}x{h}: the leak day spiked"
         );
         // A day before the leak (two bars left) is a quiet, non-spike bar.
         let before = (0..x).rev().find(|&bx| buf[(bx, y - 1)].symbol() == "▁");
         let bx = before.unwrap_or_else(|| panic!("{w}x{h}: a quiet bar before the leak"));
-        assert_eq!(buf[(bx, y - 1)].fg, Color::Cyan, "{w}x{h}: before the leak");
+        assert_eq!(
+            buf[(bx, y - 1)].fg,
+            crate::screen::colour(|t| t.accent),
+            "{w}x{h}: before the leak"
+        );
     }
 }
 
@@ -477,7 +480,11 @@ fn spike_and_new_flags_sit_on_the_right_rows() {
         assert!(!flags.contains("NEW"), "{w}x{h}: {flags}");
         let (sx, _) = find(buf, "SPIKE").expect("a SPIKE flag");
         let (_, sy) = find(buf, "SPIKE").expect("a SPIKE flag");
-        assert_eq!(buf[(sx, sy)].fg, Color::Red, "SPIKE in the danger style");
+        assert_eq!(
+            buf[(sx, sy)].fg,
+            crate::screen::colour(|t| t.danger),
+            "SPIKE in the danger style"
+        );
         // The attacker's regions: spend where there was none.
         for region in ["ap-south-1 ", "ap-southeast-1 ", "sa-east-1 "] {
             let (rx, ry) = find(buf, region).unwrap_or_else(|| panic!("{region} at {w}x{h}"));
@@ -487,7 +494,7 @@ fn spike_and_new_flags_sit_on_the_right_rows() {
             assert!(row.contains("SPIKE NEW"), "{w}x{h}: {row}");
             assert_eq!(
                 buf[(rx, ry)].fg,
-                Color::Yellow,
+                crate::screen::colour(|t| t.new),
                 "{region}: highlighted as new"
             );
         }
@@ -577,6 +584,16 @@ fn a_failed_refresh_keeps_the_figures_and_says_so() {
         assert!(text.contains("ce:GetAnomalyMonitors"), "{text}");
         assert!(text.contains("USD 0.07"), "{text}");
     }
+    // At 80×24 the anomalies' panel is cut, and says by how much and how to reach the rest.
+    let terminal = screen(&s, 80, 24);
+    let text = screen_text(terminal.backend().buffer());
+    assert!(text.contains("… 3 more lines (c, then j)"), "{text}");
+    insta::assert_snapshot!("cost_refresh_failed_80x24", terminal.backend());
+    // Focused, the cursor's anomaly is in sight however little room there is.
+    press(&mut s, "cc");
+    let text = screen_text(screen(&s, 80, 24).backend().buffer());
+    assert!(text.contains("▶ 2026-11-20"), "{text}");
+    assert!(text.contains("more lines (j/k)"), "{text}");
 }
 
 #[test]
@@ -692,7 +709,7 @@ fn focus_moves_the_cursor_through_the_tables() {
         line_with(buf, "▸ Region").contains("before/d"),
         "the focused table"
     );
-    assert!(!line_with(buf, "Service (").contains('▸'));
+    assert!(!line_with(buf, "Service 1–").contains('▸'));
 
     // Down to the anomalies: the cursor is on the anomaly.
     let mut s = leak_found();
@@ -702,6 +719,42 @@ fn focus_moves_the_cursor_through_the_tables() {
     let buf = terminal.backend().buffer();
     assert!(line_with(buf, "▶").contains("2026-11-20 – ongoing"));
     assert!(find(buf, "▸ AWS anomalies").is_some());
+}
+
+#[test]
+fn cut_tables_say_which_rows_they_show_and_scroll_to_the_last() {
+    let mut s = leak_found();
+    let (services, regions) = (s.cost.services.len(), s.cost.regions.len());
+    let terminal = screen(&s, 80, 24);
+    let buf = terminal.backend().buffer();
+    // Seven services in four rows, six regions in three: each heading says so, and how to
+    // reach the rest (the cursor's j/k, or c to move the cursor to the other table).
+    let head = line_with(buf, "▸ Service");
+    assert!(head.contains(&format!("1–4 of {services} ↓")), "{head}");
+    let head = line_with(buf, " Region ");
+    assert!(head.contains(&format!("1–3 of {regions} ↓ c")), "{head}");
+    // A table whose rows all fit says only its count.
+    let wide = screen(&s, 160, 45);
+    let text = screen_text(wide.backend().buffer());
+    assert!(text.contains(&format!("Service ({services})")), "{text}");
+
+    // The regions' last row is reachable: c, then j to the end.
+    press(&mut s, "c");
+    for _ in 0..regions {
+        press(&mut s, "j");
+    }
+    assert_eq!(s.cost.scroll, regions - 1);
+    let last = s.cost.regions[regions - 1].key.clone();
+    let terminal = screen(&s, 80, 24);
+    let buf = terminal.backend().buffer();
+    let row = line_with(buf, "▶");
+    assert!(row.contains(&last), "cursor on {last}: {row}");
+    let head = line_with(buf, "▸ Region");
+    // The focused table has the odd row: four of six, the last three plus one.
+    assert!(
+        head.contains(&format!("{}–{regions} of {regions} ↑", regions - 3)),
+        "{head}"
+    );
 }
 
 #[test]
@@ -752,8 +805,9 @@ fn sizes() -> Vec<(u16, u16)> {
 fn render_every_size(name: &str, state: &State) {
     let theme = default_theme();
     for (w, h) in sizes() {
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| draw(state, &theme, w, h)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            screen::draw_unchecked(state, &theme, w, h)
+        }));
         let terminal = result.unwrap_or_else(|_| panic!("{name} panicked at {w}x{h}"));
         let buf = terminal.backend().buffer();
         assert_eq!((buf.area.width, buf.area.height), (w, h));
@@ -828,4 +882,35 @@ every_size! {
     sizes_anomalies_focused => anomalies_focused(),
     sizes_ninety_days => ninety_days(),
     sizes_no_leak_start => no_leak_start(),
+}
+
+#[test]
+fn tables_keep_their_columns_or_say_they_lost_them() {
+    let s = leak_found();
+    // From 120 up to where two full tables fit side by side, they go one above the other
+    // rather than lose their baseline and peak.
+    for w in [80, 125, 139, 160] {
+        let text = screen_text(screen(&s, w, 40).backend().buffer());
+        assert!(text.contains("before/d"), "{w}: {text}");
+        assert!(text.contains("peak (day)"), "{w}: {text}");
+        assert!(!text.contains("columns cut"), "{w}: {text}");
+    }
+    let side = |w: u16| {
+        let terminal = screen(&s, w, 40);
+        let buf = terminal.backend().buffer();
+        line_with(buf, "▸ Service").contains("Region (")
+    };
+    assert!(!side(139), "one above the other at 139");
+    assert!(side(140), "side by side from 140");
+    // Narrower than a full table: the columns go, and the pane's bottom edge says so beside
+    // the lookup cost, which is still there.
+    for w in [50, 60] {
+        let terminal = screen(&s, w, 30);
+        let buf = terminal.backend().buffer();
+        let text = screen_text(buf);
+        assert!(!text.contains("before/d"), "{w}: {text}");
+        let bottom = row_text(buf, 28);
+        assert!(bottom.contains("columns cut: widen"), "{w}: {bottom}");
+        assert!(bottom.contains("USD 0.05"), "{w}: {bottom}");
+    }
 }

@@ -1047,7 +1047,11 @@ fn the_new_region_is_marked_new_in_the_strip_in_the_danger_style() {
         let (_, header) = find(buf, "VERDICT").expect("table header");
         assert!(y < header, "the strip is at the top");
         for i in 0..needle.chars().count() as u16 {
-            assert_eq!(buf[(x + i, y)].fg, Color::Red, "cell {i} of {needle}");
+            assert_eq!(
+                buf[(x + i, y)].fg,
+                crate::screen::colour(|t| t.danger),
+                "cell {i} of {needle}"
+            );
         }
         // No other region is called new.
         let count = screen_text(buf).matches("NEW ").count();
@@ -1163,7 +1167,7 @@ fn protected_instances_and_public_images_are_marked_in_the_table() {
     let (_, y) = find(buf, MINER).expect("the miner's row");
     assert!(row_text(buf, y).contains("PROTECTED xmr-worker"));
     let (x, y) = find(buf, "PUBLIC golden-backup").expect("the public AMI's row");
-    assert_eq!(buf[(x, y)].fg, Color::Red);
+    assert_eq!(buf[(x, y)].fg, crate::screen::colour(|t| t.danger));
     // Narrow, the marks stay (shorter).
     let terminal = screen(&swept(), 80, 24);
     let buf = terminal.backend().buffer();
@@ -1193,11 +1197,11 @@ fn verdict_tags_have_their_styles() {
             .unwrap_or_else(|| panic!("{label} in the table"))
     };
     let lk = cell("LEAKED KEY");
-    assert_eq!(lk.fg, Color::Red);
+    assert_eq!(lk.fg, crate::screen::colour(|t| t.danger));
     assert!(lk.modifier.contains(Modifier::BOLD));
-    assert_eq!(cell("AFTER LEAK").fg, Color::Yellow);
-    assert_eq!(cell("TOUCHED").fg, Color::Yellow);
-    assert_eq!(cell("BEFORE").fg, Color::DarkGray);
+    assert_eq!(cell("AFTER LEAK").fg, crate::screen::colour(|t| t.warn));
+    assert_eq!(cell("TOUCHED").fg, crate::screen::colour(|t| t.warn));
+    assert_eq!(cell("BEFORE").fg, crate::screen::colour(|t| t.dim));
 }
 
 #[test]
@@ -1489,8 +1493,9 @@ fn sizes() -> Vec<(u16, u16)> {
 fn render_every_size(name: &str, state: &State) {
     let theme = default_theme();
     for (w, h) in sizes() {
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| draw(state, &theme, w, h)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            screen::draw_unchecked(state, &theme, w, h)
+        }));
         let terminal = result.unwrap_or_else(|_| panic!("{name} panicked at {w}x{h}"));
         let buf = terminal.backend().buffer();
         assert_eq!((buf.area.width, buf.area.height), (w, h));

@@ -3,13 +3,23 @@
 #![allow(dead_code)]
 
 use keyspill_core::app::state::State;
+use keyspill_core::ui::theme::ThemeName;
 use keyspill_core::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Style};
 
-/// One frame of `state` at `w`×`h`.
+/// One frame of `state` at `w`×`h`, after checking that the same state meets its contrast
+/// ratio in both coloured themes (`contrast::check`).
 pub fn draw(state: &State, theme: &Theme, w: u16, h: u16) -> Terminal<TestBackend> {
+    crate::contrast::check(state, w, h);
+    draw_unchecked(state, theme, w, h)
+}
+
+/// One frame of `state` at `w`×`h`, without the contrast check: for the loops over hundreds of
+/// sizes, which test the layout, not the colours.
+pub fn draw_unchecked(state: &State, theme: &Theme, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
     terminal
         .draw(|frame| ui::render(frame, state, theme))
@@ -47,4 +57,12 @@ pub fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
         }
     }
     None
+}
+
+/// The foreground colour the default theme gives one of its styles, for the tests that check
+/// a cell is drawn in, say, the danger style.
+pub fn colour(pick: fn(&Theme) -> Style) -> Color {
+    pick(&Theme::new(ThemeName::Default, false))
+        .fg
+        .unwrap_or(Color::Reset)
 }

@@ -13,8 +13,8 @@ use keyspill_core::timeline::chain::Tracker;
 use keyspill_core::timeline::parse::parse_document;
 use keyspill_core::timeline::progress;
 use keyspill_core::timeline::{Event, Origin, Tactic};
+use keyspill_core::ui::Theme;
 use keyspill_core::ui::theme::ThemeName;
-use keyspill_core::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -49,7 +49,7 @@ fn press(state: &mut State, c: char) -> Vec<Effect> {
 
 /// The console on the Timeline tab with the get-password-data detonation loaded, as the
 /// collector would deliver it: events, then the chains its tracker found.
-fn loaded() -> State {
+pub(crate) fn loaded() -> State {
     let mut state = State::new(settings(false), NOW);
     state.leaked.insert(USER_KEY.into());
     state.since_flag = Some(time::macros::datetime!(2024-07-30 21:00:00 UTC));
@@ -73,10 +73,7 @@ fn loaded() -> State {
 }
 
 fn draw(state: &State, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    let theme = Theme::new(ThemeName::Default, false);
-    t.draw(|f| ui::render(f, state, &theme)).expect("draw");
-    t
+    crate::screen::draw(state, &Theme::new(ThemeName::Default, false), w, h)
 }
 
 #[test]
@@ -862,7 +859,6 @@ fn the_leak_line_sits_between_the_owners_use_and_the_attackers() {
 
 #[test]
 fn before_the_leak_rows_are_plain_and_the_summary_counts_since_the_leak() {
-    use ratatui::style::Color;
     let state = war_room();
     let s = state.timeline.store.summary();
     assert_eq!(s.tactics.get(&Tactic::Recon), Some(&5));
@@ -883,10 +879,18 @@ fn before_the_leak_rows_are_plain_and_the_summary_counts_since_the_leak() {
     };
     // After the leak, a critical tactic is red; before it, the owner's recon is in the
     // ordinary colour, not an alarm and not a dim grey.
-    assert_eq!(style_of("DeleteDetector", "defense-evasion").fg, Color::Red);
+    assert_eq!(
+        style_of("DeleteDetector", "defense-evasion").fg,
+        crate::screen::colour(|t| t.danger)
+    );
     let owner = style_of("11-19 16:40:00Z", "recon");
     assert!(
-        !matches!(owner.fg, Color::Red | Color::Cyan | Color::DarkGray),
+        ![
+            crate::screen::colour(|t| t.danger),
+            crate::screen::colour(|t| t.accent),
+            crate::screen::colour(|t| t.dim)
+        ]
+        .contains(&owner.fg),
         "{owner:?}"
     );
     let summary = all.join("\n");

@@ -99,7 +99,7 @@ fn load(state: &mut State) {
     assert!(effects.is_empty(), "nothing pending: {effects:?}");
 }
 
-fn fixture() -> State {
+pub(crate) fn fixture() -> State {
     let mut state = base(false);
     load(&mut state);
     state
@@ -692,8 +692,9 @@ fn render_every_size(name: &str, state: &State) {
     let theme = default_theme();
     let fallback = "keyspill: enlarge the terminal";
     for (w, h) in sizes() {
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| draw(state, &theme, w, h)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            screen::draw_unchecked(state, &theme, w, h)
+        }));
         let terminal = result.unwrap_or_else(|_| panic!("{name} panicked at {w}x{h}"));
         let buf = terminal.backend().buffer();
         assert_eq!((buf.area.width, buf.area.height), (w, h));
@@ -757,15 +758,19 @@ fn leaked_flag_is_red_and_bold_in_the_default_theme() {
     let (x, y) = find(buf, "LEAKED").expect("LEAKED flag on screen");
     for i in 0..6 {
         let cell = &buf[(x + i, y)];
-        assert_eq!(cell.fg, Color::Red, "LEAKED cell {i}");
+        assert_eq!(
+            cell.fg,
+            crate::screen::colour(|t| t.leaked),
+            "LEAKED cell {i}"
+        );
         assert!(cell.modifier.contains(Modifier::BOLD), "LEAKED cell {i}");
     }
     // The leaked key's id is red as well; another key's id is not.
     let (kx, ky) = find(buf, K_LEAKED).expect("leaked key id");
     assert_eq!(ky, y);
-    assert_eq!(buf[(kx, ky)].fg, Color::Red);
+    assert_eq!(buf[(kx, ky)].fg, crate::screen::colour(|t| t.leaked));
     let (ax, ay) = find(buf, K_ALICE).expect("alice's key id");
-    assert_ne!(buf[(ax, ay)].fg, Color::Red);
+    assert_ne!(buf[(ax, ay)].fg, crate::screen::colour(|t| t.leaked));
     assert!(!buf[(ax, ay)].modifier.contains(Modifier::BOLD));
 }
 

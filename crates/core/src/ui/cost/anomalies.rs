@@ -114,7 +114,7 @@ pub(super) fn anomaly_lines(
             } else {
                 "not asked yet".into()
             };
-            message(&mut lines, text, theme.dim);
+            message(&mut lines, text, theme.base);
         }
         None => {}
         Some(Anomalies::NoMonitor) => message(
@@ -133,7 +133,7 @@ pub(super) fn anomaly_lines(
                 "no anomalies in the last {ANOMALY_WINDOW_DAYS} days ({})",
                 fmt::plural(monitors.len() as u64, "monitor", "monitors")
             ),
-            theme.dim,
+            theme.base,
         ),
         Some(Anomalies::Found {
             monitors,
@@ -202,19 +202,38 @@ pub(super) fn anomalies(
     area: Rect,
     lines: Vec<Line<'static>>,
     cursor: Option<usize>,
+    warn: Style,
 ) {
     if area.height == 0 || lines.is_empty() {
         return;
     }
     let h = usize::from(area.height);
-    // Keep the cursor's line on screen; the heading stays when the list scrolls.
-    let offset = cursor.map_or(0, |i| (i + 1).saturating_sub(h));
-    let shown: Vec<Line<'static>> = if offset > 0 && h > 1 {
-        let mut v = vec![lines[0].clone()];
-        v.extend(lines.into_iter().skip(offset + 1).take(h - 1));
-        v
-    } else {
-        lines
+    let total = lines.len();
+    if total <= h {
+        frame.render_widget(Paragraph::new(lines), area);
+        return;
+    }
+    // Cut: the first line stays, then a window that keeps the cursor's line in sight, then
+    // one line saying how much is out of sight and how to reach it.
+    let window = h.saturating_sub(2);
+    let offset = cursor.map_or(0, |i| i.saturating_sub(window));
+    let mut shown: Vec<Line<'static>> = match cursor {
+        // No room beside the first line: the cursor's line instead of it.
+        Some(i) if window == 0 => lines.into_iter().skip(i).take(1).collect(),
+        _ => {
+            let mut v: Vec<Line<'static>> = lines.iter().take(1).cloned().collect();
+            v.extend(lines.into_iter().skip(1 + offset).take(window));
+            v
+        }
     };
+    if h >= 2 {
+        let hidden = total - shown.len();
+        let how = if cursor.is_some() { "j/k" } else { "c, then j" };
+        let word = if hidden == 1 { "line" } else { "lines" };
+        shown.push(Line::styled(
+            format!("   … {hidden} more {word} ({how})"),
+            warn,
+        ));
+    }
     frame.render_widget(Paragraph::new(shown), area);
 }

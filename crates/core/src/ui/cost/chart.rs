@@ -105,7 +105,7 @@ pub(super) fn chart(
     let n = usize::try_from(window_days(window)).unwrap_or(0);
     if n == 0 {
         frame.render_widget(
-            Paragraph::new(" no day in the window").style(theme.dim),
+            Paragraph::new(" no day in the window").style(theme.base),
             area,
         );
         return;
@@ -354,7 +354,7 @@ fn legend_line(
     let item = |mark: &str, style: Style, text: String| {
         vec![
             Span::styled(mark.to_string(), style),
-            Span::styled(format!(" {text}"), theme.dim),
+            Span::styled(format!(" {text}"), theme.base),
         ]
     };
     if line_drawn {

@@ -113,7 +113,7 @@ pub(super) fn empty(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
             };
             items.push((text, theme.accent));
             items.push((String::new(), theme.base));
-            items.push((cost_note(), theme.dim));
+            items.push((cost_note(), theme.base));
         }
     }
     frame.render_widget(Paragraph::new(paragraphs(items, area.width)), area);

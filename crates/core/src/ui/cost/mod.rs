@@ -26,9 +26,10 @@ mod tables;
 use anomalies::{anomalies, anomaly_lines};
 use chart::chart;
 use empty::{empty, paragraphs};
-use tables::tables;
+use tables::{columns_cut, tables};
 
-/// The services and regions tables go side by side from this inner width up.
+/// The anomalies are told in full (whole service names, the monitor, three root causes) from
+/// this inner width up.
 const SIDE_BY_SIDE: u16 = 120;
 /// Width of the regions table when side by side (a region name is at most ~16 characters).
 const REGIONS_WIDTH: u16 = 70;
@@ -40,17 +41,29 @@ const PERMISSIONS: &str = "ce:GetCostAndUsage, ce:GetAnomalyMonitors and ce:GetA
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let c = &state.cost;
-    let block = Block::default()
+    let inner_w = area.width.saturating_sub(2);
+    // A narrow terminal drops the tables' baseline and peak columns: the bottom edge says so,
+    // beside what looking has cost (which shortens first to make room).
+    const NOTE: &str = " columns cut: widen ";
+    let note_w = NOTE.chars().count() as u16 + 1;
+    let lookup = lookup_spans(c, inner_w.saturating_sub(note_w), theme);
+    let note = c.total.is_some()
+        && columns_cut(inner_w)
+        && layout::spans_width(&lookup) + usize::from(note_w) <= usize::from(inner_w);
+    let lookup = if note {
+        lookup
+    } else {
+        lookup_spans(c, inner_w, theme)
+    };
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
-        .title(Line::from(title(
-            state,
-            area.width.saturating_sub(2),
-            theme,
-        )))
-        .title_bottom(
-            Line::from(lookup_spans(c, area.width.saturating_sub(2), theme)).right_aligned(),
-        );
+        .title_style(theme.base)
+        .title(Line::from(title(state, inner_w, theme)))
+        .title_bottom(Line::from(lookup).right_aligned());
+    if note {
+        block = block.title_bottom(Line::from(Span::styled(NOTE, theme.warn)).left_aligned());
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.width == 0 || inner.height == 0 {
@@ -158,7 +171,7 @@ fn lookup_spans(c: &CostTab, width: u16, theme: &Theme) -> Vec<Span<'static>> {
         .iter()
         .find(|(a, b)| a.chars().count() + b.chars().count() <= width)
         .unwrap_or(&forms[2]);
-    vec![Span::styled(pick.0, theme.dim), Span::raw(pick.1.clone())]
+    vec![Span::styled(pick.0, theme.base), Span::raw(pick.1.clone())]
 }
 
 /// " Cost · last 30 days (…) · updated 3 min ago ⠋ · ⚠ last refresh failed ", the longest
@@ -251,7 +264,7 @@ fn body(
 ) {
     let c = &state.cost;
     let width = inner.width;
-    let wide = width >= SIDE_BY_SIDE;
+    let wide = tables::side_by_side(width);
     let leak = leak(c, window);
 
     let mut top = Vec::new();
@@ -328,7 +341,7 @@ fn body(
     frame.render_widget(Paragraph::new(top), top_area);
     chart(frame, chart_area, data, window, total, leak, theme);
     tables(frame, tables_area, c, theme);
-    anomalies(frame, anomaly_area, anomaly_lines, cursor_line);
+    anomalies(frame, anomaly_area, anomaly_lines, cursor_line, theme.warn);
 }
 
 /// "Since the leak (11-19, 4 days): USD 16,640 · 4,160/day vs 4.70/day before · +4,155/day".

@@ -185,7 +185,7 @@ fn title(
                 let style = if n > 0 {
                     verdict_style(theme, v)
                 } else {
-                    theme.dim
+                    theme.base
                 };
                 spans.push(Span::styled(format!("{label} {n}"), style));
             }

@@ -88,21 +88,21 @@ pub(super) fn removal_pane(
     } else {
         format!("running {}", spinner(state))
     };
-    let failed_style = if failed > 0 { theme.danger } else { theme.dim };
+    let failed_style = if failed > 0 { theme.danger } else { theme.base };
     let full = |label: bool, hint: bool| {
         let mut spans = vec![Span::styled(" Removal ", theme.title)];
         if label {
-            spans.push(Span::styled(format!("· {} ", r.plan.label()), theme.dim));
+            spans.push(Span::styled(format!("· {} ", r.plan.label()), theme.base));
         }
         spans.extend([
             Span::styled(format!("· {done} done "), theme.ok),
             Span::styled(format!("· {failed} failed "), failed_style),
-            Span::styled(format!("· {skipped} skipped "), theme.dim),
-            Span::styled(format!("· {pending} pending "), theme.dim),
+            Span::styled(format!("· {skipped} skipped "), theme.base),
+            Span::styled(format!("· {pending} pending "), theme.base),
             Span::styled(format!("· {state_word} "), theme.accent),
         ]);
         if hint && !r.finished {
-            spans.push(Span::styled("· PgUp/PgDn scroll ", theme.dim));
+            spans.push(Span::styled("· PgUp/PgDn scroll ", theme.base));
         }
         spans
     };
@@ -111,8 +111,8 @@ pub(super) fn removal_pane(
         Span::styled(" Removal ", theme.title),
         Span::styled(format!("✓{done} "), theme.ok),
         Span::styled(format!("✗{failed} "), failed_style),
-        Span::styled(format!("–{skipped} "), theme.dim),
-        Span::styled(format!("·{pending} "), theme.dim),
+        Span::styled(format!("–{skipped} "), theme.base),
+        Span::styled(format!("·{pending} "), theme.base),
         Span::styled(format!("{state_word} "), theme.accent),
     ];
     let title = [full(true, true), full(true, false), full(false, false)]

@@ -38,10 +38,10 @@ pub(super) fn strip_cell(state: &State, s: &RegionSummary, theme: &Theme) -> Vec
     } else if s.suspicious > 0 {
         theme.warn
     } else {
-        theme.dim
+        theme.base
     };
     spans.push(Span::styled(format!(" {}", s.suspicious), count_style));
-    spans.push(Span::styled(format!("/{}", s.total), theme.dim));
+    spans.push(Span::styled(format!("/{}", s.total), theme.base));
     match s.state {
         SweepState::Running => {
             spans.push(Span::styled(format!(" {}", spinner(state)), theme.accent));
@@ -155,7 +155,7 @@ pub(super) fn pack(
             if gap > 0 {
                 current.push(Span::raw("  "));
             }
-            current.push(Span::styled(text, theme.dim));
+            current.push(Span::styled(text, theme.base));
             break;
         }
         if used == 1 {
@@ -221,7 +221,7 @@ pub(super) fn problem_lines(state: &State, width: usize, theme: &Theme) -> Vec<L
             .collect();
         lines.push(Line::styled(
             format!(" n/a (not offered there): {}", parts.join(" · ")),
-            theme.dim,
+            theme.base,
         ));
     }
     lines

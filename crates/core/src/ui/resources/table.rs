@@ -68,7 +68,7 @@ pub(super) fn table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
     if n == 0 {
         frame.render_widget(
             Paragraph::new(empty_text(state))
-                .style(theme.dim)
+                .style(theme.base)
                 .wrap(Wrap { trim: false }),
             area,
         );
