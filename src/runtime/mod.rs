@@ -1,5 +1,6 @@
 //! Wires the pure core to the world: the terminal, the pollers, the executor and the journal.
 
+pub mod clipboard;
 mod cost;
 pub mod exec;
 pub mod gameday;
@@ -344,6 +345,12 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
         Effect::WriteSecret { path, key } => {
             let result = exec::write_secret(&path, &key);
             ctx.send(Msg::SecretWritten(result));
+        }
+        Effect::Copy { what, text } => {
+            // Between two frames, on the terminal the console draws on.
+            if let Err(e) = clipboard::copy(text.expose()) {
+                tracing::error!("clipboard ({what}): writing OSC 52 failed: {e}");
+            }
         }
         Effect::Track(key) => {
             let ctx2 = ctx.clone();

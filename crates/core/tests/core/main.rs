@@ -17,6 +17,7 @@ mod report;
 mod resources_flow;
 mod resources_ui;
 mod routing;
+mod secrets;
 mod timeline_data;
 mod timeline_shapes;
 mod timeline_tab;

@@ -1,0 +1,1 @@
+//! `y` and `Y`: the cursor row of every tab, as its id and as JSON, for the clipboard.
