@@ -161,6 +161,7 @@ impl Footer {
                         key(C::Revoke),
                         key(C::Select),
                         key(C::Filter),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                         key(C::Help),
                         key(C::Quit),
                     ]
@@ -173,6 +174,7 @@ impl Footer {
                         key(C::Filter),
                         key(C::Refresh),
                         key(C::CommandLine),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                         key(C::Help),
                         key(C::Quit),
                     ]
@@ -199,11 +201,19 @@ impl Footer {
                         key(C::Follow),
                         key(C::MarkEvidence),
                         key(C::LocalTime),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }
             Footer::TimelineRecord => {
-                const { &[key(C::Back), MOVE.says("scroll"), key(C::MarkEvidence)] }
+                const {
+                    &[
+                        key(C::Back),
+                        MOVE.says("scroll"),
+                        key(C::MarkEvidence),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
+                    ]
+                }
             }
             Footer::Resources => {
                 const {
@@ -215,6 +225,7 @@ impl Footer {
                         key(C::ToggleView),
                         key(C::Filter),
                         key(C::Refresh).says("sweep again"),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }
@@ -225,6 +236,7 @@ impl Footer {
                         key(C::ToggleView),
                         key(C::Filter),
                         key(C::Refresh).says("sweep again"),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }
@@ -239,6 +251,7 @@ impl Footer {
                         MOVE,
                         line(LineCommand::Export, "report"),
                         line(LineCommand::Close, "close incident"),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }
@@ -248,6 +261,7 @@ impl Footer {
                         key(C::CycleFocus),
                         MOVE,
                         key(C::Refresh).says("refresh (billed)"),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }
@@ -262,6 +276,7 @@ impl Footer {
                         key(C::Open).says("where"),
                         key(C::ToggleView),
                         MOVE,
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }
@@ -285,6 +300,7 @@ impl Footer {
                         key(C::ToggleView),
                         key(C::Refresh),
                         MOVE,
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }

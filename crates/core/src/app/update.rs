@@ -284,6 +284,10 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 /// A normal-mode command: the focused tab's open pane first, then the commands that work
 /// everywhere, then the focused tab, which either handles it or says it does nothing there.
 pub fn dispatch(state: &mut State, cmd: Command) -> Vec<Effect> {
+    // Copying reads the row under the cursor, with or without a pane open over it.
+    if matches!(cmd, Command::CopyId | Command::CopyJson) {
+        return crate::app::copy::on_copy(state, cmd);
+    }
     let pane = match state.tab {
         Tab::Keys => keys::on_pane(state, cmd),
         Tab::Timeline => timeline::on_pane(state, cmd),

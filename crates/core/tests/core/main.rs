@@ -10,6 +10,7 @@ mod access_model;
 mod authz_eval;
 mod checklist_flow;
 mod checklist_ui;
+mod copy_flow;
 mod cost_ui;
 mod flows;
 mod perms_flow;

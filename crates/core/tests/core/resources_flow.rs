@@ -68,7 +68,7 @@ fn created_by_leak(name: &str, field: &str, id: &str, at: time::OffsetDateTime) 
 
 /// The fixture account after one sweep: a backdoor user and a mining group made by the
 /// leaked key, an instance that merely appeared after the leak, and what was there before.
-fn swept() -> State {
+pub(crate) fn swept() -> State {
     let mut state = base(false);
     update(
         &mut state,

@@ -49,7 +49,7 @@ fn press(state: &mut State, c: char) -> Vec<Effect> {
 
 /// The console on the Timeline tab with the get-password-data detonation loaded, as the
 /// collector would deliver it: events, then the chains its tracker found.
-fn loaded() -> State {
+pub(crate) fn loaded() -> State {
     let mut state = State::new(settings(false), NOW);
     state.leaked.insert(USER_KEY.into());
     state.since_flag = Some(time::macros::datetime!(2024-07-30 21:00:00 UTC));
