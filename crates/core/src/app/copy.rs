@@ -100,8 +100,8 @@ fn keys(state: &State) -> Option<Copied> {
 }
 
 fn timeline(state: &State) -> Option<Copied> {
-    if state.timeline.view != View::Events {
-        return None;
+    if state.timeline.view == View::Sources {
+        return sources(state);
     }
     let e = state.timeline.selected()?;
     let json = match serde_json::from_str::<Value>(&e.raw) {
@@ -125,6 +125,45 @@ fn timeline(state: &State) -> Option<Copied> {
     Some(Copied {
         short: e.id.to_string(),
         json,
+    })
+}
+
+/// The sources view: the address and the agent at the top row of its two tables (one scroll
+/// moves both), newest first as drawn. `y` copies the address, or the agent when there are
+/// fewer addresses.
+fn sources(state: &State) -> Option<Copied> {
+    let t = &state.timeline;
+    let s = t.store.summary();
+    let leak = s.leak;
+    let nth = |seen: &std::collections::BTreeMap<
+        crate::timeline::model::Text,
+        crate::timeline::store::Seen,
+    >| {
+        let mut all: Vec<_> = seen.iter().collect();
+        all.sort_unstable_by(|a, b| b.1.first.cmp(&a.1.first).then_with(|| a.0.cmp(b.0)));
+        let i = t.sources_scroll.min(all.len().checked_sub(1)?);
+        let (value, seen) = all[i];
+        Some((
+            value.to_string(),
+            json!({
+                "value": value.to_string(),
+                "first_seen": format_ts(seen.first),
+                "last_seen": format_ts(seen.last),
+                "events": seen.events,
+                "since_leak": seen.since_leak,
+                "new_since_leak": seen.new_since(leak),
+            }),
+        ))
+    };
+    let ip = nth(&s.source_ips);
+    let agent = nth(&s.user_agents);
+    let short = ip.as_ref().or(agent.as_ref())?.0.clone();
+    Some(Copied {
+        short,
+        json: json!({
+            "source_ip": ip.map(|(_, j)| j),
+            "user_agent": agent.map(|(_, j)| j),
+        }),
     })
 }
 

@@ -216,7 +216,10 @@ pub fn check_path(typed: &str, base: Option<&Path>) -> Result<PathBuf, String> {
         return Err(format!("{}: not a file's path", path.display()));
     };
     // Symbolic links resolved, so `.git` is looked for where the file really goes.
-    let dir = std::fs::canonicalize(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    let dir = std::fs::canonicalize(parent).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("no directory {}", parent.display()),
+        _ => format!("{}: {e}", parent.display()),
+    })?;
     if !dir.is_dir() {
         return Err(format!("{}: not a directory", dir.display()));
     }

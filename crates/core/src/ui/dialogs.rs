@@ -355,8 +355,7 @@ fn secret(frame: &mut Frame, area: Rect, s: &SecretDialog, theme: &Theme) {
             Span::styled(format!("{}▏", s.path), theme.input),
         ]));
         lines.push(Line::styled(
-            " Enter writes (mode 0600, never overwrites, never inside a git work tree) · Esc \
-             goes back",
+            " Enter writes (mode 0600, no overwrite, never in a git work tree) · Esc back",
             theme.base,
         ));
     } else {

@@ -107,6 +107,29 @@ fn on_the_timeline_y_copies_the_event_id_and_y_upper_its_raw_record() {
 }
 
 #[test]
+fn in_the_timeline_sources_view_y_copies_the_newest_address() {
+    let mut state = crate::timeline_tab::loaded();
+    key(&mut state, KeyCode::Char('v'));
+    let (ip, first) = {
+        let s = state.timeline.store.summary();
+        let newest = s
+            .source_ips
+            .iter()
+            .max_by(|a, b| a.1.first.cmp(&b.1.first).then_with(|| b.0.cmp(a.0)))
+            .expect("addresses in the fixture");
+        (newest.0.to_string(), newest.1.first)
+    };
+    assert_eq!(copied(&mut state, 'y'), ip);
+    let j = copied_json(&mut state);
+    assert_eq!(j["source_ip"]["value"], ip.as_str());
+    assert_eq!(
+        j["source_ip"]["first_seen"],
+        keyspill_core::journal::format_ts(first)
+    );
+    assert!(j["user_agent"]["value"].is_string(), "{j}");
+}
+
+#[test]
 fn credentials_in_a_record_are_blanked() {
     let mut v = json!({
         "eventName": "AssumeRole",

@@ -344,3 +344,22 @@ fn the_default_file_name_keeps_to_safe_characters() {
     assert!(!name.contains('/') && !name.contains(' '), "{name}");
     assert!(name.ends_with(&format!("{NEW_KEY_ID}.credentials.csv")));
 }
+
+#[test]
+fn secret_dialog_screens() {
+    let theme = Theme::new(ThemeName::Default, false);
+    // The warning before the reveal, with the quarantine warning, on the smallest terminal.
+    let mut state = opened("ci-deploy", None);
+    press(&mut state, KeyCode::Char('v'));
+    let terminal = draw(&state, &theme, 80, 24);
+    insta::assert_snapshot!("secret_warned_quarantined_80x24", terminal.backend());
+
+    // A refused path (a directory that does not exist, so that the screen is the same on
+    // every machine): the reason under the field, the field still open.
+    let mut state = opened("alice", None);
+    press(&mut state, KeyCode::Char('w'));
+    type_text(&mut state, "/nonexistent-keyspill-dir/creds.csv");
+    press(&mut state, KeyCode::Enter);
+    let terminal = draw(&state, &theme, 100, 30);
+    insta::assert_snapshot!("secret_path_refused_100x30", terminal.backend());
+}
