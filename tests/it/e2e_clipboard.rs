@@ -80,3 +80,93 @@ fn y_and_shift_y_reach_the_terminal_clipboard_and_the_operator_names_the_journal
         "{text}"
     );
 }
+
+/// Rotation in the real binary: the new secret is masked on screen until `v` twice, `w`
+/// writes it 0600 into the incident directory, and the journal has the path, not the secret.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rotated_secret_stays_masked_until_revealed_and_is_written_0600_beside_the_journal() {
+    use common::tmux::creds;
+    use common::{Moto, aws_root, user_with_keys};
+    use std::os::unix::fs::PermissionsExt;
+
+    let moto = Moto::start();
+    let root = aws_root(&moto).await;
+    let (me, me_secret) = user_with_keys(&root, "ir-responder", 1).await.remove(0);
+    let (leaked, _) = user_with_keys(&root, "dev-alice", 1).await.remove(0);
+    let journal = tempfile::tempdir().expect("journal dir");
+    let jdir = journal.path().display().to_string();
+    let t = Tmux::start(
+        &creds(&moto, &me, &me_secret),
+        &[
+            "--key",
+            &leaked,
+            "--regions",
+            "us-east-1",
+            "--journal",
+            &jdir,
+        ],
+    );
+    t.wait_for(&leaked, Duration::from_secs(20));
+    t.keys(&["R"]);
+    t.wait_for("to confirm", Duration::from_secs(5));
+    t.type_text(&leaked[16..]);
+    t.keys(&["Enter"]);
+    let masked = t.wait_for("store the secret now", Duration::from_secs(20));
+    assert!(masked.contains("(masked)"), "{masked}");
+
+    t.keys(&["v"]);
+    t.wait_for("visible to the whole room", Duration::from_secs(5));
+    t.keys(&["v"]);
+    let shown = t.wait_for("(shown)", Duration::from_secs(5));
+    let secret = shown
+        .lines()
+        .find_map(|l| {
+            let rest = l.split("Secret access key").nth(1)?;
+            rest.split_whitespace().next().map(str::to_string)
+        })
+        .expect("the secret's line");
+    assert_eq!(secret.len(), 40, "{shown}");
+    assert!(
+        !masked.contains(&secret),
+        "shown before the reveal:\n{masked}"
+    );
+    t.keys(&["v"]);
+    let hidden = t.wait_for("(masked)", Duration::from_secs(5));
+    assert!(!hidden.contains(&secret), "{hidden}");
+
+    t.keys(&["w"]);
+    t.wait_for("Write to", Duration::from_secs(5));
+    t.keys(&["Enter"]);
+    t.wait_for("written to", Duration::from_secs(5));
+    let file = std::fs::read_dir(journal.path())
+        .expect("incident dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".credentials.csv"))
+        .expect("the credentials file beside the journal");
+    let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        std::fs::read_to_string(&file)
+            .expect("read")
+            .contains(&secret)
+    );
+
+    t.keys(&["Enter"]);
+    t.keys(&["q"]);
+    let start = Instant::now();
+    while !t.exited() {
+        assert!(start.elapsed() < Duration::from_secs(10), "q did not quit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(journal.path().join("journal.jsonl")).expect("journal");
+    assert!(!text.contains(&secret), "the secret is in the journal");
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+    assert!(
+        text.lines()
+            .any(|l| l.contains("\"kind\":\"secret_handled\"")
+                && name.as_deref().is_some_and(|n| l.contains(n))),
+        "{text}"
+    );
+    assert!(text.contains("shown on screen"), "{text}");
+}

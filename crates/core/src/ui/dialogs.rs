@@ -313,11 +313,7 @@ fn secret(frame: &mut Frame, area: Rect, s: &SecretDialog, theme: &Theme) {
         Line::from(vec![
             Span::raw(" Secret access key  "),
             Span::styled(secret_text, theme.warn),
-            Span::raw(if shown {
-                "   (visible: v hides it)"
-            } else {
-                "   (masked)"
-            }),
+            Span::raw(if shown { "   (shown)" } else { "   (masked)" }),
         ]),
         Line::raw(""),
         Line::styled(
