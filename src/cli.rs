@@ -69,6 +69,10 @@ pub struct GamedayArgs {
     pub journal: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ThemeName::Default)]
     pub theme: ThemeName,
+    /// Who is at the keyboard, on every journal entry and action [default: $USER, else the
+    /// login name, @ this host]
+    #[arg(long, value_name = "NAME", value_parser = parse_operator)]
+    pub operator: Option<String>,
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {
@@ -262,9 +266,28 @@ pub struct ConsoleArgs {
     /// permissions view's conditions)
     #[arg(long, value_name = "IP")]
     pub source_ip: Option<std::net::IpAddr>,
+    /// Who is at the keyboard, on every journal entry and action (e.g. "dana" or
+    /// "dana@ir-laptop") [default: $USER, else the login name, @ this host]
+    #[arg(long, value_name = "NAME", value_parser = parse_operator)]
+    pub operator: Option<String>,
     /// Draw one frame, report the time it took on stderr and exit (benchmarks)
     #[arg(long, hide = true)]
     pub bench_first_frame: bool,
+}
+
+/// A name for the journal: printable, on one line, not blank, at most 64 characters.
+pub fn parse_operator(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("the operator's name is empty".into());
+    }
+    if s.chars().count() > 64 {
+        return Err("the operator's name is longer than 64 characters".into());
+    }
+    if s.chars().any(char::is_control) {
+        return Err("the operator's name holds a control character".into());
+    }
+    Ok(s.to_string())
 }
 
 fn parse_key(s: &str) -> Result<String, String> {
@@ -378,6 +401,36 @@ mod tests {
             Ok(Regions::List(vec!["eu-west-1".into(), "us-east-1".into()]))
         );
     }
+    #[test]
+    fn operator_parses_on_the_console_and_the_game_day() {
+        let cli =
+            Cli::try_parse_from(["keyspill", "--operator", " dana@ir-laptop "]).expect("parses");
+        assert_eq!(cli.console.operator.as_deref(), Some("dana@ir-laptop"));
+        let cli =
+            Cli::try_parse_from(["keyspill", "console", "--operator", "dana"]).expect("parses");
+        let Some(Command::Console(a)) = cli.command else {
+            panic!("not the console");
+        };
+        assert_eq!(a.operator.as_deref(), Some("dana"));
+        let cli =
+            Cli::try_parse_from(["keyspill", "gameday", "--operator", "dana"]).expect("parses");
+        let Some(Command::Gameday(g)) = cli.command else {
+            panic!("not the game day");
+        };
+        assert_eq!(g.operator.as_deref(), Some("dana"));
+        assert!(
+            Cli::try_parse_from(["keyspill"])
+                .expect("parses")
+                .console
+                .operator
+                .is_none()
+        );
+        for bad in ["", "   ", "a\nb", &"x".repeat(65)] {
+            let e = Cli::try_parse_from(["keyspill", "--operator", bad]).expect_err(bad);
+            assert_eq!(e.exit_code(), 2, "{bad:?}");
+        }
+    }
+
     #[test]
     fn the_report_subcommand_parses() {
         use clap::Parser;

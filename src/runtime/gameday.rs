@@ -224,6 +224,7 @@ pub async fn run(
         cost_days: 30,
         trust_accounts: Vec::new(),
         source_ip: None,
+        operator: args.operator.clone(),
         bench_first_frame: false,
     };
     let holdings = {

@@ -1,5 +1,6 @@
 //! Wires the pure core to the world: the terminal, the pollers, the executor and the journal.
 
+pub mod clipboard;
 mod cost;
 pub mod exec;
 pub mod gameday;
@@ -42,19 +43,71 @@ fn now() -> Timestamp {
     time::OffsetDateTime::now_utc()
 }
 
-/// `user@host`, for the journal and the action log.
-pub fn operator() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    let host = std::env::var("HOSTNAME")
-        .ok()
+/// `name@host`, for the journal and the action log: `--operator`, else `$USER`, else
+/// `$LOGNAME`, else the name of the process's user in /etc/passwd; `@host` is added unless
+/// the name has an `@` already.
+pub fn operator(flag: Option<&str>) -> String {
+    let env = |k: &str| std::env::var(k).ok();
+    let passwd = || {
+        let uid = own_uid()?;
+        let text = std::fs::read_to_string("/etc/passwd").ok()?;
+        Some(passwd_name(&text, uid).unwrap_or_else(|| format!("uid-{uid}")))
+    };
+    let host = env("HOSTNAME")
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into());
-    format!("{user}@{host}")
+        .unwrap_or_default();
+    operator_from(flag, env("USER"), env("LOGNAME"), passwd, &host)
+}
+
+/// [`operator`] from what it reads, so that the order can be tested.
+pub fn operator_from(
+    flag: Option<&str>,
+    user: Option<String>,
+    logname: Option<String>,
+    passwd: impl FnOnce() -> Option<String>,
+    host: &str,
+) -> String {
+    let named = |s: &str| {
+        let s = s.trim();
+        (!s.is_empty()).then(|| s.to_string())
+    };
+    let name = flag
+        .and_then(named)
+        .or_else(|| user.as_deref().and_then(named))
+        .or_else(|| logname.as_deref().and_then(named))
+        .or_else(|| passwd().as_deref().and_then(named))
+        // No name to be had: the room still sees this is not a person's name.
+        .unwrap_or_else(|| "no-login-name".into());
+    if name.contains('@') {
+        return name;
+    }
+    let host = host.trim();
+    let host = if host.is_empty() { "localhost" } else { host };
+    format!("{name}@{host}")
+}
+
+/// The login name of `uid` in the text of /etc/passwd (`name:x:uid:gid:…`).
+pub fn passwd_name(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id = fields.nth(1)?;
+        (!line.starts_with('#') && !name.is_empty() && id.trim().parse() == Ok(uid))
+            .then(|| name.to_string())
+    })
+}
+
+/// The process's user id: the owner of `/proc/self` (Linux), without a C call.
+fn own_uid() -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 pub fn initial_state(
@@ -70,7 +123,7 @@ pub fn initial_state(
             Regions::All => None,
             Regions::List(l) => Some(l.clone()),
         },
-        operator: operator(),
+        operator: operator(args.operator.as_deref()),
         local_offset,
     };
     let mut state = State::new(settings, now());
@@ -345,6 +398,12 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
             let result = exec::write_secret(&path, &key);
             ctx.send(Msg::SecretWritten(result));
         }
+        Effect::Copy { what, text } => {
+            // Between two frames, on the terminal the console draws on.
+            if let Err(e) = clipboard::copy(text.expose()) {
+                tracing::error!("clipboard ({what}): writing OSC 52 failed: {e}");
+            }
+        }
         Effect::Track(key) => {
             let ctx2 = ctx.clone();
             tokio::spawn(async move {
@@ -615,4 +674,55 @@ pub async fn run_console_with(
     let _ = tokio::time::timeout(EXIT_GRACE, pending).await;
     ratatui::restore();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\n\
+                          # a comment:x:1000:\n\
+                          daemon:x:1:1::/:/usr/sbin/nologin\n\
+                          dana:x:1000:1000:Dana:/home/dana:/bin/zsh\n";
+
+    #[test]
+    fn the_operator_is_the_flag_then_user_then_logname_then_passwd_at_host() {
+        let none = || None;
+        let from_passwd = || Some("dana".to_string());
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            operator_from(Some("ic"), some("u"), some("l"), from_passwd, "h"),
+            "ic@h"
+        );
+        assert_eq!(
+            operator_from(Some("ic@laptop"), some("u"), None, none, "h"),
+            "ic@laptop",
+            "a name with a host keeps it"
+        );
+        assert_eq!(operator_from(None, some("u"), some("l"), none, "h"), "u@h");
+        assert_eq!(operator_from(None, some(" "), some("l"), none, "h"), "l@h");
+        assert_eq!(
+            operator_from(None, None, None, from_passwd, "h\n"),
+            "dana@h"
+        );
+        assert_eq!(
+            operator_from(None, None, None, none, ""),
+            "no-login-name@localhost"
+        );
+    }
+
+    #[test]
+    fn the_login_name_comes_from_passwd_by_uid() {
+        assert_eq!(passwd_name(PASSWD, 1000).as_deref(), Some("dana"));
+        assert_eq!(passwd_name(PASSWD, 0).as_deref(), Some("root"));
+        assert_eq!(passwd_name(PASSWD, 4242), None);
+        assert_eq!(passwd_name("garbage\n::\n", 0), None);
+    }
+
+    #[test]
+    fn this_process_has_a_named_operator() {
+        let op = operator(None);
+        assert!(op.contains('@') && !op.starts_with('@'), "{op}");
+        assert!(!op.starts_with("unknown"), "{op}");
+    }
 }

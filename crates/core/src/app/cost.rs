@@ -185,6 +185,8 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         // Handled before the tab (everywhere), or another tab's.
         Command::Help
         | Command::Quit
+        | Command::CopyId
+        | Command::CopyJson
         | Command::GoTab(_)
         | Command::NextTab
         | Command::PrevTab

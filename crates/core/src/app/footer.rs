@@ -167,6 +167,7 @@ impl Footer {
                         key(C::Revoke),
                         key(C::Select),
                         key(C::Filter),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                         key(C::Help),
                         key(C::Quit),
                     ]
@@ -179,6 +180,7 @@ impl Footer {
                         key(C::Filter),
                         key(C::Refresh),
                         key(C::CommandLine),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                         key(C::Help),
                         key(C::Quit),
                     ]
@@ -205,6 +207,7 @@ impl Footer {
                         key(C::Follow),
                         key(C::MarkEvidence),
                         key(C::LocalTime),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }
@@ -224,7 +227,14 @@ impl Footer {
                 }
             }
             Footer::TimelineRecord => {
-                const { &[key(C::Back), MOVE.says("scroll"), key(C::MarkEvidence)] }
+                const {
+                    &[
+                        key(C::Back),
+                        MOVE.says("scroll"),
+                        key(C::MarkEvidence),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
+                    ]
+                }
             }
             Footer::Resources => {
                 const {
@@ -236,6 +246,7 @@ impl Footer {
                         key(C::ToggleView),
                         key(C::Filter),
                         key(C::Refresh).says("sweep again"),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }
@@ -246,6 +257,7 @@ impl Footer {
                         key(C::ToggleView),
                         key(C::Filter),
                         key(C::Refresh).says("sweep again"),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }
@@ -260,6 +272,7 @@ impl Footer {
                         MOVE,
                         line(LineCommand::Export, "report"),
                         line(LineCommand::Close, "close incident"),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }
@@ -269,6 +282,7 @@ impl Footer {
                         key(C::CycleFocus),
                         MOVE,
                         key(C::Refresh).says("refresh (billed)"),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }
@@ -283,6 +297,7 @@ impl Footer {
                         key(C::Open).says("where"),
                         key(C::ToggleView),
                         MOVE,
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }
@@ -306,6 +321,7 @@ impl Footer {
                         key(C::ToggleView),
                         key(C::Refresh),
                         MOVE,
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }

@@ -42,6 +42,10 @@ pub enum Command {
     Clear,
     Permissions,
     Simulate,
+    /// `y`: the cursor row's id or ARN to the clipboard.
+    CopyId,
+    /// `Y`: the cursor row as JSON to the clipboard.
+    CopyJson,
 }
 
 /// Where a binding applies, which is also how the help overlay groups them.
@@ -452,6 +456,22 @@ pub const BINDINGS: &[Binding] = &[
         Command::Simulate,
         Scope::Access,
         "in the w view: ask IAM's policy simulator again and show where it disagrees"
+    ),
+    bind!(
+        "y",
+        [KeyCode::Char('y')],
+        Command::CopyId,
+        Scope::Global,
+        "copy the selected row's id or ARN to the clipboard (OSC 52)",
+        hint = "copy id"
+    ),
+    bind!(
+        "Y",
+        [KeyCode::Char('Y')],
+        Command::CopyJson,
+        Scope::Global,
+        "copy the selected row as JSON (credentials blanked)",
+        hint = "copy JSON"
     ),
 ];
 

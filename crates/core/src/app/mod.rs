@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod checklist;
+pub mod copy;
 pub mod cost;
 pub mod cursor;
 pub mod footer;
@@ -11,6 +12,7 @@ pub mod msg;
 pub mod perms;
 pub mod plan;
 pub mod resources;
+pub mod secret;
 pub mod state;
 pub mod timeline;
 pub mod update;

@@ -161,6 +161,13 @@ pub enum Effect {
         key: NewKey,
     },
     Journal(Event),
+    /// Put this text on the operator's clipboard (OSC 52, written to the terminal). Held as a
+    /// `Secret` so that a `{:?}` of the effect never prints it, whatever it is.
+    Copy {
+        /// What is copied, in words, for the log.
+        what: String,
+        text: crate::domain::Secret,
+    },
     /// Follow one more leaked key in the timeline.
     Track(String),
     Reverify(Vec<PendingIntent>),

@@ -150,6 +150,16 @@ impl ConfirmDialog {
     }
 }
 
+/// Whether the rotated secret is on screen: masked until the operator asks twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reveal {
+    #[default]
+    Masked,
+    /// `v` once: the room is warned; `v` again shows it.
+    Warned,
+    Shown,
+}
+
 /// The rotated key's secret, shown once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretDialog {
@@ -160,6 +170,11 @@ pub struct SecretDialog {
     pub editing_path: bool,
     /// The result of the last write: the path written, or the error.
     pub written: Option<Result<String, String>>,
+    pub reveal: Reveal,
+    /// The user carries AWS's quarantine policy, which the new key inherits.
+    pub quarantined: bool,
+    /// The incident directory a relative path is written under.
+    pub base: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,11 +7,10 @@ use crate::app::keymap::{self, Command, LineCommand};
 use crate::app::msg::{ActionReport, Effect, JournalOpened, Msg};
 use crate::app::plan::Plan;
 use crate::app::state::{
-    ActionRecord, ConfirmDialog, Dialog, FLASH_SECONDS, Level, Mode, SecretDialog, Source, State,
-    TABS, Tab,
+    ActionRecord, ConfirmDialog, Dialog, FLASH_SECONDS, Level, Mode, Source, State, TABS, Tab,
 };
-use crate::app::{access, checklist, cost, keys, resources, timeline};
-use crate::domain::{key_short, validate_key_id};
+use crate::app::{access, checklist, cost, keys, resources, secret, timeline};
+use crate::domain::validate_key_id;
 use crate::journal::{self, Outcome};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -109,18 +108,7 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::ActionFinished { id, at, report } => on_action_finished(state, id, at, report),
-        Msg::SecretCreated { new_key, old_key } => {
-            state.response_keys.insert(new_key.key_id.clone());
-            let path = format!("./{}-{}.secret.csv", new_key.user, new_key.key_id);
-            state.dialog = Some(Dialog::Secret(SecretDialog {
-                new_key,
-                old_key,
-                path,
-                editing_path: false,
-                written: None,
-            }));
-            vec![]
-        }
+        Msg::SecretCreated { new_key, old_key } => secret::on_created(state, new_key, old_key),
         Msg::Exported(result) => {
             match result {
                 Ok(path) => state.flash(Level::Ok, format!("report written: {path}")),
@@ -128,12 +116,7 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             vec![]
         }
-        Msg::SecretWritten(result) => {
-            if let Some(Dialog::Secret(d)) = state.dialog.as_mut() {
-                d.written = Some(result);
-            }
-            vec![]
-        }
+        Msg::SecretWritten(result) => secret::on_written(state, result),
         Msg::TimelineEvents { at, events } => {
             access::on_events(state, &events);
             timeline::on_events(state, at, events);
@@ -302,6 +285,10 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 /// A normal-mode command: the focused tab's open pane first, then the commands that work
 /// everywhere, then the focused tab, which either handles it or says it does nothing there.
 pub fn dispatch(state: &mut State, cmd: Command) -> Vec<Effect> {
+    // Copying reads the row under the cursor, with or without a pane open over it.
+    if matches!(cmd, Command::CopyId | Command::CopyJson) {
+        return crate::app::copy::on_copy(state, cmd);
+    }
     let pane = match state.tab {
         Tab::Keys => keys::on_pane(state, cmd),
         Tab::Timeline => timeline::on_pane(state, cmd),
@@ -465,39 +452,7 @@ fn on_dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
             _ => vec![],
         },
-        Dialog::Secret(s) => {
-            if s.editing_path {
-                match key.code {
-                    KeyCode::Esc => s.editing_path = false,
-                    KeyCode::Backspace => {
-                        s.path.pop();
-                    }
-                    KeyCode::Enter => {
-                        s.editing_path = false;
-                        return vec![Effect::WriteSecret {
-                            path: s.path.clone(),
-                            key: s.new_key.clone(),
-                        }];
-                    }
-                    KeyCode::Char(ch) => s.path.push(ch),
-                    _ => {}
-                }
-                return vec![];
-            }
-            match key.code {
-                KeyCode::Char('w') => s.editing_path = true,
-                KeyCode::Enter => {
-                    let id = key_short(&s.new_key.key_id);
-                    state.dialog = None;
-                    state.flash(
-                        Level::Info,
-                        format!("secret of {id} closed; it cannot be shown again"),
-                    );
-                }
-                _ => {}
-            }
-            vec![]
-        }
+        Dialog::Secret(_) => secret::on_key(state, key),
     }
 }
 

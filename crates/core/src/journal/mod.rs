@@ -126,6 +126,12 @@ pub enum Event {
         foothold: String,
         reason: String,
     },
+    /// What was done with a rotated key's secret: shown on screen, written to a file (its
+    /// path), copied to the clipboard. Never the secret itself.
+    SecretHandled {
+        key_id: String,
+        detail: String,
+    },
     /// A new foothold opened after the incident was contained.
     Reopened {
         #[serde(default)]
@@ -457,7 +463,7 @@ pub fn read_back(raw: &[u8]) -> Resumed {
                     },
                 );
             }
-            Event::Snapshot(_) | Event::Game { .. } => {}
+            Event::Snapshot(_) | Event::Game { .. } | Event::SecretHandled { .. } => {}
         }
     }
 

@@ -224,7 +224,7 @@ pub fn build(entries: &[Entry]) -> Report {
                 milestones.remove(&Milestone::Contained);
                 milestones.remove(&Milestone::Eradicated);
             }
-            Event::Cleared { .. } => {}
+            Event::Cleared { .. } | Event::SecretHandled { .. } => {}
             Event::Snapshot(s) => {
                 r.journal.snapshots += 1;
                 r.journal.snapshot_at = Some(ts);

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::keymap::{BINDINGS, Command, DIALOG_HELP, LINE_COMMANDS, Scope};
 use crate::app::plan::Plan;
-use crate::app::state::{ConfirmDialog, Dialog, SecretDialog, State, TABS};
+use crate::app::state::{ConfirmDialog, Dialog, Reveal, SecretDialog, State, TABS};
 use crate::domain::LastUsed;
 use crate::domain::QUARANTINE_PREFIX;
 use crate::fmt;
@@ -294,6 +294,12 @@ fn scrolled_confirm(
 }
 
 fn secret(frame: &mut Frame, area: Rect, s: &SecretDialog, theme: &Theme) {
+    let shown = s.reveal == Reveal::Shown;
+    let secret_text = if shown {
+        s.new_key.secret.expose().to_string()
+    } else {
+        crate::app::secret::mask(s.new_key.secret.expose())
+    };
     let mut lines = vec![
         Line::raw(""),
         Line::from(vec![
@@ -306,28 +312,56 @@ fn secret(frame: &mut Frame, area: Rect, s: &SecretDialog, theme: &Theme) {
         ]),
         Line::from(vec![
             Span::raw(" Secret access key  "),
-            Span::styled(s.new_key.secret.expose().to_string(), theme.warn),
+            Span::styled(secret_text, theme.warn),
+            Span::raw(if shown { "   (shown)" } else { "   (masked)" }),
         ]),
         Line::raw(""),
         Line::styled(
             format!(" Old key {} is being disabled. Shown once only.", s.old_key),
             theme.base,
         ),
-        Line::raw(""),
     ];
+    if s.quarantined {
+        lines.push(Line::raw(""));
+        let text = format!(
+            "⚠ {} carries AWS's {QUARANTINE_PREFIX}* policy and the new key inherits it: it is \
+             denied most actions until the policy is detached (AWS Support may ask you to keep \
+             it while the case is open).",
+            s.new_key.user
+        );
+        for (i, piece) in wrap_hanging(&text, 80, 78).into_iter().enumerate() {
+            let pad = if i == 0 { " " } else { "   " };
+            lines.push(Line::styled(format!("{pad}{piece}"), theme.warn));
+        }
+    }
+    lines.push(Line::raw(""));
+    if s.reveal == Reveal::Warned {
+        lines.push(Line::styled(
+            " ⚠ The secret will be visible to the whole room. Press v again to show it;",
+            theme.danger,
+        ));
+        lines.push(Line::styled(
+            "   any other key keeps it masked.",
+            theme.danger,
+        ));
+    }
     if s.editing_path {
         lines.push(Line::from(vec![
             Span::raw(" Write to "),
             Span::styled(format!("{}▏", s.path), theme.input),
         ]));
         lines.push(Line::styled(
-            " Enter writes (mode 0600, never overwrites) · Esc goes back",
+            " Enter writes (mode 0600, no overwrite, never in a git work tree) · Esc back",
             theme.base,
         ));
     } else {
         lines.push(Line::from(vec![
-            Span::styled(" w", theme.title),
-            Span::raw(" write it to a file (mode 0600)   "),
+            Span::styled(" v", theme.title),
+            Span::raw(if shown { " hide   " } else { " show   " }),
+            Span::styled("c", theme.title),
+            Span::raw(" copy (OSC 52)   "),
+            Span::styled("w", theme.title),
+            Span::raw(" write to a file   "),
             Span::styled("Enter", theme.title),
             Span::raw(" I have stored it: close"),
         ]));

@@ -108,7 +108,7 @@ fn assume(
 }
 
 /// The fixture account with IAM's keys and access read, on the Access tab.
-fn loaded(read_only: bool) -> State {
+pub(crate) fn loaded(read_only: bool) -> State {
     let mut state = base(read_only);
     update(
         &mut state,

@@ -81,7 +81,7 @@ fn attack(i: i64) -> f64 {
 /// Cost Explorer's daily figures: a quiet account (S3, a little CloudWatch, Lambda, Route 53,
 /// KMS and one t4g.nano) until the leak, then the miners. Days of November are estimated (the
 /// month is not closed).
-fn cost_data() -> CostData {
+pub(crate) fn cost_data() -> CostData {
     spend_data(true)
 }
 
@@ -149,7 +149,7 @@ fn spend_data(attacked: bool) -> CostData {
     }
 }
 
-fn anomalies_found() -> Anomalies {
+pub(crate) fn anomalies_found() -> Anomalies {
     let cause = |region: &str, usage: &str| RootCause {
         service: Some(EC2.into()),
         region: Some(region.into()),
@@ -191,7 +191,7 @@ fn press(state: &mut State, keys: &str) {
 }
 
 /// Identity and regions known, the leak start given, the Cost tab open, nothing asked yet.
-fn started() -> State {
+pub(crate) fn started() -> State {
     let mut state = State::new(settings(false), NOW);
     state.leaked.insert(K_LEAKED.into());
     state.since_flag = Some(LEAK);
@@ -217,7 +217,7 @@ fn started() -> State {
     state
 }
 
-fn fetched(
+pub(crate) fn fetched(
     state: &mut State,
     seq: u64,
     ago: Duration,

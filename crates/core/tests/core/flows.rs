@@ -1028,50 +1028,6 @@ fn the_secret_closes_only_with_enter() {
 }
 
 #[test]
-fn w_then_enter_writes_the_secret() {
-    let mut state = with_secret();
-    assert!(press(&mut state, 'w').is_empty());
-    let effects = enter(&mut state);
-    assert_eq!(
-        effects,
-        vec![Effect::WriteSecret {
-            path: format!("./ci-deploy-{NEW_KEY_ID}.secret.csv"),
-            key: new_key(),
-        }]
-    );
-    // Still open: writing is not storing it somewhere safe yet.
-    let Some(Dialog::Secret(s)) = &state.dialog else {
-        panic!("the dialog closed after writing");
-    };
-    assert!(!s.editing_path);
-
-    update(&mut state, Msg::SecretWritten(Ok("/tmp/k.csv".into())));
-    let Some(Dialog::Secret(s)) = &state.dialog else {
-        panic!("the dialog closed");
-    };
-    assert_eq!(s.written, Some(Ok("/tmp/k.csv".to_string())));
-}
-
-#[test]
-fn the_secret_path_can_be_edited_before_writing() {
-    let mut state = with_secret();
-    press(&mut state, 'w');
-    let default_len = format!("./ci-deploy-{NEW_KEY_ID}.secret.csv").len();
-    for _ in 0..default_len {
-        press_code(&mut state, KeyCode::Backspace);
-    }
-    type_text(&mut state, "/secure/new.csv");
-    let effects = enter(&mut state);
-    assert_eq!(
-        effects,
-        vec![Effect::WriteSecret {
-            path: "/secure/new.csv".into(),
-            key: new_key(),
-        }]
-    );
-}
-
-#[test]
 fn the_rotated_key_is_not_flagged_new() {
     let mut state = with_secret();
     enter(&mut state);

@@ -645,11 +645,15 @@ fn detail_key_columns_line_up_for_active_and_inactive_keys() {
 }
 
 #[test]
-fn secret_dialog_shows_the_secret_in_full() {
+fn secret_dialog_shows_the_secret_only_when_revealed() {
     let terminal = screen(&secret_open(), 120, 40);
+    assert!(find(terminal.backend().buffer(), FAKE_SECRET).is_none());
+    let mut s = secret_open();
+    press(&mut s, 'v');
+    press(&mut s, 'v');
+    let terminal = screen(&s, 120, 40);
     assert!(find(terminal.backend().buffer(), FAKE_SECRET).is_some());
     // Once closed, it is gone from the screen.
-    let mut s = secret_open();
     press_code(&mut s, KeyCode::Enter);
     let terminal = screen(&s, 120, 40);
     assert!(find(terminal.backend().buffer(), FAKE_SECRET).is_none());
