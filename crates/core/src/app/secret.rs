@@ -10,11 +10,11 @@ use crate::app::state::{Dialog, Level, Reveal, SecretDialog, State};
 use crate::domain::{NewKey, Secret, key_short};
 use crate::journal::Event;
 
-/// What the room sees of a secret while it is masked: its first four characters, then a mask
-/// of fixed width (the secret's length is not shown either).
-pub fn mask(secret: &str) -> String {
-    let head: String = secret.chars().take(4).collect();
-    format!("{head}••••••••••••")
+/// What the room sees of a secret while it is masked: a mask of fixed width and nothing of
+/// the secret, not even its length or its first characters (a photo of the wall screen must
+/// not narrow the guess).
+pub fn mask(_secret: &str) -> String {
+    "••••••••••••••••".to_string()
 }
 
 /// The flash after any copy to the clipboard.
