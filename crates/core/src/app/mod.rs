@@ -13,6 +13,7 @@ pub mod plan;
 pub mod resources;
 pub mod state;
 pub mod timeline;
+pub mod times;
 pub mod update;
 
 pub use msg::{Effect, Msg};
