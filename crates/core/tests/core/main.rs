@@ -20,4 +20,5 @@ mod routing;
 mod timeline_data;
 mod timeline_shapes;
 mod timeline_tab;
+mod times_flow;
 mod ui_snapshots;
