@@ -123,9 +123,9 @@ const MAKE_ROOM: &[Room] = &[
     Room::Drop(H_PROFILE),
     Room::Shorten(H_WHO),
     Room::Drop(H_WHO),
-    Room::Drop(H_ACCOUNT),
     Room::Drop(H_TITLE),
     Room::Shorten(H_PROGRESS),
+    Room::Drop(H_ACCOUNT),
     Room::Shorten(H_VERDICT),
     Room::Shorten(H_CLOCK),
 ];
