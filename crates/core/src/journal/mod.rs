@@ -82,8 +82,9 @@ pub enum Event {
         summary: String,
         origin: String,
     },
-    /// The leak's start as first derived (from the leaked key's creation), kept so the
-    /// incident clock survives the key's deletion and a restart.
+    /// The leak's start the console uses, written each time it moves (`--since`, the first
+    /// attacker-looking use of a tracked key, or the leaked key's creation; `from` says
+    /// which), so it survives the key's deletion and a restart. The last one counts.
     Since {
         since: String,
         from: String,
