@@ -76,8 +76,9 @@ pub struct ChecklistTab {
     pub notes: Vec<NoteEntry>,
     pub milestones: BTreeMap<Milestone, String>,
     pub cursor: usize,
-    /// The Cost tab was looked at with figures on it.
-    pub cost_seen: bool,
+    /// Time on the Cost tab with its figures loaded, in milliseconds
+    /// (`app::times::count_cost_review`).
+    pub cost_review_ms: i64,
     /// The last snapshot written, and when, to write only changes.
     pub last_snapshot: Option<Snapshot>,
     pub snapshot_at: Option<Timestamp>,
@@ -91,7 +92,7 @@ impl Default for ChecklistTab {
             notes: Vec::new(),
             milestones: BTreeMap::new(),
             cursor: 0,
-            cost_seen: false,
+            cost_review_ms: 0,
             last_snapshot: None,
             snapshot_at: None,
         }
@@ -402,10 +403,20 @@ fn check(state: &State, c: Check) -> Option<Status> {
                         .unwrap_or("cost not loaded yet"),
                 );
             }
-            if state.checklist.cost_seen {
-                Some(Status::Verified("the Cost tab was reviewed".into()))
+            let need = crate::app::times::COST_REVIEW_SECONDS;
+            let seen = crate::app::times::cost_reviewed_seconds(state);
+            if seen >= need {
+                Some(Status::Verified(format!(
+                    "reviewed: {need} s on the Cost tab with its figures"
+                )))
+            } else if seen == 0 {
+                unknown(&format!(
+                    "open the Cost tab (4): reviewed after {need} s there, or tick it (space)"
+                ))
             } else {
-                unknown("open the Cost tab (4) to review it")
+                unknown(&format!(
+                    "reviewed {seen} s of {need} s on the Cost tab (4), or tick it (space)"
+                ))
             }
         }
     }
@@ -481,13 +492,9 @@ pub fn milestones(state: &mut State) -> Vec<Effect> {
             }));
         }
     };
-    let detected = leak_start(state).map_or_else(|| now.clone(), journal::format_ts);
-    reach(
-        state,
-        Milestone::Detected,
-        detected,
-        "the leak's start".into(),
-    );
+    // Detection is the incident's opening unless `:detected` said otherwise.
+    let opened = journal::format_ts(state.opened_at.unwrap_or(state.started));
+    reach(state, Milestone::Detected, opened, "incident opened".into());
     let statuses: Vec<(Check, Status)> = state
         .checklist
         .steps
@@ -839,7 +846,8 @@ pub fn snapshot(state: &State) -> Snapshot {
 /// On the clock: record milestones, and write a snapshot when what the console knows changed
 /// (at most every `SNAPSHOT_SECONDS`).
 pub fn on_tick(state: &mut State) -> Vec<Effect> {
-    let mut effects = milestones(state);
+    let mut effects = crate::app::times::record_since(state);
+    effects.extend(milestones(state));
     if state.journal_dir.is_none() {
         return effects;
     }

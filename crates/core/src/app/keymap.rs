@@ -522,6 +522,7 @@ pub enum LineCommand {
     Close,
     Help,
     Can,
+    Detected,
 }
 
 /// One `:` command: the parser reads `verbs`, the help overlay shows `usage` and `help`.
@@ -578,6 +579,13 @@ pub const LINE_COMMANDS: &[LineBinding] = &[
         usage: ":close",
         help: "close the incident (a milestone in the journal)",
         command: LineCommand::Close,
+        suggest: false,
+    },
+    LineBinding {
+        verbs: &["detected"],
+        usage: ":detected TIME",
+        help: "when the incident was detected (2026-11-22T08:40:00Z, 08:40 UTC, -20m): the clock counts from it",
+        command: LineCommand::Detected,
         suggest: false,
     },
     LineBinding {

@@ -8,7 +8,7 @@ use crate::app::cursor;
 use crate::app::keymap::Command;
 use crate::app::msg::{ActionReport, Effect};
 use crate::app::plan::{KeyRef, Plan};
-use crate::app::state::{DetailView, Level, Loaded, Mode, SinceSource, Source, State};
+use crate::app::state::{DetailView, Level, Loaded, Mode, Source, State};
 use crate::app::update::propose;
 use crate::domain::{Failure, ForeignKey, KeyStatus, KeysSnapshot, Timestamp, key_short};
 use crate::journal::{self, Event};
@@ -126,22 +126,9 @@ fn keys_changed(state: &mut State) -> Vec<Effect> {
     effects
 }
 
-/// Once the leak's start is first derived from a key's creation, write it to the journal so
-/// the clock survives a restart after the key is gone.
+/// The leak's start, written to the journal when it changes (`app::times::record_since`).
 pub fn record_since(state: &mut State) -> Vec<Effect> {
-    if state.journal_dir.is_none() || state.since_recorded {
-        return vec![];
-    }
-    match state.since() {
-        Some((t, SinceSource::KeyCreation)) => {
-            state.since_recorded = true;
-            vec![Effect::Journal(Event::Since {
-                since: journal::format_ts(t),
-                from: "leaked key created".into(),
-            })]
-        }
-        _ => vec![],
-    }
+    crate::app::times::record_since(state)
 }
 
 /// Commands while the user detail pane is open: it scrolls, refreshes and closes; list and

@@ -15,6 +15,7 @@ pub mod resources;
 pub mod secret;
 pub mod state;
 pub mod timeline;
+pub mod times;
 pub mod update;
 
 pub use msg::{Effect, Msg};

@@ -215,12 +215,29 @@ pub struct ActionRecord {
     pub outcome: Outcome,
 }
 
-/// Where the incident start came from.
+/// Where the leak's start came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SinceSource {
+    /// The operator's `--since` (now, or when the incident was opened).
     Flag,
+    /// A start only the journal still knows (its key deleted, the timeline not read yet).
     Journal,
+    /// The earliest call of a tracked key the risk rules rate medium or worse.
+    FirstUse,
+    /// The leaked key's creation: the earliest it can have leaked.
     KeyCreation,
+}
+
+impl SinceSource {
+    /// How the header and the journal name it.
+    pub fn words(self) -> &'static str {
+        match self {
+            SinceSource::Flag => "--since",
+            SinceSource::Journal => "journal",
+            SinceSource::FirstUse => "first use of the leaked key",
+            SinceSource::KeyCreation => "key created",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,9 +289,14 @@ pub struct State {
     /// Keys this incident's own rotations created: not the attacker's, though new.
     pub response_keys: BTreeSet<String>,
     pub since_flag: Option<Timestamp>,
-    pub since_journal: Option<Timestamp>,
-    /// The derived leak start has been written to the journal.
-    pub since_recorded: bool,
+    /// The journal's leak start and where it came from.
+    pub since_journal: Option<(Timestamp, SinceSource)>,
+    /// The leak start last written to the journal.
+    pub since_recorded: Option<(Timestamp, SinceSource)>,
+    /// When the console started, and when the incident was opened (the journal's first
+    /// entry): detection unless the operator says otherwise.
+    pub started: Timestamp,
+    pub opened_at: Option<Timestamp>,
     pub keys: KeysTab,
     pub timeline: crate::app::timeline::TimelineTab,
     pub resources: crate::app::resources::ResourcesTab,
@@ -372,7 +394,9 @@ impl State {
             response_keys: BTreeSet::new(),
             since_flag: None,
             since_journal: None,
-            since_recorded: false,
+            since_recorded: None,
+            started: now,
+            opened_at: None,
             keys: KeysTab::default(),
             timeline: crate::app::timeline::TimelineTab::new(),
             resources: crate::app::resources::ResourcesTab::default(),
@@ -389,13 +413,21 @@ impl State {
         }
     }
 
-    /// When the leak started: `--since`, else the journal's, else the earliest creation date
-    /// of a leaked key IAM knows.
+    /// When the leak started: the first exposure the operator gave (`--since`, now or when
+    /// the incident opened), else the first attacker-looking use of a tracked key the
+    /// timeline shows, else what the journal recorded, else the earliest creation of a
+    /// leaked key IAM knows.
     pub fn since(&self) -> Option<(Timestamp, SinceSource)> {
         if let Some(t) = self.since_flag {
             return Some((t, SinceSource::Flag));
         }
-        if let Some(t) = self.since_journal {
+        if let Some((t, SinceSource::Flag)) = self.since_journal {
+            return Some((t, SinceSource::Flag));
+        }
+        if let Some(t) = self.timeline.store.summary().first_flagged {
+            return Some((t, SinceSource::FirstUse));
+        }
+        if let Some((t, _)) = self.since_journal {
             return Some((t, SinceSource::Journal));
         }
         let snap = self.keys.data.data.as_ref()?;

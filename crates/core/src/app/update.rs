@@ -28,10 +28,6 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     if due || access::Generation::of(state) != inputs {
         effects.extend(access::refresh(state));
     }
-    // The cost figures have been on screen: the checklist counts them as reviewed.
-    if state.tab == Tab::Cost && state.cost.data.data.is_some() {
-        state.checklist.cost_seen = true;
-    }
     effects
 }
 
@@ -39,6 +35,7 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(state, key),
         Msg::Tick(now) => {
+            crate::app::times::count_cost_review(state, now);
             state.now = now;
             state.frame = state.frame.wrapping_add(1);
             if state
@@ -187,7 +184,21 @@ fn on_journal(state: &mut State, result: Result<JournalOpened, String>) -> Vec<E
     let r = opened.resumed;
     checklist::restore(state, &r);
     access::restore(state, &r);
-    state.since_journal = r.since;
+    state.since_journal = r.since.map(|t| {
+        (
+            t,
+            crate::app::times::source_of(r.since_from.as_deref().unwrap_or("")),
+        )
+    });
+    // A new journal's first entry (written by the runtime) carries `--since`.
+    state.since_recorded = state.since_journal.or(if r.entries == 0 {
+        state
+            .since_flag
+            .map(|t| (t, crate::app::state::SinceSource::Flag))
+    } else {
+        None
+    });
+    state.opened_at = r.opened_at;
     state.leaked.extend(r.leaked_keys);
     state.response_keys.extend(r.created_keys);
     for a in r.actions {
@@ -553,6 +564,10 @@ fn run_command_line(state: &mut State, line: &str) -> Vec<Effect> {
             checklist::add_note(state, text, false)
         }
         LineCommand::Close => checklist::close(state),
+        LineCommand::Detected => {
+            let arg = line.strip_prefix(verb).unwrap_or("");
+            crate::app::times::set_detected(state, arg)
+        }
         LineCommand::Can => {
             let args = line.strip_prefix(verb).unwrap_or("").to_string();
             crate::app::perms::open_on(state, &args)

@@ -82,8 +82,9 @@ pub enum Event {
         summary: String,
         origin: String,
     },
-    /// The leak's start as first derived (from the leaked key's creation), kept so the
-    /// incident clock survives the key's deletion and a restart.
+    /// The leak's start the console uses, written each time it moves (`--since`, the first
+    /// attacker-looking use of a tracked key, or the leaked key's creation; `from` says
+    /// which), so it survives the key's deletion and a restart. The last one counts.
     Since {
         since: String,
         from: String,
@@ -209,12 +210,19 @@ pub struct PastAction {
     pub outcome: Outcome,
 }
 
+/// The detail of a `Detected` milestone written at the leak's start, as journals did before
+/// detection meant the incident's opening.
+pub const OLD_DETECTED: &str = "the leak's start";
+
 /// What a journal says, read back at start.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Resumed {
     pub entries: usize,
     pub opened_at: Option<Timestamp>,
+    /// The leak's start: the last `Since` entry, else the one given when the incident opened.
     pub since: Option<Timestamp>,
+    /// Where that start came from, in words (`--since` for an operator's).
+    pub since_from: Option<String>,
     pub leaked_keys: Vec<String>,
     pub actions: Vec<PastAction>,
     pub pending: Vec<PendingIntent>,
@@ -359,17 +367,22 @@ pub fn read_back(raw: &[u8]) -> Resumed {
                 since, leaked_keys, ..
             } => {
                 out.opened_at = out.opened_at.or(at);
-                if let Some(s) = since.as_deref().and_then(parse_ts) {
+                if let Some(s) = since.as_deref().and_then(parse_ts)
+                    && out.since_from.as_deref().is_none_or(|f| f == "--since")
+                {
                     out.since = Some(s);
+                    out.since_from = Some("--since".into());
                 }
                 push_unique(&mut out.leaked_keys, leaked_keys);
             }
             Event::Resumed { leaked_keys } => push_unique(&mut out.leaked_keys, leaked_keys),
             Event::MarkedLeaked { key_id } => push_unique(&mut out.leaked_keys, vec![key_id]),
             Event::Evidence { .. } => {}
-            Event::Since { since, .. } => {
-                if out.since.is_none() {
-                    out.since = parse_ts(&since);
+            Event::Since { since, from } => {
+                // The last one counts: the console records the start again when it moves.
+                if let Some(s) = parse_ts(&since) {
+                    out.since = Some(s);
+                    out.since_from = Some(from);
                 }
             }
             Event::Action { action_id, label } => {
@@ -443,6 +456,17 @@ pub fn read_back(raw: &[u8]) -> Resumed {
                     );
                 } else {
                     out.ticks.remove(&step);
+                }
+            }
+            Event::Milestone {
+                milestone: Milestone::Detected,
+                at,
+                detail,
+            } => {
+                // Detection is set again with `:detected`: the last entry counts. An entry
+                // at the leak's start is the old meaning of the milestone, not a detection.
+                if detail != OLD_DETECTED {
+                    out.milestones.insert(Milestone::Detected, at);
                 }
             }
             Event::Milestone { milestone, at, .. } => {
@@ -618,7 +642,7 @@ mod tests {
     }
 
     #[test]
-    fn a_recorded_leak_start_is_read_back_unless_the_incident_had_one() {
+    fn the_last_recorded_leak_start_is_read_back_else_the_one_given_at_opening() {
         let since = concat!(
             r#"{"ts":"2026-11-22T10:00:00Z","operator":"x","kind":"since","since":"2026-11-21T08:00:00Z","from":"leaked key created"}"#,
             "\n"
@@ -629,9 +653,36 @@ mod tests {
             "{}\n{since}",
             r#"{"ts":"2026-11-22T09:00:00Z","operator":"x","kind":"opened","since":"2026-11-20T00:00:00Z"}"#
         );
+        let r = read_back(both.as_bytes());
+        assert_eq!(r.since, Some(datetime!(2026-11-21 08:00:00 UTC)));
+        assert_eq!(r.since_from.as_deref(), Some("leaked key created"));
+        let opened_only = concat!(
+            r#"{"ts":"2026-11-22T09:00:00Z","operator":"x","kind":"opened","since":"2026-11-20T00:00:00Z"}"#,
+            "\n"
+        );
+        let r = read_back(opened_only.as_bytes());
+        assert_eq!(r.since, Some(datetime!(2026-11-20 00:00:00 UTC)));
+        assert_eq!(r.since_from.as_deref(), Some("--since"));
+    }
+
+    #[test]
+    fn the_last_detection_counts_and_the_old_meaning_is_ignored() {
+        let raw = concat!(
+            r#"{"ts":"2026-11-22T09:00:00Z","operator":"x","kind":"milestone","milestone":"detected","at":"2026-11-21T08:00:00Z","detail":"the leak's start"}"#,
+            "\n",
+        );
+        assert!(read_back(raw.as_bytes()).milestones.is_empty());
+        let two = format!(
+            "{raw}{}\n{}\n",
+            r#"{"ts":"2026-11-22T09:00:01Z","operator":"x","kind":"milestone","milestone":"detected","at":"2026-11-22T09:00:00Z","detail":"incident opened"}"#,
+            r#"{"ts":"2026-11-22T09:30:00Z","operator":"x","kind":"milestone","milestone":"detected","at":"2026-11-22T08:40:00Z","detail":"set by x"}"#
+        );
         assert_eq!(
-            read_back(both.as_bytes()).since,
-            Some(datetime!(2026-11-20 00:00:00 UTC))
+            read_back(two.as_bytes())
+                .milestones
+                .get(&Milestone::Detected)
+                .map(String::as_str),
+            Some("2026-11-22T08:40:00Z")
         );
     }
 

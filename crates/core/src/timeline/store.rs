@@ -134,6 +134,10 @@ pub struct Summary {
     pub tactics_before: BTreeMap<Tactic, usize>,
     /// Events whose id was already known (the same event from two sources).
     pub duplicates: usize,
+    /// The earliest event the risk rules rate medium or worse: the first use of a tracked
+    /// key that looks like an attacker's rather than the owner's routine (whatever the leak
+    /// start, so it can be one).
+    pub first_flagged: Option<Timestamp>,
 }
 
 /// Counts `e` for `key`; returns the change in how many entries are new since `leak`.
@@ -370,6 +374,9 @@ impl Store {
             s.before_leak += 1;
         }
         if let Some(r) = &e.risk {
+            if r.severity >= Severity::Medium {
+                s.first_flagged = Some(s.first_flagged.map_or(e.time, |f| f.min(e.time)));
+            }
             if after {
                 *s.tactics.entry(r.tactic).or_default() += 1;
                 if e.denied() {

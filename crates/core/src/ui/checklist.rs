@@ -9,6 +9,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::checklist::{Status, evaluate};
 use crate::app::state::State;
+use crate::app::times;
+use crate::domain::Timestamp;
 use crate::fmt;
 use crate::journal::{Milestone, parse_ts};
 use crate::ui::{Theme, pane};
@@ -24,33 +26,64 @@ fn mark(status: &Status, theme: &Theme) -> (&'static str, Style) {
     }
 }
 
-/// `1 h 12 min` between two RFC 3339 times.
-fn between(from: &str, to: &str) -> Option<String> {
-    let d = parse_ts(to)? - parse_ts(from)?;
+/// `1 h 12 min` from one time to another; `None` when either is unknown.
+fn between(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<String> {
+    let d = to? - from?;
     Some(fmt::hours_minutes(d.whole_minutes()))
 }
 
+/// The incident's five times, then the intervals measured from them.
 fn milestone_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let ms = &state.checklist.milestones;
-    let detected = ms.get(&Milestone::Detected);
-    let mut spans = Vec::new();
-    for m in Milestone::ALL {
-        let (text, style) = match ms.get(&m).and_then(|at| parse_ts(at)) {
+    let at = |m: Milestone| ms.get(&m).and_then(|t| parse_ts(t));
+    let since = state.since();
+    let detected = Some(times::detected(state));
+    let mut times_line = vec![Span::styled("Times  ", theme.title)];
+    let mut push = |label: &str, t: Option<Timestamp>, from: Option<&str>| {
+        let (text, style) = match t {
             Some(t) => {
-                let after = match (detected, ms.get(&m)) {
-                    (Some(d), Some(at)) if m != Milestone::Detected => between(d, at)
-                        .map(|x| format!(" (+{x})"))
-                        .unwrap_or_default(),
-                    _ => String::new(),
-                };
-                (format!("{} {}{after}", m.label(), fmt::minute(t)), theme.ok)
+                let from = from.map(|f| format!(" ({f})")).unwrap_or_default();
+                (format!("{label} {}{from}", fmt::minute(t)), theme.ok)
             }
-            None => (format!("{} —", m.label()), theme.dim),
+            None => (format!("{label} —"), Style::default()),
         };
-        spans.push(Span::styled(text, style));
-        spans.push(Span::styled("   ", theme.dim));
-    }
-    vec![Line::from(spans)]
+        times_line.push(Span::styled(text, style));
+        times_line.push(Span::raw("   "));
+    };
+    push(
+        "leak started",
+        since.map(|(t, _)| t),
+        since.map(|(_, s)| s.words()),
+    );
+    push("detected", detected, None);
+    push("contained", at(Milestone::Contained), None);
+    push("eradicated", at(Milestone::Eradicated), None);
+    push("closed", at(Milestone::Closed), None);
+    let interval = |label: &str, v: Option<String>| {
+        let (text, style) = match v {
+            Some(v) => (format!("{label} {v}"), theme.accent),
+            None => (format!("{label} —"), Style::default()),
+        };
+        [Span::styled(text, style), Span::raw("   ")]
+    };
+    let mut intervals = vec![Span::styled("Took   ", theme.title)];
+    intervals.extend(interval(
+        "to detect",
+        between(since.map(|(t, _)| t), detected),
+    ));
+    intervals.extend(interval(
+        "to contain",
+        between(detected, at(Milestone::Contained)),
+    ));
+    intervals.extend(interval(
+        "to eradicate",
+        between(detected, at(Milestone::Eradicated)),
+    ));
+    intervals.extend(interval(
+        "to close",
+        between(detected, at(Milestone::Closed)),
+    ));
+    vec![Line::from(times_line), Line::from(intervals)]
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -80,16 +113,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         0
     };
+    let head = milestone_lines(state, theme);
+    let head_height = crate::ui::wrapped_height(&head, inner.width).min(inner.height / 3);
     let [times, list, notes_area] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(head_height),
         Constraint::Min(1),
         Constraint::Length(notes_height),
     ])
     .areas(inner);
-    frame.render_widget(
-        Paragraph::new(milestone_lines(state, theme)).wrap(Wrap { trim: true }),
-        times,
-    );
+    frame.render_widget(Paragraph::new(head).wrap(Wrap { trim: true }), times);
 
     // Each step is its title line plus a detail line (why, or what the check saw).
     let wide = list.width >= 100;

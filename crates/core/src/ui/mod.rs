@@ -82,70 +82,202 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     dialogs::render(frame, area, state, theme);
 }
 
-fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let sep = Span::styled(" │ ", theme.dim);
-    let mut spans = vec![Span::styled(" keyspill ", theme.title)];
-    // The badge and the incident clock come first: they must survive any width.
-    if state.settings.read_only {
-        spans.push(Span::styled(" READ-ONLY ", theme.read_only));
+/// One part of the header line: its forms, longest first, and the one shown (`None` when
+/// dropped for room).
+struct Part {
+    forms: Vec<Vec<Span<'static>>>,
+    shown: Option<usize>,
+}
+
+impl Part {
+    fn new(forms: Vec<Vec<Span<'static>>>) -> Self {
+        let shown = (!forms.is_empty()).then_some(0);
+        Part { forms, shown }
+    }
+    fn spans(&self) -> Option<&Vec<Span<'static>>> {
+        self.forms.get(self.shown?)
+    }
+}
+
+/// How the header makes room, in order, until it fits: what is least needed in the room goes
+/// first and whole; the incident's state (badge, clock, verdict, eradicated, progress) only
+/// takes its shorter forms.
+enum Room {
+    Drop(usize),
+    Shorten(usize),
+}
+
+const H_TITLE: usize = 0;
+const H_BADGE: usize = 1;
+const H_CLOCK: usize = 2;
+const H_VERDICT: usize = 3;
+const H_ERADICATED: usize = 4;
+const H_PROGRESS: usize = 5;
+const H_ACCOUNT: usize = 6;
+const H_WHO: usize = 7;
+const H_PROFILE: usize = 8;
+const H_REGIONS: usize = 9;
+
+const MAKE_ROOM: &[Room] = &[
+    Room::Drop(H_REGIONS),
+    Room::Drop(H_PROFILE),
+    Room::Shorten(H_WHO),
+    Room::Drop(H_WHO),
+    Room::Drop(H_TITLE),
+    Room::Shorten(H_PROGRESS),
+    Room::Drop(H_ACCOUNT),
+    Room::Shorten(H_VERDICT),
+    Room::Shorten(H_CLOCK),
+];
+
+/// The header's parts, each with its forms, in the order they are shown.
+fn header_parts(state: &State, theme: &Theme) -> Vec<Part> {
+    let one = |text: String, style: Style| vec![Span::styled(text, style)];
+    let mut parts = Vec::new();
+    parts.push(Part::new(vec![one(" keyspill ".into(), theme.title)]));
+    parts.push(Part::new(vec![if state.settings.read_only {
+        one(" READ-ONLY ".into(), theme.read_only)
     } else {
-        spans.push(Span::styled(" LIVE ", theme.live));
-    }
-    spans.push(Span::raw(" "));
-    match state.since() {
-        Some((since, _)) => spans.push(Span::styled(
-            fmt::incident_clock(state.now, since),
-            theme.title,
-        )),
-        None => spans.push(Span::styled("T+?", theme.dim)),
-    }
+        one(" LIVE ".into(), theme.live)
+    }]));
+    // The clock counts since detection, and says so.
+    let [long, short] = crate::app::times::clock_forms(state);
+    parts.push(Part::new(vec![
+        one(long, theme.title),
+        one(short, theme.title),
+    ]));
     // Containment, in words, on every tab: the foothold model's verdict.
     let verdict = &state.access.assessment;
-    spans.push(sep.clone());
-    spans.push(Span::styled(
-        format!(" {} ", verdict.headline()),
-        if verdict.contained() {
-            theme.contained
-        } else {
-            theme.not_contained
-        },
-    ));
+    let vstyle = if verdict.contained() {
+        theme.contained
+    } else {
+        theme.not_contained
+    };
+    let headline = verdict.headline();
+    let short = headline.split(" (").next().unwrap_or(&headline).to_string();
+    parts.push(Part::new(vec![
+        one(format!(" {headline} "), vstyle),
+        one(format!(" {short} "), vstyle),
+    ]));
+    let eradicated = state
+        .checklist
+        .milestones
+        .contains_key(&crate::journal::Milestone::Eradicated);
+    parts.push(Part::new(vec![if eradicated {
+        one(" ERADICATED ".into(), theme.contained)
+    } else {
+        one("not eradicated".into(), theme.warn)
+    }]));
     // The checklist's progress, on every tab.
     let (done, total) = crate::app::checklist::progress(state);
-    spans.push(sep.clone());
-    spans.push(Span::styled(
-        format!("{done}/{total} done"),
-        if done == total {
-            theme.ok
-        } else {
-            theme.accent
-        },
-    ));
-    spans.push(sep.clone());
+    let pstyle = if done == total {
+        theme.ok
+    } else {
+        theme.accent
+    };
+    parts.push(Part::new(vec![
+        one(format!("checklist {done}/{total} done"), pstyle),
+        one(format!("{done}/{total} done"), pstyle),
+    ]));
     match (&state.identity.data, &state.identity.error) {
         (Some(id), _) => {
-            spans.push(Span::styled(format!("acct {}", id.account), theme.accent));
-            spans.push(sep.clone());
+            parts.push(Part::new(vec![one(
+                format!("acct {}", id.account),
+                theme.accent,
+            )]));
             // The whole ARN where it fits, else its resource part (user/…, assumed-role/…).
-            let who = if area.width >= 140 {
-                &id.arn
-            } else {
-                id.arn.rsplit(':').next().unwrap_or(&id.arn)
-            };
-            spans.push(Span::raw(who.to_string()));
+            let resource = id.arn.rsplit(':').next().unwrap_or(&id.arn).to_string();
+            parts.push(Part::new(vec![
+                vec![Span::raw(id.arn.clone())],
+                vec![Span::raw(resource)],
+            ]));
         }
-        (None, Some(_)) => spans.push(Span::styled("identity unknown", theme.danger)),
-        (None, None) => spans.push(Span::styled(
-            format!("identifying caller {}", spinner(state)),
-            theme.dim,
-        )),
+        (None, Some(_)) => {
+            parts.push(Part::new(vec![one(
+                "identity unknown".into(),
+                theme.danger,
+            )]));
+            parts.push(Part::new(vec![]));
+        }
+        (None, None) => {
+            parts.push(Part::new(vec![one(
+                format!("identifying caller {}", spinner(state)),
+                theme.dim,
+            )]));
+            parts.push(Part::new(vec![]));
+        }
     }
-    if let Some(p) = &state.settings.profile {
-        spans.push(sep.clone());
-        spans.push(Span::raw(format!("profile {p}")));
+    parts.push(Part::new(
+        state
+            .settings
+            .profile
+            .iter()
+            .map(|p| vec![Span::raw(format!("profile {p}"))])
+            .collect(),
+    ));
+    parts.push(Part::new(vec![vec![Span::raw(region_text(state))]]));
+    parts
+}
+
+/// The shown parts as one line: the title and badge side by side, the rest between bars.
+fn header_line(parts: &[Part], theme: &Theme) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    let mut first_after_badge = true;
+    for (i, part) in parts.iter().enumerate() {
+        let Some(p) = part.spans() else { continue };
+        if i > H_BADGE {
+            if first_after_badge {
+                spans.push(Span::raw(" "));
+                first_after_badge = false;
+            } else {
+                spans.push(Span::styled(" │ ", theme.dim));
+            }
+        }
+        spans.extend(p.iter().cloned());
     }
-    spans.push(sep);
-    spans.push(Span::raw(region_text(state)));
+    spans
+}
+
+/// The header: the incident's state first, then who and where, planned to the width so that
+/// every part shows whole or not at all.
+pub fn header_spans(state: &State, theme: &Theme, width: u16) -> Vec<Span<'static>> {
+    let mut parts = header_parts(state, theme);
+    let fits =
+        |parts: &[Part]| layout::spans_width(&header_line(parts, theme)) <= usize::from(width);
+    for step in MAKE_ROOM {
+        if fits(&parts) {
+            break;
+        }
+        match *step {
+            Room::Drop(i) => {
+                if let Some(p) = parts.get_mut(i) {
+                    p.shown = None;
+                }
+            }
+            Room::Shorten(i) => {
+                if let Some(p) = parts.get_mut(i)
+                    && let Some(s) = p.shown
+                    && s + 1 < p.forms.len()
+                {
+                    p.shown = Some(s + 1);
+                }
+            }
+        }
+    }
+    // Still too narrow: the incident's state goes from the end, the badge stays.
+    for i in [H_PROGRESS, H_ERADICATED, H_VERDICT, H_CLOCK] {
+        if fits(&parts) {
+            break;
+        }
+        if let Some(p) = parts.get_mut(i) {
+            p.shown = None;
+        }
+    }
+    header_line(&parts, theme)
+}
+
+fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let spans = header_spans(state, theme, area.width);
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -178,20 +310,16 @@ fn render_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         right.push(Span::styled(" POLLING PAUSED (p resumes) ", theme.warn));
     }
     if let Some((since, src)) = state.since() {
-        let from = match src {
-            crate::app::state::SinceSource::Flag => "--since",
-            crate::app::state::SinceSource::Journal => "journal",
-            crate::app::state::SinceSource::KeyCreation => "leaked key created",
-        };
+        let from = src.words();
         // The tabs come first: the leak start shortens, then goes, when they need the room.
         let room = area
             .width
             .saturating_sub(width_of(&spans) + width_of(&right)) as usize;
         let minute = fmt::minute(since);
         let text = [
-            format!(" leak since {minute} ({from}) "),
-            format!(" leak since {minute} "),
-            format!(" since {} ", minute.get(5..).unwrap_or(&minute)),
+            format!(" leak started {minute} ({from}) "),
+            format!(" leak started {minute} "),
+            format!(" leak {} ", minute.get(5..).unwrap_or(&minute)),
         ]
         .into_iter()
         .find(|t| t.chars().count() <= room);

@@ -884,6 +884,7 @@ fn table(
                 Some((_, SinceSource::Flag)) => "from --since",
                 Some((_, SinceSource::Journal)) => "from the journal",
                 Some((_, SinceSource::KeyCreation)) => "the leaked key's creation",
+                Some((_, SinceSource::FirstUse)) => "first use of the leaked key",
                 None => "",
             };
             let text = format!(

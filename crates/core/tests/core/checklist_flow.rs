@@ -119,12 +119,14 @@ fn checks_follow_live_state_and_milestones_are_recorded_once() {
     ));
     assert!(matches!(status_of(&state, "stop-exposure"), Status::Open));
 
-    // The first tick records detection (the leak's start) and writes a snapshot.
+    // The first tick records detection (the incident's opening: with a new journal, the
+    // console's start, not the leak's) and writes a snapshot.
     let effects = tick(&mut state, 1);
     let events = journaled(&effects);
     assert!(events.iter().any(|e| matches!(
         e,
-        Event::Milestone { milestone: Milestone::Detected, at, .. } if at.starts_with("2026-11-22T09:00")
+        Event::Milestone { milestone: Milestone::Detected, at, detail }
+            if at == &journal::format_ts(NOW) && detail == "incident opened"
     )));
     assert!(events.iter().any(|e| matches!(e, Event::Snapshot(_))));
     // Nothing changed: the next tick writes nothing.

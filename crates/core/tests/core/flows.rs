@@ -946,7 +946,7 @@ fn a_pending_intent_in_the_journal_is_reverified() {
     assert_eq!(record.outcome, Outcome::Unknown);
     assert_eq!(record.at, datetime!(2026-11-22 13:50:00 UTC));
     assert!(state.leaked.contains(K_LEAKED), "leaked keys come back");
-    assert_eq!(state.since_journal, Some(SINCE));
+    assert_eq!(state.since_journal.map(|(t, _)| t), Some(SINCE));
     assert_eq!(state.journal_dir.as_deref(), Some("/tmp/incident"));
     assert_eq!(state.flash.as_ref().map(|f| f.level), Some(Level::Warn));
 
@@ -1196,7 +1196,10 @@ fn a_derived_leak_start_is_recorded_once_so_the_clock_survives_a_restart() {
         })
         .collect();
     assert_eq!(recorded.len(), 1, "{effects:?}");
-    assert!(state.since_recorded);
+    assert_eq!(
+        state.since_recorded.map(|(_, s)| s),
+        Some(SinceSource::KeyCreation)
+    );
     assert_eq!(
         state.since().map(|(_, s)| s),
         Some(SinceSource::KeyCreation),

@@ -24,4 +24,5 @@ mod secrets;
 mod timeline_data;
 mod timeline_shapes;
 mod timeline_tab;
+mod times_flow;
 mod ui_snapshots;

@@ -710,9 +710,13 @@ fn render_every_size(name: &str, state: &State) {
                 "{name} at {w}x{h}"
             );
         } else if state.dialog.is_none() {
-            // Overlays may cover the header; without one it is always there.
+            // Overlays may cover the header; without one it is always there, its badge
+            // last to go.
+            let top = row_text(buf, 0);
             assert!(
-                row_text(buf, 0).starts_with(" keyspill"),
+                top.starts_with(" keyspill")
+                    || top.starts_with(" LIVE ")
+                    || top.starts_with(" READ-ONLY "),
                 "{name} at {w}x{h}: no header"
             );
         }
