@@ -424,7 +424,12 @@ impl State {
         if let Some((t, SinceSource::Flag)) = self.since_journal {
             return Some((t, SinceSource::Flag));
         }
-        if let Some(t) = self.timeline.store.summary().first_flagged {
+        // First attacker-looking use marks the start only when it came before detection: a key
+        // reported before anyone used it leaked earlier than its first use, so the earlier
+        // sources stand (and time to detect is never negative).
+        if let Some(t) = self.timeline.store.summary().first_flagged
+            && t <= crate::app::times::detected(self)
+        {
             return Some((t, SinceSource::FirstUse));
         }
         if let Some((t, _)) = self.since_journal {

@@ -116,9 +116,21 @@ pub fn set_detected(state: &mut State, arg: &str) -> Vec<Effect> {
         );
         return vec![];
     }
+    // The leak's start as it would be with this detection: a first use after it no longer
+    // counts as the start, so an earlier detection is refused only when it precedes what the
+    // leak's start falls back to (--since, the journal's, the key's creation).
+    let at = journal::format_ts(t);
+    let before = state
+        .checklist
+        .milestones
+        .insert(Milestone::Detected, at.clone());
     if let Some((since, src)) = state.since()
         && t < since
     {
+        match before {
+            Some(old) => state.checklist.milestones.insert(Milestone::Detected, old),
+            None => state.checklist.milestones.remove(&Milestone::Detected),
+        };
         state.flash(
             Level::Error,
             format!(
@@ -130,11 +142,6 @@ pub fn set_detected(state: &mut State, arg: &str) -> Vec<Effect> {
         );
         return vec![];
     }
-    let at = journal::format_ts(t);
-    state
-        .checklist
-        .milestones
-        .insert(Milestone::Detected, at.clone());
     state.flash(
         Level::Ok,
         format!(

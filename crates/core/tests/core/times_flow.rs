@@ -100,6 +100,66 @@ fn call(id: &str, at: &str, name: &str, source: &str, agent: &str) -> Msg {
 }
 
 #[test]
+fn a_first_use_after_detection_does_not_move_the_leak_start_past_it() {
+    let mut state = loaded();
+    state.since_flag = None;
+    // Reported at 13:30 before anyone used it; the scanner comes at 14:00.
+    update(
+        &mut state,
+        call(
+            "late",
+            "2026-11-22T14:00:00Z",
+            "GetCallerIdentity",
+            "sts.amazonaws.com",
+            "TruffleHog",
+        ),
+    );
+    assert_eq!(
+        state.since(),
+        Some((datetime!(2025-03-10 10:00:00 UTC), SinceSource::KeyCreation))
+    );
+    // The same use before detection is the start.
+    update(
+        &mut state,
+        call(
+            "early",
+            "2026-11-22T13:10:00Z",
+            "GetCallerIdentity",
+            "sts.amazonaws.com",
+            "TruffleHog",
+        ),
+    );
+    assert_eq!(
+        state.since(),
+        Some((datetime!(2026-11-22 13:10:00 UTC), SinceSource::FirstUse))
+    );
+    // AWS's mail came at 13:00, before that first use: allowed, and the start falls back.
+    let effects = run(&mut state, "detected 2026-11-22T13:00:00Z");
+    assert!(
+        journaled(&effects).iter().any(|e| matches!(
+            e,
+            Event::Milestone {
+                milestone: Milestone::Detected,
+                ..
+            }
+        )),
+        "{:?}",
+        state.flash
+    );
+    assert_eq!(
+        state.since(),
+        Some((datetime!(2025-03-10 10:00:00 UTC), SinceSource::KeyCreation))
+    );
+    // Before the key existed: refused, detection unchanged.
+    let effects = run(&mut state, "detected 2025-01-01T00:00:00Z");
+    assert!(journaled(&effects).is_empty());
+    assert_eq!(
+        keyspill_core::app::times::detected(&state),
+        datetime!(2026-11-22 13:00:00 UTC)
+    );
+}
+
+#[test]
 fn the_leak_start_comes_from_since_else_first_attacker_use_else_the_key_creation() {
     let mut state = loaded();
     assert_eq!(state.since(), Some((SINCE, SinceSource::Flag)));
