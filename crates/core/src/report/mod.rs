@@ -21,7 +21,7 @@ pub use model::{
     MilestoneRow, NoteRow, Report, ResourceRow, Reverified, ServiceCost, Span, StateFrom,
     StepOutcome, StepRow, Summary, Total,
 };
-pub use score::{Inputs as ScoreInputs, Part as ScorePart, Score, grade, score};
+pub use score::{Inputs as ScoreInputs, Part as ScorePart, Score, game_over_lines, grade, score};
 
 /// A journal read leniently.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

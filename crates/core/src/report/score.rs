@@ -178,6 +178,42 @@ fn part(name: &str, points: u32, max: u32) -> Part {
     }
 }
 
+/// The game-over lines the terminal prints, from the same report (and so the same score) as
+/// `keyspill report` writes.
+pub fn game_over_lines(r: &super::Report) -> Vec<String> {
+    let mut out = vec!["game over".to_string()];
+    let Some(g) = &r.game else {
+        out.push("  the journal holds no game".into());
+        return out;
+    };
+    let sc = g
+        .score
+        .clone()
+        .unwrap_or_else(|| score(&super::score_inputs(r)));
+    out.push(format!("  score {} / 100, grade {}", sc.points, sc.grade));
+    out.push(format!(
+        "    {}",
+        sc.parts
+            .iter()
+            .map(|p| format!("{} {}/{}", p.name, p.points, p.max))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let time = |s: &Option<super::Span>, what: &str| match s {
+        Some(s) => format!("  {what} {} after detection", s.words),
+        None => format!("  not {what}"),
+    };
+    out.push(time(&r.time_to_contain, "contained"));
+    out.push(time(&r.time_to_eradicate, "eradicated"));
+    if sc.misses.is_empty() {
+        out.push("  no misses".into());
+    } else {
+        out.push("  misses:".into());
+        out.extend(sc.misses.iter().map(|m| format!("    - {m}")));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +226,49 @@ mod tests {
             collateral: Vec::new(),
             evidence: 1,
         }
+    }
+
+    #[test]
+    fn game_over_says_what_the_report_says() {
+        use crate::journal::{Entry, Event, Milestone};
+        let e = |ts: &str, event| Entry {
+            ts: ts.into(),
+            operator: "ic".into(),
+            event,
+        };
+        let game = |holds: Vec<String>| Event::Game {
+            scenario: "github-leak".into(),
+            seed: 7,
+            attacker_holds: holds,
+        };
+        let r = crate::report::build(&[
+            e("2026-11-22T10:00:00Z", game(vec![])),
+            e(
+                "2026-11-22T10:00:00Z",
+                Event::Milestone {
+                    milestone: Milestone::Detected,
+                    at: "2026-11-22T10:00:00Z".into(),
+                    detail: String::new(),
+                },
+            ),
+            e(
+                "2026-11-22T10:30:00Z",
+                Event::Milestone {
+                    milestone: Milestone::Contained,
+                    at: "2026-11-22T10:30:00Z".into(),
+                    detail: String::new(),
+                },
+            ),
+            e("2026-11-22T10:31:00Z", game(vec![])),
+        ]);
+        let lines = game_over_lines(&r);
+        // 30 min: 40 × (120 − 30) / (120 − 15) = 34; holdings 20, collateral 10, no
+        // evidence: 64.
+        assert_eq!(lines[1], "  score 64 / 100, grade D");
+        assert!(crate::report::markdown(&r).contains("**64 / 100, grade D.**"));
+        assert_eq!(lines[3], "  contained 30 min after detection");
+        assert_eq!(lines[4], "  not eradicated");
+        assert!(lines.contains(&"    - no event marked as evidence".to_string()));
     }
 
     #[test]
