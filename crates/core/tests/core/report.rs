@@ -404,3 +404,28 @@ fn entries_agree_with_read_back() {
         assert_eq!(bad, resumed.bad_lines, "{name}");
     }
 }
+
+/// The README's sample report, between its markers, as the fixture gives it now. With
+/// `KEYSPILL_WRITE_README=1` the test writes the sample instead of comparing.
+#[test]
+fn the_readme_sample_report_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    let (start, end) = (
+        "<!-- sample-report:start -->\n",
+        "<!-- sample-report:end -->",
+    );
+    let a = readme.find(start).expect("start marker") + start.len();
+    let b = readme.find(end).expect("end marker");
+    let sample = format!("````markdown\n{}````\n", report::markdown(&incident()));
+    if std::env::var_os("KEYSPILL_WRITE_README").is_some() {
+        let text = format!("{}{sample}{}", &readme[..a], &readme[b..]);
+        std::fs::write(&path, text).expect("write README.md");
+        return;
+    }
+    assert!(
+        readme[a..b] == sample,
+        "the README's sample report differs from what the fixture gives; \
+         rerun with KEYSPILL_WRITE_README=1 and review the diff"
+    );
+}
