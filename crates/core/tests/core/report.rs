@@ -310,6 +310,18 @@ fn the_json_parses_back_with_its_fields() {
     assert_eq!(v["time_to_contain"]["words"], "28 min");
     assert_eq!(v["time_to_detect"]["seconds"], 44 * 60 + 12);
     assert_eq!(v["cost"]["cost_explorer_requests"], 1342);
+    // The new parts, in the JSON too.
+    assert!(
+        v["story"]
+            .as_str()
+            .is_some_and(|t| t.contains("It was detected at"))
+    );
+    assert_eq!(v["attacker"][2]["phase"], "impact");
+    assert_eq!(v["attacker"][2]["refused"][0]["name"], "RunInstances");
+    assert_eq!(
+        v["resources"][6]["made_by"]["via"],
+        "CreateAutoScalingGroup"
+    );
     assert_eq!(v["milestones"][1]["milestone"], "contained");
     assert_eq!(v["keys"][0]["status_from"], "snapshot");
     assert_eq!(v["resources"][1]["fate"], "failed");
