@@ -14,7 +14,8 @@ use futures_util::FutureExt;
 
 use crate::cli::{ConsoleArgs, GamedayArgs, Regions};
 use crate::runtime::{Extra, GameInfo, run_console_with};
-use keyspill_core::journal::{self, Milestone};
+use keyspill_core::journal;
+use keyspill_core::report;
 use keyspill_gameday as gameday;
 
 /// The pinned emulator the project's script installs.
@@ -108,39 +109,28 @@ fn start_moto(bin: &Path, log: &Path) -> Result<Moto, String> {
     }
 }
 
-/// `1 h 12 min` from seconds.
-fn words(seconds: i64) -> String {
-    let m = seconds.max(0) / 60;
-    if m >= 60 {
-        format!("{} h {:02} min", m / 60, m % 60)
-    } else if m > 0 {
-        format!("{m} min {:02} s", seconds.max(0) % 60)
-    } else {
-        format!("{} s", seconds.max(0))
-    }
-}
-
-/// The score, from the journal the console wrote and what the attacker still holds.
-fn score(dir: &Path, holdings: &[String]) -> Vec<String> {
-    let raw = std::fs::read(dir.join(journal::JOURNAL_FILE)).unwrap_or_default();
-    let r = journal::read_back(&raw);
-    let at = |m: Milestone| r.milestones.get(&m).and_then(|t| journal::parse_ts(t));
-    let started = r.opened_at;
-    let mut out = vec!["game over".to_string()];
-    for (m, what) in [
-        (
-            Milestone::Contained,
-            "contained (every leaked key inactive)",
-        ),
-        (
-            Milestone::Eradicated,
-            "eradicated (nothing of the attacker's left)",
-        ),
-    ] {
-        out.push(match (started, at(m)) {
-            (Some(s), Some(t)) => format!("  {what} after {}", words((t - s).whole_seconds())),
-            _ => format!("  not {}", what.split(' ').next().unwrap_or("")),
-        });
+/// The score: what the attacker holds now goes into the journal as the game's last word, then
+/// the report is built from the journal and its score printed, so the game-over lines and
+/// `keyspill report` give the same numbers.
+fn score(dir: &Path, game: &GameEntry, holdings: &[String]) -> Vec<String> {
+    let appended = journal::Journal::open(dir, "keyspill gameday").and_then(|(mut j, _)| {
+        j.append(
+            time::OffsetDateTime::now_utc(),
+            journal::Event::Game {
+                scenario: game.scenario.clone(),
+                seed: game.seed,
+                attacker_holds: holdings.to_vec(),
+            },
+        )
+    });
+    let mut out = match report::load(dir) {
+        Ok(r) => report::game_over_lines(&r),
+        Err(e) => vec!["game over".to_string(), format!("  no score: {e}")],
+    };
+    if let Err(e) = appended {
+        out.push(format!(
+            "  what the attacker holds could not be journaled: {e}"
+        ));
     }
     if holdings.is_empty() {
         out.push("  the attacker holds nothing".into());
@@ -154,6 +144,12 @@ fn score(dir: &Path, holdings: &[String]) -> Vec<String> {
         dir.display()
     ));
     out
+}
+
+/// The game a score is for.
+struct GameEntry {
+    scenario: String,
+    seed: u64,
 }
 
 pub async fn run(
@@ -252,7 +248,11 @@ pub async fn run(
         let _ = tokio::time::timeout(Duration::from_secs(10), a).await;
     }
     let held = gameday::attacker_holdings(&moto.endpoint, &seeded).await;
-    for line in score(&dir, &held) {
+    let game = GameEntry {
+        scenario: args.scenario.clone(),
+        seed: args.seed,
+    };
+    for line in score(&dir, &game, &held) {
         println!("{line}");
     }
     drop(moto);
@@ -264,11 +264,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_in_words() {
-        assert_eq!(words(42), "42 s");
-        assert_eq!(words(125), "2 min 05 s");
-        assert_eq!(words(4320), "1 h 12 min");
-        assert_eq!(words(-3), "0 s");
+    fn game_over_journals_the_holdings_and_prints_the_reports_score() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lines = [
+            r#"{"ts":"2026-11-22T10:00:00Z","operator":"ic","kind":"game","scenario":"github-leak","seed":7,"attacker_holds":[]}"#,
+            r#"{"ts":"2026-11-22T10:00:00Z","operator":"ic","kind":"milestone","milestone":"detected","at":"2026-11-22T10:00:00Z"}"#,
+            r#"{"ts":"2026-11-22T10:10:00Z","operator":"ic","kind":"milestone","milestone":"contained","at":"2026-11-22T10:10:00Z"}"#,
+        ];
+        std::fs::write(
+            dir.path().join(journal::JOURNAL_FILE),
+            lines.join("\n") + "\n",
+        )
+        .expect("write");
+        let game = GameEntry {
+            scenario: "github-leak".into(),
+            seed: 7,
+        };
+        let out = score(dir.path(), &game, &["backdoor user x".to_string()]);
+        // Contained in 10 min (40), not eradicated (0), one holding (10), no collateral
+        // (10), no evidence (0).
+        assert_eq!(out[1], "  score 60 / 100, grade D", "{out:?}");
+        assert!(out.contains(&"    - the attacker still held: backdoor user x".to_string()));
+        // The report written afterwards gives the same number.
+        let r = report::load(dir.path()).expect("report");
+        let sc = r.game.and_then(|g| g.score).expect("score");
+        assert_eq!((sc.points, sc.grade.as_str()), (60, "D"));
     }
 
     #[test]

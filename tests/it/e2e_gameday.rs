@@ -244,9 +244,9 @@ fn contain_eradicate_and_export_the_score() {
         "{footholds}"
     );
     let milestones = report
-        .split("## Milestones")
+        .split("## Times")
         .nth(1)
-        .unwrap_or_else(|| panic!("no milestones:\n{report}"));
+        .unwrap_or_else(|| panic!("no times:\n{report}"));
     for m in ["detected", "contained", "eradicated"] {
         assert!(milestones.contains(m), "{m} missing:\n{milestones}");
     }
@@ -257,4 +257,5 @@ fn contain_eradicate_and_export_the_score() {
         s.contains("game over")
     });
     assert!(screen.contains("contained"), "{screen}");
+    assert!(screen.contains("/ 100, grade"), "{screen}");
 }

@@ -668,6 +668,30 @@ fn cents(x: f64) -> i64 {
 }
 
 /// What the console knows now, for the journal (and so for the report).
+/// Who made resource `i`, by its attribution's creating event (the oldest, when several).
+fn maker(state: &State, i: usize) -> Option<crate::journal::snapshot::Maker> {
+    let link = state
+        .resources
+        .attribution
+        .get(i)?
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.creates)?;
+    let principal = state.keys.data.data.as_ref().and_then(|k| {
+        k.keys
+            .iter()
+            .find(|k| k.key_id == link.key)
+            .map(|k| k.user.clone())
+    });
+    Some(crate::journal::snapshot::Maker {
+        key: link.key.clone(),
+        principal,
+        at: journal::format_ts(link.time),
+        via: link.name.clone(),
+    })
+}
+
 pub fn snapshot(state: &State) -> Snapshot {
     let since = leak_start(state);
     let keys = state
@@ -707,7 +731,7 @@ pub fn snapshot(state: &State) -> Snapshot {
             out
         })
         .unwrap_or_default();
-    let high_risk = state
+    let risky: Vec<&crate::timeline::Event> = state
         .timeline
         .store
         .iter_newest_first()
@@ -716,7 +740,19 @@ pub fn snapshot(state: &State) -> Snapshot {
                 .as_ref()
                 .is_some_and(|r| r.severity >= Severity::High)
         })
-        .take(200)
+        .collect();
+    // The newest half and the oldest half of the cap: how it began and where it stands.
+    let cap = crate::journal::snapshot::HIGH_RISK_CAP;
+    let high_risk_left_out = risky.len().saturating_sub(cap);
+    let kept: Vec<&crate::timeline::Event> = if high_risk_left_out == 0 {
+        risky
+    } else {
+        let (newest, rest) = risky.split_at(cap / 2);
+        let oldest = &rest[rest.len().saturating_sub(cap - cap / 2)..];
+        newest.iter().chain(oldest).copied().collect()
+    };
+    let high_risk = kept
+        .into_iter()
         .map(|e| RiskyEvent {
             time: journal::format_ts(e.time),
             name: e.name.to_string(),
@@ -771,6 +807,7 @@ pub fn snapshot(state: &State) -> Snapshot {
             name: x.name.clone(),
             state: x.state.clone(),
             created: x.created.map(journal::format_ts),
+            made_by: maker(state, i),
         })
         .collect();
     let c = &state.cost;
@@ -800,7 +837,7 @@ pub fn snapshot(state: &State) -> Snapshot {
             Some(crate::cost::model::Anomalies::Found { anomalies, .. }) => anomalies.len(),
             _ => 0,
         },
-        lookup_requests: c.requests,
+        cost_explorer_requests: c.requests,
     });
     let checklist = evaluate(state)
         .into_iter()
@@ -834,6 +871,7 @@ pub fn snapshot(state: &State) -> Snapshot {
         account: state.identity.data.as_ref().map(|i| i.account.clone()),
         keys,
         high_risk,
+        high_risk_left_out,
         timeline,
         resources,
         cost,

@@ -662,8 +662,18 @@ fn execute(state: &mut State, plan: Plan) -> Vec<Effect> {
         other => other,
     };
     state.flash(Level::Info, format!("running: {}", plan.label()));
+    let mut effects = Vec::new();
     if let Plan::RemoveResources(p) = &plan {
         resources::removal_started(state, p);
+        // What the console knows now, who made each resource included, goes into the journal
+        // before the first call: the report names the makers of what is then removed.
+        if state.journal_dir.is_some() {
+            let snap = checklist::snapshot(state);
+            state.checklist.last_snapshot = Some(snap.clone());
+            state.checklist.snapshot_at = Some(state.now);
+            effects.push(Effect::Journal(journal::Event::Snapshot(Box::new(snap))));
+        }
     }
-    vec![Effect::Execute(plan)]
+    effects.push(Effect::Execute(plan));
+    effects
 }

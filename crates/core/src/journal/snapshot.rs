@@ -47,6 +47,13 @@ pub struct KeyState {
     pub new: bool,
 }
 
+/// At most this many high-risk events in a snapshot.
+pub const HIGH_RISK_CAP: usize = 400;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// A high-risk timeline event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RiskyEvent {
@@ -75,6 +82,23 @@ pub struct ResourceState {
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// Who made it, as the attribution said when this was written: the access key of the
+    /// creating CloudTrail event, the IAM user that key belongs to when known, the event's
+    /// time and name. Written at every snapshot, and in the one taken when a removal is
+    /// confirmed, so the report still says who made a resource once it is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_by: Option<Maker>,
+}
+
+/// The creating event of a resource, from the attribution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Maker {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    pub at: String,
+    /// The creating call (`RunInstances`).
+    pub via: String,
 }
 
 /// The cost picture. Amounts are in cents of `unit`, so journal entries compare exactly.
@@ -91,7 +115,10 @@ pub struct CostState {
     pub top_services: Vec<(String, i64)>,
     pub new_regions: Vec<String>,
     pub anomalies: usize,
-    pub lookup_requests: u64,
+    /// Cost Explorer requests the console made this session (billed, USD 0.01 each); older
+    /// journals called it `lookup_requests`.
+    #[serde(alias = "lookup_requests")]
+    pub cost_explorer_requests: u64,
 }
 
 /// One checklist step as last evaluated.
@@ -119,6 +146,10 @@ pub struct Snapshot {
     pub keys: Vec<KeyState>,
     #[serde(default)]
     pub high_risk: Vec<RiskyEvent>,
+    /// High-risk events not in `high_risk` (it holds at most `HIGH_RISK_CAP`: the oldest half
+    /// and the newest half, so both how it began and where it stands are kept).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub high_risk_left_out: usize,
     /// Timeline totals: events, regions, source IPs, derived credentials.
     #[serde(default)]
     pub timeline: Vec<(String, String)>,

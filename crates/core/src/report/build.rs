@@ -3,14 +3,19 @@
 use std::collections::BTreeMap;
 
 use crate::fmt;
+use crate::journal::snapshot::ResourceState;
 use crate::journal::{self, Entry, Event, Milestone, Snapshot, Target};
 use crate::resources::action::Action;
 
 use super::model::{
-    ActionRow, Cost, EvidenceRow, Game, NoteRow, Report, Reverified, ServiceCost, Span,
+    ActionRow, Cost, EvidenceRow, Fate, Game, NoteRow, Report, Reverified, ServiceCost, Span,
     StepOutcome, StepRow, Total,
 };
+use super::score;
 use super::sections::{checklist, keys, milestone_rows, resources};
+
+/// The detail older journals wrote on a `Detected` milestone set at the leak's start.
+pub(super) const OLD_DETECTED: &str = "the leak's start";
 
 /// The journal's time, normalised to UTC RFC 3339 (kept as written when it does not parse).
 pub(super) fn utc(ts: &str) -> String {
@@ -128,9 +133,8 @@ pub fn build(entries: &[Entry]) -> Report {
                 origin: origin.clone(),
             }),
             Event::Since { since, from } => {
-                if since_event.is_none() {
-                    since_event = Some((utc(since), from.clone()));
-                }
+                // The last one wins: a later `since` corrects an earlier guess.
+                since_event = Some((utc(since), from.clone()));
             }
             Event::Action { action_id, label } => {
                 let a = action_row(&mut r.actions, action_id);
@@ -213,10 +217,15 @@ pub fn build(entries: &[Entry]) -> Report {
                 detail,
             } => {
                 // The first time a milestone was reached is the one that counts (a reopened
-                // incident is contained again later: see `Reopened`).
-                milestones
-                    .entry(*milestone)
-                    .or_insert_with(|| (utc(at), detail.clone()));
+                // incident is contained again later: see `Reopened`), except detection: the
+                // last `Detected` wins, since `:detected` corrects it.
+                if *milestone == Milestone::Detected {
+                    milestones.insert(*milestone, (utc(at), detail.clone()));
+                } else {
+                    milestones
+                        .entry(*milestone)
+                        .or_insert_with(|| (utc(at), detail.clone()));
+                }
             }
             Event::Reopened { .. } => {
                 // Containment that did not hold does not count: the time to contain runs to
@@ -252,16 +261,26 @@ pub fn build(entries: &[Entry]) -> Report {
     r.journal.entries = entries.len();
     r.journal.first = entries.first().map(|e| utc(&e.ts));
     r.journal.last = entries.last().map(|e| utc(&e.ts));
-    match (since_opened, since_event) {
-        (Some(s), _) => {
-            r.summary.leak_start = Some(s);
-            r.summary.leak_start_from = Some("given when the incident was opened".into());
-        }
-        (None, Some((s, from))) => {
+    // The leak's start: the last `Since` entry, else what the incident was opened with.
+    match (since_event, since_opened) {
+        (Some((s, from)), _) => {
             r.summary.leak_start = Some(s);
             r.summary.leak_start_from = Some(from);
         }
+        (None, Some(s)) => {
+            r.summary.leak_start = Some(s);
+            r.summary.leak_start_from = Some("given when the incident was opened".into());
+        }
         (None, None) => {}
+    }
+    // An older journal wrote `Detected` at the leak's start; that is not when the incident
+    // was detected, so the opening is taken instead (`milestone_rows`).
+    if let Some((at, detail)) = milestones.get(&Milestone::Detected)
+        && detail.starts_with(OLD_DETECTED)
+        && r.summary.leak_start.as_deref() == Some(at.as_str())
+        && r.summary.opened.is_some()
+    {
+        milestones.remove(&Milestone::Detected);
     }
     let snap = snapshot.map(|(_, s)| s);
     if let Some(s) = snap {
@@ -282,6 +301,8 @@ pub fn build(entries: &[Entry]) -> Report {
             .and_then(|row| row.at.clone())
     };
     let detected = at(Milestone::Detected);
+    r.time_to_detect = span(r.summary.leak_start.as_deref(), detected.as_deref());
+    r.time_to_close = span(detected.as_deref(), at(Milestone::Closed).as_deref());
     r.time_to_contain = span(detected.as_deref(), at(Milestone::Contained).as_deref());
     r.time_to_eradicate = span(detected.as_deref(), at(Milestone::Eradicated).as_deref());
     if let Some(g) = r.game.as_mut() {
@@ -292,14 +313,25 @@ pub fn build(entries: &[Entry]) -> Report {
     for a in &mut r.actions {
         a.result = action_result(a);
     }
+    let earlier: Vec<&ResourceState> = entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Snapshot(s) => Some(s.resources.iter()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
     r.resources = resources(
         snap.map(|s| s.resources.as_slice()).unwrap_or(&[]),
+        &earlier,
         &r.actions,
     );
     if let Some(s) = snap {
         r.verdict = s.verdict.clone();
         r.footholds = s.footholds.clone();
         r.high_risk = s.high_risk.clone();
+        r.high_risk_left_out = s.high_risk_left_out;
+        r.attacker = super::phases::by_phase(&s.high_risk);
         r.timeline_totals = s
             .timeline
             .iter()
@@ -323,10 +355,17 @@ pub fn build(entries: &[Entry]) -> Report {
                 .collect(),
             new_regions: c.new_regions.clone(),
             anomalies: c.anomalies,
-            lookup_requests: c.lookup_requests,
+            cost_explorer_requests: c.cost_explorer_requests,
         });
     }
     r.checklist = checklist(snap, &ticks);
+    r.story = story(&r);
+    if r.game.is_some() {
+        let inputs = score_inputs(&r);
+        if let Some(g) = r.game.as_mut() {
+            g.score = Some(score::score(&inputs));
+        }
+    }
     for n in &mut r.notes {
         n.step_title = n.step.as_ref().and_then(|id| {
             r.checklist
@@ -336,6 +375,231 @@ pub fn build(entries: &[Entry]) -> Report {
         });
     }
     r
+}
+
+/// `2026-11-22T09:14Z`, or the text as written when it is not a time.
+fn at_minute(ts: &str) -> String {
+    journal::parse_ts(ts).map_or_else(|| ts.to_string(), fmt::iso_minute)
+}
+
+/// The summary in plain sentences: what leaked, when and how it was found, what the attacker
+/// did, the footholds, what was removed, the cost, and where the incident stands.
+pub fn story(r: &Report) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let account = r
+        .summary
+        .account
+        .as_deref()
+        .map(|a| format!(" of account {a}"))
+        .unwrap_or_default();
+    let keys: Vec<String> = r
+        .summary
+        .leaked_keys
+        .iter()
+        .map(|k| {
+            let user = r
+                .keys
+                .iter()
+                .find(|row| &row.key_id == k)
+                .and_then(|row| row.user.clone())
+                .filter(|u| !u.is_empty());
+            match user {
+                Some(u) => format!("{} ({u})", crate::domain::key_short(k)),
+                None => crate::domain::key_short(k),
+            }
+        })
+        .collect();
+    out.push(match keys.len() {
+        0 => format!("No leaked key is named in the journal{account}."),
+        1 => format!("Access key {}{account} leaked.", keys[0]),
+        _ => format!("Access keys {}{account} leaked.", keys.join(", ")),
+    });
+    let detected = r
+        .milestones
+        .iter()
+        .find(|m| m.milestone == Milestone::Detected);
+    match (&r.summary.leak_start, &r.summary.leak_start_from) {
+        (Some(t), from) => out.push(format!(
+            "The leak started at {}{}.",
+            at_minute(t),
+            from.as_deref()
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default()
+        )),
+        (None, _) => out.push("When the leak started is not known.".into()),
+    }
+    if let Some((at, detail)) = detected.and_then(|d| d.at.as_ref().map(|a| (a, &d.detail))) {
+        let after = r
+            .time_to_detect
+            .as_ref()
+            .map(|s| format!(", {} after it started", s.words))
+            .unwrap_or_default();
+        let how = if detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({detail})")
+        };
+        out.push(format!("It was detected at {}{how}{after}.", at_minute(at)));
+    }
+    if r.journal.snapshots > 0 {
+        let phases: Vec<String> = r
+            .attacker
+            .iter()
+            .map(|p| {
+                let refused: usize = p.refused.iter().map(|x| x.count).sum();
+                if refused > 0 {
+                    format!(
+                        "{} ({}, {refused} refused)",
+                        p.phase.label(),
+                        fmt::plural(p.events.len(), "call", "calls")
+                    )
+                } else {
+                    format!(
+                        "{} ({})",
+                        p.phase.label(),
+                        fmt::plural(p.events.len(), "call", "calls")
+                    )
+                }
+            })
+            .collect();
+        out.push(if phases.is_empty() {
+            "The timeline shows no high-risk call.".into()
+        } else {
+            format!(
+                "The attacker's high-risk calls reached {}: {}.",
+                fmt::plural(phases.len(), "phase", "phases"),
+                phases.join(", ")
+            )
+        });
+    }
+    let open = r.footholds.iter().filter(|f| f.state == "open").count();
+    if let Some(v) = &r.verdict {
+        out.push(format!(
+            "At the last snapshot the footholds read {v}: {open} of {} open.",
+            r.footholds.len()
+        ));
+    }
+    let count = |f: Fate| r.resources.iter().filter(|x| x.fate == f).count();
+    let (removed, failed, untouched, left) = (
+        count(Fate::Removed),
+        count(Fate::Failed) + count(Fate::OutcomeUnknown),
+        count(Fate::NotAttempted),
+        count(Fate::Left),
+    );
+    if !r.resources.is_empty() {
+        let mut parts = vec![format!(
+            "removed {}",
+            fmt::plural(removed, "resource", "resources")
+        )];
+        if failed > 0 {
+            parts.push(format!(
+                "{} failed or unconfirmed",
+                fmt::plural(failed, "removal", "removals")
+            ));
+        }
+        if untouched > 0 {
+            parts.push(format!("{untouched} suspicious not dealt with"));
+        }
+        if left > 0 {
+            parts.push(format!("{left} there before the leak left in place"));
+        }
+        out.push(format!("The response {}.", parts.join(", ")));
+    }
+    if let Some(c) = &r.cost {
+        out.push(format!(
+            "Spent since the leak: {} ({} a day against {} before).",
+            fmt::money_cents(c.since_leak_cents, &c.unit),
+            fmt::money_cents(c.since_daily_cents, &c.unit),
+            fmt::money_cents(c.baseline_daily_cents, &c.unit)
+        ));
+    }
+    let reached = |m: Milestone| {
+        r.milestones
+            .iter()
+            .find(|x| x.milestone == m)
+            .and_then(|x| x.at.clone())
+    };
+    let state = |m: Milestone, span: &Option<Span>| match (reached(m), span) {
+        (Some(t), Some(s)) => format!(
+            "{} at {} ({} after detection)",
+            m.label(),
+            at_minute(&t),
+            s.words
+        ),
+        (Some(t), None) => format!("{} at {}", m.label(), at_minute(&t)),
+        (None, _) => format!("not {}", m.label()),
+    };
+    out.push(format!(
+        "Where it stands: {}; {}; {}.",
+        state(Milestone::Contained, &r.time_to_contain),
+        state(Milestone::Eradicated, &r.time_to_eradicate),
+        state(Milestone::Closed, &r.time_to_close)
+    ));
+    out.join(" ")
+}
+
+/// What the game-day score is computed from, all of it from the report itself.
+pub fn score_inputs(r: &Report) -> score::Inputs {
+    score::Inputs {
+        contain_secs: r.time_to_contain.as_ref().map(|s| s.seconds),
+        eradicate_secs: r.time_to_eradicate.as_ref().map(|s| s.seconds),
+        holds: r
+            .game
+            .as_ref()
+            .filter(|g| g.holds_at.is_some())
+            .map(|g| g.attacker_holds.clone()),
+        collateral: collateral(r),
+        evidence: r.evidence.len(),
+    }
+}
+
+/// What the response removed that was not the attacker's: keys of legitimate users disabled
+/// or deleted (not leaked, not made after the leak, not this response's own, not a foothold),
+/// and resources there before the leak removed.
+pub fn collateral(r: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for s in r.actions.iter().flat_map(|a| &a.steps) {
+        let (Some(key), Some(status)) = (&s.target.key_id, key_status_after(&s.call)) else {
+            continue;
+        };
+        if s.outcome != StepOutcome::Ok || !contained(status) || seen.contains(&key.as_str()) {
+            continue;
+        }
+        let row = r.keys.iter().find(|k| &k.key_id == key);
+        let attackers = row.is_some_and(|k| k.leaked || k.new_after_leak || k.created_by_response)
+            || r.summary.leaked_keys.contains(key)
+            || r.footholds.iter().any(|f| &f.id == key);
+        if attackers {
+            continue;
+        }
+        seen.push(key);
+        let user = s
+            .target
+            .user
+            .as_deref()
+            .map(|u| format!(" of {u}"))
+            .unwrap_or_default();
+        let done = if status == "deleted" {
+            "deleted"
+        } else {
+            "disabled"
+        };
+        out.push(format!("key {key}{user} {done}"));
+    }
+    for x in &r.resources {
+        let before = x
+            .verdict
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case("before"));
+        if before && x.fate == Fate::Removed {
+            out.push(format!(
+                "{} {} ({}) removed, there before the leak",
+                x.kind, x.id, x.region
+            ));
+        }
+    }
+    out
 }
 
 fn action_row<'a>(actions: &'a mut Vec<ActionRow>, id: &str) -> &'a mut ActionRow {
@@ -452,7 +716,13 @@ mod tests {
             g.attacker_holds,
             ["backdoor user backup-svc-2 with 1 active key"]
         );
+        // 40 for containing in 9 min, none for eradicating, 10 of 20 for the one holding,
+        // 10 for no collateral, none for evidence.
+        let sc = g.score.as_ref().expect("a score");
+        assert_eq!((sc.points, sc.grade.as_str()), (60, "D"));
+        assert_eq!(sc.misses.len(), 3, "{:?}", sc.misses);
         let md = markdown(&r);
+        assert!(md.contains("**60 / 100, grade D.**"), "{md}");
         assert!(md.contains("## Game day score"), "{md}");
         assert!(md.contains("Time to eradicate: not eradicated"), "{md}");
         assert!(md.contains("  - backdoor user backup-svc-2"), "{md}");
@@ -579,20 +849,110 @@ mod tests {
                 },
             ),
         ]);
-        assert_eq!(r.milestones[0].at.as_deref(), Some("2026-11-22T09:00:00Z"));
+        // Detected when the incident was opened; the leak started an hour before.
+        assert_eq!(r.milestones[0].at.as_deref(), Some("2026-11-22T10:00:00Z"));
         assert!(r.milestones[0].derived);
         assert_eq!(r.milestones[1].at.as_deref(), Some("2026-11-22T10:10:02Z"));
         assert!(r.milestones[1].derived);
         assert!(!r.milestones[2].derived);
-        assert_eq!(
-            r.time_to_contain.map(|s| s.words),
-            Some("1 h 10 min".into())
-        );
+        assert_eq!(r.time_to_detect.map(|s| s.words), Some("1 h".into()));
+        assert_eq!(r.time_to_contain.map(|s| s.words), Some("10 min".into()));
         assert_eq!(r.keys.len(), 1);
         assert_eq!(r.keys[0].status, "Inactive");
         assert_eq!(r.keys[0].user.as_deref(), Some("alice"));
         assert_eq!(r.actions[0].label, "(no action entry in the journal)");
         assert_eq!(r.actions[0].result, "done");
+    }
+
+    fn opened(ts: &str, since: &str) -> Entry {
+        entry(
+            ts,
+            Event::Opened {
+                account: None,
+                caller: None,
+                since: Some(since.into()),
+                leaked_keys: vec![],
+            },
+        )
+    }
+
+    fn detected(at: &str, detail: &str) -> Entry {
+        entry(
+            at,
+            Event::Milestone {
+                milestone: Milestone::Detected,
+                at: at.into(),
+                detail: detail.into(),
+            },
+        )
+    }
+
+    #[test]
+    fn the_last_detected_and_the_last_since_win() {
+        let r = build(&[
+            opened("2026-11-22T10:00:00Z", "2026-11-22T08:00:00Z"),
+            detected("2026-11-22T10:00:00Z", "the incident was opened"),
+            entry(
+                "2026-11-22T10:01:00Z",
+                Event::Since {
+                    since: "2026-11-22T07:30:00Z".into(),
+                    from: "first use of the key".into(),
+                },
+            ),
+            // `:detected` corrects detection to the alert's time.
+            detected("2026-11-22T09:40:00Z", "set with :detected"),
+            entry(
+                "2026-11-22T10:20:00Z",
+                Event::Milestone {
+                    milestone: Milestone::Contained,
+                    at: "2026-11-22T10:20:00Z".into(),
+                    detail: String::new(),
+                },
+            ),
+        ]);
+        assert_eq!(
+            r.summary.leak_start.as_deref(),
+            Some("2026-11-22T07:30:00Z")
+        );
+        assert_eq!(
+            r.summary.leak_start_from.as_deref(),
+            Some("first use of the key")
+        );
+        assert_eq!(r.milestones[0].at.as_deref(), Some("2026-11-22T09:40:00Z"));
+        assert_eq!(r.milestones[0].detail, "set with :detected");
+        assert_eq!(r.time_to_detect.map(|s| s.words), Some("2 h 10 min".into()));
+        assert_eq!(r.time_to_contain.map(|s| s.words), Some("40 min".into()));
+        let md = markdown(&build(&[opened(
+            "2026-11-22T10:00:00Z",
+            "2026-11-22T08:00:00Z",
+        )]));
+        assert!(
+            md.contains("- Time to detect (leak started → detected): 2 h\n"),
+            "{md}"
+        );
+        assert!(md.contains("- Time to contain (detected → contained): not reached"));
+    }
+
+    #[test]
+    fn an_old_journal_detected_at_the_leak_start_counts_from_the_opening() {
+        // Before detection meant detection, the console wrote it at the leak's start.
+        let old = [
+            opened("2026-11-22T10:00:00Z", "2026-11-22T08:00:00Z"),
+            detected("2026-11-22T08:00:00Z", OLD_DETECTED),
+        ];
+        let r = build(&old);
+        assert_eq!(r.milestones[0].at.as_deref(), Some("2026-11-22T10:00:00Z"));
+        assert!(r.milestones[0].derived);
+        assert_eq!(r.time_to_detect.map(|s| s.seconds), Some(2 * 3600));
+        // The same words at another time are an operator's choice, kept as written.
+        let r = build(&[
+            opened("2026-11-22T10:00:00Z", "2026-11-22T08:00:00Z"),
+            detected("2026-11-22T09:00:00Z", OLD_DETECTED),
+        ]);
+        assert_eq!(r.milestones[0].at.as_deref(), Some("2026-11-22T09:00:00Z"));
+        // Without an opening there is nothing better than what was written.
+        let r = build(&old[1..]);
+        assert_eq!(r.milestones[0].at.as_deref(), Some("2026-11-22T08:00:00Z"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{Fate, Report, StateFrom, StepOutcome};
+use crate::domain::key_short;
 use crate::fmt;
 use crate::journal;
 
@@ -108,6 +109,9 @@ fn header(out: &mut String, r: &Report) {
 fn summary(out: &mut String, r: &Report) {
     let s = &r.summary;
     out.push_str("## Summary\n\n");
+    if !r.story.is_empty() {
+        let _ = writeln!(out, "{}\n", r.story.replace('\n', " "));
+    }
     let user_of = |k: &str| {
         r.keys
             .iter()
@@ -154,10 +158,30 @@ fn summary(out: &mut String, r: &Report) {
             vec!["Leak started".into(), leak_start],
             vec!["Incident opened".into(), opened],
             vec!["Operators".into(), cell(&s.operators.join(", "))],
+            vec!["Time to detect".into(), span(&r.time_to_detect)],
             vec!["Time to contain".into(), span(&r.time_to_contain)],
             vec!["Time to eradicate".into(), span(&r.time_to_eradicate)],
         ],
     );
+}
+
+/// How the score is made, under the game day's score.
+const SCORE_FORMULA: &str = "How it is scored: containing (no open foothold) is worth 40 points, \
+full within 15 min of detection and sliding in a straight line to none at 2 h; eradicating \
+is worth 25, full within 1 h and none at 8 h; what the attacker still held at the last \
+export is worth 20, 10 off per holding (none when never read); collateral damage is worth \
+10, 5 off per legitimate key disabled or deleted or resource there before the leak removed; \
+marking evidence is worth 5. Grades: A from 90, B from 80, C from 70, D from 60, else F.\n\n";
+
+fn phase_title(p: super::phases::Phase) -> &'static str {
+    use super::phases::Phase;
+    match p {
+        Phase::Access => "Access (recon, initial access, credential access)",
+        Phase::Persistence => "Persistence",
+        Phase::Escalation => "Escalation (privilege escalation, lateral movement)",
+        Phase::Impact => "Impact (compute, exfiltration, defense evasion, organizations, fraud)",
+        Phase::Other => "Other (a tactic this version does not know)",
+    }
 }
 
 /// The game day's score, first thing after the summary when the journal is a game.
@@ -170,6 +194,26 @@ fn game(out: &mut String, r: &Report) {
 
 ",
     );
+    if let Some(sc) = &g.score {
+        let _ = writeln!(out, "**{} / 100, grade {}.**\n", sc.points, sc.grade);
+        let parts = sc
+            .parts
+            .iter()
+            .map(|p| format!("{} {}/{}", p.name, p.points, p.max))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(out, "Points: {parts}.\n");
+        if sc.misses.is_empty() {
+            out.push_str("Misses: none.\n\n");
+        } else {
+            out.push_str("Misses:\n\n");
+            for m in &sc.misses {
+                let _ = writeln!(out, "- {}", m.replace('\n', " "));
+            }
+            out.push('\n');
+        }
+        out.push_str(SCORE_FORMULA);
+    }
     out.push_str(&format!(
         "Scenario `{}`, seed {}.
 
@@ -213,36 +257,53 @@ fn game(out: &mut String, r: &Report) {
 }
 
 fn milestones(out: &mut String, r: &Report) {
-    out.push_str("## Milestones\n\n");
-    let detected = r
-        .milestones
-        .first()
-        .and_then(|m| m.at.as_deref())
-        .and_then(journal::parse_ts);
-    let rows = r.milestones.iter().map(|m| {
-        let since = match (detected, m.at.as_deref().and_then(journal::parse_ts)) {
-            (Some(d), Some(t)) if m.milestone != journal::Milestone::Detected => {
-                fmt::duration_words((t - d).whole_seconds())
-            }
-            _ => "—".into(),
-        };
-        let at = match &m.at {
+    out.push_str("## Times\n\n");
+    let at = |m: journal::Milestone| r.milestones.iter().find(|row| row.milestone == m);
+    let mut rows = vec![vec![
+        "leak started".to_string(),
+        opt_minute(r.summary.leak_start.as_deref()),
+        cell(r.summary.leak_start_from.as_deref().unwrap_or("")),
+    ]];
+    for m in &r.milestones {
+        let when = match &m.at {
             Some(t) if m.derived => format!("{} \\*", minute(t)),
             Some(t) => minute(t),
             None => "not reached".into(),
         };
-        vec![m.milestone.label().into(), at, since, cell(&m.detail)]
-    });
-    table(
-        out,
-        &["milestone", "reached", "after detection", "detail"],
-        rows,
-    );
+        rows.push(vec![m.milestone.label().into(), when, cell(&m.detail)]);
+    }
+    table(out, &["", "when", "how it is known"], rows);
     if r.milestones.iter().any(|m| m.derived) {
         out.push_str(
             "\\* worked out from other entries: the journal holds no milestone entry for it.\n\n",
         );
     }
+    let words = |s: &Option<super::Span>, what: &str| match s {
+        Some(s) => s.words.clone(),
+        None => what.to_string(),
+    };
+    let detected = at(journal::Milestone::Detected).is_some_and(|m| m.at.is_some());
+    let from = if detected {
+        "not reached"
+    } else {
+        "not known (no detection time)"
+    };
+    let detect = if r.summary.leak_start.is_none() {
+        "not known (no leak start)"
+    } else {
+        from
+    };
+    let _ = writeln!(
+        out,
+        "- Time to detect (leak started → detected): {}\n\
+         - Time to contain (detected → contained): {}\n\
+         - Time to eradicate (detected → eradicated): {}\n\
+         - Time to close (detected → closed): {}\n",
+        words(&r.time_to_detect, detect),
+        words(&r.time_to_contain, from),
+        words(&r.time_to_eradicate, from),
+        words(&r.time_to_close, from),
+    );
 }
 
 fn keys(out: &mut String, r: &Report) {
@@ -313,39 +374,71 @@ fn attacker(out: &mut String, r: &Report) {
     if r.high_risk.is_empty() {
         out.push_str("No high-risk event in the timeline.\n\n");
     } else {
+        let refused: usize = r
+            .attacker
+            .iter()
+            .flat_map(|p| &p.refused)
+            .map(|x| x.count)
+            .sum();
         let _ = writeln!(
             out,
-            "{} in the timeline:\n",
-            fmt::plural(r.high_risk.len(), "high-risk event", "high-risk events")
+            "{} in the timeline ({} refused), by phase, oldest first.\n",
+            fmt::plural(r.high_risk.len(), "high-risk event", "high-risk events"),
+            refused
         );
-        let rows = r.high_risk.iter().map(|e| {
-            vec![
-                minute(&e.time),
-                code(&e.name),
-                cell(&e.service),
-                cell(&e.region),
-                cell(&e.key),
-                cell(&e.source_ip),
-                cell(&e.tactic),
-                cell(&e.severity),
-                cell(e.error.as_deref().unwrap_or("")),
-            ]
-        });
-        table(
-            out,
-            &[
-                "time",
-                "event",
-                "service",
-                "region",
-                "key",
-                "source IP",
-                "tactic",
-                "severity",
-                "error",
-            ],
-            rows,
-        );
+        if r.high_risk_left_out > 0 {
+            let _ = writeln!(
+                out,
+                "> {} more left out of the snapshot (it keeps the oldest and the newest).\n",
+                fmt::plural(r.high_risk_left_out, "high-risk event", "high-risk events")
+            );
+        }
+        for p in &r.attacker {
+            let _ = writeln!(out, "### {}\n", phase_title(p.phase));
+            if !p.events.is_empty() {
+                let rows = p.events.iter().map(|e| {
+                    vec![
+                        minute(&e.time),
+                        code(&e.name),
+                        cell(&e.region),
+                        cell(&key_short(&e.key)),
+                        cell(&e.source_ip),
+                        cell(&e.tactic),
+                        cell(&e.severity),
+                    ]
+                });
+                table(
+                    out,
+                    &[
+                        "time",
+                        "event",
+                        "region",
+                        "key",
+                        "source IP",
+                        "tactic",
+                        "severity",
+                    ],
+                    rows,
+                );
+            }
+            for x in &p.refused {
+                let when = if x.first == x.last {
+                    format!("at {}", minute(&x.first))
+                } else {
+                    format!("first {} last {}", minute(&x.first), minute(&x.last))
+                };
+                let _ = writeln!(
+                    out,
+                    "- {} refused {}× ({}), {when}",
+                    code(&x.name),
+                    x.count,
+                    cell(&x.why.join(", "))
+                );
+            }
+            if !p.refused.is_empty() {
+                out.push('\n');
+            }
+        }
     }
     if !r.timeline_totals.is_empty() {
         out.push_str("Timeline totals:\n\n");
@@ -409,31 +502,78 @@ fn resources(out: &mut String, r: &Report) {
         fmt::plural(r.resources.len(), "resource", "resources"),
         counts.join(", ")
     );
-    let rows = r.resources.iter().map(|x| {
-        let fate = match x.fate {
-            Fate::Failed | Fate::OutcomeUnknown | Fate::NotAttempted => {
-                format!("**{}**", x.fate.label())
-            }
-            _ => x.fate.label().to_string(),
-        };
-        vec![
-            format!("{} {}", cell(&x.kind), code(&x.id)),
-            cell(&x.region),
-            cell(&x.name),
-            cell(x.verdict.as_deref().unwrap_or("not in the snapshot")),
-            cell(x.state.as_deref().unwrap_or("")),
-            opt_minute(x.created.as_deref()),
-            fate,
-            cell(&x.detail),
-        ]
-    });
-    table(
-        out,
-        &[
-            "resource", "region", "name", "verdict", "state", "created", "outcome", "detail",
-        ],
-        rows,
-    );
+    let rows = r
+        .resources
+        .iter()
+        .filter(|x| x.fate != Fate::Left)
+        .map(|x| {
+            // Bold only what still needs someone: a failure, an unknown outcome, or something
+            // of the attacker's nobody dealt with.
+            let fate = match x.fate {
+                Fate::Failed | Fate::OutcomeUnknown | Fate::NotAttempted => {
+                    format!("**{}**", x.fate.label())
+                }
+                _ => x.fate.label().to_string(),
+            };
+            vec![
+                format!("{} {}", cell(&x.kind), code(&x.id)),
+                cell(&x.region),
+                cell(&x.name),
+                cell(x.verdict.as_deref().unwrap_or("not in any snapshot")),
+                made_by(x),
+                fate,
+                cell(&x.detail),
+            ]
+        })
+        .collect::<Vec<_>>();
+    if !rows.is_empty() {
+        table(
+            out,
+            &[
+                "resource", "region", "name", "verdict", "made", "outcome", "detail",
+            ],
+            rows,
+        );
+    }
+    let left: Vec<_> = r
+        .resources
+        .iter()
+        .filter(|x| x.fate == Fate::Left)
+        .collect();
+    if !left.is_empty() {
+        out.push_str("Left in place (there before the leak):\n\n");
+        for x in left {
+            let name = if x.name.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" {}", cell(&x.name))
+            };
+            let _ = writeln!(
+                out,
+                "- {} {}{name} ({})",
+                cell(&x.kind),
+                code(&x.id),
+                cell(&x.region)
+            );
+        }
+        out.push('\n');
+    }
+}
+
+/// "by AKIA…9999 (backup-svc) at 2026-11-22T09:41Z via RunInstances", or when it was created
+/// when that is all the sweep knew.
+fn made_by(x: &super::ResourceRow) -> String {
+    match (&x.made_by, &x.created) {
+        (Some(m), _) => {
+            let who = match &m.principal {
+                Some(p) if !p.is_empty() => format!("{} ({})", key_short(&m.key), cell(p)),
+                _ => key_short(&m.key),
+            };
+            format!("by {who} at {} via {}", minute(&m.at), code(&m.via))
+        }
+        (None, Some(c)) => format!("at {}, maker not known", minute(c)),
+        (None, None) => "not known".into(),
+    }
 }
 
 fn cost(out: &mut String, r: &Report) {
@@ -471,8 +611,8 @@ fn cost(out: &mut String, r: &Report) {
                 cell(&c.new_regions.join(", ")),
             ],
             vec![
-                "CloudTrail LookupEvents requests".into(),
-                fmt::grouped(c.lookup_requests),
+                "Cost Explorer requests keyspill made (USD 0.01 each)".into(),
+                fmt::grouped(c.cost_explorer_requests),
             ],
         ],
     );

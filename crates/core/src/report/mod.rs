@@ -10,15 +10,18 @@ use crate::journal::{self, Entry, JOURNAL_FILE};
 mod build;
 mod markdown;
 mod model;
+pub mod phases;
+pub mod score;
 mod sections;
 
-pub use build::build;
+pub use build::{build, collateral, score_inputs};
 pub use markdown::markdown;
 pub use model::{
     ActionRow, ChecklistRow, Cost, EvidenceRow, Fate, Format, Game, JournalFacts, KeyRow,
     MilestoneRow, NoteRow, Report, ResourceRow, Reverified, ServiceCost, Span, StateFrom,
     StepOutcome, StepRow, Summary, Total,
 };
+pub use score::{Inputs as ScoreInputs, Part as ScorePart, Score, game_over_lines, grade, score};
 
 /// A journal read leniently.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

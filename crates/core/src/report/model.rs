@@ -31,10 +31,16 @@ pub struct Report {
     pub summary: Summary,
     /// Detected, contained, eradicated, closed: always all four, in that order.
     pub milestones: Vec<MilestoneRow>,
+    /// From the leak's start to detection.
+    #[serde(default)]
+    pub time_to_detect: Option<Span>,
     /// From detection to containment.
     pub time_to_contain: Option<Span>,
     /// From detection to eradication.
     pub time_to_eradicate: Option<Span>,
+    /// From detection to the incident's closing.
+    #[serde(default)]
+    pub time_to_close: Option<Span>,
     pub keys: Vec<KeyRow>,
     /// The containment verdict at the last snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,6 +49,15 @@ pub struct Report {
     #[serde(default)]
     pub footholds: Vec<crate::journal::snapshot::FootholdState>,
     pub high_risk: Vec<RiskyEvent>,
+    /// High-risk events the snapshot left out (past its cap).
+    #[serde(default)]
+    pub high_risk_left_out: usize,
+    /// The high-risk events by phase, oldest first, refused calls summed up.
+    #[serde(default)]
+    pub attacker: Vec<super::phases::PhaseRow>,
+    /// The summary in sentences, for the top of a postmortem.
+    #[serde(default)]
+    pub story: String,
     /// Timeline totals from the last snapshot (events, regions, source IPs, …).
     pub timeline_totals: Vec<Total>,
     pub evidence: Vec<EvidenceRow>,
@@ -68,6 +83,9 @@ pub struct Game {
     pub attacker_holds: Vec<String>,
     /// When that was read (RFC 3339), absent before the first export.
     pub holds_at: Option<String>,
+    /// The score out of 100, its grade and its misses (`report::score`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<super::Score>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -193,7 +211,11 @@ pub struct ResourceRow {
     /// Its state as last swept.
     pub state: Option<String>,
     pub created: Option<String>,
-    /// In the last snapshot (false: known only from the action log).
+    /// Who made it (the creating event's key, its user, time and call), from the attribution
+    /// in the last snapshot that listed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_by: Option<crate::journal::snapshot::Maker>,
+    /// In the last snapshot (false: known from an earlier snapshot or the action log only).
     pub in_snapshot: bool,
     pub fate: Fate,
     /// What the deciding step said (or why nothing was done).
@@ -212,8 +234,10 @@ pub struct Cost {
     pub top_services: Vec<ServiceCost>,
     pub new_regions: Vec<String>,
     pub anomalies: usize,
-    /// CloudTrail LookupEvents requests the console made.
-    pub lookup_requests: u64,
+    /// Cost Explorer requests the console made while it watched cost (billed, USD 0.01 each):
+    /// `app::cost::Cost::requests`. Read as `lookup_requests` too, its old, wrong name.
+    #[serde(alias = "lookup_requests")]
+    pub cost_explorer_requests: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -166,11 +166,12 @@ pub(super) fn milestone_rows(
                 };
             }
             let derived = match m {
-                Milestone::Detected => match (&r.summary.leak_start, &r.summary.opened) {
-                    (Some(s), _) => Some((s.clone(), "the leak's start".to_string())),
-                    (None, Some(o)) => Some((o.clone(), "the journal was opened".to_string())),
-                    (None, None) => None,
-                },
+                // Detection is when the incident was opened, unless `:detected` said otherwise.
+                Milestone::Detected => r
+                    .summary
+                    .opened
+                    .as_ref()
+                    .map(|o| (o.clone(), "the incident was opened".to_string())),
                 Milestone::Contained => derived_containment(&r.summary.leaked_keys, entries),
                 Milestone::Eradicated | Milestone::Closed => None,
             };
@@ -186,7 +187,14 @@ pub(super) fn milestone_rows(
 
 /// The last snapshot's resources joined with the action log's calls on them, then the
 /// resources the action log names that the snapshot does not (removed before it was taken).
-pub(super) fn resources(swept: &[ResourceState], actions: &[ActionRow]) -> Vec<ResourceRow> {
+/// `earlier` holds every resource an earlier snapshot listed (the last listing of each): a
+/// resource removed since is gone from the last snapshot, but what was known of it, who made
+/// it included, is not.
+pub(super) fn resources(
+    swept: &[ResourceState],
+    earlier: &[&ResourceState],
+    actions: &[ActionRow],
+) -> Vec<ResourceRow> {
     let mut rows: Vec<ResourceRow> = swept
         .iter()
         .map(|s| ResourceRow {
@@ -197,6 +205,7 @@ pub(super) fn resources(swept: &[ResourceState], actions: &[ActionRow]) -> Vec<R
             verdict: Some(s.verdict.clone()),
             state: (!s.state.is_empty()).then(|| s.state.clone()),
             created: s.created.as_deref().map(utc),
+            made_by: s.made_by.clone(),
             in_snapshot: true,
             fate: Fate::NotAttempted,
             detail: String::new(),
@@ -214,14 +223,19 @@ pub(super) fn resources(swept: &[ResourceState], actions: &[ActionRow]) -> Vec<R
         {
             Some(i) => i,
             None => {
+                let known = earlier
+                    .iter()
+                    .rev()
+                    .find(|r| r.kind == t.kind && r.region == t.region && r.id == t.id);
                 rows.push(ResourceRow {
                     kind: t.kind.clone(),
                     region: t.region.clone(),
                     id: t.id.clone(),
-                    name: String::new(),
-                    verdict: None,
+                    name: known.map(|k| k.name.clone()).unwrap_or_default(),
+                    verdict: known.map(|k| k.verdict.clone()),
                     state: None,
-                    created: None,
+                    created: known.and_then(|k| k.created.as_deref().map(utc)),
+                    made_by: known.and_then(|k| k.made_by.clone()),
                     in_snapshot: false,
                     fate: Fate::NotAttempted,
                     detail: String::new(),

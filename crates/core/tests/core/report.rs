@@ -71,24 +71,27 @@ fn summary_and_times_to_contain() {
     assert_eq!(r.summary.opened.as_deref(), Some("2026-11-22T09:58:12Z"));
     assert_eq!(r.summary.operators, ["ic@laptop", "bob@desk"]);
 
-    // Detected 09:14:00 (the leak's start), contained 10:26:30.
+    // The journal is an older one: its `Detected` entry is the leak's start, so detection is
+    // the incident's opening, 09:58:12; contained 10:26:30.
     let ttc = r.time_to_contain.as_ref().expect("contained");
-    assert_eq!(ttc.seconds, 72 * 60 + 30);
-    assert_eq!(ttc.words, "1 h 12 min");
+    assert_eq!(ttc.seconds, 28 * 60 + 18);
+    assert_eq!(ttc.words, "28 min");
+    let ttd = r.time_to_detect.as_ref().expect("detected");
+    assert_eq!(ttd.seconds, 44 * 60 + 12);
     assert!(r.time_to_eradicate.is_none(), "a resource removal failed");
     let reached: Vec<Option<&str>> = r.milestones.iter().map(|m| m.at.as_deref()).collect();
     assert_eq!(
         reached,
         [
-            Some("2026-11-22T09:14:00Z"),
+            Some("2026-11-22T09:58:12Z"),
             Some("2026-11-22T10:26:30Z"),
             None,
             None
         ]
     );
-    assert!(r.milestones.iter().all(|m| !m.derived));
+    assert!(r.milestones[0].derived && !r.milestones[1].derived);
     let md = report::markdown(&r);
-    assert!(md.contains("| Time to contain | 1 h 12 min |"), "{md}");
+    assert!(md.contains("| Time to contain | 28 min |"), "{md}");
     assert!(md.contains("| Time to eradicate | not reached |"));
 }
 
@@ -105,7 +108,7 @@ fn the_later_snapshot_wins() {
     );
     let cost = r.cost.as_ref().expect("cost");
     assert_eq!(cost.since_leak_cents, 1_284_377);
-    assert_eq!(cost.lookup_requests, 1342);
+    assert_eq!(cost.cost_explorer_requests, 1342);
     assert_eq!(r.high_risk.len(), 6);
     assert_eq!(r.high_risk[5].name, "StopLogging");
     assert_eq!(r.high_risk[5].error.as_deref(), Some("AccessDenied"));
@@ -128,7 +131,50 @@ fn the_later_snapshot_wins() {
         !md.contains("482.10"),
         "the first snapshot's cost is not used"
     );
-    assert!(md.contains("| CloudTrail LookupEvents requests | 1,342 |"));
+    // The field counts Cost Explorer requests (`app::cost::Cost::requests`), and says so.
+    assert!(md.contains("| Cost Explorer requests keyspill made (USD 0.01 each) | 1,342 |"));
+    assert!(!md.contains("LookupEvents requests"));
+}
+
+#[test]
+fn removed_resources_say_who_made_them_and_legitimate_ones_are_listed_plainly() {
+    let r = incident();
+    // The group is gone from the last snapshot; the one taken before it still names its maker.
+    let asg = r
+        .resources
+        .iter()
+        .find(|x| x.id == "xmr-workers")
+        .expect("asg");
+    assert!(!asg.in_snapshot);
+    assert_eq!(asg.fate, Fate::Removed);
+    assert_eq!(asg.verdict.as_deref(), Some("LEAKED KEY"));
+    let m = asg.made_by.as_ref().expect("its maker");
+    assert_eq!(
+        (m.key.as_str(), m.principal.as_deref(), m.via.as_str()),
+        (
+            "AKIAQ3EGUYRATTCK9999",
+            Some("backup-svc"),
+            "CreateAutoScalingGroup"
+        )
+    );
+    let md = report::markdown(&r);
+    assert!(
+        md.contains("by AKIA…9999 (backup-svc) at 2026-11-22T09:41Z via `CreateAutoScalingGroup`"),
+        "{md}"
+    );
+    // The launch template was there before the leak: a plain line, not a bold failure.
+    assert!(md.contains("Left in place (there before the leak):\n\n- launch-template `lt-07f5e4d3c2b1a0987` web-lt (eu-west-1)"));
+    assert!(!md.contains("lt-07f5e4d3c2b1a0987` | eu-west-1"));
+    assert!(
+        md.contains("**not attempted**"),
+        "the attacker's group not dealt with stays bold"
+    );
+    // No collateral: the keys disabled were leaked or the attacker's, the template was left.
+    assert!(
+        report::collateral(&r).is_empty(),
+        "{:?}",
+        report::collateral(&r)
+    );
 }
 
 #[test]
@@ -260,8 +306,22 @@ fn the_json_parses_back_with_its_fields() {
     assert_eq!(back, r);
     let v: serde_json::Value = serde_json::from_str(&text).expect("json");
     assert_eq!(v["summary"]["account"], "123456789012");
-    assert_eq!(v["time_to_contain"]["seconds"], 4350);
-    assert_eq!(v["time_to_contain"]["words"], "1 h 12 min");
+    assert_eq!(v["time_to_contain"]["seconds"], 28 * 60 + 18);
+    assert_eq!(v["time_to_contain"]["words"], "28 min");
+    assert_eq!(v["time_to_detect"]["seconds"], 44 * 60 + 12);
+    assert_eq!(v["cost"]["cost_explorer_requests"], 1342);
+    // The new parts, in the JSON too.
+    assert!(
+        v["story"]
+            .as_str()
+            .is_some_and(|t| t.contains("It was detected at"))
+    );
+    assert_eq!(v["attacker"][2]["phase"], "impact");
+    assert_eq!(v["attacker"][2]["refused"][0]["name"], "RunInstances");
+    assert_eq!(
+        v["resources"][6]["made_by"]["via"],
+        "CreateAutoScalingGroup"
+    );
     assert_eq!(v["milestones"][1]["milestone"], "contained");
     assert_eq!(v["keys"][0]["status_from"], "snapshot");
     assert_eq!(v["resources"][1]["fate"], "failed");
@@ -303,12 +363,17 @@ fn an_older_journal_without_a_snapshot() {
         r.summary.leak_start_from.as_deref(),
         Some("leaked key created")
     );
-    // No milestone entries: detection is the leak's start, containment the disable.
+    // No milestone entries: detection is the incident's opening, containment the disable.
     assert!(r.milestones[0].derived && r.milestones[1].derived);
+    assert_eq!(r.milestones[0].at.as_deref(), Some("2026-10-03T14:02:00Z"));
     assert_eq!(r.milestones[1].at.as_deref(), Some("2026-10-03T14:09:32Z"));
     assert_eq!(
+        r.time_to_detect.as_ref().map(|s| s.words.as_str()),
+        Some("7 h 32 min")
+    );
+    assert_eq!(
         r.time_to_contain.as_ref().map(|s| s.words.as_str()),
-        Some("7 h 39 min")
+        Some("7 min")
     );
     assert_eq!(r.keys.len(), 1);
     assert_eq!(r.keys[0].status, "Inactive");
@@ -350,4 +415,29 @@ fn entries_agree_with_read_back() {
         assert_eq!(torn, resumed.torn_tail, "{name}");
         assert_eq!(bad, resumed.bad_lines, "{name}");
     }
+}
+
+/// The README's sample report, between its markers, as the fixture gives it now. With
+/// `KEYSPILL_WRITE_README=1` the test writes the sample instead of comparing.
+#[test]
+fn the_readme_sample_report_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    let (start, end) = (
+        "<!-- sample-report:start -->\n",
+        "<!-- sample-report:end -->",
+    );
+    let a = readme.find(start).expect("start marker") + start.len();
+    let b = readme.find(end).expect("end marker");
+    let sample = format!("````markdown\n{}````\n", report::markdown(&incident()));
+    if std::env::var_os("KEYSPILL_WRITE_README").is_some() {
+        let text = format!("{}{sample}{}", &readme[..a], &readme[b..]);
+        std::fs::write(&path, text).expect("write README.md");
+        return;
+    }
+    assert!(
+        readme[a..b] == sample,
+        "the README's sample report differs from what the fixture gives; \
+         rerun with KEYSPILL_WRITE_README=1 and review the diff"
+    );
 }

@@ -402,3 +402,31 @@ fn enter_opens_the_detail_and_r_sweeps_again() {
     );
     assert!(shown(&state).contains(&"LEAKED KEY i-0stray".to_string()));
 }
+
+#[test]
+fn confirming_a_removal_journals_who_made_each_resource_first() {
+    let mut state = swept();
+    state.journal_dir = Some("/tmp/incident".into());
+    press(&mut state, 'a');
+    press(&mut state, 't');
+    type_text(&mut state, "3");
+    let effects = code(&mut state, KeyCode::Enter);
+    let [
+        Effect::Journal(keyspill_core::journal::Event::Snapshot(snap)),
+        Effect::Execute(Plan::RemoveResources(_)),
+    ] = effects.as_slice()
+    else {
+        panic!("expected a snapshot, then the plan, got {effects:?}");
+    };
+    let group = snap
+        .resources
+        .iter()
+        .find(|r| r.id == "miners")
+        .expect("the group in the snapshot");
+    let maker = group
+        .made_by
+        .as_ref()
+        .expect("its maker, from the attribution");
+    assert!(maker.via.starts_with("Create"), "{maker:?}");
+    assert!(!maker.key.is_empty() && !maker.at.is_empty(), "{maker:?}");
+}
