@@ -529,9 +529,24 @@ pub fn story(r: &Report) -> String {
         (Some(t), None) => format!("{} at {}", m.label(), at_minute(&t)),
         (None, _) => format!("not {}", m.label()),
     };
+    // A containment the last snapshot contradicts is not where the incident stands: the report
+    // never says contained while a foothold was open after it.
+    let mut contained = state(Milestone::Contained, &r.time_to_contain);
+    if let (Some(at), Some(v), Some(snap)) = (
+        reached(Milestone::Contained),
+        &r.verdict,
+        &r.journal.snapshot_at,
+    ) && !v.starts_with("CONTAINED")
+        && journal::parse_ts(snap) >= journal::parse_ts(&at)
+    {
+        contained = format!(
+            "{contained}, but NOT CONTAINED at the last snapshot ({}: {open} open)",
+            at_minute(snap)
+        );
+    }
     out.push(format!(
         "Where it stands: {}; {}; {}.",
-        state(Milestone::Contained, &r.time_to_contain),
+        contained,
         state(Milestone::Eradicated, &r.time_to_eradicate),
         state(Milestone::Closed, &r.time_to_close)
     ));
@@ -811,6 +826,40 @@ mod tests {
         assert_eq!(r.milestones.len(), 4);
         assert_eq!(r.milestones[3].at, None);
         assert!(r.milestones.iter().all(|m| !m.derived));
+    }
+
+    #[test]
+    fn a_containment_the_last_snapshot_contradicts_is_not_where_it_stands() {
+        let contained = entry(
+            "2026-11-22T10:30:00Z",
+            Event::Milestone {
+                milestone: Milestone::Contained,
+                at: "2026-11-22T10:30:00Z".into(),
+                detail: String::new(),
+            },
+        );
+        let snap = |ts: &str, verdict: &str| {
+            entry(
+                ts,
+                Event::Snapshot(Box::new(Snapshot {
+                    verdict: Some(verdict.into()),
+                    ..Snapshot::default()
+                })),
+            )
+        };
+        let held = build(&[contained.clone(), snap("2026-11-22T11:00:00Z", "CONTAINED")]);
+        let text = story(&held);
+        assert!(text.contains("contained at 2026-11-22T10:30Z"), "{text}");
+        assert!(!text.contains("NOT CONTAINED"), "{text}");
+        let broken = build(&[
+            contained,
+            snap("2026-11-22T11:00:00Z", "NOT CONTAINED (1 open)"),
+        ]);
+        let text = story(&broken);
+        assert!(
+            text.contains("but NOT CONTAINED at the last snapshot (2026-11-22T11:00Z"),
+            "{text}"
+        );
     }
 
     #[test]
