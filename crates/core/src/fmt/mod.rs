@@ -7,8 +7,7 @@ pub mod time;
 
 pub use money::{money, money_cents, short_money, signed_money};
 pub use time::{
-    ago, clock_time, date, duration_words, hours_minutes, incident_clock, iso_day, iso_minute,
-    minute, month_day,
+    ago, clock_time, date, duration_words, hours_minutes, iso_day, iso_minute, minute, month_day,
 };
 
 /// A whole number with thousands separators: `1,234,567`.

@@ -78,24 +78,6 @@ pub fn hours_minutes(minutes: i64) -> String {
     }
 }
 
-/// The incident clock: `T+02:13:45`, or `T+3d 02:13:45` past a day.
-pub fn incident_clock(now: Timestamp, since: Timestamp) -> String {
-    let secs = (now - since).whole_seconds();
-    let sign = if secs < 0 { "-" } else { "+" };
-    let secs = secs.unsigned_abs();
-    let (d, h, m, s) = (
-        secs / 86_400,
-        (secs % 86_400) / 3600,
-        (secs % 3600) / 60,
-        secs % 60,
-    );
-    if d > 0 {
-        format!("T{sign}{d}d {h:02}:{m:02}:{s:02}")
-    } else {
-        format!("T{sign}{h:02}:{m:02}:{s:02}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,18 +94,6 @@ mod tests {
         assert_eq!(ago(now, datetime!(2026-11-20 13:00:00 UTC)), "2 d");
         assert_eq!(ago(now, datetime!(2026-11-01 13:00:00 UTC)), "21 d");
         assert_eq!(ago(now, datetime!(2026-11-23 13:00:00 UTC)), "0 s");
-        assert_eq!(
-            incident_clock(now, datetime!(2026-11-22 11:50:00 UTC)),
-            "T+02:13:09"
-        );
-        assert_eq!(
-            incident_clock(now, datetime!(2026-11-19 11:50:00 UTC)),
-            "T+3d 02:13:09"
-        );
-        assert_eq!(
-            incident_clock(now, datetime!(2026-11-22 15:03:09 UTC)),
-            "T-01:00:00"
-        );
     }
 
     #[test]

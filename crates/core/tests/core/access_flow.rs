@@ -109,23 +109,7 @@ fn assume(
 
 /// The fixture account with IAM's keys and access read, on the Access tab.
 pub(crate) fn loaded(read_only: bool) -> State {
-    let mut state = base(read_only);
-    update(
-        &mut state,
-        Msg::Identity {
-            seq: 1,
-            at: NOW,
-            result: Ok(identity()),
-        },
-    );
-    update(
-        &mut state,
-        Msg::Keys {
-            seq: 1,
-            at: NOW,
-            result: Ok(snapshot(Some(false))),
-        },
-    );
+    let mut state = identified(read_only);
     update(
         &mut state,
         Msg::Access {

@@ -34,35 +34,9 @@ fn status_of(state: &State, id: &str) -> Status {
         .unwrap_or_else(|| panic!("no step {id}"))
 }
 
-fn journaled(effects: &[Effect]) -> Vec<&Event> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Journal(ev) => Some(ev),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The fixture account, identity and keys loaded, the journal open.
 fn loaded() -> State {
-    let mut state = base(false);
-    update(
-        &mut state,
-        Msg::Identity {
-            seq: 1,
-            at: NOW,
-            result: Ok(identity()),
-        },
-    );
-    update(
-        &mut state,
-        Msg::Keys {
-            seq: 1,
-            at: NOW,
-            result: Ok(snapshot(Some(false))),
-        },
-    );
+    let mut state = identified(false);
     update(
         &mut state,
         Msg::JournalOpened(Ok(JournalOpened {

@@ -25,23 +25,7 @@ fn press(state: &mut State, c: char) {
 /// The fixture incident on the Checklist tab: identity and keys loaded (the leaked key still
 /// Active), the journal opened with an earlier tick, a note typed now, detection recorded.
 fn checklist() -> State {
-    let mut state = base(false);
-    update(
-        &mut state,
-        Msg::Identity {
-            seq: 1,
-            at: NOW,
-            result: Ok(identity()),
-        },
-    );
-    update(
-        &mut state,
-        Msg::Keys {
-            seq: 1,
-            at: NOW,
-            result: Ok(snapshot(Some(false))),
-        },
-    );
+    let mut state = identified(false);
     let mut resumed = journal::Resumed {
         ticks: [(
             "support-case".to_string(),

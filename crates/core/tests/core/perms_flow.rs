@@ -91,23 +91,7 @@ fn access(ci_deploy: &[&str]) -> AccessSnapshot {
 
 /// The fixture account with IAM's keys and `snap` read.
 fn with_access(snap: AccessSnapshot) -> State {
-    let mut state = base(false);
-    update(
-        &mut state,
-        Msg::Identity {
-            seq: 1,
-            at: NOW,
-            result: Ok(identity()),
-        },
-    );
-    update(
-        &mut state,
-        Msg::Keys {
-            seq: 1,
-            at: NOW,
-            result: Ok(snapshot(Some(false))),
-        },
-    );
+    let mut state = identified(false);
     update(
         &mut state,
         Msg::Access {

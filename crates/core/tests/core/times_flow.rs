@@ -34,35 +34,9 @@ fn run(state: &mut State, line: &str) -> Vec<Effect> {
     )
 }
 
-fn journaled(effects: &[Effect]) -> Vec<&Event> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Journal(ev) => Some(ev),
-            _ => None,
-        })
-        .collect()
-}
-
 /// Identity and keys loaded, a journal opened at 13:30 (detection), `--since` 09:00.
 fn loaded() -> State {
-    let mut state = base(false);
-    update(
-        &mut state,
-        Msg::Identity {
-            seq: 1,
-            at: NOW,
-            result: Ok(identity()),
-        },
-    );
-    update(
-        &mut state,
-        Msg::Keys {
-            seq: 1,
-            at: NOW,
-            result: Ok(snapshot(Some(false))),
-        },
-    );
+    let mut state = identified(false);
     update(
         &mut state,
         Msg::JournalOpened(Ok(JournalOpened {
