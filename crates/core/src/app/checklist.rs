@@ -470,7 +470,13 @@ pub fn restore(state: &mut State, r: &journal::Resumed) {
     let c = &mut state.checklist;
     c.ticks = r.ticks.clone();
     c.notes = r.notes.clone();
+    // Before the journal opens no milestone is reached but by `:detected`: the operator's
+    // detection, typed meanwhile and journaled after the read-back, stands.
+    let typed = c.milestones.get(&Milestone::Detected).cloned();
     c.milestones = r.milestones.clone();
+    if let Some(at) = typed {
+        c.milestones.insert(Milestone::Detected, at);
+    }
 }
 
 /// Milestones reached now and not recorded yet, as journal effects.

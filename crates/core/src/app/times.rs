@@ -149,9 +149,8 @@ pub fn set_detected(state: &mut State, arg: &str) -> Vec<Effect> {
             fmt::minute(t)
         ),
     );
-    if state.journal_dir.is_none() {
-        return vec![];
-    }
+    // Written even before the journal has opened: the runtime opens it for the entry, and
+    // `checklist::restore` keeps this detection over what the journal read back.
     vec![Effect::Journal(Event::Milestone {
         milestone: Milestone::Detected,
         at,

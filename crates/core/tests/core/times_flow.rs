@@ -232,6 +232,47 @@ fn the_leak_start_comes_from_since_else_first_attacker_use_else_the_key_creation
 }
 
 #[test]
+fn detected_typed_before_the_journal_opens_is_journaled_and_stands() {
+    let mut state = identified(false);
+    let effects = run(&mut state, "detected 2026-11-22T12:00:00Z");
+    assert!(journaled(&effects).iter().any(|e| matches!(
+        e,
+        Event::Milestone { milestone: Milestone::Detected, at, .. } if at == "2026-11-22T12:00:00Z"
+    )));
+    // The journal opens on an earlier incident whose detection was its opening.
+    let mut resumed = journal::Resumed {
+        entries: 2,
+        opened_at: Some(datetime!(2026-11-22 13:30:00 UTC)),
+        ..Default::default()
+    };
+    resumed
+        .milestones
+        .insert(Milestone::Detected, "2026-11-22T13:30:00Z".into());
+    update(
+        &mut state,
+        Msg::JournalOpened(Ok(JournalOpened {
+            dir: "/tmp/incident".into(),
+            resumed,
+        })),
+    );
+    assert_eq!(
+        keyspill_core::app::times::detected(&state),
+        datetime!(2026-11-22 12:00:00 UTC)
+    );
+    let effects = update(&mut state, Msg::Tick(NOW));
+    assert!(
+        !journaled(&effects).iter().any(|e| matches!(
+            e,
+            Event::Milestone {
+                milestone: Milestone::Detected,
+                ..
+            }
+        )),
+        "the opening must not be journaled over the operator's detection"
+    );
+}
+
+#[test]
 fn detected_is_the_opening_unless_set_and_refused_out_of_range() {
     let mut state = loaded();
     let opened = datetime!(2026-11-22 13:30:00 UTC);
