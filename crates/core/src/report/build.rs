@@ -72,6 +72,14 @@ pub(super) fn non_removing_calls() -> Vec<&'static str> {
     .iter()
     .filter(|a| !a.removes_target())
     .map(Action::call)
+    // Closing a foothold changes a user or role without removing it: the session revocation
+    // (`iam:PutUserPolicy`/`iam:PutRolePolicy` with the revocation policy) and a trust policy
+    // rewritten.
+    .chain([
+        "iam:PutUserPolicy",
+        "iam:PutRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+    ])
     .collect()
 }
 
@@ -603,10 +611,12 @@ pub fn collateral(r: &Report) -> Vec<String> {
         out.push(format!("key {key}{user} {done}"));
     }
     for x in &r.resources {
+        // The organisation's own, touched by the attacker or not: what it changed was to be
+        // undone, the resource kept.
         let before = x
             .verdict
             .as_deref()
-            .is_some_and(|v| v.eq_ignore_ascii_case("before"));
+            .is_some_and(|v| v.eq_ignore_ascii_case("before") || v.eq_ignore_ascii_case("touched"));
         if before && x.fate == Fate::Removed {
             out.push(format!(
                 "{} {} ({}) removed, there before the leak",
@@ -1002,6 +1012,84 @@ mod tests {
         // Without an opening there is nothing better than what was written.
         let r = build(&old[1..]);
         assert_eq!(r.milestones[0].at.as_deref(), Some("2026-11-22T08:00:00Z"));
+    }
+
+    #[test]
+    fn revoking_a_roles_sessions_changes_the_role_and_does_not_remove_it() {
+        let role = Target {
+            resource: Some(journal::ResourceTarget {
+                kind: "iam-role".into(),
+                region: "global".into(),
+                id: "deploy-role".into(),
+            }),
+            ..Target::default()
+        };
+        let r = build(&[
+            entry(
+                "2026-11-22T10:40:00Z",
+                Event::Action {
+                    action_id: "a1".into(),
+                    label: "revoke sessions".into(),
+                },
+            ),
+            entry(
+                "2026-11-22T10:40:00Z",
+                Event::Intent {
+                    action_id: "a1".into(),
+                    step: 0,
+                    call: "iam:PutRolePolicy AWSRevokeOlderSessions".into(),
+                    target: role,
+                },
+            ),
+            entry(
+                "2026-11-22T10:40:01Z",
+                Event::Outcome {
+                    action_id: "a1".into(),
+                    step: 0,
+                    ok: true,
+                    detail: "verified: role deploy-role denies sessions issued before …".into(),
+                    created_key: None,
+                },
+            ),
+        ]);
+        let row = r
+            .resources
+            .iter()
+            .find(|x| x.id == "deploy-role")
+            .expect("the role");
+        assert_eq!(row.fate, Fate::Changed);
+        assert!(!story(&r).contains("removed 1"), "{}", story(&r));
+    }
+
+    #[test]
+    fn removing_the_organisations_own_resources_is_collateral_touched_or_not() {
+        let row = |id: &str, verdict: &str, fate: Fate| crate::report::model::ResourceRow {
+            kind: "iam-role".into(),
+            region: "global".into(),
+            id: id.into(),
+            name: String::new(),
+            verdict: Some(verdict.into()),
+            state: None,
+            created: None,
+            made_by: None,
+            in_snapshot: true,
+            fate,
+            detail: String::new(),
+            calls: Vec::new(),
+        };
+        let r = Report {
+            resources: vec![
+                row("old-role", "BEFORE", Fate::Removed),
+                row("touched-role", "TOUCHED", Fate::Removed),
+                row("kept-role", "TOUCHED", Fate::Left),
+                row("backdoor", "LEAKED KEY", Fate::Removed),
+            ],
+            ..Report::default()
+        };
+        let c = collateral(&r);
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert!(c.iter().any(|x| x.contains("old-role")));
+        assert!(c.iter().any(|x| x.contains("touched-role")));
     }
 
     #[test]

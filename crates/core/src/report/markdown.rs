@@ -541,16 +541,22 @@ fn resources(out: &mut String, r: &Report) {
         .filter(|x| x.fate == Fate::Left)
         .collect();
     if !left.is_empty() {
-        out.push_str("Left in place (there before the leak):\n\n");
+        out.push_str("Left in place (there before the leak: the organisation's own):\n\n");
         for x in left {
             let name = if x.name.trim().is_empty() {
                 String::new()
             } else {
                 format!(" {}", cell(&x.name))
             };
+            // A touched one says what to review; an untouched one needs nothing more.
+            let review = if x.detail.contains("touched") {
+                format!(": {}", cell(&x.detail))
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "- {} {}{name} ({})",
+                "- {} {}{name} ({}){review}",
                 cell(&x.kind),
                 code(&x.id),
                 cell(&x.region)

@@ -261,6 +261,22 @@ pub(super) fn resources(
         {
             row.fate = Fate::Left;
             row.detail = "there before the leak".into();
+        } else if row
+            .verdict
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case("touched"))
+        {
+            // The organisation's own, changed or used by the attacker: removing it would be
+            // collateral damage, so leaving it is right; what the attacker changed is to review.
+            row.fate = Fate::Left;
+            row.detail = match row.state.as_deref().filter(|s| !s.trim().is_empty()) {
+                Some(state) => format!(
+                    "there before the leak, touched by the attacker ({state}): review what changed"
+                ),
+                None => {
+                    "there before the leak, touched by the attacker: review what changed".into()
+                }
+            };
         } else if row.kind == "tagged" {
             row.detail = "keyspill does not remove what only the tagging API finds".into();
         }
@@ -268,12 +284,20 @@ pub(super) fn resources(
     rows
 }
 
-/// What a resource's calls, in order, add up to; `None` when there were none.
+/// What a resource's calls, in order, add up to; `None` when there were none. A call is
+/// known by its whole text or its first word (`iam:PutRolePolicy AWSRevokeOlderSessions`).
 fn fate(steps: &[&StepRow], non_removing: &[&str]) -> (Option<Fate>, String) {
+    let keeps = |call: &str| {
+        non_removing.contains(&call)
+            || call
+                .split_whitespace()
+                .next()
+                .is_some_and(|verb| non_removing.contains(&verb))
+    };
     let removed = steps
         .iter()
         .rev()
-        .find(|s| s.outcome == StepOutcome::Ok && !non_removing.contains(&s.call.as_str()));
+        .find(|s| s.outcome == StepOutcome::Ok && !keeps(&s.call));
     if let Some(s) = removed {
         return (Some(Fate::Removed), s.detail.clone());
     }

@@ -163,7 +163,28 @@ fn removed_resources_say_who_made_them_and_legitimate_ones_are_listed_plainly() 
         "{md}"
     );
     // The launch template was there before the leak: a plain line, not a bold failure.
-    assert!(md.contains("Left in place (there before the leak):\n\n- launch-template `lt-07f5e4d3c2b1a0987` web-lt (eu-west-1)"));
+    let left = md
+        .split("Left in place (there before the leak: the organisation's own):\n\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no left-in-place list:\n{md}"));
+    assert!(
+        left.lines()
+            .any(|l| l == "- launch-template `lt-07f5e4d3c2b1a0987` web-lt (eu-west-1)"),
+        "{left}"
+    );
+    // The AMI is the organisation's too, shared out by the attacker: left, with what to review.
+    let ami = r
+        .resources
+        .iter()
+        .find(|x| x.id == "ami-0d1e2f3a4b5c6d7e8")
+        .expect("ami");
+    assert_eq!(ami.fate, Fate::Left);
+    assert!(
+        left.lines().any(|l| l
+            == "- ami `ami-0d1e2f3a4b5c6d7e8` golden-web-2026-10 (eu-west-1): there before the \
+                leak, touched by the attacker (shared with 999988887777): review what changed"),
+        "{left}"
+    );
     assert!(!md.contains("lt-07f5e4d3c2b1a0987` | eu-west-1"));
     assert!(
         md.contains("**not attempted**"),
@@ -238,7 +259,7 @@ fn resources_are_joined_with_what_was_done() {
             ("i-0f3a9c2e7b1d4a5c6", Fate::Removed, true),
             ("sys-update", Fate::Failed, true),
             ("sg-0badc0ffee1234567", Fate::NotAttempted, true),
-            ("ami-0d1e2f3a4b5c6d7e8", Fate::NotAttempted, true),
+            ("ami-0d1e2f3a4b5c6d7e8", Fate::Left, true),
             (
                 "arn:aws:sagemaker:us-west-2:123456789012:notebook-instance/nb-x",
                 Fate::NotAttempted,
@@ -263,7 +284,7 @@ fn resources_are_joined_with_what_was_done() {
     let md = report::markdown(&r);
     assert!(
         md.contains(
-            "8 resources: 2 removed, 1 failed, 1 outcome unknown, 3 not attempted, 1 left."
+            "8 resources: 2 removed, 1 failed, 1 outcome unknown, 2 not attempted, 2 left."
         )
     );
 }
