@@ -241,7 +241,16 @@ pub fn build(entries: &[Entry]) -> Report {
                 milestones.remove(&Milestone::Contained);
                 milestones.remove(&Milestone::Eradicated);
             }
-            Event::Cleared { .. } | Event::SecretHandled { .. } => {}
+            // Where a rotated key's secret went (shown, copied, written to a file) is part of
+            // the postmortem: the notes say it, by whom and when.
+            Event::SecretHandled { key_id, detail } => r.notes.push(NoteRow {
+                at: ts,
+                operator: entry.operator.clone(),
+                step: None,
+                step_title: None,
+                text: format!("secret of the new key {key_id}: {detail}"),
+            }),
+            Event::Cleared { .. } => {}
             Event::Snapshot(s) => {
                 r.journal.snapshots += 1;
                 r.journal.snapshot_at = Some(ts);
@@ -1090,6 +1099,25 @@ mod tests {
         assert_eq!(c.len(), 2, "{c:?}");
         assert!(c.iter().any(|x| x.contains("old-role")));
         assert!(c.iter().any(|x| x.contains("touched-role")));
+    }
+
+    #[test]
+    fn where_a_rotated_secret_went_is_in_the_notes() {
+        let r = build(&[entry(
+            "2026-11-22T11:03:00Z",
+            Event::SecretHandled {
+                key_id: "AKIAQ3EGUYRNEWKEY001".into(),
+                detail: "written to /srv/incident/ci-deploy.credentials.csv (mode 0600)".into(),
+            },
+        )]);
+        assert_eq!(r.notes.len(), 1);
+        assert!(
+            r.notes[0].text.contains("AKIAQ3EGUYRNEWKEY001")
+                && r.notes[0].text.contains("ci-deploy.credentials.csv"),
+            "{:?}",
+            r.notes
+        );
+        assert!(markdown::markdown(&r).contains("ci-deploy.credentials.csv"));
     }
 
     #[test]
