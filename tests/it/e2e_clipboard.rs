@@ -5,8 +5,7 @@
 use crate::common;
 use std::time::{Duration, Instant};
 
-use common::dead_endpoint;
-use common::tmux::Tmux;
+use common::tmux::{Tmux, start_offline};
 
 /// tmux's newest paste buffer, once it holds something other than `before`.
 fn buffer_after(t: &Tmux, before: &str) -> String {
@@ -29,24 +28,14 @@ fn buffer_after(t: &Tmux, before: &str) -> String {
 fn y_and_shift_y_reach_the_terminal_clipboard_and_the_operator_names_the_journal() {
     let journal = tempfile::tempdir().expect("journal dir");
     let jdir = journal.path().display().to_string();
-    let endpoint = dead_endpoint();
-    let t = Tmux::start(
-        &[
-            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE".to_string()),
-            ("AWS_SECRET_ACCESS_KEY", "x".repeat(40)),
-            ("AWS_REGION", "us-east-1".to_string()),
-        ],
-        &[
-            "--endpoint-url",
-            &endpoint,
-            "--regions",
-            "us-east-1",
-            "--journal",
-            &jdir,
-            "--operator",
-            "dana@ir-laptop",
-        ],
-    );
+    let t = start_offline(&[
+        "--regions",
+        "us-east-1",
+        "--journal",
+        &jdir,
+        "--operator",
+        "dana@ir-laptop",
+    ]);
     t.tmux(&["set-option", "-s", "set-clipboard", "on"]);
     t.wait_for("Cannot tell who keyspill runs as", Duration::from_secs(20));
 

@@ -4,7 +4,7 @@ use crate::common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::tmux::{Tmux, creds};
+use common::tmux::{Tmux, creds, start_offline};
 use common::{Moto, MotoOptions, aws_root, dead_endpoint, key_status, user_with_keys};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -147,15 +147,7 @@ async fn read_only_sends_no_mutating_request() {
 
 #[test]
 fn the_first_frame_explains_an_unreachable_endpoint() {
-    let endpoint = dead_endpoint();
-    let t = Tmux::start(
-        &[
-            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE".to_string()),
-            ("AWS_SECRET_ACCESS_KEY", "x".repeat(40)),
-            ("AWS_REGION", "us-east-1".to_string()),
-        ],
-        &["--endpoint-url", &endpoint, "--key", "AKIAIOSFODNN7EXAMPLE"],
-    );
+    let t = start_offline(&["--key", "AKIAIOSFODNN7EXAMPLE"]);
     let screen = t.wait_for("Cannot tell who keyspill runs as", Duration::from_secs(20));
     assert!(screen.contains("cannot reach the AWS endpoint"), "{screen}");
     assert!(screen.contains("LIVE"), "{screen}");
@@ -220,24 +212,14 @@ fn the_timeline_tab_shows_what_the_key_and_its_sessions_did() {
     let logs = common::project_root().join("../shared/data/cloudtrail/stratus-red-team");
     let journal = tempfile::tempdir().expect("journal dir");
     let jdir = journal.path().display().to_string();
-    let endpoint = dead_endpoint();
-    let t = Tmux::start(
-        &[
-            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE".to_string()),
-            ("AWS_SECRET_ACCESS_KEY", "x".repeat(40)),
-            ("AWS_REGION", "us-east-1".to_string()),
-        ],
-        &[
-            "--endpoint-url",
-            &endpoint,
-            "--key",
-            "AKIAWOGXN38MFN92ING5",
-            "--logs",
-            logs.to_str().expect("utf-8 path"),
-            "--journal",
-            &jdir,
-        ],
-    );
+    let t = start_offline(&[
+        "--key",
+        "AKIAWOGXN38MFN92ING5",
+        "--logs",
+        logs.to_str().expect("utf-8 path"),
+        "--journal",
+        &jdir,
+    ]);
     t.keys(&["2"]);
     // The first pass finds the AssumeRole calls (and so the sessions); the sessions' own
     // calls arrive with the second pass, for the new keys.

@@ -5,31 +5,20 @@
 use crate::common;
 use std::time::{Duration, Instant};
 
-use common::dead_endpoint;
-use common::tmux::Tmux;
+use common::tmux::start_offline;
 
 #[test]
 fn the_clock_counts_from_detection_and_detected_can_be_set_and_reported() {
     let journal = tempfile::tempdir().expect("journal dir");
     let jdir = journal.path().display().to_string();
-    let endpoint = dead_endpoint();
-    let t = Tmux::start(
-        &[
-            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE".to_string()),
-            ("AWS_SECRET_ACCESS_KEY", "x".repeat(40)),
-            ("AWS_REGION", "us-east-1".to_string()),
-        ],
-        &[
-            "--endpoint-url",
-            &endpoint,
-            "--regions",
-            "us-east-1",
-            "--journal",
-            &jdir,
-            "--since",
-            "2h",
-        ],
-    );
+    let t = start_offline(&[
+        "--regions",
+        "us-east-1",
+        "--journal",
+        &jdir,
+        "--since",
+        "2h",
+    ]);
     let screen = t.wait_for("since detection", Duration::from_secs(20));
     let header = screen.lines().next().unwrap_or_default().to_string();
     // Detection is the incident's opening: the clock starts near zero, not two hours back.

@@ -125,6 +125,23 @@ impl Drop for Tmux {
     }
 }
 
+/// keyspill under tmux with made-up credentials and every call sent to a port nothing listens
+/// on: the console as it is before (or without) any answer from AWS. `args` follow the
+/// endpoint flag.
+pub fn start_offline(args: &[&str]) -> Tmux {
+    let endpoint = crate::common::dead_endpoint();
+    let mut all = vec!["--endpoint-url", endpoint.as_str()];
+    all.extend_from_slice(args);
+    Tmux::start(
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "x".repeat(40)),
+            ("AWS_REGION", "us-east-1".to_string()),
+        ],
+        &all,
+    )
+}
+
 pub fn creds(moto: &Moto, key: &str, secret: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ACCESS_KEY_ID", key.to_string()),
