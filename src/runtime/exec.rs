@@ -929,11 +929,14 @@ fn to_ref(t: &ResourceTarget) -> Option<ResourceRef> {
 }
 
 /// Writes a rotated key's credentials for the operator: mode 0600, never over an existing file.
-pub fn write_secret(path: &str, key: &keyspill_core::domain::NewKey) -> Result<String, String> {
+pub fn write_secret(
+    path: &str,
+    base: Option<&str>,
+    key: &keyspill_core::domain::NewKey,
+) -> Result<String, String> {
     use std::io::Write;
-    // Checked again here, just before writing: the tree may have changed since the dialog
-    // checked it (a `git init`, a file created meanwhile).
-    let path = keyspill_core::app::secret::check_path(path, None)?;
+    // Resolved and checked here, just before writing: no git work tree, no existing file.
+    let path = keyspill_core::app::secret::check_path(path, base.map(std::path::Path::new))?;
     let path = path.display().to_string();
     let path = path.as_str();
     let mut opts = std::fs::OpenOptions::new();

@@ -394,8 +394,8 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
                 exec::reverify(ctx.aws().await, &journal, &ctx.tx, pending).await;
             }));
         }
-        Effect::WriteSecret { path, key } => {
-            let result = exec::write_secret(&path, &key);
+        Effect::WriteSecret { path, base, key } => {
+            let result = exec::write_secret(&path, base.as_deref(), &key);
             ctx.send(Msg::SecretWritten(result));
         }
         Effect::Copy { what, text } => {

@@ -346,7 +346,7 @@ async fn rotation_creates_a_working_key_disables_the_old_and_never_journals_the_
     // Written for the operator: mode 0600, and never over an existing file.
     let path = dir.path().join("alice.secret.csv");
     let path = path.to_str().expect("utf-8 path");
-    exec::write_secret(path, &new_key).expect("written");
+    exec::write_secret(path, None, &new_key).expect("written");
     let mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(path).expect("exists").permissions(),
     );
@@ -357,7 +357,7 @@ async fn rotation_creates_a_working_key_disables_the_old_and_never_journals_the_
             .contains(new_key.secret.expose())
     );
     assert!(
-        exec::write_secret(path, &new_key).is_err(),
+        exec::write_secret(path, None, &new_key).is_err(),
         "must not overwrite"
     );
 

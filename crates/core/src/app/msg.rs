@@ -156,8 +156,12 @@ pub enum Effect {
     LookupKeyInfo(String),
     /// Run a confirmed plan. Only `update::execute` creates this, behind the read-only gate.
     Execute(Plan),
+    /// Write a rotated key's credentials to a new 0600 file. `path` is as the operator typed
+    /// it (relative to `base`, the incident directory, or `~/…`); the runtime resolves and
+    /// checks it (`secret::check_path`) before writing, and answers with `Msg::SecretWritten`.
     WriteSecret {
         path: String,
+        base: Option<String>,
         key: NewKey,
     },
     Journal(Event),

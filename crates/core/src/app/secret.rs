@@ -97,7 +97,11 @@ pub fn on_written(state: &mut State, result: Result<String, String>) -> Vec<Effe
             &d.new_key,
             format!("written to {path} (mode 0600)"),
         )],
-        Err(_) => vec![],
+        // Refused or failed: back in the path field, the reason under it.
+        Err(_) => {
+            d.editing_path = true;
+            vec![]
+        }
     };
     d.written = Some(result);
     effects
@@ -122,15 +126,20 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 s.path.pop();
             }
             KeyCode::Enter => {
-                return match check_path(&s.path, s.base.as_deref().map(Path::new)) {
-                    Ok(path) => {
+                // What can be said without the file system is said here; the runtime resolves
+                // the path and refuses a git work tree, an existing file or a missing directory
+                // (`check_path`), and its answer comes back as `Msg::SecretWritten`.
+                return match typed_path_problem(&s.path, s.base.is_some()) {
+                    None => {
                         s.editing_path = false;
+                        s.written = None;
                         vec![Effect::WriteSecret {
-                            path: path.display().to_string(),
+                            path: s.path.trim().to_string(),
+                            base: s.base.clone(),
                             key: s.new_key.clone(),
                         }]
                     }
-                    Err(e) => {
+                    Some(e) => {
                         s.written = Some(Err(e));
                         vec![]
                     }
@@ -188,10 +197,27 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 /// a relative path is under `base` (the incident directory); the directory must exist, the
 /// file must not, and no directory up from it may hold `.git` (a directory, or a file as in
 /// a linked worktree or a submodule): a secret in a work tree is one `git add` from a commit.
-pub fn check_path(typed: &str, base: Option<&Path>) -> Result<PathBuf, String> {
+/// What is wrong with a typed path that can be told without the file system.
+fn typed_path_problem(typed: &str, has_base: bool) -> Option<String> {
     let typed = typed.trim();
     if typed.is_empty() {
-        return Err("type the path of a new file".into());
+        return Some("type the path of a new file".into());
+    }
+    if !has_base && !typed.starts_with("~/") && !Path::new(typed).is_absolute() {
+        return Some(NO_BASE.into());
+    }
+    None
+}
+
+const NO_BASE: &str = "no incident directory is open to put a relative path in: type a full path";
+
+/// Resolves a typed path (`~/`, or relative to `base`) and refuses what must not be written:
+/// a path inside a git work tree, an existing file, a missing directory. It reads the file
+/// system, so the runtime calls it, just before writing.
+pub fn check_path(typed: &str, base: Option<&Path>) -> Result<PathBuf, String> {
+    let typed = typed.trim();
+    if let Some(e) = typed_path_problem(typed, base.is_some()) {
+        return Err(e);
     }
     let path = match typed.strip_prefix("~/") {
         Some(rest) => dirs::home_dir()
@@ -204,12 +230,7 @@ pub fn check_path(typed: &str, base: Option<&Path>) -> Result<PathBuf, String> {
     } else {
         match base {
             Some(b) => b.join(path),
-            None => {
-                return Err(
-                    "no incident directory is open to put a relative path in: type a full path"
-                        .into(),
-                );
-            }
+            None => return Err(NO_BASE.into()),
         }
     };
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {

@@ -77,6 +77,17 @@ fn text(state: &State) -> String {
     screen_text(terminal.backend().buffer())
 }
 
+/// What the runtime does with a write effect, but without writing: resolve and check the
+/// typed path, and answer with `Msg::SecretWritten`.
+fn answer_as_the_runtime(state: &mut State, effects: &[Effect]) -> Vec<Effect> {
+    let [Effect::WriteSecret { path, base, .. }] = effects else {
+        panic!("not one write: {effects:?}");
+    };
+    let result =
+        secret::check_path(path, base.as_deref().map(Path::new)).map(|p| p.display().to_string());
+    update(state, Msg::SecretWritten(result))
+}
+
 fn handled(detail: &str) -> Effect {
     Effect::Journal(Event::SecretHandled {
         key_id: NEW_KEY_ID.into(),
@@ -157,18 +168,24 @@ fn the_file_goes_in_the_incident_directory_by_default_and_the_journal_says_where
     assert!(press(&mut state, KeyCode::Char('w')).is_empty());
     assert!(dialog(&state).editing_path);
     let effects = press(&mut state, KeyCode::Enter);
-    // The directory as the file system names it (a temp dir may sit behind a symlink).
-    let real = std::fs::canonicalize(dir.path())
-        .expect("canonical")
-        .join(format!("alice-{NEW_KEY_ID}.credentials.csv"));
     assert_eq!(
         effects,
         vec![Effect::WriteSecret {
-            path: real.display().to_string(),
+            path: expected.display().to_string(),
+            base: Some(dir.path().display().to_string()),
             key: new_key("alice"),
         }]
     );
     assert!(!dialog(&state).editing_path);
+    // The runtime resolves it to the directory as the file system names it (a temp dir may
+    // sit behind a symlink).
+    let real = std::fs::canonicalize(dir.path())
+        .expect("canonical")
+        .join(format!("alice-{NEW_KEY_ID}.credentials.csv"));
+    assert_eq!(
+        secret::check_path(&expected.display().to_string(), Some(dir.path())),
+        Ok(real.clone())
+    );
 
     let effects = update(
         &mut state,
@@ -201,13 +218,13 @@ fn a_relative_path_goes_under_the_incident_directory() {
     }
     type_text(&mut state, "mine.csv");
     let effects = press(&mut state, KeyCode::Enter);
+    let [Effect::WriteSecret { path, base, .. }] = effects.as_slice() else {
+        panic!("not one write: {effects:?}");
+    };
     let real = std::fs::canonicalize(dir.path()).expect("canonical");
     assert_eq!(
-        effects,
-        vec![Effect::WriteSecret {
-            path: real.join("mine.csv").display().to_string(),
-            key: new_key("alice"),
-        }]
+        secret::check_path(path, base.as_deref().map(Path::new)),
+        Ok(real.join("mine.csv"))
     );
 }
 
@@ -256,10 +273,12 @@ fn a_path_inside_a_git_work_tree_is_refused() {
     }
     assert!(secret::check_path(&outside.join("k.csv").display().to_string(), None).is_ok());
 
-    // Through the dialog: no write effect, the reason on screen, the path kept for editing.
+    // Through the dialog: the runtime refuses, nothing is journaled, the reason is on screen
+    // and the path is back in the field for editing.
     let mut state = opened("alice", Some(&clone));
     press(&mut state, KeyCode::Char('w'));
-    assert!(press(&mut state, KeyCode::Enter).is_empty());
+    let effects = press(&mut state, KeyCode::Enter);
+    assert!(answer_as_the_runtime(&mut state, &effects).is_empty());
     let s = dialog(&state);
     assert!(s.editing_path);
     assert!(matches!(&s.written, Some(Err(e)) if e.contains("git work tree")));
@@ -359,7 +378,8 @@ fn secret_dialog_screens() {
     let mut state = opened("alice", None);
     press(&mut state, KeyCode::Char('w'));
     type_text(&mut state, "/nonexistent-keyspill-dir/creds.csv");
-    press(&mut state, KeyCode::Enter);
+    let effects = press(&mut state, KeyCode::Enter);
+    answer_as_the_runtime(&mut state, &effects);
     let terminal = draw(&state, &theme, 100, 30);
     insta::assert_snapshot!("secret_path_refused_100x30", terminal.backend());
 }
