@@ -55,11 +55,7 @@ fn y_and_shift_y_reach_the_terminal_clipboard_and_the_operator_names_the_journal
     assert!(v["status"].is_string(), "{v}");
 
     t.keys(&["q"]);
-    let start = Instant::now();
-    while !t.exited() {
-        assert!(start.elapsed() < Duration::from_secs(5), "q did not quit");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    t.wait_exit(Duration::from_secs(5));
     let text = std::fs::read_to_string(journal.path().join("journal.jsonl")).expect("journal");
     let first = text.lines().next().expect("an entry");
     assert!(first.contains("\"operator\":\"dana@ir-laptop\""), "{first}");
@@ -143,11 +139,7 @@ async fn the_rotated_secret_stays_masked_until_revealed_and_is_written_0600_besi
 
     t.keys(&["Enter"]);
     t.keys(&["q"]);
-    let start = Instant::now();
-    while !t.exited() {
-        assert!(start.elapsed() < Duration::from_secs(10), "q did not quit");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    t.wait_exit(Duration::from_secs(10));
     let text = std::fs::read_to_string(journal.path().join("journal.jsonl")).expect("journal");
     assert!(!text.contains(&secret), "the secret is in the journal");
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned());

@@ -2,7 +2,7 @@
 
 use crate::common;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::tmux::{Tmux, creds, start_offline};
 use common::{Moto, MotoOptions, aws_root, dead_endpoint, key_status, user_with_keys};
@@ -72,11 +72,7 @@ async fn disables_the_leaked_key_by_keystrokes_and_quits() {
     t.keys(&["1"]);
 
     t.keys(&["q"]);
-    let start = Instant::now();
-    while !t.exited() {
-        assert!(start.elapsed() < Duration::from_secs(5), "q did not quit");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    t.wait_exit(Duration::from_secs(5));
     let text = std::fs::read_to_string(journal.path().join("journal.jsonl")).expect("journal");
     assert!(text.contains("\"kind\":\"intent\"") && text.contains("verified Inactive"));
 }
@@ -239,11 +235,7 @@ fn the_timeline_tab_shows_what_the_key_and_its_sessions_did() {
     t.keys(&["m"]);
     t.wait_for("marked as evidence", Duration::from_secs(5));
     t.keys(&["Escape", "q"]);
-    let start = Instant::now();
-    while !t.exited() {
-        assert!(start.elapsed() < Duration::from_secs(5), "q did not quit");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    t.wait_exit(Duration::from_secs(5));
     let text = std::fs::read_to_string(journal.path().join("journal.jsonl")).expect("journal");
     assert!(text.contains("\"kind\":\"evidence\""), "{text}");
     assert!(text.contains("GetPasswordData"), "{text}");

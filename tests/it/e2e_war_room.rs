@@ -61,11 +61,7 @@ fn the_clock_counts_from_detection_and_detected_can_be_set_and_reported() {
         std::thread::sleep(Duration::from_millis(100));
     }
     t.keys(&["q"]);
-    let start = Instant::now();
-    while !t.exited() {
-        assert!(start.elapsed() < Duration::from_secs(5), "q did not quit");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    t.wait_exit(Duration::from_secs(5));
 
     let journal_text =
         std::fs::read_to_string(journal.path().join("journal.jsonl")).expect("journal");

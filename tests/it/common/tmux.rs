@@ -115,6 +115,15 @@ impl Tmux {
             .trim()
             == "1"
     }
+
+    /// Waits for keyspill to have exited (after a `q`), failing after `limit`.
+    pub fn wait_exit(&self, limit: Duration) {
+        let start = Instant::now();
+        while !self.exited() {
+            assert!(start.elapsed() < limit, "q did not quit");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 impl Drop for Tmux {
