@@ -223,6 +223,7 @@ impl Footer {
                         key(C::Follow),
                         key(C::MarkEvidence),
                         key(C::LocalTime),
+                        pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]
                 }
             }
