@@ -33,16 +33,7 @@ fn copied_json(state: &mut State) -> Value {
 }
 
 fn keys_loaded() -> State {
-    let mut state = base(false);
-    update(
-        &mut state,
-        Msg::Keys {
-            seq: 1,
-            at: NOW - Duration::seconds(4),
-            result: Ok(snapshot(Some(false))),
-        },
-    );
-    state
+    keys_answered(snapshot(Some(false)))
 }
 
 #[test]

@@ -8,11 +8,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyspill_core::app::secret::{self, COPIED};
 use keyspill_core::app::state::{Dialog, Reveal, SecretDialog, State};
 use keyspill_core::app::{Effect, Msg, update};
-use keyspill_core::domain::{KeysSnapshot, NewKey, Secret};
+use keyspill_core::domain::{NewKey, Secret};
 use keyspill_core::journal::Event;
 use keyspill_core::ui::Theme;
 use keyspill_core::ui::theme::ThemeName;
-use time::Duration;
 
 use crate::fixture::*;
 use crate::screen::{draw, screen_text};
@@ -27,22 +26,9 @@ fn new_key(user: &str) -> NewKey {
     }
 }
 
-fn loaded(snap: KeysSnapshot) -> State {
-    let mut state = base(false);
-    update(
-        &mut state,
-        Msg::Keys {
-            seq: 1,
-            at: NOW - Duration::seconds(4),
-            result: Ok(snap),
-        },
-    );
-    state
-}
-
 /// The dialog for a rotation of `user`'s key, with the incident directory `dir` (if any).
 fn opened(user: &str, dir: Option<&Path>) -> State {
-    let mut state = loaded(snapshot(Some(false)));
+    let mut state = keys_answered(snapshot(Some(false)));
     state.journal_dir = dir.map(|d| d.display().to_string());
     let effects = update(
         &mut state,
@@ -317,7 +303,7 @@ fn a_quarantined_user_gets_the_inherited_policy_warning() {
     // Known from the users list alone (a user whose keys are all gone).
     let mut snap = snapshot(Some(false));
     snap.keys.retain(|k| k.user != "ci-deploy");
-    let mut state = loaded(snap);
+    let mut state = keys_answered(snap);
     update(
         &mut state,
         Msg::SecretCreated {
