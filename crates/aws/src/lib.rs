@@ -6,6 +6,7 @@ pub mod cloudtrail;
 pub mod collect;
 pub mod cost;
 pub mod error;
+pub mod evidence;
 pub mod iam;
 pub mod poll;
 pub mod regions;

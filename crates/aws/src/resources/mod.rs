@@ -452,10 +452,9 @@ fn list(kind: Kind, at: &Place) -> BoxFuture<'_, Found> {
 /// past-tense words what happened. A target that is already gone counts as done
 /// ([`ALREADY_GONE`]). An action meant for another kind of resource is refused unsent.
 pub async fn perform(aws: &Aws, target: &ResourceRef, action: &Action) -> Result<String, AwsError> {
-    let expected = action.target_kind();
-    if target.kind != expected {
+    if !action.fits(target.kind) {
         return Err(AwsError::other(format!(
-            "refused: \"{action}\" applies to a {expected}, not to {target}"
+            "refused: \"{action}\" does not apply to {target}"
         )));
     }
     let region = target.region.as_str();
@@ -483,6 +482,15 @@ pub async fn perform(aws: &Aws, target: &ResourceRef, action: &Action) -> Result
         Action::DeletePolicy => iam::delete_policy(aws, id).await,
         Action::DeleteOidcProvider => settle(iam::delete_oidc_provider(aws, id).await),
         Action::DeleteSamlProvider => settle(iam::delete_saml_provider(aws, id).await),
+        Action::Keep(_) => Err(AwsError::other(format!(
+            "refused: \"{action}\" is carried out by keyspill_aws::evidence::keep"
+        ))),
+        Action::DetachFromAutoScalingGroup
+        | Action::IsolateNetwork
+        | Action::DetachInstanceProfile
+        | Action::EnableTerminationProtection => {
+            Err(AwsError::other(format!("\"{action}\" is not built yet")))
+        }
         Action::DeleteLoginProfile
         | Action::DeleteAccessKey(_)
         | Action::DeleteSigningCertificate(_)
@@ -611,14 +619,17 @@ mod tests {
 
     #[test]
     fn actions_are_refused_on_the_wrong_kind() {
-        assert_eq!(Action::TerminateInstance.target_kind(), Kind::Instance);
+        assert_eq!(
+            Action::TerminateInstance.target_kind(),
+            Some(Kind::Instance)
+        );
         assert_eq!(
             Action::DeleteAccessKey("k".into()).target_kind(),
-            Kind::User
+            Some(Kind::User)
         );
         assert_eq!(
             Action::DetachRolePolicy("p".into()).target_kind(),
-            Kind::Role
+            Some(Kind::Role)
         );
     }
 }

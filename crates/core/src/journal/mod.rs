@@ -76,6 +76,18 @@ pub enum Event {
     MarkedLeaked {
         key_id: String,
     },
+    /// A removal, isolation or keep-only plan starts: whether its evidence is kept (the
+    /// operator may skip it for the whole plan) and whether Lambda environment values are
+    /// kept in clear (the operator's opt-in).
+    Preservation {
+        action_id: String,
+        skipped: bool,
+        #[serde(default)]
+        environment_values: bool,
+        targets: Vec<ResourceTarget>,
+    },
+    /// One file or snapshot kept as evidence: the manifest's line.
+    Kept(Box<crate::resources::evidence::ManifestEntry>),
     /// A timeline event the operator marked as evidence.
     Evidence {
         event_id: String,
@@ -377,7 +389,7 @@ pub fn read_back(raw: &[u8]) -> Resumed {
             }
             Event::Resumed { leaked_keys } => push_unique(&mut out.leaked_keys, leaked_keys),
             Event::MarkedLeaked { key_id } => push_unique(&mut out.leaked_keys, vec![key_id]),
-            Event::Evidence { .. } => {}
+            Event::Evidence { .. } | Event::Preservation { .. } | Event::Kept(_) => {}
             Event::Since { since, from } => {
                 // The last one counts: the console records the start again when it moves.
                 if let Some(s) = parse_ts(&since) {

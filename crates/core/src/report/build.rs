@@ -250,7 +250,7 @@ pub fn build(entries: &[Entry]) -> Report {
                 step_title: None,
                 text: format!("secret of the new key {key_id}: {detail}"),
             }),
-            Event::Cleared { .. } => {}
+            Event::Cleared { .. } | Event::Preservation { .. } | Event::Kept(_) => {}
             Event::Snapshot(s) => {
                 r.journal.snapshots += 1;
                 r.journal.snapshot_at = Some(ts);

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::resources::evidence::Keep;
 use crate::resources::kind::Kind;
 
 /// One removal call, on the step's target resource.
@@ -59,6 +60,20 @@ pub enum Action {
     DeletePolicy,
     DeleteOidcProvider,
     DeleteSamlProvider,
+    /// Evidence kept before anything is changed (`resources::evidence`); carried out by the
+    /// executor through `keyspill_aws::evidence::keep`, never by `resources::perform`.
+    Keep(Keep),
+    // Isolating an instance instead of terminating it.
+    /// `autoscaling:DetachInstances` (desired capacity decremented), so its group neither
+    /// replaces nor terminates it.
+    DetachFromAutoScalingGroup,
+    /// The instance's security groups replaced by the VPC's isolation group (created when
+    /// missing: no inbound rule, no outbound rule).
+    IsolateNetwork,
+    /// `ec2:DisassociateIamInstanceProfile`: the instance's role credentials stop being issued.
+    DetachInstanceProfile,
+    /// `ec2:ModifyInstanceAttribute` `DisableApiTermination=true`.
+    EnableTerminationProtection,
 }
 
 impl Action {
@@ -95,6 +110,11 @@ impl Action {
             Action::DeletePolicy => "iam:DeletePolicy",
             Action::DeleteOidcProvider => "iam:DeleteOpenIDConnectProvider",
             Action::DeleteSamlProvider => "iam:DeleteSAMLProvider",
+            Action::Keep(k) => k.call(),
+            Action::DetachFromAutoScalingGroup => "autoscaling:DetachInstances",
+            Action::IsolateNetwork => "ec2:ModifyInstanceAttribute",
+            Action::DetachInstanceProfile => "ec2:DisassociateIamInstanceProfile",
+            Action::EnableTerminationProtection => "ec2:ModifyInstanceAttribute",
         }
     }
 
@@ -131,13 +151,38 @@ impl Action {
             | Action::RemoveUserFromGroup(_)
             | Action::DeleteRolePolicy(_)
             | Action::DetachRolePolicy(_)
-            | Action::RemoveRoleFromInstanceProfile(_) => false,
+            | Action::RemoveRoleFromInstanceProfile(_)
+            | Action::Keep(_)
+            | Action::DetachFromAutoScalingGroup
+            | Action::IsolateNetwork
+            | Action::DetachInstanceProfile
+            | Action::EnableTerminationProtection => false,
         }
     }
 
-    /// Which kind of target the action is meant for (the adapter refuses it on another).
-    pub fn target_kind(&self) -> Kind {
-        match self {
+    /// Whether the action keeps evidence (and changes nothing).
+    pub fn keeps(&self) -> bool {
+        matches!(self, Action::Keep(_))
+    }
+
+    /// Whether the action is meant for a target of `kind` (the adapter refuses it on another).
+    pub fn fits(&self, kind: Kind) -> bool {
+        match self.target_kind() {
+            Some(k) => k == kind,
+            // Evidence: what is kept follows the kind; the adapter says when it has nothing to
+            // keep for one.
+            None => match self {
+                Action::Keep(Keep::Volumes | Keep::Instance) => kind == Kind::Instance,
+                Action::Keep(Keep::Function { .. }) => kind == Kind::Function,
+                Action::Keep(Keep::Principal) => matches!(kind, Kind::User | Kind::Role),
+                _ => true,
+            },
+        }
+    }
+
+    /// Which kind of target the action is meant for, when it is meant for one kind only.
+    pub fn target_kind(&self) -> Option<Kind> {
+        Some(match self {
             Action::DeleteAutoScalingGroup => Kind::AutoScalingGroup,
             Action::CancelSpotFleet => Kind::SpotFleet,
             Action::DeleteEc2Fleet => Kind::Ec2Fleet,
@@ -167,7 +212,12 @@ impl Action {
             Action::DeletePolicy => Kind::Policy,
             Action::DeleteOidcProvider => Kind::OidcProvider,
             Action::DeleteSamlProvider => Kind::SamlProvider,
-        }
+            Action::DetachFromAutoScalingGroup
+            | Action::IsolateNetwork
+            | Action::DetachInstanceProfile
+            | Action::EnableTerminationProtection => Kind::Instance,
+            Action::Keep(_) => return None,
+        })
     }
 }
 
@@ -212,6 +262,15 @@ impl fmt::Display for Action {
             }
             Action::DeleteOidcProvider => f.write_str("delete OIDC provider"),
             Action::DeleteSamlProvider => f.write_str("delete SAML provider"),
+            Action::Keep(k) => write!(f, "keep evidence: {k}"),
+            Action::DetachFromAutoScalingGroup => {
+                f.write_str("detach from its Auto Scaling group (capacity lowered)")
+            }
+            Action::IsolateNetwork => {
+                f.write_str("replace its security groups with the isolation group")
+            }
+            Action::DetachInstanceProfile => f.write_str("detach its instance profile"),
+            Action::EnableTerminationProtection => f.write_str("turn termination protection on"),
         }
     }
 }

@@ -481,7 +481,7 @@ mod tests {
         for k in Kind::ALL {
             match k.removal() {
                 RemovalRule::Call(a) | RemovalRule::Unshare(a) => {
-                    assert_eq!(a.target_kind(), k, "{a:?}");
+                    assert_eq!(a.target_kind(), Some(k), "{a:?}");
                 }
                 RemovalRule::Never(reason) => assert!(!reason.is_empty()),
                 RemovalRule::Instance

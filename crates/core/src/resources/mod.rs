@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod attribute;
+pub mod evidence;
 pub mod kind;
 pub mod model;
 pub mod plan;

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::resources::action::Action;
+use crate::resources::evidence::TargetFacts;
 use crate::resources::kind::RemovalRule;
 use crate::resources::model::{Kind, Parts, Resource, ResourceRef};
 
@@ -30,14 +31,29 @@ pub struct Excluded {
     pub reason: String,
 }
 
+/// What a plan is for: its steps are built, confirmed and run the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Purpose {
+    /// Keep evidence, then remove (`t`).
+    #[default]
+    Remove,
+    /// Keep evidence, then isolate instances in place instead of terminating them.
+    Isolate,
+    /// Keep evidence only; nothing is changed.
+    KeepOnly,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RemovalPlan {
+    pub purpose: Purpose,
     pub steps: Vec<Step>,
     pub excluded: Vec<Excluded>,
     /// How many resources the plan removes or changes (what the operator types).
     pub targets: usize,
     /// Parts of a principal that could not be listed when the plan was made.
     pub unread: BTreeMap<ResourceRef, Vec<String>>,
+    /// What the console knew of each target (ARN, maker), for the evidence manifest.
+    pub facts: BTreeMap<ResourceRef, TargetFacts>,
 }
 
 /// What keyspill itself runs as: never part of a plan.
@@ -412,7 +428,7 @@ mod tests {
         // Every removal step is meant for its target's kind, and each target's last step
         // removes it unless removal only revokes something or cancels a request.
         for s in &plan.steps {
-            assert_eq!(s.action.target_kind(), s.target.kind, "{}", s.action);
+            assert!(s.action.fits(s.target.kind), "{}", s.action);
         }
         assert_eq!(plan.excluded.len(), 1);
         assert_eq!(plan.excluded[0].target.kind, Kind::Tagged);
