@@ -101,6 +101,9 @@ pub enum Msg {
         index: usize,
         state: crate::resources::plan::StepState,
     },
+    /// A preservation step kept these files and snapshots (as written to the manifest and
+    /// the journal).
+    EvidenceKept(Vec<crate::resources::evidence::ManifestEntry>),
     /// A Cost Explorer refresh finished: the daily figures and the anomalies.
     CostFetched {
         seq: u64,

@@ -148,6 +148,8 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             resources::on_step(state, index, step);
             vec![]
         }
+        // Shown and checked from the next change on (the evidence work adds its handling).
+        Msg::EvidenceKept(_) => vec![],
         Msg::TimelineChains(chains) => {
             timeline::on_chains(state, chains);
             vec![]
