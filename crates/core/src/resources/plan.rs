@@ -54,6 +54,8 @@ pub struct RemovalPlan {
     pub unread: BTreeMap<ResourceRef, Vec<String>>,
     /// What the console knew of each target (ARN, maker), for the evidence manifest.
     pub facts: BTreeMap<ResourceRef, TargetFacts>,
+    /// The operator chose to keep no evidence for this plan (its keep steps were dropped).
+    pub skipped_evidence: bool,
 }
 
 /// What keyspill itself runs as: never part of a plan.
