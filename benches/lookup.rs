@@ -266,6 +266,7 @@ fn main() -> ExitCode {
         static_credentials: Some((CALLER.into(), SECRET.into())),
         session_token: None,
         max_attempts: 3,
+        service_endpoints: Default::default(),
     }));
 
     println!(

@@ -670,6 +670,7 @@ async fn connect(endpoint: String) -> Aws {
         )),
         session_token: None,
         max_attempts: 3,
+        service_endpoints: Default::default(),
     })
     .await
 }

@@ -55,6 +55,7 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
         static_credentials: None,
         max_attempts: 3,
         session_token: None,
+        service_endpoints: keyspill_aws::ServiceEndpoints::from_env(),
     })
     .await;
     let (assessment, authz, notes) =

@@ -76,6 +76,7 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
             static_credentials: None,
             max_attempts: 3,
             session_token: None,
+            service_endpoints: keyspill_aws::ServiceEndpoints::from_env(),
         })
         .await;
         match sts::identity(&client).await {

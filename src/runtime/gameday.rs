@@ -186,6 +186,11 @@ pub async fn run(
     let seeded = gameday::seed(&moto.endpoint, &scenario, args.seed, now)
         .await
         .map_err(|e| eyre!("seeding failed: {e}"))?;
+    // What moto lacks (LookupEvents, cost anomalies), served beside it: nothing on screen is
+    // an emulator gap.
+    let gaps = gameday::gaps::serve(&moto.endpoint, &seeded)
+        .await
+        .map_err(|e| eyre!("{e}"))?;
     let seeded = Arc::new(seeded);
 
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
@@ -235,6 +240,10 @@ pub async fn run(
             seeded.responder.key_id.clone(),
             seeded.responder.secret.clone(),
         )),
+        service_endpoints: Some(keyspill_aws::ServiceEndpoints {
+            cloudtrail: Some(gaps.endpoint.clone()),
+            cost_explorer: Some(gaps.endpoint.clone()),
+        }),
         game: Some(GameInfo {
             scenario: args.scenario.clone(),
             seed: args.seed,
@@ -255,6 +264,7 @@ pub async fn run(
     for line in score(&dir, &game, &held) {
         println!("{line}");
     }
+    drop(gaps);
     drop(moto);
     result
 }

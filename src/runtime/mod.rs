@@ -151,6 +151,9 @@ pub struct Extra {
     /// Sign with these instead of the default credential chain.
     pub static_credentials: Option<(String, String)>,
     pub game: Option<GameInfo>,
+    /// Per-service endpoints (the game's stand-ins for what the emulator lacks); `None`: from
+    /// the environment (`AWS_ENDPOINT_URL_CLOUDTRAIL`, `AWS_ENDPOINT_URL_COST_EXPLORER`).
+    pub service_endpoints: Option<keyspill_aws::ServiceEndpoints>,
 }
 
 /// Shared by the runtime's tasks.
@@ -577,6 +580,10 @@ pub async fn run_console_with(
             static_credentials: extra.static_credentials,
             max_attempts: 3,
             session_token: None,
+            service_endpoints: extra
+                .service_endpoints
+                .clone()
+                .unwrap_or_else(keyspill_aws::ServiceEndpoints::from_env),
         },
         aws: OnceCell::new(),
         first_identity: OnceCell::new(),

@@ -32,6 +32,7 @@ async fn aws_at(endpoint: &str, region: &str, max_attempts: u32) -> Aws {
         )),
         max_attempts,
         session_token: None,
+        service_endpoints: Default::default(),
     })
     .await
 }

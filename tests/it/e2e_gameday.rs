@@ -149,6 +149,36 @@ fn contain_eradicate_and_export_the_score() {
         .unwrap_or_else(|| panic!("no key id in {row}"))
         .to_string();
 
+    // Nothing on screen is an emulator gap: LookupEvents answers in every region (the game
+    // serves what moto lacks), and Cost Explorer's anomalies are there, no HTTP 500.
+    t.keys(&["2"]);
+    let screen = wait_until(
+        &t,
+        "every LookupEvents region loaded",
+        Duration::from_secs(60),
+        |s| {
+            s.lines().any(|l| {
+                l.contains("LookupEvents")
+                    && l.contains("regions loaded")
+                    && l.contains(" 0 failed")
+                    && l.split_whitespace()
+                        .find(|w| w.contains('/'))
+                        .and_then(|w| w.split_once('/'))
+                        .is_some_and(|(a, b)| a == b)
+            })
+        },
+    );
+    assert!(!screen.contains('✗'), "{screen}");
+    t.keys(&["4"]);
+    let screen = wait_until(&t, "the cost anomalies", Duration::from_secs(60), |s| {
+        s.contains("AWS anomalies:") && s.contains("root cause")
+    });
+    assert!(
+        !screen.contains("HTTP 500") && !screen.contains("not available"),
+        "{screen}"
+    );
+    t.keys(&["1"]);
+
     // Disabling the leaked key is not containment: its backdoor key and the session it
     // minted still work, and the header says so.
     t.keys(&["g", "d"]);

@@ -1516,6 +1516,7 @@ async fn lightsail_is_unavailable_and_costs_one_request() {
         static_credentials: Some(("AKIAIOSFODNN7EXAMPLE".into(), "secret".into())),
         max_attempts: 3,
         session_token: None,
+        service_endpoints: Default::default(),
     })
     .await;
     let sweep = resources::sweep_region(&aws, "eu-north-1").await;
@@ -1538,6 +1539,7 @@ async fn a_dead_endpoint_fails_every_cell_quickly() {
         static_credentials: Some(("AKIAIOSFODNN7EXAMPLE".into(), "secret".into())),
         max_attempts: 3,
         session_token: None,
+        service_endpoints: Default::default(),
     })
     .await;
     let names = regions(&["us-east-1", "eu-west-1", "ap-southeast-1"]);

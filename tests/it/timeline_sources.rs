@@ -95,6 +95,7 @@ async fn aws_at(endpoint: &str, key: &str, max_attempts: u32) -> Aws {
         )),
         session_token: None,
         max_attempts,
+        service_endpoints: Default::default(),
     })
     .await
 }

@@ -36,6 +36,28 @@ pub struct ConnectOptions {
     pub session_token: Option<String>,
     /// Attempts per call, including the first (AWS's standard retry with back-off).
     pub max_attempts: u32,
+    /// Endpoints of single services, over `endpoint_url` (as `AWS_ENDPOINT_URL_<SERVICE>`
+    /// does for the AWS CLI): CloudTrail and Cost Explorer.
+    pub service_endpoints: ServiceEndpoints,
+}
+
+/// Per-service endpoint overrides.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServiceEndpoints {
+    pub cloudtrail: Option<String>,
+    pub cost_explorer: Option<String>,
+}
+
+impl ServiceEndpoints {
+    /// From the environment, as the AWS SDKs name them: `AWS_ENDPOINT_URL_CLOUDTRAIL`,
+    /// `AWS_ENDPOINT_URL_COST_EXPLORER`.
+    pub fn from_env() -> ServiceEndpoints {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        ServiceEndpoints {
+            cloudtrail: var("AWS_ENDPOINT_URL_CLOUDTRAIL"),
+            cost_explorer: var("AWS_ENDPOINT_URL_COST_EXPLORER"),
+        }
+    }
 }
 
 /// Never prints the secret key or the session token, only whether they are set.
@@ -57,6 +79,7 @@ impl std::fmt::Debug for ConnectOptions {
                 &self.session_token.as_ref().map(|_| "<token>"),
             )
             .field("max_attempts", &self.max_attempts)
+            .field("service_endpoints", &self.service_endpoints)
             .finish()
     }
 }
@@ -70,6 +93,7 @@ pub struct Aws {
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub s3: aws_sdk_s3::Client,
     config: aws_config::SdkConfig,
+    services: ServiceEndpoints,
 }
 
 /// The region IAM, STS and other global calls are sent to when none is configured.
@@ -112,13 +136,18 @@ impl Aws {
                 .region(Region::from_static(FALLBACK_REGION))
                 .build();
         }
+        let mut cloudtrail = aws_sdk_cloudtrail::config::Builder::from(&config);
+        if let Some(e) = &opts.service_endpoints.cloudtrail {
+            cloudtrail = cloudtrail.endpoint_url(e);
+        }
         Aws {
             iam: aws_sdk_iam::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
             ec2: aws_sdk_ec2::Client::new(&config),
-            cloudtrail: aws_sdk_cloudtrail::Client::new(&config),
+            cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail.build()),
             s3: aws_sdk_s3::Client::new(&config),
             config,
+            services: opts.service_endpoints.clone(),
         }
     }
 
@@ -158,19 +187,23 @@ impl Aws {
 
     /// A CloudTrail client for one region (LookupEvents and trail status are regional).
     pub fn cloudtrail_in(&self, region: &str) -> aws_sdk_cloudtrail::Client {
-        let conf = aws_sdk_cloudtrail::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .build();
-        aws_sdk_cloudtrail::Client::from_conf(conf)
+        let mut conf = aws_sdk_cloudtrail::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()));
+        if let Some(e) = &self.services.cloudtrail {
+            conf = conf.endpoint_url(e);
+        }
+        aws_sdk_cloudtrail::Client::from_conf(conf.build())
     }
 
     /// A Cost Explorer client. Cost Explorer is served from us-east-1 only, so this client
     /// targets us-east-1 whatever region the session uses.
     pub fn ce(&self) -> aws_sdk_costexplorer::Client {
-        let conf = aws_sdk_costexplorer::config::Builder::from(&self.config)
-            .region(Region::from_static("us-east-1"))
-            .build();
-        aws_sdk_costexplorer::Client::from_conf(conf)
+        let mut conf = aws_sdk_costexplorer::config::Builder::from(&self.config)
+            .region(Region::from_static("us-east-1"));
+        if let Some(e) = &self.services.cost_explorer {
+            conf = conf.endpoint_url(e);
+        }
+        aws_sdk_costexplorer::Client::from_conf(conf.build())
     }
 
     /// An S3 client for one region (a bucket is read through its own region's endpoint).

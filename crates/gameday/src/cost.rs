@@ -166,7 +166,7 @@ pub(crate) async fn seed_costs(
     now: OffsetDateTime,
     leak: OffsetDateTime,
     fleet: &[(String, String, usize)],
-) -> Result<(), String> {
+) -> Result<Vec<Value>, String> {
     let days = history(scenario, seed, now, leak, fleet);
     let [total, service, region] = answers(&days);
     let mut results = Vec::new();
@@ -177,7 +177,58 @@ pub(crate) async fn seed_costs(
     }
     let body = json!({ "results": results }).to_string();
     moto_api(endpoint, "/moto-api/static/ce/cost-and-usage-results", body).await?;
-    Ok(())
+    Ok(anomalies(&days, now, leak, fleet))
+}
+
+/// The monitor Cost Anomaly Detection creates by default, as `GetAnomalyMonitors` lists it.
+pub(crate) const MONITOR_ARN: &str =
+    "arn:aws:ce::123456789012:anomalymonitor/6b2f3c1e-0d4a-4b7e-9c1f-2a3b4c5d6e7f";
+
+/// What Cost Anomaly Detection would say of the game's spend: one anomaly per region the
+/// attacker's fleet runs in (that region cost nothing before the leak), as `GetAnomalies`
+/// answers it.
+pub(crate) fn anomalies(
+    days: &[DaySpend],
+    now: OffsetDateTime,
+    leak: OffsetDateTime,
+    fleet: &[(String, String, usize)],
+) -> Vec<Value> {
+    let today = now.date();
+    let mut by_region: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (region, kind, _) in fleet {
+        by_region.entry(region).or_default().push(kind);
+    }
+    by_region
+        .into_iter()
+        .map(|(region, kinds)| {
+            // What was billed: the days from the leak's on, not the estimate for tomorrow.
+            let spent: Vec<f64> = days
+                .iter()
+                .filter(|d| d.date >= leak.date() && d.date <= leak.date().max(today))
+                .map(|d| d.by_region.get(region).copied().unwrap_or(0.0))
+                .collect();
+            let total: f64 = spent.iter().sum();
+            let max = spent.iter().copied().fold(0.0, f64::max);
+            json!({
+                "AnomalyId": format!("anomaly-{region}-{}", leak.date()),
+                "AnomalyStartDate": leak.date().to_string(),
+                "DimensionValue": COMPUTE,
+                "RootCauses": kinds.iter().map(|k| json!({
+                    "Service": COMPUTE,
+                    "Region": region,
+                    "UsageType": format!("BoxUsage:{k}"),
+                })).collect::<Vec<_>>(),
+                "AnomalyScore": {"MaxScore": 0.98, "CurrentScore": 0.95},
+                "Impact": {
+                    "MaxImpact": max,
+                    "TotalImpact": total,
+                    "TotalActualSpend": total,
+                    "TotalExpectedSpend": 0.0,
+                },
+                "MonitorArn": MONITOR_ARN,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -219,5 +270,37 @@ mod tests {
         );
         assert_eq!(service["GroupDefinitions"][0]["Key"], "SERVICE");
         assert_eq!(region["GroupDefinitions"][0]["Key"], "REGION");
+    }
+
+    #[test]
+    fn one_anomaly_per_attacker_region_with_what_was_billed_there() {
+        let s = crate::scenario("github-leak").expect("scenario");
+        let now = datetime!(2025-03-10 12:00 UTC);
+        let fleet = vec![
+            ("sa-east-1".to_string(), "p3.8xlarge".to_string(), 3usize),
+            ("sa-east-1".to_string(), "c5.4xlarge".to_string(), 1usize),
+            (
+                "ap-south-1".to_string(),
+                "g4dn.12xlarge".to_string(),
+                2usize,
+            ),
+        ];
+        let days = history(&s, 1, now, now, &fleet);
+        let found = anomalies(&days, now, now, &fleet);
+        let regions: Vec<&str> = found
+            .iter()
+            .filter_map(|a| a["RootCauses"][0]["Region"].as_str())
+            .collect();
+        assert_eq!(regions, ["ap-south-1", "sa-east-1"]);
+        // Only the leak's day is billed (tomorrow's estimate is not an anomaly yet).
+        let billed = days
+            .iter()
+            .find(|d| d.date == now.date())
+            .and_then(|d| d.by_region.get("sa-east-1").copied())
+            .expect("spend");
+        let impact = found[1]["Impact"]["TotalImpact"].as_f64().expect("impact");
+        assert!((impact - billed).abs() < 1e-9, "{impact} vs {billed}");
+        assert_eq!(found[1]["RootCauses"].as_array().map(Vec::len), Some(2));
+        assert!(anomalies(&days, now, now, &[]).is_empty());
     }
 }

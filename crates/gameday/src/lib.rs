@@ -54,6 +54,7 @@ mod authz;
 mod clients;
 mod cost;
 mod events;
+pub mod gaps;
 mod history;
 mod holdings;
 mod record;
@@ -186,6 +187,9 @@ pub struct Seeded {
     pub planted: Vec<PlantedLog>,
     /// The attacker's calls before the game, as [`AttackerEvent`]s.
     pub history: Vec<AttackerEvent>,
+    /// What Cost Anomaly Detection says of the spike, as `GetAnomalies` answers it (moto has
+    /// no anomalies: [`gaps`] serves them).
+    pub cost_anomalies: Vec<serde_json::Value>,
 }
 
 impl Seeded {

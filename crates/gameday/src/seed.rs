@@ -536,7 +536,8 @@ pub async fn seed(
     attach_user(&root, &developer, &scenario.developer.quarantine_policy).await?;
 
     // Cost Explorer: quiet weeks, then the attacker's fleet.
-    cost::seed_costs(endpoint, scenario, seed, now, leak_start, &engine.fleet).await?;
+    let cost_anomalies =
+        cost::seed_costs(endpoint, scenario, seed, now, leak_start, &engine.fleet).await?;
 
     let mut regions = scenario.home_regions.clone();
     regions.extend(history_regions.iter().cloned());
@@ -571,6 +572,7 @@ pub async fn seed(
         made: engine.made,
         planted,
         history: engine.events,
+        cost_anomalies,
     })
 }
 

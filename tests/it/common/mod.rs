@@ -186,6 +186,7 @@ pub async fn aws_as(moto: &Moto, key: &str, secret: &str) -> Aws {
         static_credentials: Some((key.into(), secret.into())),
         max_attempts: 1,
         session_token: None,
+        service_endpoints: Default::default(),
     })
     .await
 }
