@@ -51,6 +51,9 @@ pub struct GamedayArgs {
         value_parser = clap::builder::PossibleValuesParser::new(keyspill_gameday::scenario_names())
     )]
     pub scenario: String,
+    /// Name each built-in scenario with its title, one a line, and exit
+    #[arg(long)]
+    pub list: bool,
     /// The same seed gives the same account, names and records
     #[arg(long, default_value_t = 7)]
     pub seed: u64,

@@ -39,6 +39,12 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Some(Command::Gameday(g)) if g.list => {
+            for line in keyspill::runtime::gameday::list() {
+                println!("{line}");
+            }
+            return ExitCode::SUCCESS;
+        }
         Some(Command::Gameday(g)) => {
             return run_async(log_note, move |offset| {
                 keyspill::runtime::gameday::run(g, started, offset)

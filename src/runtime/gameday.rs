@@ -146,6 +146,19 @@ fn score(dir: &Path, game: &GameEntry, holdings: &[String]) -> Vec<String> {
     out
 }
 
+/// `keyspill gameday --list`: each built-in scenario's name, then its title.
+pub fn list() -> Vec<String> {
+    let names = gameday::scenario_names();
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
+    names
+        .into_iter()
+        .map(|name| match gameday::scenario(name) {
+            Ok(s) => format!("{name:<width$}  {}", s.title),
+            Err(e) => format!("{name:<width$}  (cannot be read: {e})"),
+        })
+        .collect()
+}
+
 /// The game a score is for.
 struct GameEntry {
     scenario: String,
@@ -299,6 +312,17 @@ mod tests {
         let r = report::load(dir.path()).expect("report");
         let sc = r.game.and_then(|g| g.score).expect("score");
         assert_eq!((sc.points, sc.grade.as_str()), (60, "D"));
+    }
+
+    #[test]
+    fn the_list_names_every_built_in_scenario_with_its_title() {
+        let lines = list();
+        let names = gameday::scenario_names();
+        assert_eq!(lines.len(), names.len());
+        for (line, name) in lines.iter().zip(names) {
+            let title = gameday::scenario(name).expect("built in").title;
+            assert!(line.starts_with(name) && line.ends_with(&title), "{line}");
+        }
     }
 
     #[test]

@@ -609,6 +609,13 @@ pub fn score_inputs(r: &Report) -> score::Inputs {
             .map(|g| g.attacker_holds.clone()),
         collateral: collateral(r),
         evidence: r.evidence.len(),
+        kept: r.kept.entries.len(),
+        skipped: r
+            .kept
+            .skipped
+            .iter()
+            .map(|p| format!("{} at {} by {}", p.targets.join(", "), p.at, p.operator))
+            .collect(),
     }
 }
 

@@ -10,7 +10,7 @@
 //! | eradicate | 25 | within 1 h of detection | 8 h or more, or never |
 //! | what the attacker still held | 20 | nothing | 10 points off per holding; 0 when never read |
 //! | collateral damage | 10 | none | 5 points off per legitimate key disabled or deleted, or resource there before the leak removed |
-//! | evidence marked | 5 | at least one event marked | none marked |
+//! | evidence preserved | 5 | evidence kept before removal (or events marked), no plan that skipped it | a plan skipped evidence, or nothing kept nor marked |
 //!
 //! Between full marks and zero the points slide in a straight line, rounded down.
 
@@ -44,6 +44,10 @@ pub struct Inputs {
     pub collateral: Vec<String>,
     /// Events marked as evidence.
     pub evidence: usize,
+    /// Files and snapshots kept before removal.
+    pub kept: usize,
+    /// Plans run without keeping evidence, each in words.
+    pub skipped: Vec<String>,
 }
 
 /// One part of the score.
@@ -148,10 +152,15 @@ pub fn score(i: &Inputs) -> Score {
         .unwrap_or(u32::MAX)
         .saturating_mul(COLLATERAL_PENALTY);
     let collateral = COLLATERAL_POINTS.saturating_sub(off);
-    let evidence = if i.evidence > 0 {
+    let evidence = if !i.skipped.is_empty() {
+        for s in &i.skipped {
+            misses.push(format!("removed without keeping evidence: {s}"));
+        }
+        0
+    } else if i.kept > 0 || i.evidence > 0 {
         EVIDENCE_POINTS
     } else {
-        misses.push("no event marked as evidence".to_string());
+        misses.push("no evidence kept and no event marked".to_string());
         0
     };
     let parts = vec![
@@ -159,7 +168,7 @@ pub fn score(i: &Inputs) -> Score {
         part("eradicate", eradicate, ERADICATE_POINTS),
         part("attacker's holdings", holds, HOLDS_POINTS),
         part("collateral damage", collateral, COLLATERAL_POINTS),
-        part("evidence marked", evidence, EVIDENCE_POINTS),
+        part("evidence preserved", evidence, EVIDENCE_POINTS),
     ];
     let points = parts.iter().map(|p| p.points).sum();
     Score {
@@ -224,7 +233,9 @@ mod tests {
             eradicate_secs: Some(ERADICATE_FULL_SECS),
             holds: Some(Vec::new()),
             collateral: Vec::new(),
-            evidence: 1,
+            evidence: 0,
+            kept: 3,
+            skipped: Vec::new(),
         }
     }
 
@@ -268,7 +279,37 @@ mod tests {
         assert!(crate::report::markdown(&r).contains("**64 / 100, grade D.**"));
         assert_eq!(lines[3], "  contained 30 min after detection");
         assert_eq!(lines[4], "  not eradicated");
-        assert!(lines.contains(&"    - no event marked as evidence".to_string()));
+        assert!(lines.contains(&"    - no evidence kept and no event marked".to_string()));
+    }
+
+    #[test]
+    fn evidence_is_preserved_by_keeping_it_and_lost_by_skipping_it() {
+        let s = score(&perfect());
+        assert_eq!(s.points, 100);
+        let marked_only = score(&Inputs {
+            kept: 0,
+            evidence: 2,
+            ..perfect()
+        });
+        assert_eq!(marked_only.points, 100);
+        let skipped = score(&Inputs {
+            skipped: vec!["remove 3 resources at 10:20 by dana".into()],
+            ..perfect()
+        });
+        assert_eq!(skipped.points, 100 - EVIDENCE_POINTS);
+        assert!(
+            skipped.misses.contains(
+                &"removed without keeping evidence: remove 3 resources at 10:20 by dana"
+                    .to_string()
+            ),
+            "{:?}",
+            skipped.misses
+        );
+        let nothing = score(&Inputs {
+            kept: 0,
+            ..perfect()
+        });
+        assert_eq!(nothing.points, 100 - EVIDENCE_POINTS);
     }
 
     #[test]
