@@ -657,6 +657,8 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::LocalTime
         | Command::SelectAttacker
         | Command::Remove
+        | Command::Isolate
+        | Command::KeepEvidence
         | Command::CycleFocus
         | Command::Note => return None,
     };

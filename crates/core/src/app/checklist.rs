@@ -656,6 +656,8 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::ToggleView
         | Command::SelectAttacker
         | Command::Remove
+        | Command::Isolate
+        | Command::KeepEvidence
         | Command::CycleFocus
         | Command::Clear
         | Command::Permissions
@@ -675,7 +677,7 @@ fn cents(x: f64) -> i64 {
 
 /// What the console knows now, for the journal (and so for the report).
 /// Who made resource `i`, by its attribution's creating event (the oldest, when several).
-fn maker(state: &State, i: usize) -> Option<crate::journal::snapshot::Maker> {
+pub(crate) fn maker(state: &State, i: usize) -> Option<crate::journal::snapshot::Maker> {
     let link = state
         .resources
         .attribution

@@ -207,6 +207,8 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::ToggleView
         | Command::SelectAttacker
         | Command::Remove
+        | Command::Isolate
+        | Command::KeepEvidence
         | Command::Note
         | Command::Clear
         | Command::Permissions

@@ -246,6 +246,8 @@ impl Footer {
                         key(C::Open),
                         key(C::ToggleView),
                         key(C::Filter),
+                        key(C::Isolate),
+                        key(C::KeepEvidence),
                         key(C::Refresh).says("sweep again"),
                         pair(C::CopyId, C::CopyJson).says("copy id/JSON"),
                     ]

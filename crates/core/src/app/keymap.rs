@@ -37,6 +37,8 @@ pub enum Command {
     ToggleView,
     SelectAttacker,
     Remove,
+    Isolate,
+    KeepEvidence,
     CycleFocus,
     Note,
     Clear,
@@ -367,6 +369,23 @@ pub const BINDINGS: &[Binding] = &[
         Scope::Resources,
         "remove the selection (plan shown, typed confirmation)",
         hint = "remove"
+    ),
+    bind!(
+        "i",
+        [KeyCode::Char('i')],
+        Command::Isolate,
+        Scope::Resources,
+        "isolate instances instead of terminating: evidence kept, then no network, no \
+         instance profile, termination protection on (typed confirmation)",
+        hint = "isolate"
+    ),
+    bind!(
+        "e",
+        [KeyCode::Char('e')],
+        Command::KeepEvidence,
+        Scope::Resources,
+        "keep evidence only: snapshots, code, policy documents, definitions; nothing changed",
+        hint = "keep evidence"
     ),
     bind!(
         "v",

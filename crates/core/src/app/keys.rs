@@ -240,6 +240,8 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         | Command::ToggleView
         | Command::SelectAttacker
         | Command::Remove
+        | Command::Isolate
+        | Command::KeepEvidence
         | Command::CycleFocus
         | Command::Note
         | Command::Clear

@@ -4,6 +4,7 @@
 
 use crate::access::{Principal, Trusted};
 use crate::domain::{KeyStatus, key_short, key_tail};
+use crate::resources::plan::{Purpose, RemovalPlan};
 
 /// A key an action targets, with what was known about it when the dialog opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +60,8 @@ pub struct Stage {
 pub const LOCKOUT_WORD: &str = "LOCKOUT";
 /// The word that confirms deleting a key that is still Active.
 pub const DELETE_ACTIVE_WORD: &str = "DELETE";
+/// The words that confirm a plan that keeps no evidence.
+pub const SKIP_EVIDENCE_WORD: &str = "NO EVIDENCE";
 /// The inline policy that revokes older sessions (the name the IAM console uses).
 pub const REVOKE_POLICY_NAME: &str = "AWSRevokeOlderSessions";
 
@@ -72,7 +75,11 @@ impl Plan {
             Plan::RevokeSessions { .. } => "revoke sessions",
             Plan::DeletePassword { .. } => "delete the console password",
             Plan::Untrust { .. } => "remove outside principals",
-            Plan::RemoveResources(_) => "remove",
+            Plan::RemoveResources(p) => match p.purpose {
+                Purpose::Remove => "remove",
+                Purpose::Isolate => "isolate",
+                Purpose::KeepOnly => "keep evidence",
+            },
         }
     }
 
@@ -191,21 +198,7 @@ impl Plan {
                 );
                 lines
             }
-            Plan::RemoveResources(p) => {
-                let mut lines = vec!["Steps, in the order they run:".to_string()];
-                lines.extend(p.lines());
-                lines.push(String::new());
-                lines.push(
-                    "A step whose prerequisite fails is not attempted. Terminated and deleted \
-                     resources cannot be brought back."
-                        .into(),
-                );
-                lines.push(format!(
-                    "Type the number of resources ({}) to go ahead.",
-                    p.targets
-                ));
-                lines
-            }
+            Plan::RemoveResources(p) => removal_consequence(p),
         }
     }
 
@@ -279,6 +272,23 @@ impl Plan {
             }
         }
 
+        if let Plan::RemoveResources(p) = self
+            && p.skipped_evidence
+        {
+            stages.push(Stage {
+                title: "Warning: no evidence is kept".into(),
+                lines: vec![
+                    "You chose to keep no evidence for this plan (Tab brings it back).".into(),
+                    "Nothing is snapshotted or saved first: the volumes, the code packages, the \
+                     policy documents and the definitions of what is removed are lost for good."
+                        .into(),
+                    "The choice is written to the journal and the report.".into(),
+                ],
+                expected: SKIP_EVIDENCE_WORD.into(),
+                warning: true,
+            });
+        }
+
         let locks_out = matches!(
             self,
             Plan::DisableKeys(_) | Plan::DeleteKeys(_) | Plan::RotateKey(_)
@@ -311,6 +321,59 @@ impl Plan {
         })
         .to_string()
     }
+}
+
+/// What a removal, isolation or keep-only plan does, its choices and how to confirm it.
+fn removal_consequence(p: &RemovalPlan) -> Vec<String> {
+    let mut lines = vec!["Steps, in the order they run:".to_string()];
+    lines.extend(p.lines());
+    lines.push(String::new());
+    match p.purpose {
+        Purpose::Remove => lines.push(
+            "Evidence is kept first; a step whose prerequisite fails is not attempted. \
+             Terminated and deleted resources cannot be brought back."
+                .into(),
+        ),
+        Purpose::Isolate => {
+            lines.push(
+                "The instances keep running, off the network: the isolation group allows \
+                 nothing in or out."
+                    .into(),
+            );
+            lines.push(
+                "Memory is not captured. Connections already open may survive (security \
+                 groups track them): a network ACL cuts them."
+                    .into(),
+            );
+        }
+        Purpose::KeepOnly => {
+            lines.push("Nothing is changed: snapshots are taken and files saved.".into())
+        }
+    }
+    if p.purpose != Purpose::KeepOnly {
+        lines.push(if p.skipped_evidence {
+            "Tab: keep evidence again (it is OFF for this plan).".into()
+        } else {
+            "Tab: keep no evidence (asks again).".into()
+        });
+    }
+    if p.has_function_keep() {
+        lines.push(if p.environment_values() {
+            "Ctrl-E: mask Lambda environment values (now saved IN CLEAR).".into()
+        } else {
+            "Ctrl-E: save Lambda environment values in clear (now masked).".into()
+        });
+    }
+    let what = if p.purpose == Purpose::Isolate {
+        "instances"
+    } else {
+        "resources"
+    };
+    lines.push(format!(
+        "Type the number of {what} ({}) to go ahead.",
+        p.targets
+    ));
+    lines
 }
 
 fn capitalise(s: &str) -> String {

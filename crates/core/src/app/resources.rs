@@ -13,7 +13,8 @@ use crate::app::state::{Level, Mode, Source, State};
 use crate::app::update::propose;
 use crate::domain::Timestamp;
 use crate::resources::attribute::{Attribution, Verdict, attribute};
-use crate::resources::plan::{self as removal, Protected, RemovalPlan, StepState};
+use crate::resources::evidence::{ManifestEntry, TargetFacts};
+use crate::resources::plan::{self as removal, Protected, Purpose, RemovalPlan, StepState};
 use crate::resources::{CellState, GLOBAL, Parts, RegionSweep, Resource, ResourceRef};
 
 /// Where one region's sweep is.
@@ -82,6 +83,8 @@ pub struct ResourcesTab {
     pub removal: Option<Removal>,
     /// Principals whose parts were asked for (once per sweep).
     pub parts_requested: BTreeSet<ResourceRef>,
+    /// Evidence kept in this incident (files and snapshots), as the manifest lists it.
+    pub evidence: Vec<ManifestEntry>,
 }
 
 impl ResourcesTab {
@@ -426,8 +429,9 @@ fn protected(state: &State) -> Protected {
     p
 }
 
-/// `t`: the plan for the selection (or the resource under the cursor).
-pub fn plan_removal(state: &mut State) -> Option<Plan> {
+/// `t`, `i`, `e`: the plan for the selection (or the resource under the cursor): removal,
+/// isolation or evidence only, each keeping evidence first.
+pub fn plan_for(state: &mut State, purpose: Purpose) -> Option<Plan> {
     let t = &state.resources;
     let mut targets: Vec<&Resource> = t
         .resources
@@ -442,16 +446,67 @@ pub fn plan_removal(state: &mut State) -> Option<Plan> {
     if targets.is_empty() {
         return None;
     }
-    let plan = removal::build(&targets, &protected(state));
+    let own = protected(state);
+    let mut plan = match purpose {
+        Purpose::Remove => {
+            let inventory: Vec<&Resource> = t.resources.iter().collect();
+            removal::build(&targets, &own, &inventory)
+        }
+        Purpose::Isolate => removal::isolation(&targets, &own),
+        Purpose::KeepOnly => removal::keep_only(&targets),
+    };
     if plan.steps.is_empty() {
         let why = plan
             .excluded
             .first()
             .map_or_else(String::new, |e| format!(": {} {}", e.target.id, e.reason));
-        state.flash(Level::Warn, format!("nothing to remove{why}"));
+        let what = match purpose {
+            Purpose::Remove => "nothing to remove",
+            Purpose::Isolate => "nothing to isolate",
+            Purpose::KeepOnly => "nothing to keep",
+        };
+        state.flash(Level::Warn, format!("{what}{why}"));
         return None;
     }
+    plan.facts = facts(state, &plan);
     Some(Plan::RemoveResources(plan))
+}
+
+/// What the console knows of each target of a plan, for the evidence manifest: its ARN and
+/// what made it.
+fn facts(state: &State, plan: &RemovalPlan) -> BTreeMap<ResourceRef, TargetFacts> {
+    let t = &state.resources;
+    let mut out = BTreeMap::new();
+    for target in plan.steps.iter().map(|s| &s.target) {
+        if out.contains_key(target) {
+            continue;
+        }
+        let Some(i) = t.resources.iter().position(|r| r.reference() == *target) else {
+            continue;
+        };
+        let made_by = crate::app::checklist::maker(state, i).map(|m| {
+            let who = m.principal.map(|p| format!(" ({p})")).unwrap_or_default();
+            format!("{}{who}, {} at {}", m.key, m.via, m.at)
+        });
+        out.insert(
+            target.clone(),
+            TargetFacts {
+                arn: t.resources[i].arn.clone(),
+                made_by,
+            },
+        );
+    }
+    out
+}
+
+/// Evidence a step kept.
+pub fn on_evidence(state: &mut State, entries: Vec<ManifestEntry>) {
+    state.resources.evidence.extend(entries);
+}
+
+/// Whether a manifest entry was kept of `target`.
+pub fn kept_of(e: &ManifestEntry, target: &ResourceRef) -> bool {
+    e.kind == target.kind.label() && e.region == target.region && e.id == target.id
 }
 
 /// The plan was confirmed and sent to the executor.
@@ -565,10 +620,17 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
             toggle_view(state);
             vec![]
         }
-        Command::Remove => match plan_removal(state) {
-            Some(plan) => propose(state, plan),
-            None => vec![],
-        },
+        Command::Remove | Command::Isolate | Command::KeepEvidence => {
+            let purpose = match cmd {
+                Command::Isolate => Purpose::Isolate,
+                Command::KeepEvidence => Purpose::KeepOnly,
+                _ => Purpose::Remove,
+            };
+            match plan_for(state, purpose) {
+                Some(plan) => propose(state, plan),
+                None => vec![],
+            }
+        }
         // Handled before the tab (everywhere), or another tab's.
         Command::Help
         | Command::Quit
@@ -776,7 +838,7 @@ mod tests {
         move_cursor(&mut s, 1);
         toggle_select(&mut s);
         assert_eq!(s.resources.selected.len(), 2);
-        let Some(Plan::RemoveResources(plan)) = plan_removal(&mut s) else {
+        let Some(Plan::RemoveResources(plan)) = plan_for(&mut s, Purpose::Remove) else {
             panic!("a plan");
         };
         assert_eq!(plan.targets, 1);

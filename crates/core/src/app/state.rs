@@ -139,6 +139,9 @@ pub struct ConfirmDialog {
     pub typed: String,
     /// Lines scrolled off the top of a long plan (arrows and PgUp/PgDn; letters are typed).
     pub scroll: u16,
+    /// A removal plan with its evidence steps, kept while the operator has turned evidence
+    /// off (`Tab`), so `Tab` again brings them back.
+    pub with_evidence: Option<Plan>,
 }
 
 impl ConfirmDialog {

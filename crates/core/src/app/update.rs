@@ -12,6 +12,7 @@ use crate::app::state::{
 use crate::app::{access, checklist, cost, keys, resources, secret, timeline};
 use crate::domain::validate_key_id;
 use crate::journal::{self, Outcome};
+use crate::resources::plan::Purpose;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     // The foothold model follows every change of what it reads (a poll, an event, a chain, an
@@ -148,8 +149,10 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             resources::on_step(state, index, step);
             vec![]
         }
-        // Shown and checked from the next change on (the evidence work adds its handling).
-        Msg::EvidenceKept(_) => vec![],
+        Msg::EvidenceKept(entries) => {
+            resources::on_evidence(state, entries);
+            vec![]
+        }
         Msg::TimelineChains(chains) => {
             timeline::on_chains(state, chains);
             vec![]
@@ -203,6 +206,7 @@ fn on_journal(state: &mut State, result: Result<JournalOpened, String>) -> Vec<E
     state.opened_at = r.opened_at;
     state.leaked.extend(r.leaked_keys);
     state.response_keys.extend(r.created_keys);
+    resources::on_evidence(state, r.kept);
     for a in r.actions {
         state.actions.push(ActionRecord {
             id: a.id,
@@ -448,6 +452,18 @@ fn on_dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 c.typed.clear();
                 vec![]
             }
+            KeyCode::Tab => {
+                let word = toggle_evidence(c);
+                if let Some(word) = word {
+                    state.flash(Level::Warn, word);
+                }
+                vec![]
+            }
+            KeyCode::Char('e') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                let word = toggle_environment(c);
+                state.flash(Level::Warn, word);
+                vec![]
+            }
             KeyCode::Char(ch) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
                 c.typed.push(ch);
                 vec![]
@@ -466,6 +482,70 @@ fn on_dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             _ => vec![],
         },
         Dialog::Secret(_) => secret::on_key(state, key),
+    }
+}
+
+/// `Tab` in a removal or isolation plan's dialog: evidence off (the keep steps dropped, a
+/// warning stage added) or back on. The typed text and the stage start over.
+fn toggle_evidence(c: &mut ConfirmDialog) -> Option<String> {
+    let Plan::RemoveResources(p) = &c.plan else {
+        return None;
+    };
+    if p.purpose == Purpose::KeepOnly {
+        return Some("this plan only keeps evidence".into());
+    }
+    let word = if let Some(Plan::RemoveResources(full)) = c.with_evidence.take() {
+        // Back on; Ctrl-E kept this copy's environment choice up to date.
+        c.plan = Plan::RemoveResources(full);
+        "evidence will be kept first"
+    } else if p.keeps_evidence() {
+        c.with_evidence = Some(c.plan.clone());
+        c.plan = Plan::RemoveResources(p.without_evidence());
+        "NO EVIDENCE will be kept: confirm with the words asked"
+    } else {
+        return Some("nothing in this plan can be kept".into());
+    };
+    c.stages = c.plan.stages();
+    c.stage = 0;
+    c.typed.clear();
+    c.scroll = 0;
+    Some(word.into())
+}
+
+/// `Ctrl-E`: Lambda environment values saved in clear, or masked again (in the plan shown and
+/// in the one `Tab` would bring back).
+fn toggle_environment(c: &mut ConfirmDialog) -> String {
+    let plans = || {
+        [Some(&c.plan), c.with_evidence.as_ref()]
+            .into_iter()
+            .flatten()
+    };
+    let removal = |plan: &Plan| match plan {
+        Plan::RemoveResources(p) => Some(p.clone()),
+        _ => None,
+    };
+    if !plans().filter_map(removal).any(|p| p.has_function_keep()) {
+        return "no function's configuration is kept in this plan".into();
+    }
+    let clear = !plans().filter_map(removal).any(|p| p.environment_values());
+    c.with_evidence = c.with_evidence.as_ref().map(|p| with_environment(p, clear));
+    c.plan = with_environment(&c.plan, clear);
+    c.stages = c.plan.stages();
+    c.stage = 0;
+    c.typed.clear();
+    if clear {
+        "Lambda environment values will be saved IN CLEAR (journaled)".into()
+    } else {
+        "Lambda environment values will be masked".into()
+    }
+}
+
+/// A removal plan with Lambda environment values saved in clear or masked; any other plan as
+/// it is.
+fn with_environment(plan: &Plan, clear: bool) -> Plan {
+    match plan {
+        Plan::RemoveResources(p) => Plan::RemoveResources(p.with_environment_values(clear)),
+        other => other.clone(),
     }
 }
 
@@ -644,6 +724,7 @@ pub(crate) fn propose(state: &mut State, plan: Plan) -> Vec<Effect> {
         stage: 0,
         typed: String::new(),
         scroll: 0,
+        with_evidence: None,
     }));
     vec![]
 }

@@ -86,8 +86,11 @@ pub enum Event {
         environment_values: bool,
         targets: Vec<ResourceTarget>,
     },
-    /// One file or snapshot kept as evidence: the manifest's line.
-    Kept(Box<crate::resources::evidence::ManifestEntry>),
+    /// One file or snapshot kept as evidence: the manifest's line. (A field, not the entry's
+    /// own fields: the manifest has a `kind` of its own.)
+    Kept {
+        entry: Box<crate::resources::evidence::ManifestEntry>,
+    },
     /// A timeline event the operator marked as evidence.
     Evidence {
         event_id: String,
@@ -247,6 +250,8 @@ pub struct Resumed {
     /// Checklist steps ticked by hand and not unticked since.
     pub ticks: BTreeMap<String, TickEntry>,
     pub notes: Vec<NoteEntry>,
+    /// Evidence kept by this incident's plans (the manifest's lines, as journaled).
+    pub kept: Vec<crate::resources::evidence::ManifestEntry>,
     /// Each milestone reached, with when (RFC 3339).
     pub milestones: BTreeMap<Milestone, String>,
     /// Footholds the operator cleared: handle → who, when and why.
@@ -389,7 +394,8 @@ pub fn read_back(raw: &[u8]) -> Resumed {
             }
             Event::Resumed { leaked_keys } => push_unique(&mut out.leaked_keys, leaked_keys),
             Event::MarkedLeaked { key_id } => push_unique(&mut out.leaked_keys, vec![key_id]),
-            Event::Evidence { .. } | Event::Preservation { .. } | Event::Kept(_) => {}
+            Event::Kept { entry } => out.kept.push(*entry),
+            Event::Evidence { .. } | Event::Preservation { .. } => {}
             Event::Since { since, from } => {
                 // The last one counts: the console records the start again when it moves.
                 if let Some(s) = parse_ts(&since) {

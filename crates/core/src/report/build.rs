@@ -68,6 +68,10 @@ pub(super) fn non_removing_calls() -> Vec<&'static str> {
         Action::DeleteRolePolicy(s()),
         Action::DetachRolePolicy(s()),
         Action::RemoveRoleFromInstanceProfile(s()),
+        Action::DetachFromAutoScalingGroup,
+        Action::IsolateNetwork,
+        Action::DetachInstanceProfile,
+        Action::EnableTerminationProtection,
     ]
     .iter()
     .filter(|a| !a.removes_target())
@@ -250,7 +254,30 @@ pub fn build(entries: &[Entry]) -> Report {
                 step_title: None,
                 text: format!("secret of the new key {key_id}: {detail}"),
             }),
-            Event::Cleared { .. } | Event::Preservation { .. } | Event::Kept(_) => {}
+            Event::Cleared { .. } => {}
+            Event::Kept { entry } => r.kept.entries.push((**entry).clone()),
+            Event::Preservation {
+                action_id,
+                skipped,
+                environment_values,
+                targets,
+            } => {
+                let row = super::model::PreservationRow {
+                    at: ts.clone(),
+                    operator: entry.operator.clone(),
+                    action_id: action_id.clone(),
+                    targets: targets
+                        .iter()
+                        .map(|t| format!("{} {} ({})", t.kind, t.id, t.region))
+                        .collect(),
+                };
+                if *environment_values {
+                    r.kept.environment_in_clear.push(row.clone());
+                }
+                if *skipped {
+                    r.kept.skipped.push(row);
+                }
+            }
             Event::Snapshot(s) => {
                 r.journal.snapshots += 1;
                 r.journal.snapshot_at = Some(ts);

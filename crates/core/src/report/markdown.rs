@@ -18,6 +18,7 @@ pub fn markdown(r: &Report) -> String {
     footholds(&mut out, r);
     attacker(&mut out, r);
     evidence(&mut out, r);
+    kept(&mut out, r);
     resources(&mut out, r);
     cost(&mut out, r);
     checklist(&mut out, r);
@@ -467,6 +468,73 @@ fn evidence(out: &mut String, r: &Report) {
     table(
         out,
         &["marked", "by", "event id", "summary", "origin"],
+        rows,
+    );
+}
+
+fn kept(out: &mut String, r: &Report) {
+    use crate::resources::evidence::{EVIDENCE_DIR, MANIFEST_FILE};
+    out.push_str("## Evidence kept\n\n");
+    let k = &r.kept;
+    for s in &k.skipped {
+        let _ = writeln!(
+            out,
+            "- **No evidence kept** by the operator's choice: {} at {} for {}.",
+            cell(&s.operator),
+            minute(&s.at),
+            cell(&s.targets.join(", "))
+        );
+    }
+    for s in &k.environment_in_clear {
+        let _ = writeln!(
+            out,
+            "- Lambda environment values saved **in clear** ({} at {}): treat the evidence \
+             directory as holding secrets.",
+            cell(&s.operator),
+            minute(&s.at)
+        );
+    }
+    if !k.skipped.is_empty() || !k.environment_in_clear.is_empty() {
+        out.push('\n');
+    }
+    if k.entries.is_empty() {
+        out.push_str("Nothing kept.\n\n");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Files are under `{EVIDENCE_DIR}/` in the incident directory, listed with their SHA-256 \
+         in `{EVIDENCE_DIR}/{MANIFEST_FILE}`; `keyspill evidence verify DIR` checks them.\n"
+    );
+    let rows = k.entries.iter().map(|e| {
+        let kept = match (&e.file, &e.snapshot_id) {
+            (Some(f), _) => code(f),
+            (None, Some(s)) => format!(
+                "snapshot {} of {}",
+                code(s),
+                code(e.volume_id.as_deref().unwrap_or("?"))
+            ),
+            (None, None) => String::new(),
+        };
+        vec![
+            minute(&e.time),
+            cell(&format!("{} {} ({})", e.kind, e.id, e.region)),
+            cell(&e.what),
+            kept,
+            e.sha256.as_deref().map(code).unwrap_or_default(),
+            cell(e.made_by.as_deref().unwrap_or("")),
+        ]
+    });
+    table(
+        out,
+        &[
+            "kept",
+            "resource",
+            "what",
+            "file or snapshot",
+            "SHA-256",
+            "made by",
+        ],
         rows,
     );
 }

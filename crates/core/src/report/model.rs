@@ -61,6 +61,10 @@ pub struct Report {
     /// Timeline totals from the last snapshot (events, regions, source IPs, …).
     pub timeline_totals: Vec<Total>,
     pub evidence: Vec<EvidenceRow>,
+    /// What the plans kept before they changed anything (files and snapshots), and the plans
+    /// that kept nothing by the operator's choice.
+    #[serde(default)]
+    pub kept: Kept,
     pub resources: Vec<ResourceRow>,
     pub cost: Option<Cost>,
     pub checklist: Vec<ChecklistRow>,
@@ -154,6 +158,27 @@ pub struct KeyRow {
 pub struct Total {
     pub name: String,
     pub value: String,
+}
+
+/// Evidence kept before eradication.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Kept {
+    /// The manifest's lines, as journaled, in the order they were kept.
+    pub entries: Vec<crate::resources::evidence::ManifestEntry>,
+    /// Plans the operator ran without keeping evidence.
+    pub skipped: Vec<PreservationRow>,
+    /// Plans that saved Lambda environment values in clear.
+    pub environment_in_clear: Vec<PreservationRow>,
+}
+
+/// One plan's evidence choice, as journaled when it started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreservationRow {
+    pub at: String,
+    pub operator: String,
+    pub action_id: String,
+    /// `kind id (region)` for each target.
+    pub targets: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

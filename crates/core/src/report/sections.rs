@@ -11,6 +11,7 @@ use super::model::{
     ActionRow, ChecklistRow, Fate, KeyRow, MilestoneRow, Report, ResourceRow, StateFrom,
     StepOutcome, StepRow,
 };
+use crate::resources::evidence::KEEP_CALL_PREFIX;
 
 /// The keys and their final state: the last snapshot's, updated by verified key calls made
 /// after it; without a snapshot, what the action log says.
@@ -249,6 +250,11 @@ pub(super) fn resources(
     }
     let keep = non_removing_calls();
     for (row, steps) in rows.iter_mut().zip(steps) {
+        // Keeping evidence changes nothing: it is listed under "Evidence kept", not here.
+        let steps: Vec<&StepRow> = steps
+            .into_iter()
+            .filter(|s| !s.call.starts_with(KEEP_CALL_PREFIX))
+            .collect();
         row.calls = steps.iter().map(|s| s.call.clone()).collect();
         let (fate, detail) = fate(&steps, &keep);
         if let Some(f) = fate {

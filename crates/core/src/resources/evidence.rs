@@ -17,6 +17,10 @@ pub const INCIDENT_TAG: &str = "keyspill:incident";
 /// The tag naming the instance a snapshot's volume was attached to.
 pub const INSTANCE_TAG: &str = "keyspill:instance";
 
+/// How the journal's intent line names a keep step's call (`keep ec2:CreateSnapshot`), so the
+/// report never takes it for a change to the resource.
+pub const KEEP_CALL_PREFIX: &str = "keep ";
+
 /// What one preservation step keeps of its target.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Keep {
@@ -38,14 +42,15 @@ pub enum Keep {
 }
 
 impl Keep {
-    /// The main call, for the journal's intent line and an AccessDenied.
+    /// The main call, as the journal's intent line names it: [`KEEP_CALL_PREFIX`] and the
+    /// call (`keep ec2:CreateSnapshot`).
     pub fn call(&self) -> &'static str {
         match self {
-            Keep::Volumes => "ec2:CreateSnapshot",
-            Keep::Instance => "ec2:DescribeInstances",
-            Keep::Function { .. } => "lambda:GetFunction",
-            Keep::Principal => "iam:GetAccountAuthorizationDetails",
-            Keep::Definition => "describe",
+            Keep::Volumes => "keep ec2:CreateSnapshot",
+            Keep::Instance => "keep ec2:DescribeInstances",
+            Keep::Function { .. } => "keep lambda:GetFunction",
+            Keep::Principal => "keep iam:Get*",
+            Keep::Definition => "keep describe",
         }
     }
 }
@@ -109,7 +114,7 @@ pub struct TargetFacts {
     pub made_by: Option<String>,
 }
 
-/// One line of `evidence/manifest.jsonl`, and of the journal (`Event::Kept`): one file or one
+/// One line of `evidence/manifest.jsonl`, and of the journal (`Event::Kept`'s entry): one file or one
 /// snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestEntry {
@@ -139,4 +144,24 @@ pub struct ManifestEntry {
     pub snapshot_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_keep_call_carries_the_prefix_the_report_skips() {
+        for k in [
+            Keep::Volumes,
+            Keep::Instance,
+            Keep::Function {
+                environment_values: true,
+            },
+            Keep::Principal,
+            Keep::Definition,
+        ] {
+            assert!(k.call().starts_with(KEEP_CALL_PREFIX), "{k}");
+        }
+    }
 }

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::resources::action::Action;
-use crate::resources::evidence::TargetFacts;
+use crate::resources::evidence::{Keep, TargetFacts};
 use crate::resources::kind::RemovalRule;
 use crate::resources::model::{Kind, Parts, Resource, ResourceRef};
 
@@ -178,13 +178,58 @@ fn protected_reason(r: &Resource, own: &Protected) -> Option<String> {
     }
 }
 
-/// Builds the plan for `selected`. `all` is the whole inventory, used to find relations
-/// (an instance's group is not in the plan unless selected; it is still named).
-pub fn build(selected: &[&Resource], own: &Protected) -> RemovalPlan {
+/// What a plan keeps of a resource before anything changes it, in order; empty when keyspill
+/// can keep nothing of its kind.
+pub fn keeps_for(kind: Kind) -> Vec<Keep> {
+    match kind {
+        Kind::Instance => vec![Keep::Instance, Keep::Volumes],
+        Kind::Function => vec![Keep::Function {
+            environment_values: false,
+        }],
+        Kind::User | Kind::Role => vec![Keep::Principal],
+        Kind::Lightsail | Kind::Tagged => Vec::new(),
+        _ => vec![Keep::Definition],
+    }
+}
+
+/// One step before ordering: whether it keeps evidence, its kind's rank, its target, the
+/// selection position and its place within the target's own steps.
+struct Draft {
+    keeps: bool,
+    rank: u8,
+    pos: usize,
+    within: usize,
+    target: ResourceRef,
+    name: String,
+    action: Action,
+}
+
+impl Draft {
+    fn key(&self) -> (bool, u8, &str, usize, usize) {
+        // Keep steps first (false sorts before true), then by rank, region, selection order.
+        let rank = if self.keeps { 0 } else { self.rank };
+        (
+            !self.keeps,
+            rank,
+            self.target.region.as_str(),
+            self.pos,
+            self.within,
+        )
+    }
+}
+
+fn is_gone(r: &Resource) -> bool {
+    r.state == "terminated" || r.state == "shutting-down"
+}
+
+/// Builds the removal plan for `selected`, evidence first. `inventory` is everything the
+/// console knows: the instances a selected Auto Scaling group or fleet will terminate with
+/// itself are found there, and their evidence is kept too.
+pub fn build(selected: &[&Resource], own: &Protected, inventory: &[&Resource]) -> RemovalPlan {
     let mut plan = RemovalPlan::default();
-    // (rank, resource position, step position within the resource) → step
-    let mut ordered: Vec<(u8, usize, usize, ResourceRef, String, Action)> = Vec::new();
+    let mut drafts: Vec<Draft> = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut planned: Vec<&Resource> = Vec::new();
     for (pos, r) in selected.iter().enumerate() {
         if !seen.insert(r.reference()) {
             continue;
@@ -203,6 +248,7 @@ pub fn build(selected: &[&Resource], own: &Protected) -> RemovalPlan {
             }),
             Ok(actions) => {
                 plan.targets += 1;
+                planned.push(r);
                 let unread = match &r.parts {
                     Parts::User(p) => &p.unread,
                     Parts::Role(p) => &p.unread,
@@ -211,10 +257,21 @@ pub fn build(selected: &[&Resource], own: &Protected) -> RemovalPlan {
                 if !unread.is_empty() {
                     plan.unread.insert(r.reference(), unread.clone());
                 }
+                for (i, keep) in keeps_for(r.kind).into_iter().enumerate() {
+                    drafts.push(Draft {
+                        keeps: true,
+                        rank: 0,
+                        pos,
+                        within: i,
+                        target: r.reference(),
+                        name: r.display_name().to_string(),
+                        action: Action::Keep(keep),
+                    });
+                }
                 for (i, action) in actions.into_iter().enumerate() {
-                    let mut k = r.kind.rank();
+                    let mut rank = r.kind.rank();
                     if action == Action::DisableTerminationProtection {
-                        k = 3;
+                        rank = 3;
                     }
                     // keyspill's own key is never deleted as part of a user's cleanup.
                     if let (Action::DeleteAccessKey(id), Some(own_key)) = (&action, &own.key)
@@ -222,59 +279,245 @@ pub fn build(selected: &[&Resource], own: &Protected) -> RemovalPlan {
                     {
                         continue;
                     }
-                    ordered.push((
-                        k,
+                    drafts.push(Draft {
+                        keeps: false,
+                        rank,
                         pos,
-                        i,
-                        r.reference(),
-                        r.display_name().to_string(),
+                        within: i,
+                        target: r.reference(),
+                        name: r.display_name().to_string(),
                         action,
-                    ));
+                    });
                 }
             }
         }
     }
-    ordered.sort_by(|a, b| (a.0, &a.3.region, a.1, a.2).cmp(&(b.0, &b.3.region, b.1, b.2)));
 
-    // Where each resource's steps landed, to wire up what needs what.
-    let mut by_target: BTreeMap<ResourceRef, Vec<usize>> = BTreeMap::new();
-    for (i, (_, _, _, target, name, action)) in ordered.into_iter().enumerate() {
-        by_target.entry(target.clone()).or_default().push(i);
-        plan.steps.push(Step {
-            target,
-            name,
-            action,
-            needs: Vec::new(),
-        });
+    // What a launcher in the plan terminates with itself: its instances' evidence is kept
+    // first, and the launcher's removal waits for it.
+    let mut launched: BTreeMap<ResourceRef, Vec<ResourceRef>> = BTreeMap::new();
+    let launchers: Vec<ResourceRef> = planned
+        .iter()
+        .filter(|r| r.kind.launches_instances())
+        .map(|r| r.reference())
+        .collect();
+    for launcher in &launchers {
+        for (n, inst) in inventory
+            .iter()
+            .filter(|i| i.kind == Kind::Instance && !is_gone(i))
+            .filter(|i| {
+                i.related.contains(launcher)
+                    || planned
+                        .iter()
+                        .any(|p| p.reference() == *launcher && p.related.contains(&i.reference()))
+            })
+            .enumerate()
+        {
+            launched
+                .entry(launcher.clone())
+                .or_default()
+                .push(inst.reference());
+            if seen.insert(inst.reference()) {
+                for (i, keep) in keeps_for(Kind::Instance).into_iter().enumerate() {
+                    drafts.push(Draft {
+                        keeps: true,
+                        rank: 0,
+                        pos: selected.len() + n,
+                        within: i,
+                        target: inst.reference(),
+                        name: format!(
+                            "{} (its {} terminates it)",
+                            inst.display_name(),
+                            launcher.kind
+                        ),
+                        action: Action::Keep(keep),
+                    });
+                }
+            }
+        }
     }
 
-    let relations: BTreeMap<ResourceRef, Vec<ResourceRef>> = selected
+    drafts.sort_by(|a, b| a.key().cmp(&b.key()));
+    let relations: BTreeMap<ResourceRef, Vec<ResourceRef>> = planned
         .iter()
         .map(|r| (r.reference(), r.related.clone()))
         .collect();
-    for i in 0..plan.steps.len() {
-        let target = plan.steps[i].target.clone();
+    plan.steps = wire(drafts, &relations, &launched);
+    plan
+}
+
+/// Turns ordered drafts into steps and wires what needs what:
+/// - a keep step needs nothing;
+/// - a changing step needs its target's keep steps and earlier changing steps, the earlier
+///   changing steps of resources related to it (either way), and, for a launcher, the keep
+///   steps of the instances it terminates.
+fn wire(
+    drafts: Vec<Draft>,
+    relations: &BTreeMap<ResourceRef, Vec<ResourceRef>>,
+    launched: &BTreeMap<ResourceRef, Vec<ResourceRef>>,
+) -> Vec<Step> {
+    let mut keeps: BTreeMap<ResourceRef, Vec<usize>> = BTreeMap::new();
+    let mut changes: BTreeMap<ResourceRef, Vec<usize>> = BTreeMap::new();
+    for (i, d) in drafts.iter().enumerate() {
+        let map = if d.keeps { &mut keeps } else { &mut changes };
+        map.entry(d.target.clone()).or_default().push(i);
+    }
+    let mut steps: Vec<Step> = Vec::with_capacity(drafts.len());
+    for (i, d) in drafts.into_iter().enumerate() {
         let mut needs = BTreeSet::new();
-        // Within one resource, each step needs the ones before it: a user is deleted only
-        // after its parts, an instance is terminated only after its protection is off.
-        if let Some(own_steps) = by_target.get(&target) {
-            needs.extend(own_steps.iter().copied().filter(|&j| j < i));
-        }
-        // Across resources: a related resource's steps that come earlier must succeed
-        // first (the group before its instances, the instances before their security group).
-        let related = relations.get(&target).into_iter().flatten().cloned();
-        let back: Vec<ResourceRef> = relations
-            .iter()
-            .filter(|(_, rel)| rel.contains(&target))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for other in related.chain(back) {
-            if let Some(steps) = by_target.get(&other) {
-                needs.extend(steps.iter().copied().filter(|&j| j < i));
+        if !d.keeps {
+            let earlier = |list: Option<&Vec<usize>>, needs: &mut BTreeSet<usize>| {
+                needs.extend(list.into_iter().flatten().copied().filter(|&j| j < i));
+            };
+            earlier(keeps.get(&d.target), &mut needs);
+            earlier(changes.get(&d.target), &mut needs);
+            let related = relations.get(&d.target).into_iter().flatten();
+            let back = relations
+                .iter()
+                .filter(|(_, rel)| rel.contains(&d.target))
+                .map(|(k, _)| k);
+            for other in related.chain(back) {
+                earlier(changes.get(other), &mut needs);
+            }
+            for inst in launched.get(&d.target).into_iter().flatten() {
+                earlier(keeps.get(inst), &mut needs);
             }
         }
-        plan.steps[i].needs = needs.into_iter().collect();
+        steps.push(Step {
+            target: d.target,
+            name: d.name,
+            action: d.action,
+            needs: needs.into_iter().collect(),
+        });
     }
+    steps
+}
+
+/// The isolation plan: each selected instance's evidence kept, then taken off the network, its
+/// instance profile detached and its termination protection turned on. It keeps running.
+pub fn isolation(selected: &[&Resource], own: &Protected) -> RemovalPlan {
+    let mut plan = RemovalPlan {
+        purpose: Purpose::Isolate,
+        ..RemovalPlan::default()
+    };
+    let mut drafts = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (pos, r) in selected.iter().enumerate() {
+        if !seen.insert(r.reference()) {
+            continue;
+        }
+        let refuse = if r.kind != Kind::Instance {
+            Some("isolation is for instances".to_string())
+        } else if is_gone(r) {
+            Some(format!("already {}", r.state))
+        } else {
+            protected_reason(r, own)
+        };
+        if let Some(reason) = refuse {
+            plan.excluded.push(Excluded {
+                target: r.reference(),
+                reason,
+            });
+            continue;
+        }
+        plan.targets += 1;
+        let mut changes = Vec::new();
+        if r.related.iter().any(|x| x.kind == Kind::AutoScalingGroup) {
+            changes.push(Action::DetachFromAutoScalingGroup);
+        }
+        changes.extend([
+            Action::IsolateNetwork,
+            Action::DetachInstanceProfile,
+            Action::EnableTerminationProtection,
+        ]);
+        let keeps = keeps_for(Kind::Instance).into_iter().map(Action::Keep);
+        for (i, (keeps, action)) in keeps
+            .map(|a| (true, a))
+            .chain(changes.into_iter().map(|a| (false, a)))
+            .enumerate()
+        {
+            drafts.push(Draft {
+                keeps,
+                rank: Kind::Instance.rank(),
+                pos,
+                within: i,
+                target: r.reference(),
+                name: r.display_name().to_string(),
+                action,
+            });
+        }
+    }
+    drafts.sort_by(|a, b| a.key().cmp(&b.key()));
+    // The isolation steps need the evidence, not each other: a group that cannot be swapped
+    // must not keep the instance profile attached.
+    let mut keeps: BTreeMap<ResourceRef, Vec<usize>> = BTreeMap::new();
+    for (i, d) in drafts.iter().enumerate() {
+        if d.keeps {
+            keeps.entry(d.target.clone()).or_default().push(i);
+        }
+    }
+    plan.steps = drafts
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| Step {
+            needs: if d.keeps {
+                Vec::new()
+            } else {
+                keeps
+                    .get(&d.target)
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|&j| j < i)
+                    .collect()
+            },
+            target: d.target,
+            name: d.name,
+            action: d.action,
+        })
+        .collect();
+    plan
+}
+
+/// The keep-only plan: the evidence of each selected resource, nothing changed.
+pub fn keep_only(selected: &[&Resource]) -> RemovalPlan {
+    let mut plan = RemovalPlan {
+        purpose: Purpose::KeepOnly,
+        ..RemovalPlan::default()
+    };
+    let mut drafts = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (pos, r) in selected.iter().enumerate() {
+        if !seen.insert(r.reference()) {
+            continue;
+        }
+        let keeps = keeps_for(r.kind);
+        if keeps.is_empty() || (r.kind == Kind::Instance && is_gone(r)) {
+            plan.excluded.push(Excluded {
+                target: r.reference(),
+                reason: if keeps.is_empty() {
+                    "nothing keyspill can keep of this kind".into()
+                } else {
+                    format!("already {}", r.state)
+                },
+            });
+            continue;
+        }
+        plan.targets += 1;
+        for (i, keep) in keeps.into_iter().enumerate() {
+            drafts.push(Draft {
+                keeps: true,
+                rank: 0,
+                pos,
+                within: i,
+                target: r.reference(),
+                name: r.display_name().to_string(),
+                action: Action::Keep(keep),
+            });
+        }
+    }
+    drafts.sort_by(|a, b| a.key().cmp(&b.key()));
+    plan.steps = wire(drafts, &BTreeMap::new(), &BTreeMap::new());
     plan
 }
 
@@ -285,18 +528,101 @@ impl RemovalPlan {
     }
 
     pub fn label(&self) -> String {
-        format!(
-            "remove {} resource{} ({} step{})",
-            self.targets,
-            if self.targets == 1 { "" } else { "s" },
-            self.steps.len(),
-            if self.steps.len() == 1 { "" } else { "s" }
-        )
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let steps = plural(self.steps.len(), "step", "steps");
+        let mut out = match self.purpose {
+            Purpose::Remove => format!(
+                "remove {} ({steps})",
+                plural(self.targets, "resource", "resources")
+            ),
+            Purpose::Isolate => format!(
+                "isolate {} ({steps})",
+                plural(self.targets, "instance", "instances")
+            ),
+            Purpose::KeepOnly => format!(
+                "keep evidence of {} ({steps})",
+                plural(self.targets, "resource", "resources")
+            ),
+        };
+        if self.skipped_evidence {
+            out.push_str(", no evidence kept");
+        }
+        out
+    }
+
+    /// Whether any step keeps evidence.
+    pub fn keeps_evidence(&self) -> bool {
+        self.steps.iter().any(|s| s.action.keeps())
+    }
+
+    /// Whether a function's package and configuration are kept (the environment choice
+    /// applies).
+    pub fn has_function_keep(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s.action, Action::Keep(Keep::Function { .. })))
+    }
+
+    /// Whether Lambda environment values are kept in clear.
+    pub fn environment_values(&self) -> bool {
+        self.steps.iter().any(|s| {
+            matches!(
+                s.action,
+                Action::Keep(Keep::Function {
+                    environment_values: true
+                })
+            )
+        })
+    }
+
+    /// The same plan with its keep steps dropped: the operator chose to keep no evidence.
+    /// A keep-only plan is returned as it is.
+    pub fn without_evidence(&self) -> RemovalPlan {
+        if self.purpose == Purpose::KeepOnly {
+            return self.clone();
+        }
+        let mut map = vec![None; self.steps.len()];
+        let mut steps = Vec::new();
+        for (i, s) in self.steps.iter().enumerate() {
+            if s.action.keeps() {
+                continue;
+            }
+            map[i] = Some(steps.len());
+            let mut s = s.clone();
+            s.needs = s
+                .needs
+                .iter()
+                .filter_map(|&n| map.get(n).copied().flatten())
+                .collect();
+            steps.push(s);
+        }
+        RemovalPlan {
+            steps,
+            skipped_evidence: true,
+            ..self.clone()
+        }
+    }
+
+    /// The same plan with Lambda environment values kept in clear (`true`) or masked.
+    pub fn with_environment_values(&self, on: bool) -> RemovalPlan {
+        let mut plan = self.clone();
+        for s in &mut plan.steps {
+            if let Action::Keep(Keep::Function { environment_values }) = &mut s.action {
+                *environment_values = on;
+            }
+        }
+        plan
     }
 
     /// The lines of the plan dialog: each step, numbered, in order, with what it needs.
     pub fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();
+        if self.skipped_evidence {
+            out.push(
+                "  NO EVIDENCE IS KEPT: no snapshot, no code package, no policy document.".into(),
+            );
+        }
         for (i, s) in self.steps.iter().enumerate() {
             let needs = if s.needs.is_empty() {
                 String::new()
@@ -416,7 +742,7 @@ mod tests {
             })
             .collect();
         let selected: Vec<&Resource> = all.iter().collect();
-        let plan = build(&selected, &Protected::default());
+        let plan = build(&selected, &Protected::default(), &[]).without_evidence();
         let kinds: Vec<Kind> = plan.steps.iter().map(|s| s.target.kind).collect();
         let expected: Vec<Kind> = Kind::ALL
             .into_iter()
@@ -453,7 +779,7 @@ mod tests {
         let spot = res(Kind::SpotRequest, "eu-west-1", "sir-1");
         // Selected in the worst order on purpose.
         let selected = [&sg, &guarded, &from_asg, &spot, &asg];
-        let plan = build(&selected, &Protected::default());
+        let plan = build(&selected, &Protected::default(), &[]).without_evidence();
         let order: Vec<String> = plan
             .steps
             .iter()
@@ -494,7 +820,7 @@ mod tests {
             groups: vec!["admins".into()],
             unread: vec![],
         });
-        let plan = build(&[&u], &Protected::default());
+        let plan = build(&[&u], &Protected::default(), &[]).without_evidence();
         let calls: Vec<&str> = plan.steps.iter().map(|s| s.action.call()).collect();
         assert_eq!(
             calls,
@@ -523,7 +849,7 @@ mod tests {
             unread: vec!["service-specific credentials: not available".into()],
             ..UserParts::default()
         });
-        let plan = build(&[&u], &Protected::default());
+        let plan = build(&[&u], &Protected::default(), &[]).without_evidence();
         assert!(
             plan.lines()
                 .iter()
@@ -547,7 +873,7 @@ mod tests {
             role: None,
             key: Some("AKIAOWN".into()),
         };
-        let plan = build(&[&me, &other], &own);
+        let plan = build(&[&me, &other], &own, &[]);
         assert!(plan.steps.iter().all(|s| s.target.id != "responder"));
         assert!(
             plan.steps
@@ -571,7 +897,9 @@ mod tests {
         let plan = build(
             &[&default_sg, &private_snap, &public_ami, &tagged, &gone],
             &Protected::default(),
-        );
+            &[],
+        )
+        .without_evidence();
         assert_eq!(
             positions(&plan),
             [(Kind::Image, "ami-1".into(), "revoke AMI sharing".into())]
@@ -586,7 +914,7 @@ mod tests {
         let mut i1 = res(Kind::Instance, "eu-west-1", "i-1");
         i1.related = vec![r(Kind::AutoScalingGroup, "eu-west-1", "g")];
         let i2 = res(Kind::Instance, "eu-west-1", "i-2");
-        let plan = build(&[&asg, &i1, &i2], &Protected::default());
+        let plan = build(&[&asg, &i1, &i2], &Protected::default(), &[]).without_evidence();
         let states = vec![StepState::Failed("denied".into())];
         assert_eq!(
             ready(&plan, &states, 1),
@@ -599,9 +927,193 @@ mod tests {
     fn regions_are_grouped_within_a_rank_and_duplicates_dropped() {
         let a = res(Kind::Function, "us-west-2", "f1");
         let b = res(Kind::Function, "ap-south-1", "f2");
-        let plan = build(&[&a, &b, &a], &Protected::default());
+        let plan = build(&[&a, &b, &a], &Protected::default(), &[]).without_evidence();
         let ids: Vec<&str> = plan.steps.iter().map(|s| s.target.id.as_str()).collect();
         assert_eq!(ids, ["f2", "f1"]);
         assert_eq!(plan.targets, 2);
+    }
+
+    fn running(kind: Kind, id: &str) -> Resource {
+        let mut x = res(kind, "eu-west-1", id);
+        x.state = "running".into();
+        x
+    }
+
+    fn calls(plan: &RemovalPlan) -> Vec<String> {
+        plan.steps
+            .iter()
+            .map(|s| format!("{}:{}", s.target.id, s.action.call()))
+            .collect()
+    }
+
+    #[test]
+    fn evidence_is_kept_first_and_each_change_waits_for_its_own_target_s() {
+        let mut i1 = running(Kind::Instance, "i-1");
+        i1.related = vec![r(Kind::SecurityGroup, "eu-west-1", "sg-1")];
+        let sg = res(Kind::SecurityGroup, "eu-west-1", "sg-1");
+        let f = res(Kind::Function, "eu-west-1", "miner");
+        let mut u = res(Kind::User, GLOBAL, "backdoor");
+        u.parts = Parts::User(UserParts {
+            access_keys: vec!["AKIA1".into()],
+            ..UserParts::default()
+        });
+        let plan = build(&[&sg, &f, &i1, &u], &Protected::default(), &[]);
+        assert_eq!(
+            calls(&plan),
+            [
+                "sg-1:keep describe",
+                "miner:keep lambda:GetFunction",
+                "i-1:keep ec2:DescribeInstances",
+                "i-1:keep ec2:CreateSnapshot",
+                "backdoor:keep iam:Get*",
+                "i-1:ec2:TerminateInstances",
+                "miner:lambda:DeleteFunction",
+                "sg-1:ec2:DeleteSecurityGroup",
+                "backdoor:iam:DeleteAccessKey",
+                "backdoor:iam:DeleteUser",
+            ]
+        );
+        assert_eq!(plan.targets, 4);
+        assert!(plan.keeps_evidence() && plan.has_function_keep());
+        // Keep steps need nothing; the instance's termination needs its two keep steps only
+        // (not the security group's definition); the group waits for the instance to go.
+        assert!(plan.steps[..5].iter().all(|s| s.needs.is_empty()));
+        assert_eq!(plan.steps[5].needs, vec![2, 3]);
+        assert_eq!(plan.steps[6].needs, vec![1]);
+        assert_eq!(plan.steps[7].needs, vec![0, 5]);
+        assert_eq!(plan.steps[9].needs, vec![4, 8]);
+        // A failed keep step blocks its own target's changes, and nothing else.
+        let mut states = vec![StepState::Done(String::new()); 10];
+        states[3] = StepState::Failed("AccessDenied".into());
+        assert_eq!(
+            ready(&plan, &states, 5),
+            Err("step 4 did not succeed".into())
+        );
+        assert_eq!(ready(&plan, &states, 6), Ok(()));
+        assert_eq!(ready(&plan, &states, 8), Ok(()));
+    }
+
+    #[test]
+    fn a_launcher_waits_for_the_evidence_of_the_instances_it_terminates() {
+        let mut asg = res(Kind::AutoScalingGroup, "eu-west-1", "miners");
+        asg.related = vec![r(Kind::Instance, "eu-west-1", "i-9")];
+        let mut i9 = running(Kind::Instance, "i-9");
+        i9.related = vec![r(Kind::AutoScalingGroup, "eu-west-1", "miners")];
+        let other = running(Kind::Instance, "i-other");
+        let inventory = [&asg, &i9, &other];
+        // Only the group is selected: its instance's evidence is kept anyway.
+        let plan = build(&[&asg], &Protected::default(), &inventory);
+        assert_eq!(
+            calls(&plan),
+            [
+                "miners:keep describe",
+                "i-9:keep ec2:DescribeInstances",
+                "i-9:keep ec2:CreateSnapshot",
+                "miners:autoscaling:DeleteAutoScalingGroup",
+            ]
+        );
+        assert_eq!(plan.steps[3].needs, vec![0, 1, 2]);
+        assert!(
+            plan.steps[1].name.contains("terminates it"),
+            "{}",
+            plan.steps[1].name
+        );
+        // The instance is kept, not removed: the plan still counts one target.
+        assert_eq!(plan.targets, 1);
+    }
+
+    #[test]
+    fn without_evidence_drops_the_keep_steps_and_renumbers_what_needs_what() {
+        let asg = res(Kind::AutoScalingGroup, "eu-west-1", "g");
+        let mut i1 = running(Kind::Instance, "i-1");
+        i1.related = vec![r(Kind::AutoScalingGroup, "eu-west-1", "g")];
+        i1.protected = true;
+        let full = build(&[&asg, &i1], &Protected::default(), &[]);
+        assert!(!full.skipped_evidence);
+        let bare = full.without_evidence();
+        assert!(bare.skipped_evidence && !bare.keeps_evidence());
+        assert_eq!(
+            calls(&bare),
+            [
+                "g:autoscaling:DeleteAutoScalingGroup",
+                "i-1:ec2:ModifyInstanceAttribute",
+                "i-1:ec2:TerminateInstances",
+            ]
+        );
+        assert_eq!(bare.steps[1].needs, vec![0]);
+        assert_eq!(bare.steps[2].needs, vec![0, 1]);
+        assert_eq!(bare.targets, full.targets);
+        assert!(
+            bare.label().ends_with("no evidence kept"),
+            "{}",
+            bare.label()
+        );
+        assert!(bare.lines()[0].contains("NO EVIDENCE IS KEPT"));
+    }
+
+    #[test]
+    fn environment_values_are_masked_unless_the_operator_opts_in() {
+        let f = res(Kind::Function, "eu-west-1", "miner");
+        let plan = build(&[&f], &Protected::default(), &[]);
+        assert!(!plan.environment_values());
+        let clear = plan.with_environment_values(true);
+        assert!(clear.environment_values());
+        assert!(clear.lines().iter().any(|l| l.contains("IN CLEAR")));
+        assert!(!clear.with_environment_values(false).environment_values());
+    }
+
+    #[test]
+    fn isolation_keeps_evidence_then_cuts_the_instance_off_and_leaves_it_running() {
+        let mut in_group = running(Kind::Instance, "i-1");
+        in_group.related = vec![r(Kind::AutoScalingGroup, "eu-west-1", "g")];
+        let alone = running(Kind::Instance, "i-2");
+        let f = res(Kind::Function, "eu-west-1", "miner");
+        let mut gone = running(Kind::Instance, "i-3");
+        gone.state = "terminated".into();
+        let plan = isolation(&[&in_group, &alone, &f, &gone], &Protected::default());
+        assert_eq!(plan.purpose, Purpose::Isolate);
+        assert_eq!(plan.targets, 2);
+        assert_eq!(
+            calls(&plan),
+            [
+                "i-1:keep ec2:DescribeInstances",
+                "i-1:keep ec2:CreateSnapshot",
+                "i-2:keep ec2:DescribeInstances",
+                "i-2:keep ec2:CreateSnapshot",
+                "i-1:autoscaling:DetachInstances",
+                "i-1:ec2:ModifyInstanceAttribute",
+                "i-1:ec2:DisassociateIamInstanceProfile",
+                "i-1:ec2:ModifyInstanceAttribute",
+                "i-2:ec2:ModifyInstanceAttribute",
+                "i-2:ec2:DisassociateIamInstanceProfile",
+                "i-2:ec2:ModifyInstanceAttribute",
+            ]
+        );
+        assert!(plan.steps.iter().all(|s| !s.action.removes_target()));
+        // Each isolation step needs its instance's evidence, not the other isolation steps.
+        assert_eq!(plan.steps[6].needs, vec![0, 1]);
+        assert_eq!(plan.steps[10].needs, vec![2, 3]);
+        let mut states = vec![StepState::Done(String::new()); 11];
+        states[5] = StepState::Failed("denied".into());
+        assert_eq!(ready(&plan, &states, 6), Ok(()));
+        let why: Vec<&str> = plan.excluded.iter().map(|e| e.reason.as_str()).collect();
+        assert_eq!(why, ["isolation is for instances", "already terminated"]);
+        assert!(plan.label().starts_with("isolate 2 instances"));
+    }
+
+    #[test]
+    fn keep_only_changes_nothing_and_says_what_it_cannot_keep() {
+        let i = running(Kind::Instance, "i-1");
+        let tagged = res(Kind::Tagged, "eu-west-1", "table/x");
+        let plan = keep_only(&[&i, &tagged]);
+        assert_eq!(plan.purpose, Purpose::KeepOnly);
+        assert!(plan.steps.iter().all(|s| s.action.keeps()));
+        assert_eq!(plan.targets, 1);
+        assert_eq!(
+            plan.excluded[0].reason,
+            "nothing keyspill can keep of this kind"
+        );
+        // Evidence cannot be turned off in a plan that only keeps evidence.
+        assert_eq!(plan.without_evidence(), plan);
     }
 }

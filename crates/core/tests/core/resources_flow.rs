@@ -11,6 +11,7 @@ use keyspill_core::app::{Effect, Msg, update};
 use keyspill_core::resources::plan::StepState;
 use keyspill_core::resources::{CellState, GLOBAL, Kind, Parts, RegionSweep, Resource, UserParts};
 use keyspill_core::timeline::{Event, Origin};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use time::Duration;
 
@@ -258,8 +259,20 @@ fn a_selects_what_the_key_made_and_t_plans_it_in_order() {
     let Plan::RemoveResources(plan) = &c.plan else {
         panic!("expected a removal plan");
     };
-    let order: Vec<String> = plan
+    // Evidence first: every keep step comes before the first change.
+    let first_change = plan
         .steps
+        .iter()
+        .position(|s| !s.action.keeps())
+        .expect("a change");
+    assert!(plan.steps[..first_change].iter().all(|s| s.action.keeps()));
+    assert!(plan.steps[first_change..].iter().all(|s| !s.action.keeps()));
+    let kept: BTreeSet<&str> = plan.steps[..first_change]
+        .iter()
+        .map(|s| s.target.id.as_str())
+        .collect();
+    assert_eq!(kept, BTreeSet::from(["miners", "i-0miner", "backdoor"]));
+    let order: Vec<String> = plan.steps[first_change..]
         .iter()
         .map(|s| format!("{} {}", s.target.id, s.action.call()))
         .collect();
@@ -286,7 +299,7 @@ fn a_selects_what_the_key_made_and_t_plans_it_in_order() {
     };
     assert_eq!(run.targets, 3);
     let removal = state.resources.removal.as_ref().expect("progress pane");
-    assert_eq!(removal.states.len(), 5);
+    assert_eq!(removal.states.len(), first_change + 5);
 
     // Progress arrives; the group fails, so its instance is not attempted.
     update(
@@ -300,15 +313,15 @@ fn a_selects_what_the_key_made_and_t_plans_it_in_order() {
     update(
         &mut state,
         Msg::RemovalStep {
-            index: 0,
+            index: first_change,
             state: StepState::Failed("AccessDenied".into()),
         },
     );
     update(
         &mut state,
         Msg::RemovalStep {
-            index: 1,
-            state: StepState::Skipped("step 1 did not succeed".into()),
+            index: first_change + 1,
+            state: StepState::Skipped("step 5 did not succeed".into()),
         },
     );
     // Esc does not close the pane while the run is going.
@@ -330,7 +343,10 @@ fn a_selects_what_the_key_made_and_t_plans_it_in_order() {
     assert!(state.resources.selected.is_empty());
     let removal = state.resources.removal.as_ref().expect("pane stays");
     assert!(removal.finished);
-    assert!(matches!(removal.states[1], StepState::Skipped(_)));
+    assert!(matches!(
+        removal.states[first_change + 1],
+        StepState::Skipped(_)
+    ));
     code(&mut state, KeyCode::Esc);
     assert!(state.resources.removal.is_none());
 }

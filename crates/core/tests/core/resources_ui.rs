@@ -762,6 +762,8 @@ fn removal_running() -> State {
             ))
         } else if step.action == Action::UnshareImage {
             StepState::Running
+        } else if step.action.keeps() {
+            StepState::Done("kept 1 file".into())
         } else {
             StepState::Done(format!("{}; verified gone", step.action.call()))
         };
@@ -1356,7 +1358,7 @@ fn the_long_plan_scrolls_and_keeps_the_prompt_and_field() {
     // Typed text is in the field.
     assert!(stext.contains("> 9▏"), "{stext}");
     // Roomy enough: no scrolling at all.
-    let big = screen(&plan_dialog(), 160, 45);
+    let big = screen(&plan_dialog(), 160, 100);
     let btext = screen_text(big.backend().buffer());
     assert!(!btext.contains("PgUp/PgDn scroll"), "{btext}");
     // Whatever the size, the prompt, its expected text and the field are drawn.

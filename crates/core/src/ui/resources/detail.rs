@@ -227,6 +227,35 @@ pub(super) fn detail_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
             parts_lines(&mut lines, items, &p.unread, theme);
         }
     }
+    let target = r.reference();
+    let kept: Vec<_> = state
+        .resources
+        .evidence
+        .iter()
+        .filter(|e| crate::app::resources::kept_of(e, &target))
+        .collect();
+    if !kept.is_empty() {
+        lines.push(heading(&format!("Evidence kept ({})", kept.len())));
+        for e in kept {
+            let what = match (&e.file, &e.snapshot_id) {
+                (Some(f), _) => format!(
+                    "{f}  sha256 {}",
+                    e.sha256
+                        .as_deref()
+                        .map_or_else(|| "?".to_string(), |h| h.chars().take(16).collect())
+                ),
+                (None, Some(snap)) => format!(
+                    "snapshot {snap} of {}",
+                    e.volume_id.as_deref().unwrap_or("a volume")
+                ),
+                (None, None) => e.what.clone(),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("   {:<22}", e.what), theme.dim),
+                Span::raw(what),
+            ]));
+        }
+    }
     let events = a.map_or(&[][..], |a| a.events.as_slice());
     lines.push(heading(&format!(
         "CloudTrail events of tracked keys naming it ({}, newest first)",

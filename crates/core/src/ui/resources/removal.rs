@@ -1,6 +1,9 @@
 //! The removal run's pane: each step as it runs, what it needs, and the first failure.
 
 use super::*;
+use crate::app::resources::kept_of;
+use crate::resources::evidence::{EVIDENCE_DIR, ManifestEntry};
+use crate::resources::plan::Purpose;
 
 /// The removal run's lines at `width`, and the line of the step running now (if one is).
 pub(super) fn removal_lines(
@@ -61,7 +64,46 @@ pub(super) fn removal_lines(
             }
         }
     }
+    let kept: Vec<&ManifestEntry> = state
+        .resources
+        .evidence
+        .iter()
+        .filter(|e| r.plan.steps.iter().any(|s| kept_of(e, &s.target)))
+        .collect();
+    if !kept.is_empty() {
+        let files = kept.iter().filter(|e| e.file.is_some()).count();
+        let snaps: Vec<&str> = kept
+            .iter()
+            .filter_map(|e| e.snapshot_id.as_deref())
+            .collect();
+        let mut text = format!(
+            " Evidence kept: {files} file{} in {}/",
+            if files == 1 { "" } else { "s" },
+            EVIDENCE_DIR
+        );
+        if !snaps.is_empty() {
+            text.push_str(&format!(", snapshots {}", snaps.join(", ")));
+        }
+        let w = usize::from(width).saturating_sub(2);
+        for piece in wrap_hanging(&text, w, w.saturating_sub(3)) {
+            lines.push(Line::styled(piece, theme.ok));
+        }
+    } else if r.plan.skipped_evidence {
+        lines.push(Line::styled(
+            " No evidence kept: the operator chose to skip it for this plan.",
+            theme.warn,
+        ));
+    }
     (lines, running)
+}
+
+/// The pane's title word: what the plan is for.
+fn title_word(r: &Removal) -> &'static str {
+    match r.plan.purpose {
+        Purpose::Remove => " Removal ",
+        Purpose::Isolate => " Isolation ",
+        Purpose::KeepOnly => " Evidence ",
+    }
 }
 
 pub(super) fn removal_pane(
@@ -90,7 +132,7 @@ pub(super) fn removal_pane(
     };
     let failed_style = if failed > 0 { theme.danger } else { theme.base };
     let full = |label: bool, hint: bool| {
-        let mut spans = vec![Span::styled(" Removal ", theme.title)];
+        let mut spans = vec![Span::styled(title_word(r), theme.title)];
         if label {
             spans.push(Span::styled(format!("· {} ", r.plan.label()), theme.base));
         }
@@ -108,7 +150,7 @@ pub(super) fn removal_pane(
     };
     // The longest title that fits; the counts in symbols as a last resort.
     let compact = vec![
-        Span::styled(" Removal ", theme.title),
+        Span::styled(title_word(r), theme.title),
         Span::styled(format!("✓{done} "), theme.ok),
         Span::styled(format!("✗{failed} "), failed_style),
         Span::styled(format!("–{skipped} "), theme.base),
