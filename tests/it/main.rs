@@ -22,6 +22,7 @@ mod e2e_gameday;
 mod e2e_resources;
 mod e2e_tmux;
 mod e2e_war_room;
+mod evidence_moto;
 mod footholds_headless;
 mod gameday;
 mod moto_keys;

@@ -128,6 +128,11 @@ impl Aws {
         aws_sdk_organizations::Client::new(&self.config)
     }
 
+    /// The endpoint every client was pointed at (an emulator), when one was.
+    pub fn endpoint_url(&self) -> Option<String> {
+        self.config.endpoint_url().map(str::to_string)
+    }
+
     /// The region calls go to unless a call names its own.
     pub fn region(&self) -> String {
         self.config

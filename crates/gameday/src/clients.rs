@@ -67,6 +67,10 @@ impl As {
         self.aws.s3.clone()
     }
 
+    pub(crate) fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
+        self.aws.s3_in(region)
+    }
+
     pub(crate) fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
         self.aws.cloudtrail_in(region)
     }

@@ -54,12 +54,14 @@ mod ec2;
 mod fleets;
 pub(crate) mod iam;
 mod images;
+mod isolate;
 mod lambda;
 mod lightsail;
 mod principals;
 mod remove;
 mod tagging;
 
+pub use isolate::ISOLATION_GROUP;
 pub use principals::principal_parts;
 use remove::settle;
 
@@ -485,11 +487,11 @@ pub async fn perform(aws: &Aws, target: &ResourceRef, action: &Action) -> Result
         Action::Keep(_) => Err(AwsError::other(format!(
             "refused: \"{action}\" is carried out by keyspill_aws::evidence::keep"
         ))),
-        Action::DetachFromAutoScalingGroup
-        | Action::IsolateNetwork
-        | Action::DetachInstanceProfile
-        | Action::EnableTerminationProtection => {
-            Err(AwsError::other(format!("\"{action}\" is not built yet")))
+        Action::DetachFromAutoScalingGroup => isolate::detach_from_group(aws, region, id).await,
+        Action::IsolateNetwork => isolate::isolate_network(aws, region, id).await,
+        Action::DetachInstanceProfile => isolate::detach_instance_profile(aws, region, id).await,
+        Action::EnableTerminationProtection => {
+            isolate::enable_termination_protection(aws, region, id).await
         }
         Action::DeleteLoginProfile
         | Action::DeleteAccessKey(_)

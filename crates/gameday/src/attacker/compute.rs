@@ -232,6 +232,7 @@ impl Engine<'_> {
         )
         .from(ip, agent);
         let r = region.to_string();
+        let made_name = name.clone();
         let made = self
             .sub(
                 who,
@@ -276,6 +277,13 @@ impl Engine<'_> {
         if let Outcome::Done(()) = made {
             self.made.functions += 1;
             self.used(region);
+            store_package(
+                &self.root,
+                region,
+                &made_name,
+                &zip_one("main.py", RELAY_CODE),
+            )
+            .await;
         }
         made
     }
@@ -285,6 +293,58 @@ impl Engine<'_> {
 pub(super) const RELAY_CODE: &str = "import os, urllib.request\n\
 def handler(event, context):\n    \
 return urllib.request.urlopen(os.environ.get('POOL', 'http://203.0.113.45:3333')).status\n";
+
+/// Puts a function's package where `GetFunction`'s `Code.Location` points, in moto's S3.
+///
+/// This fills an emulator gap: Lambda serves every function's package from that (presigned)
+/// location, moto names one and keeps nothing there. The console downloads the package as
+/// evidence before it removes the function. Done as moto's root, so no CloudTrail record.
+pub(crate) async fn store_package(root: &As, region: &str, function: &str, package: &[u8]) {
+    let Ok(got) = root
+        .lambda(region)
+        .get_function()
+        .function_name(function)
+        .send()
+        .await
+    else {
+        tracing::warn!("game day: cannot read function {function} to store its package");
+        return;
+    };
+    let Some(location) = got.code().and_then(|c| c.location()) else {
+        return;
+    };
+    let Some(rest) = location.strip_prefix("https://") else {
+        return;
+    };
+    let (host, key) = rest.split_once('/').unwrap_or((rest, ""));
+    let Some((bucket, _)) = host.split_once(".s3.") else {
+        return;
+    };
+    let key = key.split('?').next().unwrap_or(key);
+    let s3 = root.s3_in(region);
+    let mut make = s3.create_bucket().bucket(bucket);
+    if region != "us-east-1" {
+        make = make.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    // Already there after the first function of the region: fine.
+    let _ = make.send().await;
+    if let Err(e) = s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        // Readable unsigned, as a presigned URL is.
+        .acl(aws_sdk_s3::types::ObjectCannedAcl::PublicRead)
+        .body(aws_sdk_s3::primitives::ByteStream::from(package.to_vec()))
+        .send()
+        .await
+    {
+        tracing::warn!("game day: cannot store the package of {function}: {e}");
+    }
+}
 
 /// A zip archive holding one stored (uncompressed) file: enough for Lambda's `ZipFile`.
 pub(crate) fn zip_one(name: &str, content: &str) -> Vec<u8> {
