@@ -644,7 +644,12 @@ impl Run<'_> {
         };
         if in_manifest {
             for e in &entries {
-                if let Some(err) = record(self.journal, Event::Kept(Box::new(e.clone()))) {
+                if let Some(err) = record(
+                    self.journal,
+                    Event::Kept {
+                        entry: Box::new(e.clone()),
+                    },
+                ) {
                     self.details.push(err);
                 }
             }
