@@ -39,6 +39,25 @@ pub enum Command {
     /// Practise on a simulated leaked-key incident: a local AWS emulator (moto), a seeded
     /// account and an attacker that keeps working; no AWS account needed
     Gameday(GamedayArgs),
+    /// Check the evidence a plan kept: every file in the manifest hashed again
+    Evidence(EvidenceArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvidenceArgs {
+    #[command(subcommand)]
+    pub command: EvidenceCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum EvidenceCommand {
+    /// Hash every file evidence/manifest.jsonl lists and compare; list files it does not.
+    /// Exit 0 when everything matches, 1 otherwise, 2 for usage
+    Verify {
+        /// An incident directory or its evidence directory [default: the incident whose
+        /// journal was written last, under the XDG state directory]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

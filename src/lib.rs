@@ -9,6 +9,7 @@
 //!   pollers and the action executor, and the headless commands.
 
 pub mod cli;
+pub mod evidence_cmd;
 pub mod footholds_cmd;
 pub mod headless;
 pub mod report_cmd;

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
             };
         }
         Some(Command::Report(r)) => return keyspill::report_cmd::run(&r),
+        Some(Command::Evidence(e)) => return keyspill::evidence_cmd::run(&e),
         Some(Command::Footholds(f)) => {
             return match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

@@ -16,8 +16,11 @@ use keyspill_core::app::msg::{ActionReport, Msg, ObservedKeys};
 use keyspill_core::app::plan::{KeyRef, Plan, REVOKE_POLICY_NAME};
 use keyspill_core::domain::{KeyStatus, Timestamp, key_short};
 use keyspill_core::journal::{self, Event, Journal, PendingIntent, ResourceTarget, Target};
+use keyspill_core::resources::evidence::{Keep, Kept, ManifestEntry};
 use keyspill_core::resources::plan::{self as removal, RemovalPlan, StepState};
 use keyspill_core::resources::{Action, GLOBAL, Kind, ResourceRef};
+
+use crate::runtime::evidence::{self, Store};
 
 /// The journal as the executor shares it; `None` when it could not be opened.
 pub type SharedJournal = Option<Arc<Mutex<Journal>>>;
@@ -502,19 +505,225 @@ async fn perform_patiently(
     }
 }
 
+/// How often a throttled keep call is tried again, after the SDK's own retries.
+const KEEP_THROTTLE_RETRIES: u32 = THROTTLE_RETRIES;
+
+/// One preservation step's reading, backing off when AWS throttles it.
+async fn keep_patiently(
+    aws: &Aws,
+    target: &ResourceRef,
+    what: &Keep,
+    incident: &str,
+) -> Result<Kept, AwsError> {
+    let mut backoff = Backoff::new(
+        std::time::Duration::from_millis(500),
+        std::time::Duration::from_secs(8),
+    );
+    let mut tries = 0;
+    loop {
+        match keyspill_aws::evidence::keep(aws, target, what, incident).await {
+            Err(e) if e.kind == ErrorKind::Throttled && tries < KEEP_THROTTLE_RETRIES => {
+                tries += 1;
+                tokio::time::sleep(backoff.failed()).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Where a plan's evidence goes: the store in the journal's directory, and that directory's
+/// name as the incident's id (the snapshots' tag). Without a journal there is no store, and
+/// the snapshots are tagged with the action instead (`action-<id>`), so they can still be
+/// found.
+struct Incident {
+    store: Option<Store>,
+    id: String,
+}
+
+fn incident_of(journal: &SharedJournal, action_id: &str) -> Incident {
+    let dir = journal.as_ref().map(|j| match j.lock() {
+        Ok(g) => g.dir().to_path_buf(),
+        Err(poisoned) => poisoned.into_inner().dir().to_path_buf(),
+    });
+    let id = dir
+        .as_deref()
+        .and_then(|d| d.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| format!("action-{action_id}"));
+    Incident {
+        store: dir.as_deref().map(Store::new),
+        id,
+    }
+}
+
+/// What a keep step kept, in words: `kept 3 files, 2 snapshots: snap-…, snap-…`.
+fn kept_words(files: usize, snapshots: &[&str]) -> String {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let snaps = || {
+        format!(
+            "{}: {}",
+            plural(snapshots.len(), "snapshot", "snapshots"),
+            snapshots.join(", ")
+        )
+    };
+    match (files, snapshots.len()) {
+        (0, 0) => "nothing to keep".to_string(),
+        (f, 0) => format!("kept {}", plural(f, "file", "files")),
+        (0, _) => format!("kept {}", snaps()),
+        (f, _) => format!("kept {}, {}", plural(f, "file", "files"), snaps()),
+    }
+}
+
+/// The `Event::Preservation` of a plan: whether its evidence is kept, whether Lambda
+/// environment values are kept in clear, and every resource it touches.
+fn preservation(action_id: &str, plan: &RemovalPlan) -> Event {
+    let mut seen = HashSet::new();
+    let targets = plan
+        .steps
+        .iter()
+        .filter(|s| seen.insert(s.target.clone()))
+        .map(|s| resource_target(&s.target).resource)
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
+    Event::Preservation {
+        action_id: action_id.to_string(),
+        skipped: plan.skipped_evidence,
+        environment_values: plan.steps.iter().any(|s| {
+            matches!(
+                s.action,
+                Action::Keep(Keep::Function {
+                    environment_values: true
+                })
+            )
+        }),
+        targets,
+    }
+}
+
 impl Run<'_> {
+    /// Carries out one keep step: reads what AWS holds of the target, writes it to the
+    /// incident's evidence directory with its manifest lines, journals each line as
+    /// `Event::Kept` and tells the console. Returns the step's outcome.
+    async fn keep(
+        &mut self,
+        plan: &RemovalPlan,
+        target: &ResourceRef,
+        what: &Keep,
+        label: &str,
+        incident: &Incident,
+        tx: &UnboundedSender<Msg>,
+    ) -> (bool, String) {
+        let kept = match keep_patiently(self.aws, target, what, &incident.id).await {
+            Ok(k) => k,
+            Err(e) => return (false, format!("{label}: {e}")),
+        };
+        let at = now();
+        let facts = plan.facts.get(target);
+        let snapshot_ids: Vec<&str> = kept
+            .snapshots
+            .iter()
+            .map(|s| s.snapshot_id.as_str())
+            .collect();
+        let (entries, failure, in_manifest) = match &incident.store {
+            Some(store) => match store.save(target, facts, &kept, &self.action_id, at) {
+                Ok(entries) => (entries, None, true),
+                Err(p) => (p.entries, Some(p.error), true),
+            },
+            None => {
+                let entries: Vec<ManifestEntry> = kept
+                    .snapshots
+                    .iter()
+                    .map(|s| evidence::snapshot_entry(target, facts, s, &self.action_id, at))
+                    .collect();
+                let failure = (!kept.files.is_empty())
+                    .then(|| "no incident directory to keep evidence in".to_string());
+                (entries, failure, false)
+            }
+        };
+        if in_manifest {
+            for e in &entries {
+                if let Some(err) = record(
+                    self.journal,
+                    Event::Kept {
+                        entry: Box::new(e.clone()),
+                    },
+                ) {
+                    self.details.push(err);
+                }
+            }
+        }
+        if !entries.is_empty() {
+            let _ = tx.send(Msg::EvidenceKept(entries.clone()));
+        }
+        let files_written = entries.iter().filter(|e| e.file.is_some()).count();
+        let notes = if kept.notes.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", kept.notes.join("; "))
+        };
+        match failure {
+            None if in_manifest => (
+                true,
+                format!(
+                    "{label}: {}{notes}",
+                    kept_words(files_written, &snapshot_ids)
+                ),
+            ),
+            None => (
+                true,
+                format!(
+                    "{label}: {}, not in a manifest (no incident directory){notes}",
+                    kept_words(0, &snapshot_ids)
+                ),
+            ),
+            Some(why) => {
+                let mut detail = format!("{label}: {why}");
+                if files_written > 0 || !snapshot_ids.is_empty() {
+                    let manifest = if in_manifest {
+                        ""
+                    } else {
+                        ", not in a manifest"
+                    };
+                    detail.push_str(&format!(
+                        "; {} before that{manifest}",
+                        kept_words(files_written, &snapshot_ids)
+                    ));
+                }
+                (false, format!("{detail}{notes}"))
+            }
+        }
+    }
+
     /// Carries out a removal plan step by step, in its order. A step runs only when every
     /// step it needs succeeded; the others are reported as not attempted, with why.
     async fn remove(&mut self, plan: &RemovalPlan, tx: &UnboundedSender<Msg>) {
+        if let Some(e) = record(self.journal, preservation(&self.action_id, plan)) {
+            self.details.push(e);
+        }
+        let incident = incident_of(self.journal, &self.action_id);
         let mut states = vec![StepState::Pending; plan.steps.len()];
         let gone = gone_since_drawn(self.aws, plan).await;
         for (i, step) in plan.steps.iter().enumerate() {
             let label = format!("{} {}", step.target.kind, step.name);
             if gone.contains(&step.target) {
                 // Removed by someone else (or by an earlier plan) since this one was drawn:
-                // nothing to send, and the steps that need it may go ahead.
-                let detail = format!("{label}: already gone since the plan was drawn");
-                states[i] = StepState::Done(detail.clone());
+                // nothing to send. A change to it is moot (done, and the steps that need it
+                // may go ahead); its evidence, though, was not kept.
+                let (ok, detail) = if step.action.keeps() {
+                    (false, format!("{label}: gone before its evidence was kept"))
+                } else {
+                    (
+                        true,
+                        format!("{label}: already gone since the plan was drawn"),
+                    )
+                };
+                states[i] = if ok {
+                    StepState::Done(detail.clone())
+                } else {
+                    StepState::Failed(detail.clone())
+                };
                 let _ = tx.send(Msg::RemovalStep {
                     index: i,
                     state: states[i].clone(),
@@ -526,7 +735,7 @@ impl Run<'_> {
                     Event::Outcome {
                         action_id: self.action_id.clone(),
                         step: n,
-                        ok: true,
+                        ok,
                         detail,
                         created_key: None,
                     },
@@ -548,17 +757,21 @@ impl Run<'_> {
                 state: StepState::Running,
             });
             let n = self.intent(step.action.call(), resource_target(&step.target));
-            let result = perform_patiently(self.aws, &step.target, &step.action).await;
-            let (ok, detail) = match result {
-                Err(e) => (false, format!("{label}: {e}")),
-                Ok(done) if step.action.removes_target() => {
-                    match resources::exists(self.aws, &step.target).await {
-                        Ok(false) => (true, format!("{done}; verified gone")),
-                        Ok(true) => (false, format!("{done}, but it is still there")),
-                        Err(e) => (true, format!("{done}; reading it back failed: {e}")),
+            let (ok, detail) = if let Action::Keep(what) = &step.action {
+                self.keep(plan, &step.target, what, &label, &incident, tx)
+                    .await
+            } else {
+                match perform_patiently(self.aws, &step.target, &step.action).await {
+                    Err(e) => (false, format!("{label}: {e}")),
+                    Ok(done) if step.action.removes_target() => {
+                        match resources::exists(self.aws, &step.target).await {
+                            Ok(false) => (true, format!("{done}; verified gone")),
+                            Ok(true) => (false, format!("{done}, but it is still there")),
+                            Err(e) => (true, format!("{done}; reading it back failed: {e}")),
+                        }
                     }
+                    Ok(done) => (true, done),
                 }
-                Ok(done) => (true, done),
             };
             states[i] = if ok {
                 StepState::Done(detail.clone())
@@ -587,14 +800,15 @@ impl Run<'_> {
     }
 }
 
-/// The targets of a plan's removing steps that no longer exist: one read per target, a few at
-/// a time. A target that cannot be read is taken to be there (its steps run as planned).
+/// The targets of a plan's removing and keeping steps that no longer exist: one read per
+/// target, a few at a time. A target that cannot be read is taken to be there (its steps run
+/// as planned).
 async fn gone_since_drawn(aws: &Aws, plan: &RemovalPlan) -> HashSet<ResourceRef> {
     // Owned targets: a stream borrowing the plan would not be `Send` for the action's task.
     let targets: BTreeSet<ResourceRef> = plan
         .steps
         .iter()
-        .filter(|s| s.action.removes_target())
+        .filter(|s| s.action.removes_target() || s.action.keeps())
         .map(|s| s.target.clone())
         .collect();
     stream::iter(targets)
@@ -608,22 +822,42 @@ async fn gone_since_drawn(aws: &Aws, plan: &RemovalPlan) -> HashSet<ResourceRef>
         .await
 }
 
-/// One line for the action log: how many steps went which way, naming what failed and what
-/// was left untouched because of it.
+/// One line for the action log: how many steps went which way (the keep steps counted apart),
+/// naming what failed and what was left untouched because of it.
 fn removal_summary(plan: &RemovalPlan, states: &[StepState]) -> String {
     let mut done = 0;
-    let mut failed = Vec::new();
-    let mut skipped = Vec::new();
+    let (mut keeps, mut kept) = (0, 0);
+    let mut failed: Vec<String> = Vec::new();
+    let mut skipped: Vec<String> = Vec::new();
+    let add = |list: &mut Vec<String>, what: String| {
+        if !list.contains(&what) {
+            list.push(what);
+        }
+    };
     for (step, s) in plan.steps.iter().zip(states) {
-        let what = format!("{} {}", step.target.kind, step.target.id);
+        let keep = step.action.keeps();
+        keeps += usize::from(keep);
+        let what = if keep {
+            format!("evidence of {} {}", step.target.kind, step.target.id)
+        } else {
+            format!("{} {}", step.target.kind, step.target.id)
+        };
         match s {
-            StepState::Done(_) => done += 1,
-            StepState::Failed(_) => failed.push(what),
-            StepState::Skipped(_) => skipped.push(what),
+            StepState::Done(_) => {
+                done += 1;
+                kept += usize::from(keep);
+            }
+            StepState::Failed(_) => add(&mut failed, what),
+            StepState::Skipped(_) => add(&mut skipped, what),
             StepState::Pending | StepState::Running => {}
         }
     }
     let mut out = format!("{done}/{} steps done", plan.steps.len());
+    if plan.skipped_evidence {
+        out.push_str(" (no evidence kept: skipped by the operator)");
+    } else if keeps > 0 {
+        out.push_str(&format!(" (evidence: {kept}/{keeps} keep steps)"));
+    }
     if !failed.is_empty() {
         out.push_str(&format!("; failed: {}", failed.join(", ")));
     }
@@ -956,4 +1190,136 @@ pub fn write_secret(
         .and_then(|()| f.sync_all())
         .map_err(|e| format!("{path}: {e}"))?;
     Ok(path.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyspill_core::resources::plan::{Purpose, Step};
+
+    fn step(kind: Kind, id: &str, action: Action, needs: Vec<usize>) -> Step {
+        Step {
+            target: ResourceRef {
+                kind,
+                region: "eu-west-1".into(),
+                id: id.into(),
+            },
+            name: id.into(),
+            action,
+            needs,
+        }
+    }
+
+    fn plan() -> RemovalPlan {
+        RemovalPlan {
+            purpose: Purpose::Remove,
+            steps: vec![
+                step(Kind::Instance, "i-1", Action::Keep(Keep::Instance), vec![]),
+                step(Kind::Instance, "i-1", Action::Keep(Keep::Volumes), vec![]),
+                step(
+                    Kind::Function,
+                    "miner",
+                    Action::Keep(Keep::Function {
+                        environment_values: true,
+                    }),
+                    vec![],
+                ),
+                step(Kind::Instance, "i-1", Action::TerminateInstance, vec![0, 1]),
+                step(Kind::Function, "miner", Action::DeleteFunction, vec![2]),
+            ],
+            targets: 2,
+            ..RemovalPlan::default()
+        }
+    }
+
+    #[test]
+    fn kept_words_name_files_and_snapshots() {
+        assert_eq!(kept_words(0, &[]), "nothing to keep");
+        assert_eq!(kept_words(1, &[]), "kept 1 file");
+        assert_eq!(
+            kept_words(3, &["snap-a", "snap-b"]),
+            "kept 3 files, 2 snapshots: snap-a, snap-b"
+        );
+        assert_eq!(kept_words(0, &["snap-a"]), "kept 1 snapshot: snap-a");
+    }
+
+    #[test]
+    fn the_summary_counts_keep_steps_apart_and_names_what_failed() {
+        let p = plan();
+        let states = vec![
+            StepState::Done("kept".into()),
+            StepState::Failed("denied".into()),
+            StepState::Done("kept".into()),
+            StepState::Skipped("step 2 did not succeed".into()),
+            StepState::Done("gone".into()),
+        ];
+        assert_eq!(
+            removal_summary(&p, &states),
+            "3/5 steps done (evidence: 2/3 keep steps); failed: evidence of instance i-1; \
+             not attempted: instance i-1"
+        );
+        let skipped = RemovalPlan {
+            steps: p.steps[3..].to_vec(),
+            skipped_evidence: true,
+            ..p
+        };
+        assert_eq!(
+            removal_summary(
+                &skipped,
+                &[StepState::Done("a".into()), StepState::Done("b".into())]
+            ),
+            "2/2 steps done (no evidence kept: skipped by the operator)"
+        );
+    }
+
+    #[test]
+    fn preservation_names_each_target_once_and_the_operators_choices() {
+        let Event::Preservation {
+            action_id,
+            skipped,
+            environment_values,
+            targets,
+        } = preservation("act", &plan())
+        else {
+            panic!("a Preservation event");
+        };
+        assert_eq!(action_id, "act");
+        assert!(!skipped);
+        assert!(environment_values);
+        let ids: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["i-1", "miner"]);
+
+        let mut masked = plan();
+        masked.steps[2].action = Action::Keep(Keep::Function {
+            environment_values: false,
+        });
+        masked.skipped_evidence = true;
+        let Event::Preservation {
+            skipped,
+            environment_values,
+            ..
+        } = preservation("act", &masked)
+        else {
+            panic!("a Preservation event");
+        };
+        assert!(skipped);
+        assert!(!environment_values);
+    }
+
+    #[test]
+    fn the_incident_is_the_journals_directory() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("123456789012-2026-12-05");
+        let (j, _) = Journal::open(&dir, "op").expect("journal");
+        let shared: SharedJournal = Some(Arc::new(Mutex::new(j)));
+        let i = incident_of(&shared, "act");
+        assert_eq!(i.id, "123456789012-2026-12-05");
+        assert_eq!(
+            i.store.as_ref().map(|s| s.dir().to_path_buf()),
+            Some(dir.join("evidence"))
+        );
+        let none = incident_of(&None, "act");
+        assert_eq!(none.id, "action-act");
+        assert!(none.store.is_none());
+    }
 }

@@ -2,6 +2,7 @@
 
 pub mod clipboard;
 mod cost;
+pub mod evidence;
 pub mod exec;
 pub mod gameday;
 mod resources;

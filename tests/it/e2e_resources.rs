@@ -403,4 +403,26 @@ async fn the_attacker_s_resources_are_removed_in_order_and_nothing_else() {
         "{text}"
     );
     assert!(text.contains("ec2:ModifyInstanceAttribute"), "{text}");
+
+    // Evidence was kept before anything was removed: the plan's choice, snapshots of the
+    // instances' volumes before the first termination, each kept thing journaled, and the
+    // files on disk match their manifest.
+    assert!(
+        text.contains("\"kind\":\"preservation\"") && text.contains("\"skipped\":false"),
+        "{text}"
+    );
+    let snapshot = text
+        .find("\"call\":\"keep ec2:CreateSnapshot\"")
+        .unwrap_or_else(|| panic!("no snapshot step: {text}"));
+    let terminate = text
+        .find("\"call\":\"ec2:TerminateInstances\"")
+        .unwrap_or_else(|| panic!("no termination: {text}"));
+    assert!(snapshot < terminate, "{text}");
+    assert!(text.contains("\"kind\":\"kept\""), "{text}");
+    let verified = std::process::Command::new(env!("CARGO_BIN_EXE_keyspill"))
+        .args(["evidence", "verify"])
+        .arg(journal.path())
+        .output()
+        .expect("runs");
+    assert_eq!(verified.status.code(), Some(0), "{verified:?}");
 }

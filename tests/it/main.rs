@@ -17,6 +17,7 @@ mod cost_sources;
 mod e2e_clipboard;
 mod e2e_cost_checklist;
 mod e2e_crash;
+mod e2e_evidence;
 mod e2e_gameday;
 mod e2e_resources;
 mod e2e_tmux;
