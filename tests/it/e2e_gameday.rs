@@ -171,7 +171,7 @@ fn contain_eradicate_and_export_the_score() {
     assert!(!screen.contains('✗'), "{screen}");
     t.keys(&["4"]);
     let screen = wait_until(&t, "the cost anomalies", Duration::from_secs(60), |s| {
-        s.contains("AWS anomalies:") && s.contains("root cause")
+        s.contains("AWS anomalies:") && s.contains("BoxUsage:")
     });
     assert!(
         !screen.contains("HTTP 500") && !screen.contains("not available"),
