@@ -488,15 +488,38 @@ fn facts(state: &State, plan: &RemovalPlan) -> BTreeMap<ResourceRef, TargetFacts
             let who = m.principal.map(|p| format!(" ({p})")).unwrap_or_default();
             format!("{}{who}, {} at {}", m.key, m.via, m.at)
         });
+        let account = state.identity.data.as_ref().map(|id| id.account.as_str());
+        let r = &t.resources[i];
         out.insert(
             target.clone(),
             TargetFacts {
-                arn: t.resources[i].arn.clone(),
+                arn: r.arn.clone().or_else(|| derived_arn(r, account?)),
                 made_by,
             },
         );
     }
     out
+}
+
+/// The ARN of a resource whose listing gave none, where its id alone makes it: instances,
+/// functions, security groups, spot requests, launch templates by id, snapshots and images.
+fn derived_arn(r: &Resource, account: &str) -> Option<String> {
+    use crate::resources::Kind;
+    let (region, id) = (&r.region, &r.id);
+    Some(match r.kind {
+        Kind::Instance => format!("arn:aws:ec2:{region}:{account}:instance/{id}"),
+        Kind::Function => format!("arn:aws:lambda:{region}:{account}:function:{id}"),
+        Kind::SecurityGroup => format!("arn:aws:ec2:{region}:{account}:security-group/{id}"),
+        Kind::SpotRequest => {
+            format!("arn:aws:ec2:{region}:{account}:spot-instances-request/{id}")
+        }
+        Kind::LaunchTemplate if id.starts_with("lt-") => {
+            format!("arn:aws:ec2:{region}:{account}:launch-template/{id}")
+        }
+        Kind::Snapshot => format!("arn:aws:ec2:{region}::snapshot/{id}"),
+        Kind::Image => format!("arn:aws:ec2:{region}::image/{id}"),
+        _ => return None,
+    })
 }
 
 /// Evidence a step kept.

@@ -172,7 +172,8 @@ full within 15 min of detection and sliding in a straight line to none at 2 h; e
 is worth 25, full within 1 h and none at 8 h; what the attacker still held at the last \
 export is worth 20, 10 off per holding (none when never read); collateral damage is worth \
 10, 5 off per legitimate key disabled or deleted or resource there before the leak removed; \
-marking evidence is worth 5. Grades: A from 90, B from 80, C from 70, D from 60, else F.\n\n";
+preserving evidence is worth 5 (evidence kept before removal, or events marked, and no plan run \
+with evidence skipped). Grades: A from 90, B from 80, C from 70, D from 60, else F.\n\n";
 
 fn phase_title(p: super::phases::Phase) -> &'static str {
     use super::phases::Phase;

@@ -108,6 +108,17 @@ fn the_removal_plan_keeps_evidence_first_and_tab_turns_it_off_behind_typed_words
             .is_some_and(|m| m.contains("CreateAutoScalingGroup")),
         "{group:?}"
     );
+    // The source ARN, made from the id where the listing gave none.
+    let instance = plan
+        .facts
+        .iter()
+        .find(|(r, _)| r.id == "i-0miner")
+        .and_then(|(_, f)| f.arn.clone())
+        .expect("the instance's ARN");
+    assert!(
+        instance.starts_with("arn:aws:ec2:eu-north-1:") && instance.ends_with(":instance/i-0miner"),
+        "{instance}"
+    );
     let (expected, stages) = stage_words(&s);
     assert_eq!((expected.as_str(), stages), ("3", 1));
 
