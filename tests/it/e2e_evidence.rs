@@ -9,8 +9,6 @@ use std::time::{Duration, Instant};
 use aws_sdk_ec2::types::{
     BlockDeviceMapping, EbsBlockDevice, Filter, IamInstanceProfileSpecification, InstanceType,
 };
-use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{FunctionCode, Runtime};
 use aws_sdk_s3::primitives::ByteStream;
 use keyspill_aws::Aws;
 use serde_json::{Value, json};
@@ -308,7 +306,7 @@ async fn scene(full: bool, profile: bool, record_requests: bool) -> Scene {
     let mut package = None;
     if full {
         let zip = b"PK\x03\x04 miner.py: import socket; mine('pool.example:3333')".to_vec();
-        deploy(&root, "miner", &zip).await;
+        crate::common::deploy_function(&root, REGION, "miner", &zip, &zip, &[]).await;
         package = Some(zip);
         user_with_keys(&root, "backup-svc-2", 1).await;
         root.iam
@@ -383,61 +381,6 @@ async fn scene(full: bool, profile: bool, record_requests: bool) -> Scene {
         package,
         journal: tempfile::tempdir().expect("journal dir"),
     }
-}
-
-/// Deploys a function and stores its package where GetFunction's Location points (moto keeps
-/// none there; the adapter reads it from the emulator's S3).
-async fn deploy(aws: &Aws, name: &str, zip: &[u8]) {
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    let role = aws
-        .iam
-        .create_role()
-        .role_name(format!("{name}-role"))
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-        .expect("role");
-    let lambda = aws.lambda_in(REGION);
-    lambda
-        .create_function()
-        .function_name(name)
-        .runtime(Runtime::Python312)
-        .role(role.role().map(|r| r.arn()).expect("arn"))
-        .handler("main.handler")
-        .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
-        .send()
-        .await
-        .expect("create function");
-    let got = lambda
-        .get_function()
-        .function_name(name)
-        .send()
-        .await
-        .expect("get function");
-    let location = got.code().and_then(|c| c.location()).expect("location");
-    let rest = location.strip_prefix("https://").expect("https");
-    let (host, key) = rest.split_once('/').expect("path");
-    let bucket = host.split_once(".s3.").expect("bucket").0;
-    assert_eq!(bucket, format!("awslambda-{REGION}-tasks"));
-    let s3 = aws.s3_in(REGION);
-    let _ = s3
-        .create_bucket()
-        .bucket(bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(REGION))
-                .build(),
-        )
-        .send()
-        .await;
-    s3.put_object()
-        .bucket(bucket)
-        .key(key)
-        .acl(aws_sdk_s3::types::ObjectCannedAcl::PublicRead)
-        .body(ByteStream::from(zip.to_vec()))
-        .send()
-        .await
-        .expect("store package");
 }
 
 impl Scene {

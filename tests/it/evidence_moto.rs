@@ -10,8 +10,6 @@ use aws_sdk_ec2::types::{
     BlockDeviceMapping, EbsBlockDevice, IamInstanceProfileSpecification, InstanceType,
     RequestLaunchTemplateData,
 };
-use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
 use base64::Engine;
 use common::{Moto, aws_root};
 use keyspill_aws::Aws;
@@ -183,65 +181,17 @@ fn package(content: &str) -> Vec<u8> {
     content.as_bytes().to_vec()
 }
 
-/// Deploys a function and stores `stored` where GetFunction's Location points (moto keeps no
-/// package there; the game day does the same).
+/// The miner's environment: its wallet is what masking must hide.
+const ENV: [(&str, &str); 2] = [
+    (
+        "WALLET",
+        "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A",
+    ),
+    ("POOL", "pool.example:3333"),
+];
+
 async fn function(aws: &Aws, name: &str, deployed: &[u8], stored: &[u8]) {
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    let role = aws
-        .iam
-        .create_role()
-        .role_name(format!("{name}-role"))
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-        .expect("role");
-    let lambda = aws.lambda_in(REGION);
-    lambda
-        .create_function()
-        .function_name(name)
-        .runtime(Runtime::Python312)
-        .role(role.role().map(|r| r.arn()).expect("arn"))
-        .handler("main.handler")
-        .environment(
-            Environment::builder()
-                .variables("WALLET", "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A")
-                .variables("POOL", "pool.example:3333")
-                .build(),
-        )
-        .code(FunctionCode::builder().zip_file(Blob::new(deployed)).build())
-        .send()
-        .await
-        .expect("create function");
-    let got = lambda
-        .get_function()
-        .function_name(name)
-        .send()
-        .await
-        .expect("get function");
-    let location = got.code().and_then(|c| c.location()).expect("location");
-    let rest = location.strip_prefix("https://").expect("https");
-    let (host, key) = rest.split_once('/').expect("path");
-    let bucket = host.split_once(".s3.").expect("bucket").0;
-    let s3 = aws.s3_in(REGION);
-    let _ = s3
-        .create_bucket()
-        .bucket(bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(REGION))
-                .build(),
-        )
-        .send()
-        .await;
-    s3.put_object()
-        .bucket(bucket)
-        .key(key)
-        // Readable unsigned, as a presigned URL is.
-        .acl(aws_sdk_s3::types::ObjectCannedAcl::PublicRead)
-        .body(aws_sdk_s3::primitives::ByteStream::from(stored.to_vec()))
-        .send()
-        .await
-        .expect("store package");
+    common::deploy_function(aws, REGION, name, deployed, stored, &ENV).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -26,7 +26,7 @@ use keyspill_core::resources::evidence::{
 };
 use keyspill_core::resources::{Kind, ResourceRef};
 
-use crate::{Aws, AwsError, ErrorKind, Sent};
+use crate::{Aws, AwsError, Sent};
 
 /// The largest code package keyspill downloads (Lambda allows 250 MB unzipped).
 pub const MAX_PACKAGE: u64 = 300 * 1024 * 1024;
@@ -119,23 +119,7 @@ pub async fn keep(
 async fn volumes(aws: &Aws, region: &str, id: &str, incident: &str) -> Result<Kept, AwsError> {
     use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
     let ec2 = aws.ec2_in(region);
-    let out = ec2
-        .describe_instances()
-        .instance_ids(id)
-        .send()
-        .await
-        .sent("ec2:DescribeInstances")?;
-    let Some(inst) = out
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .find(|i| i.instance_id() == Some(id))
-    else {
-        return Err(AwsError::new(
-            ErrorKind::NotFound,
-            format!("instance {id} is not there: nothing to snapshot"),
-        ));
-    };
+    let inst = crate::resources::ec2::describe_one(aws, region, id).await?;
     let mut kept = Kept::default();
     for m in inst.block_device_mappings() {
         let device = m.device_name().unwrap_or("?").to_string();

@@ -276,3 +276,79 @@ pub async fn key_status(aws: &Aws, user: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Deploys a Lambda function in `region` with `env` as its environment, then stores `stored`
+/// where `GetFunction`'s `Code.Location` points (moto keeps no package there: the game day does
+/// the same, and the adapter reads it from the emulator's S3). `stored` differs from
+/// `deployed` only to test a package that does not match the function.
+pub async fn deploy_function(
+    aws: &Aws,
+    region: &str,
+    name: &str,
+    deployed: &[u8],
+    stored: &[u8],
+    env: &[(&str, &str)],
+) {
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let role = aws
+        .iam
+        .create_role()
+        .role_name(format!("{name}-role"))
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .expect("role");
+    let mut vars = Environment::builder();
+    for (k, v) in env {
+        vars = vars.variables(*k, *v);
+    }
+    let lambda = aws.lambda_in(region);
+    lambda
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Python312)
+        .role(role.role().map(|r| r.arn()).expect("arn"))
+        .handler("main.handler")
+        .environment(vars.build())
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(deployed))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create function");
+    let got = lambda
+        .get_function()
+        .function_name(name)
+        .send()
+        .await
+        .expect("get function");
+    let location = got.code().and_then(|c| c.location()).expect("location");
+    let rest = location.strip_prefix("https://").expect("https");
+    let (host, key) = rest.split_once('/').expect("path");
+    let bucket = host.split_once(".s3.").expect("bucket").0;
+    assert_eq!(bucket, format!("awslambda-{region}-tasks"));
+    let s3 = aws.s3_in(region);
+    let mut make = s3.create_bucket().bucket(bucket);
+    if region != "us-east-1" {
+        make = make.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    // Already there after the region's first function.
+    let _ = make.send().await;
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        // Readable unsigned, as a presigned URL is.
+        .acl(aws_sdk_s3::types::ObjectCannedAcl::PublicRead)
+        .body(aws_sdk_s3::primitives::ByteStream::from(stored.to_vec()))
+        .send()
+        .await
+        .expect("store package");
+}

@@ -9,12 +9,10 @@ use keyspill_core::resources::evidence::{Kept, KeptFile};
 
 use crate::{Aws, AwsError, Sent};
 
-/// A policy document as IAM returns it (URL-encoded JSON), decoded; the text as it is when it
-/// is not JSON.
+/// A policy document as IAM returns it, decoded, as JSON; the text as it is when it is not
+/// JSON.
 fn document(encoded: &str) -> Value {
-    let text = percent_encoding::percent_decode_str(encoded)
-        .decode_utf8_lossy()
-        .into_owned();
+    let text = crate::iam::decode_document(encoded);
     serde_json::from_str(&text).unwrap_or(Value::String(text))
 }
 

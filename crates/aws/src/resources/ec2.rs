@@ -264,23 +264,52 @@ pub(super) async fn cancel_spot_request(
     Ok(format!("cancelled spot request {id} ({state})"))
 }
 
-pub(super) async fn disable_termination_protection(
+/// Termination protection (`disableApiTermination`) on or off.
+pub(super) async fn termination_protection(
     aws: &Aws,
     region: &str,
     id: &str,
+    on: bool,
 ) -> Result<String, AwsError> {
     aws.ec2_in(region)
         .modify_instance_attribute()
         .instance_id(id)
         .disable_api_termination(
             aws_sdk_ec2::types::AttributeBooleanValue::builder()
-                .value(false)
+                .value(on)
                 .build(),
         )
         .send()
         .await
         .sent("ec2:ModifyInstanceAttribute")?;
-    Ok(format!("turned termination protection off for {id}"))
+    let word = if on { "on" } else { "off" };
+    Ok(format!("turned termination protection {word} for {id}"))
+}
+
+/// One instance as `DescribeInstances` gives it; an error naming it when it is not there.
+pub(crate) async fn describe_one(
+    aws: &Aws,
+    region: &str,
+    id: &str,
+) -> Result<aws_sdk_ec2::types::Instance, AwsError> {
+    let out = aws
+        .ec2_in(region)
+        .describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+        .sent("ec2:DescribeInstances")?;
+    out.reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .find(|i| i.instance_id() == Some(id))
+        .cloned()
+        .ok_or_else(|| {
+            AwsError::new(
+                crate::ErrorKind::NotFound,
+                format!("instance {id} is not there"),
+            )
+        })
 }
 
 pub(super) async fn terminate(aws: &Aws, region: &str, id: &str) -> Result<String, AwsError> {

@@ -2,7 +2,7 @@
 //! network (the VPC's isolation group: no rule in, no rule out), its instance profile detached,
 //! termination protection on. It keeps running for the room to examine.
 
-use aws_sdk_ec2::types::{AttributeBooleanValue, Filter};
+use aws_sdk_ec2::types::Filter;
 
 use super::remove::unless_gone;
 use crate::{Aws, AwsError, Sent};
@@ -104,18 +104,7 @@ async fn isolation_group(ec2: &aws_sdk_ec2::Client, vpc: &str) -> Result<String,
 
 pub(super) async fn isolate_network(aws: &Aws, region: &str, id: &str) -> Result<String, AwsError> {
     let ec2 = aws.ec2_in(region);
-    let out = ec2
-        .describe_instances()
-        .instance_ids(id)
-        .send()
-        .await
-        .sent("ec2:DescribeInstances")?;
-    let inst = out
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .find(|i| i.instance_id() == Some(id))
-        .ok_or_else(|| AwsError::other(format!("instance {id} is not there")))?;
+    let inst = super::ec2::describe_one(aws, region, id).await?;
     let vpc = inst
         .vpc_id()
         .ok_or_else(|| AwsError::other(format!("instance {id} is in no VPC: cannot isolate it")))?;
@@ -188,19 +177,4 @@ pub(super) async fn detach_instance_profile(
          those already issued last until they expire)",
         detached.join(", ")
     ))
-}
-
-pub(super) async fn enable_termination_protection(
-    aws: &Aws,
-    region: &str,
-    id: &str,
-) -> Result<String, AwsError> {
-    aws.ec2_in(region)
-        .modify_instance_attribute()
-        .instance_id(id)
-        .disable_api_termination(AttributeBooleanValue::builder().value(true).build())
-        .send()
-        .await
-        .sent("ec2:ModifyInstanceAttribute")?;
-    Ok(format!("turned termination protection on for {id}"))
 }

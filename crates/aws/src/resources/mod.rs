@@ -50,7 +50,7 @@ macro_rules! every {
 }
 
 mod autoscaling;
-mod ec2;
+pub(crate) mod ec2;
 mod fleets;
 pub(crate) mod iam;
 mod images;
@@ -467,7 +467,7 @@ pub async fn perform(aws: &Aws, target: &ResourceRef, action: &Action) -> Result
         Action::DeleteEc2Fleet => fleets::delete_ec2_fleet(aws, region, id).await,
         Action::CancelSpotRequest => settle(ec2::cancel_spot_request(aws, region, id).await),
         Action::DisableTerminationProtection => {
-            settle(ec2::disable_termination_protection(aws, region, id).await)
+            settle(ec2::termination_protection(aws, region, id, false).await)
         }
         Action::TerminateInstance => settle(ec2::terminate(aws, region, id).await),
         Action::DeleteLaunchTemplate => settle(ec2::delete_launch_template(aws, region, id).await),
@@ -491,7 +491,7 @@ pub async fn perform(aws: &Aws, target: &ResourceRef, action: &Action) -> Result
         Action::IsolateNetwork => isolate::isolate_network(aws, region, id).await,
         Action::DetachInstanceProfile => isolate::detach_instance_profile(aws, region, id).await,
         Action::EnableTerminationProtection => {
-            isolate::enable_termination_protection(aws, region, id).await
+            ec2::termination_protection(aws, region, id, true).await
         }
         Action::DeleteLoginProfile
         | Action::DeleteAccessKey(_)
