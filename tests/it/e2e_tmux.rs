@@ -36,6 +36,12 @@ async fn disables_the_leaked_key_by_keystrokes_and_quits() {
         t.wait_for("acct 123456789012", Duration::from_secs(20))
     };
     assert!(screen.contains("LIVE"), "{screen}");
+    // The row can be drawn a frame before its status is (a loaded machine): wait for it.
+    let screen = if screen.contains("Active") {
+        screen
+    } else {
+        t.wait_for("Active", Duration::from_secs(20))
+    };
     let row = screen
         .lines()
         .find(|l| l.contains(&leaked))

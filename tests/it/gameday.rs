@@ -16,7 +16,7 @@ use keyspill_gameday::{self as gameday, AttackerEvent, Seeded};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-fn moto() -> Moto {
+pub(crate) fn moto() -> Moto {
     Moto::start_with(MotoOptions {
         managed_policies: true,
         ..MotoOptions::default()
@@ -38,7 +38,7 @@ fn an_hour_ago() -> OffsetDateTime {
 }
 
 /// Every object in the trail bucket: (key, records).
-async fn bucket_logs(aws: &Aws, bucket: &str) -> Vec<(String, Vec<Value>)> {
+pub(crate) async fn bucket_logs(aws: &Aws, bucket: &str) -> Vec<(String, Vec<Value>)> {
     let mut keys = Vec::new();
     let mut token = None;
     loop {
@@ -789,7 +789,7 @@ async fn the_attacker_stops_with_the_leaked_key_and_keeps_going_through_its_back
 }
 
 /// The console's open credential footholds (keys and sessions), as (kind, id).
-fn open_credentials(a: &keyspill_core::access::Assessment) -> Vec<(String, String)> {
+pub(crate) fn open_credentials(a: &keyspill_core::access::Assessment) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = a
         .footholds
         .iter()
@@ -809,7 +809,7 @@ fn open_credentials(a: &keyspill_core::access::Assessment) -> Vec<(String, Strin
 }
 
 /// What `keyspill footholds` would say, signed as the game's responder.
-async fn console_model(m: &Moto, seeded: &Seeded) -> keyspill_core::access::Assessment {
+pub(crate) async fn console_model(m: &Moto, seeded: &Seeded) -> keyspill_core::access::Assessment {
     let me = aws_as(m, &seeded.responder.key_id, &seeded.responder.secret).await;
     let args = keyspill::cli::FootholdsArgs {
         aws: keyspill::cli::AwsArgs {

@@ -25,6 +25,7 @@ mod e2e_war_room;
 mod evidence_moto;
 mod footholds_headless;
 mod gameday;
+mod gameday_data;
 mod moto_keys;
 mod report_cli;
 mod resources_moto;

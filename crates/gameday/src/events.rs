@@ -15,6 +15,41 @@ pub(crate) fn list_buckets(t: OffsetDateTime) -> Call {
         .request(json!({"Host": "s3.amazonaws.com"}))
 }
 
+/// `ListObjects` on a bucket: an S3 data event.
+pub(crate) fn list_objects(t: OffsetDateTime, region: &str, account: &str, bucket: &str) -> Call {
+    Call::new(t, region, "s3", "ListObjects", true)
+        .request(json!({"bucketName": bucket, "Host": format!("{bucket}.s3.{region}.amazonaws.com"), "list-type": "2"}))
+        .data_event(json!([
+            {"type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{bucket}"), "accountId": account},
+        ]))
+}
+
+/// `GetObject` of one object: an S3 data event naming the object and its bucket.
+pub(crate) fn get_object(
+    t: OffsetDateTime,
+    region: &str,
+    account: &str,
+    bucket: &str,
+    key: &str,
+    bytes: usize,
+) -> Call {
+    let mut c = Call::new(t, region, "s3", "GetObject", true)
+        .request(json!({"bucketName": bucket, "Host": format!("{bucket}.s3.{region}.amazonaws.com"), "key": key}))
+        .data_event(json!([
+            {"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{bucket}/{key}")},
+            {"type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{bucket}"), "accountId": account},
+        ]));
+    c.additional = Some(json!({"bytesTransferredIn": 0, "bytesTransferredOut": bytes}));
+    c
+}
+
+/// `GetSecretValue`: a management read event, in LookupEvents too.
+pub(crate) fn get_secret_value(t: OffsetDateTime, region: &str, account: &str, name: &str) -> Call {
+    Call::new(t, region, "secretsmanager", "GetSecretValue", true).request(json!({
+        "secretId": format!("arn:aws:secretsmanager:{region}:{account}:secret:{name}")
+    }))
+}
+
 pub(crate) fn get_bucket_location(t: OffsetDateTime, bucket: &str) -> Call {
     Call::new(t, "us-east-1", "s3", "GetBucketLocation", true).request(
         json!({"bucketName": bucket, "Host": format!("{bucket}.s3.amazonaws.com"), "location": ""}),

@@ -131,6 +131,9 @@ pub(crate) struct Call {
     /// `AwsApiCall`, or `AwsConsoleSignIn` for a console sign-in.
     pub event_type: &'static str,
     pub additional: Option<Value>,
+    /// A data event's `resources`: set, the record is a data event (`eventCategory` `Data`),
+    /// which only a trail with data event selectors records and LookupEvents never returns.
+    pub data_resources: Option<Value>,
 }
 
 impl Call {
@@ -155,7 +158,14 @@ impl Call {
             agent: String::new(),
             event_type: "AwsApiCall",
             additional: None,
+            data_resources: None,
         }
+    }
+
+    /// Makes it a data event on these resources (`[{"type": …, "ARN": …}]`).
+    pub(crate) fn data_event(mut self, resources: Value) -> Call {
+        self.data_resources = Some(resources);
+        self
     }
 
     pub(crate) fn request(mut self, v: Value) -> Call {
@@ -218,9 +228,19 @@ pub(crate) fn record(account: &str, actor: &Actor, call: &Call, rng: &mut Rng) -
     r.insert("eventID".into(), json!(rng.uuid()));
     r.insert("readOnly".into(), json!(call.read_only));
     r.insert("eventType".into(), json!(call.event_type));
-    r.insert("managementEvent".into(), json!(true));
-    r.insert("recipientAccountId".into(), json!(account));
-    r.insert("eventCategory".into(), json!("Management"));
+    match &call.data_resources {
+        Some(resources) => {
+            r.insert("resources".into(), resources.clone());
+            r.insert("managementEvent".into(), json!(false));
+            r.insert("recipientAccountId".into(), json!(account));
+            r.insert("eventCategory".into(), json!("Data"));
+        }
+        None => {
+            r.insert("managementEvent".into(), json!(true));
+            r.insert("recipientAccountId".into(), json!(account));
+            r.insert("eventCategory".into(), json!("Management"));
+        }
+    }
     if call.event_type == "AwsApiCall" && !actor.key.is_empty() {
         r.insert(
             "tlsDetails".into(),

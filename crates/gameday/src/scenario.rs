@@ -9,10 +9,16 @@ use serde::Deserialize;
 pub const DEFAULT_SCENARIO: &str = "github-leak";
 
 /// Every built-in scenario: its name and its TOML text.
-const BUILT_IN: [(&str, &str); 1] = [(
-    "github-leak",
-    include_str!("../../../assets/gameday/github-leak.toml"),
-)];
+const BUILT_IN: [(&str, &str); 2] = [
+    (
+        "github-leak",
+        include_str!("../../../assets/gameday/github-leak.toml"),
+    ),
+    (
+        "data-theft",
+        include_str!("../../../assets/gameday/data-theft.toml"),
+    ),
+];
 
 /// The names of the built-in scenarios, the default first.
 pub fn scenario_names() -> Vec<&'static str> {
@@ -66,6 +72,8 @@ pub struct Scenario {
     pub instances: Vec<Instance>,
     #[serde(default)]
     pub functions: Vec<Function>,
+    /// What the company keeps that the attacker is after, when the scenario is about data.
+    pub data: Option<Data>,
     pub attacker: Attacker,
     pub cost: Cost,
 }
@@ -199,6 +207,20 @@ pub struct Function {
     pub role: String,
 }
 
+/// The company's data: a bucket of objects and the names of its secrets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Data {
+    /// The bucket (in the first home region).
+    pub bucket: String,
+    /// Object keys, each seeded with a few lines of made-up records.
+    pub objects: Vec<String>,
+    /// Secrets Manager secret names. moto is not asked for them (the game has no Secrets
+    /// Manager client): the attacker's reads are gated and recorded like every other call.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Attacker {
@@ -250,6 +272,13 @@ pub enum Call {
     CreateFunction,
     /// On the scenario's trail.
     StopLogging,
+    /// The data bucket's listing (an S3 data event: in the trail's logs, never in
+    /// LookupEvents).
+    ListObjects,
+    /// Every object of the data bucket, one data event each.
+    GetObject,
+    /// Every secret of the scenario (a management read event).
+    GetSecretValue,
 }
 
 /// Which credentials a history step uses.
@@ -376,6 +405,15 @@ impl Scenario {
         }
         if !self.roles.iter().any(|r| r.kind == RoleKind::Lambda) {
             fail("a role of kind \"lambda\" is needed for the attacker's functions".into());
+        }
+        let data_calls = [Call::ListObjects, Call::GetObject, Call::GetSecretValue];
+        if self.data.is_none()
+            && a.history
+                .iter()
+                .chain(&a.live)
+                .any(|s| data_calls.contains(&s.call))
+        {
+            fail("the attacker reads data but the scenario has no [data]".into());
         }
         let groups: BTreeSet<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
         for g in self

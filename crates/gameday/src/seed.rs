@@ -287,6 +287,28 @@ pub async fn seed(
             .sent("s3:CreateBucket")?;
         ordinary.buckets.push(b.clone());
     }
+    // The company's data, when the scenario is about data.
+    if let Some(data) = &scenario.data {
+        s3.create_bucket()
+            .bucket(&data.bucket)
+            .send()
+            .await
+            .sent("s3:CreateBucket")?;
+        for (n, key) in data.objects.iter().enumerate() {
+            let body = format!(
+                "id,name,email,plan\n{n}001,Ana Example,ana{n}@example.com,enterprise\n\
+                 {n}002,Bo Example,bo{n}@example.com,team\n"
+            );
+            s3.put_object()
+                .bucket(&data.bucket)
+                .key(key)
+                .body(aws_sdk_s3::primitives::ByteStream::from(body.into_bytes()))
+                .send()
+                .await
+                .sent("s3:PutObject")?;
+        }
+        ordinary.buckets.push(data.bucket.clone());
+    }
     let trail_region = scenario
         .home_regions
         .first()

@@ -15,6 +15,7 @@
 //! in the trail bucket, unless the trail has stopped logging (then they are lost, as in AWS).
 
 mod compute;
+mod data;
 mod live;
 mod persistence;
 mod steps;

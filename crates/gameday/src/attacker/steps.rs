@@ -187,6 +187,10 @@ impl Engine<'_> {
                     .await
             }
             Call::CreateFunction => self.create_function(who, t, region, &ip, &agent).await,
+            Call::ListObjects | Call::GetObject => {
+                self.read_data(who, step.call, t, &ip, &agent).await
+            }
+            Call::GetSecretValue => self.read_secrets(who, t, &ip, &agent).await,
             Call::StopLogging => {
                 let trail_region = self.trail_region.clone();
                 let base = with(events::stop_logging(t, &trail_region, &self.trail_arn));
