@@ -76,4 +76,32 @@ async fn data_theft_reads_are_in_the_trail_only_and_the_answer_key_holds() {
         holdings.iter().any(|h| h.contains(&seeded.backdoor_user)),
         "{holdings:?}"
     );
+
+    // The company's own function can be kept as evidence too: the game stores every package
+    // where Lambda says it is (moto keeps none), and the step checks it against CodeSha256.
+    let f = &scenario.functions[0];
+    let region = scenario
+        .home_regions
+        .first()
+        .cloned()
+        .expect("a home region");
+    assert_eq!(f.region, "home:0");
+    let kept = keyspill_aws::evidence::keep(
+        &root,
+        &keyspill_core::resources::ResourceRef {
+            kind: keyspill_core::resources::Kind::Function,
+            region,
+            id: f.name.clone(),
+        },
+        &keyspill_core::resources::evidence::Keep::Function {
+            environment_values: false,
+        },
+        "incident",
+    )
+    .await
+    .expect("the company's function is kept");
+    assert!(
+        kept.files.iter().any(|x| x.name == "package.zip"),
+        "{kept:?}"
+    );
 }

@@ -10,7 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use serde_json::json;
 use time::{Duration, OffsetDateTime, Time};
 
-use super::attacker::{Engine, Ident, Who, zip_one};
+use super::attacker::{Engine, Ident, Who, store_package, zip_one};
 use super::clients::{As, GLOBAL_REGION, Sent, moto_api};
 use super::cost;
 use super::history::{self, Cast, Person, RoleRef};
@@ -412,6 +412,8 @@ pub async fn seed(
             .send()
             .await
             .sent("lambda:CreateFunction")?;
+        // Where the console's evidence step downloads it from (an emulator gap filled).
+        store_package(&root, &region, &f.name, &zip_one("main.py", ORDERS_CODE)).await;
         functions.push((
             region.clone(),
             f.name.clone(),

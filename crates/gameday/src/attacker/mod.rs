@@ -20,7 +20,7 @@ mod live;
 mod persistence;
 mod steps;
 
-pub(crate) use compute::zip_one;
+pub(crate) use compute::{store_package, zip_one};
 pub use live::attacker;
 
 use std::collections::VecDeque;
