@@ -109,12 +109,14 @@ async fn read_only_sends_no_mutating_request() {
     let screen = t.wait_for(&leaked, Duration::from_secs(20));
     assert!(screen.contains("READ-ONLY"), "{screen}");
     // Every destructive key, each followed by what would confirm it.
+    // Back on the Keys tab before each: with no dialog open, a digit in the typed key id moves
+    // to another tab.
     for k in ["d", "e", "D", "R", "x"] {
-        t.keys(&[k]);
+        t.keys(&["1", k]);
         t.type_text(&leaked[16..]);
         t.keys(&["Enter", "Escape"]);
     }
-    t.keys(&["d"]);
+    t.keys(&["1", "d"]);
     let screen = t.wait_for(
         "READ-ONLY: keyspill was started with --read-only",
         Duration::from_secs(5),
