@@ -341,6 +341,7 @@ fn model(w: &World) -> usize {
         tracked: &tracked,
         cleared: &cleared,
         leaked_history: &Default::default(),
+        trust_closed: &Default::default(),
         source_ip: None,
     })
     .footholds

@@ -36,11 +36,17 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
     let mut leaked: BTreeSet<String> = args.keys.iter().cloned().collect();
     let mut response_keys = BTreeSet::new();
     let mut cleared = BTreeMap::new();
+    let mut untrusted = BTreeMap::new();
     let mut since = args.since;
     if let Some(r) = &resumed {
         leaked.extend(r.leaked_keys.iter().cloned());
         response_keys.extend(r.created_keys.iter().cloned());
         cleared = r.cleared.clone();
+        untrusted = keyspill_core::app::access::untrusted(
+            r.actions
+                .iter()
+                .map(|a| (a.label.as_str(), a.at, &a.outcome)),
+        );
         since = since.or(r.since);
     }
     if leaked.is_empty() {
@@ -58,8 +64,16 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
         service_endpoints: keyspill_aws::ServiceEndpoints::from_env(),
     })
     .await;
-    let (assessment, authz, notes) =
-        assess_account(&aws, &args, leaked, response_keys, cleared, since, now).await;
+    let (assessment, authz, notes) = assess_account(
+        &aws,
+        &args,
+        leaked,
+        response_keys,
+        (cleared, untrusted),
+        since,
+        now,
+    )
+    .await;
     for n in &notes {
         eprintln!("keyspill footholds: {n}");
     }
@@ -87,7 +101,10 @@ pub async fn assess_account(
     args: &FootholdsArgs,
     leaked: BTreeSet<String>,
     response_keys: BTreeSet<String>,
-    cleared: BTreeMap<String, keyspill_core::access::Cleared>,
+    (cleared, trust_closed): (
+        BTreeMap<String, keyspill_core::access::Cleared>,
+        BTreeMap<String, Timestamp>,
+    ),
     mut since: Option<Timestamp>,
     now: Timestamp,
 ) -> (Assessment, Option<std::sync::Arc<Authz>>, Vec<String>) {
@@ -202,6 +219,9 @@ pub async fn assess_account(
         tracked: &tracked,
         cleared: &cleared,
         leaked_history: &Default::default(),
+        // When this response's own trust changes applied (from its journal): a trust closed
+        // otherwise is bounded by this reading of IAM.
+        trust_closed: &trust_closed,
         source_ip: args.source_ip,
     });
     let authz = access.ok().map(|a| a.authz);

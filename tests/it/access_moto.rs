@@ -761,6 +761,7 @@ fn model(
         tracked: &tracked,
         cleared: &cleared,
         leaked_history: &Default::default(),
+        trust_closed: &Default::default(),
         source_ip: None,
     })
 }

@@ -341,6 +341,11 @@ pub struct Inputs<'a> {
     /// What the console remembers of the leaked keys from earlier polls (the headless command
     /// passes none): whose they were and when they were first seen unusable.
     pub leaked_history: &'a BTreeMap<String, LeakedKeyFacts>,
+    /// Roles whose trust named principals outside the account earlier in this incident and
+    /// no longer does, with the latest moment it may still have: a session minted through the
+    /// trust before then is still valid (the console notes this poll after poll, and from its
+    /// own trust changes; a role not listed is bounded by when IAM was read).
+    pub trust_closed: &'a BTreeMap<String, Timestamp>,
     /// `aws:SourceIp` for the grid's conditions, when the operator gives the attacker's
     /// address; unknown otherwise.
     pub source_ip: Option<std::net::IpAddr>,
@@ -797,6 +802,103 @@ fn sessions(
     }
 }
 
+/// The id prefix of the sessions minted through a role's trust by principals outside the
+/// account: `trust:deploy-role`.
+pub const TRUST_SESSIONS: &str = "trust:";
+
+/// The longest a role session can last (a role's `MaxSessionDuration` is at most 12 hours).
+pub const LONGEST_ROLE_SESSION: time::Duration = time::Duration::hours(12);
+
+/// The sessions principals outside the account could mint through a role's trust: their
+/// AssumeRole calls are logged with no key of this incident, so the trail cannot list them,
+/// and removing the trust does not end them. While the trust still names them (and a tracked
+/// credential put them there) they can mint at will; once it no longer does, what they minted
+/// before lasts up to 12 hours unless the role denies tokens issued before the trust closed.
+/// A trust that named outsiders from before the leak and still does is the trust foothold's
+/// business alone (a vendor's, cleared by the operator), not a session foothold.
+fn through_trust(
+    i: &Inputs<'_>,
+    r: &RoleAccess,
+    outside: &[Trusted],
+    changed: Option<&Provenance>,
+) -> Option<Foothold> {
+    let closed = i.trust_closed.get(&r.name).copied();
+    if changed.is_none() && closed.is_none() {
+        return None;
+    }
+    let principal = Principal::Role(r.name.clone());
+    let minute = crate::fmt::minute;
+    let (state, why, expires, issued, remedy) = if !outside.is_empty() {
+        (
+            FootState::Open,
+            format!(
+                "{} can mint sessions of role {} at will: remove them from its trust first, \
+                 then revoke on role {}",
+                outside
+                    .iter()
+                    .map(Trusted::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                r.name,
+                r.name
+            ),
+            None,
+            i.now,
+            None,
+        )
+    } else {
+        // Not seen outside by this console: bounded by when IAM was read.
+        let bound = closed.unwrap_or(i.access_at.unwrap_or(i.now));
+        let expires = bound + LONGEST_ROLE_SESSION;
+        let (state, why) = match r.revoked_before {
+            _ if expires <= i.now => (
+                FootState::Closed,
+                format!(
+                    "any session minted through the trust expired at {}",
+                    minute(expires)
+                ),
+            ),
+            Some(cut) if cut >= bound => (
+                FootState::Closed,
+                format!(
+                    "revoked: role {} denies tokens issued before {}",
+                    r.name,
+                    minute(cut)
+                ),
+            ),
+            _ => (
+                FootState::Open,
+                format!(
+                    "sessions minted through the trust before it closed ({} at the latest) \
+                     last until {}, unseen by the trail; revoke on role {}",
+                    minute(bound),
+                    minute(expires),
+                    r.name
+                ),
+            ),
+        };
+        let remedy = (state == FootState::Open).then(|| Remedy::Revoke(vec![principal.clone()]));
+        (state, why, Some(expires), bound, remedy)
+    };
+    Some(Foothold {
+        subject: Some(std::sync::Arc::new(Subject {
+            who: who_of(&principal),
+            ctx: authz::Context {
+                source_ip: i.source_ip,
+                ..authz::Context::session(i.now, authz::SessionKind::AssumedRole, issued)
+            },
+        })),
+        kind: Kind::Session,
+        id: format!("{TRUST_SESSIONS}{}", r.name),
+        principal: principal.to_string(),
+        state,
+        why,
+        expires,
+        provenance: changed.cloned().unwrap_or(Provenance::Standing),
+        remedy,
+    })
+}
+
 /// The principal a session or credential acts as.
 fn who_of(p: &Principal) -> authz::Who {
     match p {
@@ -1052,13 +1154,13 @@ fn principals(
                 state: FootState::Open,
                 why,
                 expires: None,
-                provenance: changed.unwrap_or(Provenance::Standing),
+                provenance: changed.clone().unwrap_or(Provenance::Standing),
                 remedy: Some(Remedy::Untrust {
                     role: r.name.clone(),
-                    principals: outside,
+                    principals: outside.clone(),
                 }),
             });
-        } else if let Some(provenance) = changed {
+        } else if let Some(provenance) = changed.clone() {
             out.push(Foothold {
                 subject: None,
                 kind: Kind::Trust,
@@ -1075,6 +1177,29 @@ fn principals(
                 remedy: None,
             });
         }
+        if let Some(f) = through_trust(i, r, &outside, changed.as_ref()) {
+            out.push(f);
+        }
+    }
+    // A role gone with its trust: its sessions went with it.
+    for (role, _) in i
+        .trust_closed
+        .iter()
+        .filter(|(n, _)| !role_names.contains(n.as_str()))
+    {
+        out.push(Foothold {
+            subject: None,
+            kind: Kind::Session,
+            id: format!("{TRUST_SESSIONS}{role}"),
+            principal: format!("role {role}"),
+            state: FootState::Closed,
+            why: format!(
+                "role {role} is deleted: the sessions minted through its trust went with it"
+            ),
+            expires: None,
+            provenance: Provenance::Standing,
+            remedy: None,
+        });
     }
 
     for p in &a.providers {

@@ -42,6 +42,11 @@ pub struct AccessTab {
     pub next_change: Option<Timestamp>,
     /// The leaked keys as earlier polls saw them: whose, last used, first seen off.
     pub leaked_history: BTreeMap<String, access::LeakedKeyFacts>,
+    /// Roles whose trust named principals outside (and still may, seen by an earlier poll).
+    pub trust_outside: BTreeSet<String>,
+    /// Roles whose trust stopped naming outsiders, with the latest moment it may still have
+    /// (see [`access::Inputs::trust_closed`]).
+    pub trust_closed: BTreeMap<String, Timestamp>,
     /// The attacker's address (`--source-ip`), for policies that condition on
     /// `aws:SourceIp`.
     pub source_ip: Option<std::net::IpAddr>,
@@ -83,6 +88,8 @@ impl Default for AccessTab {
             seen: BTreeMap::new(),
             next_change: None,
             leaked_history: BTreeMap::new(),
+            trust_outside: BTreeSet::new(),
+            trust_closed: BTreeMap::new(),
             source_ip: None,
             perms: None,
         }
@@ -150,6 +157,7 @@ pub fn assess(state: &State) -> Assessment {
         tracked: &tracked,
         cleared: &state.access.cleared,
         leaked_history: &state.access.leaked_history,
+        trust_closed: &state.access.trust_closed,
         source_ip: state.access.source_ip,
     };
     access::assess(&inputs)
@@ -159,6 +167,7 @@ pub fn assess(state: &State) -> Assessment {
 /// foothold again is re-opened (banner, journal, milestones).
 pub fn refresh(state: &mut State) -> Vec<Effect> {
     remember_leaked(state);
+    remember_trusts(state);
     let mut a = assess(state);
     let mut effects = Vec::new();
     if matches!(a.verified, Verified::At(_)) {
@@ -298,6 +307,87 @@ fn remember_leaked(state: &mut State) {
             (None, None) => {}
         }
     }
+}
+
+/// Notes, poll after poll, which roles trust principals outside the account and when a
+/// trust stopped doing so. The moment it closed is bounded by the first poll that saw it
+/// closed, or earlier by this incident's own change to it (journaled, so it survives a
+/// restart). A role whose trust a tracked credential changed is bounded the same way even when
+/// no poll saw it outside: it may have been, before the console started.
+fn remember_trusts(state: &mut State) {
+    let Some(snap) = state.access.data.data.as_ref() else {
+        return;
+    };
+    let seen_at = state.access.data.fetched_at.unwrap_or(state.now);
+    let account = state.identity.data.as_ref().map(|i| i.account.as_str());
+    let mut trusted: Vec<&str> = account.into_iter().collect();
+    trusted.extend(state.access.trusted_accounts.iter().map(String::as_str));
+    if let Some(org) = &snap.organization {
+        trusted.push(&org.management_account);
+        trusted.extend(org.accounts.iter().map(String::as_str));
+    }
+    let tracked = |k: &str| state.leaked.contains(k) || state.timeline.chains.contains_key(k);
+    let changed: BTreeSet<&str> = state
+        .access
+        .acts
+        .iter()
+        .filter(|e| tracked(&e.by_key))
+        .filter_map(|e| match &e.act {
+            access::Act::TrustChanged { role } => Some(role.as_str()),
+            _ => None,
+        })
+        .collect();
+    let untrusted = untrusted_at(state);
+    let mut outside_now = BTreeSet::new();
+    let mut closed_now = Vec::new();
+    for r in &snap.roles {
+        if r.trusted.iter().any(|p| p.is_outside(&trusted)) {
+            outside_now.insert(r.name.clone());
+        } else if state.access.trust_outside.contains(&r.name) || changed.contains(r.name.as_str())
+        {
+            closed_now.push(r.name.clone());
+        }
+    }
+    for role in &outside_now {
+        state.access.trust_closed.remove(role);
+    }
+    for role in closed_now {
+        let own = untrusted.get(&role).copied();
+        let entry = state.access.trust_closed.entry(role).or_insert(seen_at);
+        if let Some(t) = own {
+            *entry = (*entry).min(t);
+        }
+    }
+    state.access.trust_outside.extend(outside_now);
+}
+
+fn untrusted_at(state: &State) -> BTreeMap<String, Timestamp> {
+    untrusted(
+        state
+            .actions
+            .iter()
+            .map(|a| (a.label.as_str(), Some(a.at), &a.outcome)),
+    )
+}
+
+/// When this incident's own actions took principals out of each role's trust (the latest),
+/// from its actions' labels, times and outcomes (the console's, or a journal's read back).
+pub fn untrusted<'a>(
+    actions: impl IntoIterator<Item = (&'a str, Option<Timestamp>, &'a journal::Outcome)>,
+) -> BTreeMap<String, Timestamp> {
+    let mut out = BTreeMap::new();
+    for (label, at, outcome) in actions {
+        let applied = matches!(
+            outcome,
+            journal::Outcome::Done(_) | journal::Outcome::Reverified(_)
+        );
+        if let (true, Some(role), Some(at)) = (applied, crate::app::plan::untrusted_role(label), at)
+        {
+            let latest = out.entry(role.to_string()).or_insert(at);
+            *latest = (*latest).max(at);
+        }
+    }
+    out
 }
 
 /// Why a foothold the model no longer lists is closed, from live state; `None` when it is

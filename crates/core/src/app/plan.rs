@@ -65,6 +65,19 @@ pub const SKIP_EVIDENCE_WORD: &str = "NO EVIDENCE";
 /// The inline policy that revokes older sessions (the name the IAM console uses).
 pub const REVOKE_POLICY_NAME: &str = "AWSRevokeOlderSessions";
 
+/// How an untrust plan's label names its role (`remove … from the trust of role ops`).
+const UNTRUST_LABEL: &str = "from the trust of role ";
+
+/// The role an untrust plan's label names: the journal keeps labels, and a restarted console
+/// learns from them when its own change closed a trust.
+pub fn untrusted_role(label: &str) -> Option<&str> {
+    if !label.starts_with("remove ") {
+        return None;
+    }
+    let (_, role) = label.rsplit_once(UNTRUST_LABEL)?;
+    (!role.is_empty() && !role.contains(' ')).then_some(role)
+}
+
 impl Plan {
     pub fn verb(&self) -> &'static str {
         match self {
@@ -109,7 +122,7 @@ impl Plan {
             Plan::Untrust {
                 role, principals, ..
             } => format!(
-                "remove {} from the trust of role {role}",
+                "remove {} {UNTRUST_LABEL}{role}",
                 principals
                     .iter()
                     .map(Trusted::to_string)

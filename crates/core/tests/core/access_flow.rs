@@ -647,3 +647,106 @@ fn a_role_that_trusts_only_outside_principals_is_removed_not_emptied() {
         .unwrap_or_default();
     assert!(flash.contains("remove the role"), "{flash}");
 }
+
+fn trust_sessions(state: &State) -> Option<keyspill_core::access::Foothold> {
+    state
+        .access
+        .assessment
+        .footholds
+        .iter()
+        .find(|f| f.id == "trust:deploy-role")
+        .cloned()
+}
+
+fn access_at(state: &mut State, seq: u64, at: Timestamp, snap: AccessSnapshot) {
+    state.now = at;
+    update(
+        state,
+        Msg::Access {
+            seq,
+            at,
+            result: Ok(snap),
+        },
+    );
+}
+
+#[test]
+fn a_trust_seen_outside_then_closed_leaves_its_sessions_open_until_revoked_after_it_closed() {
+    let mut state = loaded(false);
+    // A vendor-looking outside trust, standing: the trust foothold alone.
+    assert!(trust_sessions(&state).is_none());
+    // The next poll finds it closed (someone else changed it): the sessions minted through it
+    // count from then.
+    let closed_seen = NOW + Duration::minutes(2);
+    access_at(&mut state, 2, closed_seen, access(None, false));
+    let f = trust_sessions(&state).expect("sessions through the trust");
+    assert_eq!(f.state, keyspill_core::access::FootState::Open);
+    assert_eq!(f.expires, Some(closed_seen + Duration::hours(12)));
+    // A revocation older than the poll that saw it closed is not enough …
+    access_at(
+        &mut state,
+        3,
+        NOW + Duration::minutes(3),
+        access(Some(NOW + Duration::minutes(1)), false),
+    );
+    assert_eq!(
+        trust_sessions(&state).map(|f| f.state),
+        Some(keyspill_core::access::FootState::Open)
+    );
+    // … one from after it is.
+    access_at(
+        &mut state,
+        4,
+        NOW + Duration::minutes(4),
+        access(Some(closed_seen), false),
+    );
+    assert_eq!(
+        trust_sessions(&state).map(|f| f.state),
+        Some(keyspill_core::access::FootState::Closed)
+    );
+    // Outside again: minting at will, and the revocation no longer closes it.
+    access_at(
+        &mut state,
+        5,
+        NOW + Duration::minutes(5),
+        access(Some(closed_seen), true),
+    );
+    assert!(state.access.trust_closed.is_empty());
+}
+
+#[test]
+fn the_console_s_own_untrust_bounds_the_sessions_and_survives_a_restart() {
+    let mut state = loaded(false);
+    // This response took the outside account out of the trust at NOW+1m (as the journal
+    // would give it back on a restart); the first poll to see it closed comes much later.
+    state.actions.push(keyspill_core::app::state::ActionRecord {
+        id: "a1".into(),
+        at: NOW + Duration::minutes(1),
+        operator: "ic".into(),
+        label: "remove account 999988887777 from the trust of role deploy-role".into(),
+        outcome: journal::Outcome::Done("ok".into()),
+    });
+    access_at(
+        &mut state,
+        2,
+        NOW + Duration::minutes(9),
+        access(Some(NOW + Duration::minutes(2)), false),
+    );
+    let f = trust_sessions(&state).expect("sessions through the trust");
+    assert_eq!(
+        f.state,
+        keyspill_core::access::FootState::Closed,
+        "{}",
+        f.why
+    );
+    assert_eq!(
+        keyspill_core::app::plan::untrusted_role(
+            "remove account 999988887777 from the trust of role deploy-role"
+        ),
+        Some("deploy-role")
+    );
+    assert_eq!(
+        keyspill_core::app::plan::untrusted_role("revoke sessions of role deploy-role"),
+        None
+    );
+}

@@ -267,6 +267,7 @@ struct World {
     cleared: BTreeMap<String, Cleared>,
     now: Timestamp,
     keys_error: Option<String>,
+    trust_closed: BTreeMap<String, Timestamp>,
 }
 
 impl World {
@@ -279,6 +280,7 @@ impl World {
             cleared: BTreeMap::new(),
             now: NOW,
             keys_error: None,
+            trust_closed: BTreeMap::new(),
         }
     }
 
@@ -304,6 +306,7 @@ impl World {
             tracked: &tracked,
             cleared: &self.cleared,
             leaked_history: &Default::default(),
+            trust_closed: &self.trust_closed,
             source_ip: None,
         })
     }
@@ -393,8 +396,10 @@ fn every_kind_is_found_from_the_trail_and_live_iam() {
     assert_eq!(a.headline(), format!("NOT CONTAINED ({} open)", a.open()));
 }
 
-/// Everything the console's actions would do, applied to live state.
+/// Everything the console's actions would do, applied to live state (and what the console
+/// remembers of its own trust change).
 fn close_everything(w: &mut World) {
+    w.trust_closed.insert("deploy-role".into(), NOW);
     for k in &mut w.keys.keys {
         if k.key_id == LEAKED || k.key_id == BACKDOOR_KEY {
             k.status = KeyStatus::Inactive;
@@ -660,4 +665,91 @@ fn a_disabled_key_s_refused_attempts_do_not_reopen_its_revoked_sessions() {
         .note(&[parse_record(&worked, &origin).expect("parses")]);
     let a = w.assess();
     assert_eq!(find(&a, Kind::Session, "unseen:dev").state, FootState::Open);
+}
+
+/// Sessions minted through a trust the attacker opened to its own account are never in the
+/// trail under a key of the incident: the model holds them open until the role denies tokens
+/// issued before the trust closed, or 12 hours have passed.
+#[test]
+fn sessions_minted_through_an_opened_trust_outlive_the_trust_until_revoked() {
+    let id = "trust:deploy-role";
+    let mut w = World::new();
+    // The tracked key put 999988887777 in deploy-role's trust: it mints at will.
+    let a = w.assess();
+    let f = find(&a, Kind::Session, id);
+    assert_eq!(f.state, FootState::Open);
+    assert!(f.why.contains("at will"), "{}", f.why);
+    assert!(f.remedy.is_none(), "revoking first is not enough: {f:?}");
+    assert_eq!(f.principal, "role deploy-role");
+
+    // Everything closed, the trust included, the role revoked at NOW, the trust closed at NOW.
+    close_everything(&mut w);
+    assert_eq!(
+        find(&w.assess(), Kind::Session, id).state,
+        FootState::Closed
+    );
+
+    // The trust closed after the revocation: sessions minted in between still work.
+    w.trust_closed
+        .insert("deploy-role".into(), NOW + Duration::minutes(3));
+    w.now = NOW + Duration::minutes(4);
+    let a = w.assess();
+    let f = find(&a, Kind::Session, id);
+    assert_eq!(f.state, FootState::Open, "{}", a.text());
+    assert!(f.why.contains("revoke on role deploy-role"), "{}", f.why);
+    assert!(!a.contained());
+    assert_eq!(
+        f.expires,
+        Some(NOW + Duration::minutes(3) + Duration::hours(12))
+    );
+    // Twelve hours after the trust closed, whatever was minted has expired.
+    w.now = NOW + Duration::minutes(3) + Duration::hours(12);
+    assert_eq!(
+        find(&w.assess(), Kind::Session, id).state,
+        FootState::Closed
+    );
+
+    // Revoked after the trust closed: closed.
+    w.now = NOW + Duration::minutes(6);
+    for r in &mut w.access.roles {
+        if r.name == "deploy-role" {
+            r.revoked_before = Some(NOW + Duration::minutes(5));
+        }
+    }
+    let f = find(&w.assess(), Kind::Session, id);
+    assert_eq!(f.state, FootState::Closed);
+    assert!(f.why.starts_with("revoked: role deploy-role"), "{}", f.why);
+
+    // The role deleted: closed, and still listed.
+    w.access.roles.retain(|r| r.name != "deploy-role");
+    let f = find(&w.assess(), Kind::Session, id);
+    assert_eq!(f.state, FootState::Closed);
+    assert!(f.why.contains("deleted"), "{}", f.why);
+}
+
+#[test]
+fn a_standing_outside_trust_is_the_trust_foothold_alone() {
+    let mut w = World::new();
+    w.acts = Acts::default();
+    let a = w.assess();
+    assert_eq!(find(&a, Kind::Trust, "deploy-role").state, FootState::Open);
+    assert!(
+        !a.footholds.iter().any(|f| f.id == "trust:deploy-role"),
+        "{}",
+        a.text()
+    );
+    // Once the console saw it outside and then closed, its sessions count.
+    w.trust_closed.insert("deploy-role".into(), NOW);
+    for r in &mut w.access.roles {
+        if r.name == "deploy-role" {
+            *r = role(
+                "deploy-role",
+                r.created,
+                &[&format!("arn:aws:iam::{ACCOUNT}:root")],
+            );
+        }
+    }
+    let f = find(&w.assess(), Kind::Session, "trust:deploy-role");
+    assert_eq!(f.state, FootState::Open);
+    assert!(matches!(f.provenance, Provenance::Standing));
 }
