@@ -159,6 +159,9 @@ pub fn list() -> Vec<String> {
         .collect()
 }
 
+/// The most attacker calls kept for the end-of-game holdings.
+const MAX_CALLS_KEPT: usize = 50_000;
+
 /// The game a score is for.
 struct GameEntry {
     scenario: String,
@@ -207,15 +210,25 @@ pub async fn run(
     let seeded = Arc::new(seeded);
 
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let calls: Arc<std::sync::Mutex<Vec<gameday::AttackerEvent>>> = Arc::default();
     let attacker = if args.no_attacker {
         None
     } else {
         let (endpoint, seeded, scenario) =
             (moto.endpoint.clone(), seeded.clone(), scenario.clone());
         let (seed, speed) = (args.seed, args.speed);
+        let calls = calls.clone();
         Some(tokio::spawn(async move {
-            let log: Arc<dyn Fn(gameday::AttackerEvent) + Send + Sync> = Arc::new(|e| {
+            let log: Arc<dyn Fn(gameday::AttackerEvent) + Send + Sync> = Arc::new(move |e| {
                 tracing::info!(target: "keyspill::gameday", "attacker: {} {} {} ok={} {}", e.with, e.call, e.region, e.ok, e.detail);
+                // What it minted during the game is part of what it holds at the end. A game
+                // runs for hours at most, a call every few seconds: the cap is never reached
+                // by a real game, only by a runaway one.
+                if let Ok(mut c) = calls.lock()
+                    && c.len() < MAX_CALLS_KEPT
+                {
+                    c.push(e);
+                }
             });
             gameday::attacker(&endpoint, &seeded, &scenario, seed, speed, stop_rx, log).await
         }))
@@ -242,10 +255,11 @@ pub async fn run(
         bench_first_frame: false,
     };
     let holdings = {
-        let (endpoint, seeded) = (moto.endpoint.clone(), seeded.clone());
+        let (endpoint, seeded, calls) = (moto.endpoint.clone(), seeded.clone(), calls.clone());
         Arc::new(move || {
             let (endpoint, seeded) = (endpoint.clone(), seeded.clone());
-            async move { gameday::attacker_holdings(&endpoint, &seeded).await }.boxed()
+            let live = calls.lock().map(|c| c.clone()).unwrap_or_default();
+            async move { gameday::attacker_holdings(&endpoint, &seeded, &live).await }.boxed()
         })
     };
     let extra = Extra {
@@ -269,7 +283,8 @@ pub async fn run(
     if let Some(a) = attacker {
         let _ = tokio::time::timeout(Duration::from_secs(10), a).await;
     }
-    let held = gameday::attacker_holdings(&moto.endpoint, &seeded).await;
+    let live = calls.lock().map(|c| c.clone()).unwrap_or_default();
+    let held = gameday::attacker_holdings(&moto.endpoint, &seeded, &live).await;
     let game = GameEntry {
         scenario: args.scenario.clone(),
         seed: args.seed,

@@ -557,7 +557,7 @@ async fn the_planted_trail_parses_and_names_the_real_resources() {
     assert!(other.total.last().expect("today").amount > 1000.0);
 
     // What the attacker holds at the start of the game.
-    let holdings = gameday::attacker_holdings(&m.endpoint(), &seeded).await;
+    let holdings = gameday::attacker_holdings(&m.endpoint(), &seeded, &[]).await;
     eprintln!("holdings: {holdings:#?}");
     assert!(holdings.iter().any(|h| h.starts_with(&format!(
         "backdoor user {} with 1 active key",
@@ -578,16 +578,21 @@ async fn the_planted_trail_parses_and_names_the_real_resources() {
 
 /// Events collected from the attacker's log callback.
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<AttackerEvent>>>);
+pub(crate) struct Seen(pub(crate) Arc<Mutex<Vec<AttackerEvent>>>);
 
 impl Seen {
-    fn all(&self) -> Vec<AttackerEvent> {
+    pub(crate) fn all(&self) -> Vec<AttackerEvent> {
         self.0.lock().map(|v| v.clone()).unwrap_or_default()
     }
 
     /// Waits until an event after the first `skip` satisfies `want`; returns how many events
     /// there were then.
-    async fn wait(&self, skip: usize, what: &str, want: impl Fn(&AttackerEvent) -> bool) -> usize {
+    pub(crate) async fn wait(
+        &self,
+        skip: usize,
+        what: &str,
+        want: impl Fn(&AttackerEvent) -> bool,
+    ) -> usize {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let all = self.all();
@@ -770,7 +775,7 @@ async fn the_attacker_stops_with_the_leaked_key_and_keeps_going_through_its_back
         && r["errorMessage"] == "The security token included in the request is invalid."));
 
     // What it still holds: its instances and functions, not the backdoor user or the key.
-    let holdings = gameday::attacker_holdings(&m.endpoint(), &seeded).await;
+    let holdings = gameday::attacker_holdings(&m.endpoint(), &seeded, &returned).await;
     eprintln!("holdings: {holdings:#?}");
     assert!(
         !holdings.iter().any(|h| h.contains(&seeded.backdoor_user)),

@@ -67,7 +67,7 @@ async fn data_theft_reads_are_in_the_trail_only_and_the_answer_key_holds() {
         .filter(|(_, id)| !id.starts_with("unseen:"))
         .collect();
     assert_eq!(seen, truth);
-    let holdings = gameday::attacker_holdings(&m.endpoint(), &seeded).await;
+    let holdings = gameday::attacker_holdings(&m.endpoint(), &seeded, &[]).await;
     assert!(
         holdings.iter().all(|h| !h.contains("instances in")),
         "{holdings:?}"

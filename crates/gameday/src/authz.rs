@@ -472,24 +472,7 @@ pub(crate) async fn role_policies(
 /// Whether a role's trust policy lets `principal_arn` assume it (an `AWS` principal naming
 /// that ARN, its account's root, or `*`).
 pub(crate) async fn trusts(root: &As, role: &str, principal_arn: &str) -> Result<bool, Failure> {
-    let out = root
-        .iam()
-        .get_role()
-        .role_name(role)
-        .send()
-        .await
-        .sent("iam:GetRole")?;
-    let doc = out
-        .role()
-        .and_then(|r| r.assume_role_policy_document())
-        .unwrap_or_default();
-    let text = if doc.trim_start().starts_with('{') {
-        doc.to_string()
-    } else {
-        percent_encoding::percent_decode_str(doc)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
+    let text = trust_document(root, role).await?;
     let account_root = principal_arn
         .split(':')
         .nth(4)
@@ -513,6 +496,28 @@ pub(crate) async fn trusts(root: &As, role: &str, principal_arn: &str) -> Result
                 p == "*" || p == principal_arn || account_root.as_deref() == Some(p.as_str())
             })
     }))
+}
+
+/// A role's trust policy as it is now, decoded (IAM answers it URL-encoded).
+pub(crate) async fn trust_document(root: &As, role: &str) -> Result<String, Failure> {
+    let out = root
+        .iam()
+        .get_role()
+        .role_name(role)
+        .send()
+        .await
+        .sent("iam:GetRole")?;
+    let doc = out
+        .role()
+        .and_then(|r| r.assume_role_policy_document())
+        .unwrap_or_default();
+    Ok(if doc.trim_start().starts_with('{') {
+        doc.to_string()
+    } else {
+        percent_encoding::percent_decode_str(doc)
+            .decode_utf8_lossy()
+            .into_owned()
+    })
 }
 
 #[cfg(test)]

@@ -242,6 +242,12 @@ pub(crate) fn attach_user_policy(t: OffsetDateTime, user: &str, policy_arn: &str
         .request(json!({"userName": user, "policyArn": policy_arn}))
 }
 
+/// A role's trust policy replaced: CloudTrail logs the new document as sent.
+pub(crate) fn update_assume_role_policy(t: OffsetDateTime, role: &str, document: &str) -> Call {
+    Call::new(t, "us-east-1", "iam", "UpdateAssumeRolePolicy", false)
+        .request(json!({"roleName": role, "policyDocument": document}))
+}
+
 /// An instance as `RunInstances` reported it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Launched {

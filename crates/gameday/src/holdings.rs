@@ -5,18 +5,24 @@
 use futures_util::future::join_all;
 use time::OffsetDateTime;
 
-use super::Seeded;
 use super::authz::{self, Caller, Verdict};
 use super::clients::As;
+use super::{AttackerEvent, Outside, Seeded};
 
 /// The attacker's holdings in words, IAM first, then region by region in the game's order:
 /// `backdoor user backup-svc-2 with 2 active keys (AdministratorAccess)`,
 /// `3 instances in sa-east-1`, `lambda xmr-relay in eu-north-1`. Empty when it holds nothing.
 /// Something moto cannot be asked about is reported as such rather than left out.
-pub async fn attacker_holdings(endpoint: &str, seeded: &Seeded) -> Vec<String> {
+///
+/// `live` is what the attacker did during the game: the sessions it minted then count too.
+pub async fn attacker_holdings(
+    endpoint: &str,
+    seeded: &Seeded,
+    live: &[AttackerEvent],
+) -> Vec<String> {
     let root = As::root(endpoint).await;
     let mut out = Vec::new();
-    iam_holdings(&root, seeded, &mut out).await;
+    iam_holdings(&root, seeded, live, &mut out).await;
     let regional = join_all(
         seeded
             .regions
@@ -28,7 +34,7 @@ pub async fn attacker_holdings(endpoint: &str, seeded: &Seeded) -> Vec<String> {
     out
 }
 
-async fn iam_holdings(root: &As, seeded: &Seeded, out: &mut Vec<String>) {
+async fn iam_holdings(root: &As, seeded: &Seeded, live: &[AttackerEvent], out: &mut Vec<String>) {
     let iam = root.iam();
     match iam.list_users().send().await {
         Ok(users) => {
@@ -89,14 +95,24 @@ async fn iam_holdings(root: &As, seeded: &Seeded, out: &mut Vec<String>) {
         Ok(false) => {}
         Err(e) => out.push(format!("leaked key status unknown: {e}")),
     }
-    if let Some(s) = &seeded.session {
+    if let Some(o) = &seeded.outside {
+        match open_to(root, o).await {
+            Ok(true) => out.push(format!(
+                "role {} trusts account {} (the attacker's own): it can mint sessions at will",
+                o.role, o.account
+            )),
+            Ok(false) => {}
+            Err(e) => out.push(format!("trust of role {} unknown: {e}", o.role)),
+        }
+    }
+    let mut cache = authz::Cache::default();
+    let now = OffsetDateTime::now_utc();
+    for s in sessions(seeded, live) {
         let caller = Caller::Session {
             role: &s.role,
             issued: s.issued,
             expires: s.expires,
         };
-        let mut cache = authz::Cache::default();
-        let now = OffsetDateTime::now_utc();
         match authz::check(root, &caller, &["ec2:RunInstances"], now, &mut cache).await {
             Ok(Verdict::Allowed) => out.push(format!(
                 "session {} of role {} valid until {}",
@@ -108,6 +124,46 @@ async fn iam_holdings(root: &As, seeded: &Seeded, out: &mut Vec<String>) {
             Err(e) => out.push(format!("session {} status unknown: {e}", s.key_id)),
         }
     }
+}
+
+/// Whether the role's trust still lets the attacker's own account in.
+async fn open_to(root: &As, o: &Outside) -> Result<bool, String> {
+    authz::trusts(root, &o.role, &format!("arn:aws:iam::{}:root", o.account))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A session the attacker holds: the role, its key, when it was issued and when it expires.
+struct Held {
+    role: String,
+    key_id: String,
+    issued: OffsetDateTime,
+    expires: OffsetDateTime,
+}
+
+/// The sessions minted before the game and during it.
+fn sessions(seeded: &Seeded, live: &[AttackerEvent]) -> Vec<Held> {
+    let mut out: Vec<Held> = seeded
+        .session
+        .iter()
+        .map(|s| Held {
+            role: s.role.clone(),
+            key_id: s.key_id.clone(),
+            issued: s.issued,
+            expires: s.expires,
+        })
+        .collect();
+    for e in live {
+        if let Some((key_id, role)) = super::attacker::minted_session(e) {
+            out.push(Held {
+                role,
+                key_id,
+                issued: e.at,
+                expires: e.at + super::attacker::SESSION_LIFE,
+            });
+        }
+    }
+    out
 }
 
 async fn region_holdings(root: &As, seeded: &Seeded, region: &str) -> Vec<String> {
@@ -248,6 +304,15 @@ pub async fn attacker_credentials(
             }
         }
     }
+    // A trust open to the attacker's account; the sessions minted through it, which the
+    // console names by the role (their AssumeRole records carry no key of the incident).
+    let mut through_trust = false;
+    if let Some(o) = &seeded.outside
+        && open_to(&root, o).await?
+    {
+        out.push(("trust".to_string(), o.role.clone()));
+        through_trust = true;
+    }
     if let Some(s) = &seeded.session {
         let caller = Caller::Session {
             role: &s.role,
@@ -264,9 +329,19 @@ pub async fn attacker_credentials(
         )
         .await
         .map_err(|e| e.to_string())?;
-        if verdict == Verdict::Allowed {
-            out.push(("session".to_string(), s.key_id.clone()));
+        match &seeded.outside {
+            Some(o) if o.role == s.role => through_trust |= verdict == Verdict::Allowed,
+            _ if verdict == Verdict::Allowed => {
+                out.push(("session".to_string(), s.key_id.clone()));
+            }
+            _ => {}
         }
+    }
+    if let (true, Some(o)) = (through_trust, &seeded.outside) {
+        out.push((
+            "session".to_string(),
+            format!("{}{}", keyspill_core::access::TRUST_SESSIONS, o.role),
+        ));
     }
     out.sort();
     Ok(out)

@@ -92,6 +92,29 @@ impl fmt::Debug for Creds {
     }
 }
 
+/// The attacker's user in its own account, and the role whose trust it opened to it.
+/// `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Outside {
+    pub account: String,
+    pub user: String,
+    pub principal_id: String,
+    pub key_id: String,
+    pub secret: String,
+    pub role: String,
+}
+
+impl fmt::Debug for Outside {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outside")
+            .field("account", &self.account)
+            .field("user", &self.user)
+            .field("key_id", &self.key_id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Temporary credentials of an assumed role. `Debug` never shows the secret or the token.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SessionCreds {
@@ -169,8 +192,11 @@ pub struct Seeded {
     pub backdoor_user: String,
     /// Every key the backdoor user got before the game (the first is the one it uses).
     pub backdoor_keys: Vec<Creds>,
-    /// The deploy-role session the attacker minted with the leaked key, if it did.
+    /// The role session the attacker minted before the game (with the leaked key, or from its
+    /// own account through a trust it opened), if it did.
     pub session: Option<SessionCreds>,
+    /// The attacker's own account and the role it opened to it (`[trust]` scenarios).
+    pub outside: Option<Outside>,
     pub trail_name: String,
     pub trail_arn: String,
     pub home_regions: Vec<String>,

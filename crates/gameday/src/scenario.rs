@@ -9,10 +9,14 @@ use serde::Deserialize;
 pub const DEFAULT_SCENARIO: &str = "github-leak";
 
 /// Every built-in scenario: its name and its TOML text.
-const BUILT_IN: [(&str, &str); 2] = [
+const BUILT_IN: [(&str, &str); 3] = [
     (
         "github-leak",
         include_str!("../../../assets/gameday/github-leak.toml"),
+    ),
+    (
+        "role-trust-backdoor",
+        include_str!("../../../assets/gameday/role-trust-backdoor.toml"),
     ),
     (
         "data-theft",
@@ -74,6 +78,8 @@ pub struct Scenario {
     pub functions: Vec<Function>,
     /// What the company keeps that the attacker is after, when the scenario is about data.
     pub data: Option<Data>,
+    /// The role the attacker opens to its own account, when the scenario is about that.
+    pub trust: Option<TrustDoor>,
     pub attacker: Attacker,
     pub cost: Cost,
 }
@@ -210,6 +216,17 @@ pub struct Function {
 /// The company's data: a bucket of objects and the names of its secrets.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct TrustDoor {
+    /// One of the scenario's roles.
+    pub role: String,
+    /// The attacker's own account, which it adds to the role's trust.
+    pub account: String,
+    /// The user it signs in as there (its calls into this account name only the account).
+    pub principal: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Data {
     /// The bucket (in the first home region).
     pub bucket: String,
@@ -279,6 +296,8 @@ pub enum Call {
     GetObject,
     /// Every secret of the scenario (a management read event).
     GetSecretValue,
+    /// Adds the attacker's own account to the trust of the scenario's `[trust]` role.
+    UpdateAssumeRolePolicy,
 }
 
 /// Which credentials a history step uses.
@@ -288,6 +307,8 @@ pub enum With {
     Leaked,
     Session,
     Backdoor,
+    /// The attacker's own account, through the trust it opened (`AssumeRole` only).
+    Outside,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -414,6 +435,33 @@ impl Scenario {
                 .any(|s| data_calls.contains(&s.call))
         {
             fail("the attacker reads data but the scenario has no [data]".into());
+        }
+        let uses_trust = a
+            .history
+            .iter()
+            .chain(&a.live)
+            .any(|s| s.call == Call::UpdateAssumeRolePolicy || s.with == Some(With::Outside));
+        match &self.trust {
+            None if uses_trust => {
+                fail("the attacker uses a role's trust but the scenario has no [trust]".into())
+            }
+            Some(t) => {
+                if !roles.contains(t.role.as_str()) {
+                    fail(format!("trust.role names unknown role {}", t.role));
+                }
+                if t.account.len() != 12 || !t.account.bytes().all(|b| b.is_ascii_digit()) {
+                    fail(format!("trust.account {} is not an account id", t.account));
+                }
+            }
+            None => {}
+        }
+        for (i, step) in a.history.iter().enumerate() {
+            if step.with == Some(With::Outside) && step.call != Call::AssumeRole {
+                fail(format!(
+                    "attacker.history step {}: the outside account only assumes the role",
+                    i + 1
+                ));
+            }
         }
         let groups: BTreeSet<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
         for g in self

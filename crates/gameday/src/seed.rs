@@ -17,7 +17,7 @@ use super::history::{self, Cast, Person, RoleRef};
 use super::record;
 use super::rng::Rng;
 use super::scenario::{RoleKind, Scenario, With};
-use super::{Creds, Ordinary, PlantedLog, Seeded, SessionCreds};
+use super::{Creds, Ordinary, Outside, PlantedLog, Seeded, SessionCreds};
 
 /// The trail every scenario's account has.
 const TRAIL_NAME: &str = "management-events";
@@ -517,6 +517,16 @@ pub async fn seed(
     engine.trail_region = trail_region.clone();
     engine.bucket = trail_bucket.clone();
     engine.deploy_role = deploy_role.clone();
+    if let Some(door) = &scenario.trust {
+        engine.trust_role = Some(
+            roles
+                .get(&door.role)
+                .cloned()
+                .ok_or_else(|| format!("trust role {} was not made", door.role))?,
+        );
+        let mut ids = Rng::new(seed, "attacker-outside");
+        engine.outside = Some(Ident::outside(&door.account, &door.principal, &mut ids));
+    }
     engine.lambda_role_arn = lambda_role.arn.clone();
     engine.backdoor_user = backdoor_user.clone();
     engine.next_backdoor = backdoor_index + 1;
@@ -542,10 +552,12 @@ pub async fn seed(
         let who = match step.with {
             Some(With::Session) => Who::Session,
             Some(With::Backdoor) => Who::Backdoor(0),
+            Some(With::Outside) => Who::Outside,
             _ => Who::Leaked,
         };
         let region = engine.region_for(step.region.as_deref());
-        engine.step(who, step, &region, at).await;
+        // Boxed: a step's future holds every kind of call, too big to nest on the stack.
+        Box::pin(engine.step(who, step, &region, at)).await;
     }
     // No record is delivered before the time it names.
     if let Some(last) = engine.records.iter().map(|p| p.time).max() {
@@ -584,6 +596,18 @@ pub async fn seed(
             token: s.token.clone().unwrap_or_default(),
             issued: s.issued,
             expires: s.expires,
+        }),
+        outside: engine.outside.as_ref().map(|o| Outside {
+            account: o.home.clone().unwrap_or_default(),
+            user: o.user.clone(),
+            principal_id: o.principal_id.clone(),
+            key_id: o.key.clone(),
+            secret: o.secret.clone(),
+            role: engine
+                .trust_role
+                .as_ref()
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
         }),
         trail_name: TRAIL_NAME.to_string(),
         trail_arn,

@@ -39,6 +39,10 @@ pub(super) async fn engine_for<'s>(
     let backdoor_id = user_id(seeded.backdoor_user.clone()).await;
     let deploy = role(seeded.deploy_role.clone()).await;
     let lambda = role(seeded.lambda_role.clone()).await;
+    let trust_role = match &seeded.outside {
+        Some(o) => Some(role(o.role.clone()).await),
+        None => None,
+    };
     let leaked = Ident::user(With::Leaked, &seeded.leaked, &developer_id);
     let mut e = Engine::new(
         scenario,
@@ -66,8 +70,28 @@ pub(super) async fn engine_for<'s>(
         .iter()
         .map(|c| Ident::user(With::Backdoor, c, &backdoor_id))
         .collect();
+    if let Some(o) = &seeded.outside {
+        e.trust_role = Some(trust_role.clone().unwrap_or_else(|| e.deploy_role.clone()));
+        e.outside = Some(Ident {
+            kind: With::Outside,
+            user: o.user.clone(),
+            principal_id: o.principal_id.clone(),
+            key: o.key_id.clone(),
+            secret: o.secret.clone(),
+            token: None,
+            session_name: String::new(),
+            issued: OffsetDateTime::UNIX_EPOCH,
+            expires: OffsetDateTime::UNIX_EPOCH,
+            home: Some(o.account.clone()),
+            client: None,
+        });
+    }
     if let Some(s) = &seeded.session {
-        e.session = Some(Ident::session(s, &e.deploy_role.id));
+        let role_id = match &e.trust_role {
+            Some(r) if r.name == s.role => r.id.clone(),
+            _ => e.deploy_role.id.clone(),
+        };
+        e.session = Some(Ident::session(s, &role_id));
     }
     let pool = &scenario.attacker.backdoor_names;
     e.next_backdoor = pool

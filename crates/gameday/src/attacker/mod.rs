@@ -22,6 +22,7 @@ mod steps;
 
 pub(crate) use compute::{store_package, zip_one};
 pub use live::attacker;
+pub(crate) use persistence::{SESSION_LIFE, minted_session};
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -62,6 +63,8 @@ pub(crate) enum Who {
     Leaked,
     Session,
     Backdoor(usize),
+    /// The attacker's own account, through a trust it opened.
+    Outside,
 }
 
 /// One set of credentials the attacker holds.
@@ -78,6 +81,8 @@ pub(crate) struct Ident {
     pub session_name: String,
     pub issued: OffsetDateTime,
     pub expires: OffsetDateTime,
+    /// The account it belongs to, when not the game's (the attacker's own).
+    pub home: Option<String>,
     client: Option<As>,
 }
 
@@ -93,6 +98,35 @@ impl Ident {
             session_name: String::new(),
             issued: OffsetDateTime::UNIX_EPOCH,
             expires: OffsetDateTime::UNIX_EPOCH,
+            home: None,
+            client: None,
+        }
+    }
+
+    /// The attacker's user in its own account: `account`'s principal, with a key this game
+    /// makes up (moto does not check a caller's key).
+    pub(crate) fn outside(account: &str, name: &str, ids: &mut Rng) -> Ident {
+        let mut id = |prefix: &str| {
+            let tail: String = ids
+                .uuid()
+                .replace('-', "")
+                .to_uppercase()
+                .chars()
+                .take(16)
+                .collect();
+            format!("{prefix}{tail}")
+        };
+        Ident {
+            kind: With::Outside,
+            user: name.to_string(),
+            principal_id: id("AIDA"),
+            key: id("AKIA"),
+            secret: ids.uuid().replace('-', ""),
+            token: None,
+            session_name: String::new(),
+            issued: OffsetDateTime::UNIX_EPOCH,
+            expires: OffsetDateTime::UNIX_EPOCH,
+            home: Some(account.to_string()),
             client: None,
         }
     }
@@ -108,6 +142,7 @@ impl Ident {
             session_name: s.session_name.clone(),
             issued: s.issued,
             expires: s.expires,
+            home: None,
             client: None,
         }
     }
@@ -132,6 +167,9 @@ impl Ident {
             ),
             With::Leaked | With::Backdoor => {
                 record::iam_user(account, &self.user, &self.principal_id, &self.key)
+            }
+            With::Outside => {
+                record::other_account(self.home.as_deref().unwrap_or(account), &self.principal_id)
             }
         }
     }
@@ -164,6 +202,10 @@ pub(crate) struct Engine<'s> {
     pub trail_region: String,
     pub bucket: String,
     pub deploy_role: RoleRef,
+    /// The role whose trust the attacker opens to its own account (`[trust]`).
+    pub trust_role: Option<RoleRef>,
+    /// The attacker's user in its own account, when the scenario has a `[trust]`.
+    pub outside: Option<Ident>,
     pub lambda_role_arn: String,
     /// Choices (regions, names, counts).
     pub rng: Rng,
@@ -219,6 +261,8 @@ impl<'s> Engine<'s> {
                 id: String::new(),
                 arn: String::new(),
             },
+            trust_role: None,
+            outside: None,
             lambda_role_arn: String::new(),
             rng,
             ids,
@@ -256,6 +300,7 @@ impl<'s> Engine<'s> {
             Who::Leaked => Some(&self.leaked),
             Who::Session => self.session.as_ref(),
             Who::Backdoor(i) => self.backdoors.get(i),
+            Who::Outside => self.outside.as_ref(),
         }
     }
 
@@ -264,6 +309,7 @@ impl<'s> Engine<'s> {
             Who::Leaked => Some(&mut self.leaked),
             Who::Session => self.session.as_mut(),
             Who::Backdoor(i) => self.backdoors.get_mut(i),
+            Who::Outside => self.outside.as_mut(),
         }
     }
 
@@ -288,7 +334,7 @@ impl<'s> Engine<'s> {
         let last = |v: &Vec<String>| v.last().cloned().unwrap_or_default();
         match who {
             Who::Leaked | Who::Session => (first(&a.addresses), first(&a.agents)),
-            Who::Backdoor(_) => (last(&a.addresses), last(&a.agents)),
+            Who::Backdoor(_) | Who::Outside => (last(&a.addresses), last(&a.agents)),
         }
     }
 
@@ -335,6 +381,9 @@ impl<'s> Engine<'s> {
             return Ok(Some(own(INVALID_TOKEN)));
         };
         let caller = match ident.kind {
+            // Its own account lets it do anything; this account's side is the role's trust,
+            // which `assume_role` checks.
+            With::Outside => return Ok(None),
             With::Session => Caller::Session {
                 role: &ident.user,
                 issued: ident.issued,

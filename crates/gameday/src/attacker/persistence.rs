@@ -161,7 +161,12 @@ impl Engine<'_> {
         ip: &str,
         agent: &str,
     ) -> Outcome<()> {
-        let role = self.deploy_role.clone();
+        // From its own account it comes in through the role it opened; otherwise it takes
+        // the deploy role.
+        let role = match (who, &self.trust_role) {
+            (Who::Outside, Some(r)) => r.clone(),
+            _ => self.deploy_role.clone(),
+        };
         let session = self.scenario.attacker.session_name.clone();
         let base = events::assume_role(
             t,
@@ -210,6 +215,7 @@ impl Engine<'_> {
             return Outcome::Refused;
         }
         let r = region.to_string();
+        let role_id = role.id.clone();
         let (ip, agent) = (ip.to_string(), agent.to_string());
         let out = self
             .sub(
@@ -254,17 +260,139 @@ impl Engine<'_> {
                         },
                     )
                     .from(&ip, &agent);
-                    Ok((call, format!("session {} as {}", s.key_id, role.name), s))
+                    Ok((call, session_detail(&s.key_id, &role.name), s))
                 },
             )
             .await;
         match out {
             Outcome::Done(s) => {
-                self.session = Some(Ident::session(&s, &self.deploy_role.id));
+                self.session = Some(Ident::session(&s, &role_id));
                 Outcome::Done(())
             }
             Outcome::Refused => Outcome::Refused,
             Outcome::Failed => Outcome::Failed,
         }
+    }
+}
+
+impl Engine<'_> {
+    /// Adds the attacker's own account to the trust of the scenario's `[trust]` role, keeping
+    /// what it trusted before (nothing looks broken to the role's owners).
+    pub(super) async fn open_trust(
+        &mut self,
+        who: Who,
+        t: OffsetDateTime,
+        ip: &str,
+        agent: &str,
+    ) -> Outcome<()> {
+        let Some(door) = self.scenario.trust.clone() else {
+            return Outcome::Failed;
+        };
+        let current = match authz::trust_document(&self.root, &door.role).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!("game day: trust of {} unreadable: {e}", door.role);
+                return Outcome::Failed;
+            }
+        };
+        let document = with_account(&current, &door.account);
+        let base = events::update_assume_role_policy(t, &door.role, &document).from(ip, agent);
+        let role = door.role.clone();
+        self.sub(
+            who,
+            "iam:UpdateAssumeRolePolicy",
+            &["iam:UpdateAssumeRolePolicy"],
+            base.clone(),
+            |c| async move {
+                c.iam()
+                    .update_assume_role_policy()
+                    .role_name(&role)
+                    .policy_document(&document)
+                    .send()
+                    .await
+                    .sent("iam:UpdateAssumeRolePolicy")?;
+                Ok((base, format!("{role} now trusts {}", door.account), ()))
+            },
+        )
+        .await
+    }
+}
+
+/// A trust policy with one more statement letting `account` assume the role.
+pub(crate) fn with_account(document: &str, account: &str) -> String {
+    let mut doc: serde_json::Value = serde_json::from_str(document)
+        .unwrap_or_else(|_| json!({"Version": "2012-10-17", "Statement": []}));
+    let added = json!({
+        "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+        "Action": "sts:AssumeRole",
+    });
+    match doc.get_mut("Statement") {
+        Some(serde_json::Value::Array(list)) => list.push(added),
+        Some(one) => {
+            let first = one.take();
+            *one = json!([first, added]);
+        }
+        None => doc["Statement"] = json!([added]),
+    }
+    doc.to_string()
+}
+
+/// How long the sessions the attacker mints last (it asks for an hour).
+pub(crate) const SESSION_LIFE: Duration = Duration::hours(1);
+
+/// What a minted session's event says: `session ASIA… as deploy-role`.
+fn session_detail(key_id: &str, role: &str) -> String {
+    format!("session {key_id} as {role}")
+}
+
+/// The session an `sts:AssumeRole` event minted, as (key id, role), when it worked.
+pub(crate) fn minted_session(e: &AttackerEvent) -> Option<(String, String)> {
+    if !e.ok || e.call != "sts:AssumeRole" {
+        return None;
+    }
+    let rest = e.detail.strip_prefix("session ")?;
+    let (key, role) = rest.split_once(" as ")?;
+    Some((key.to_string(), role.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_minted_session_is_read_back_from_its_event() {
+        let mut e = AttackerEvent {
+            at: OffsetDateTime::UNIX_EPOCH,
+            with: "AKIA".into(),
+            call: "sts:AssumeRole".into(),
+            region: "us-east-1".into(),
+            ok: true,
+            detail: session_detail("ASIAEXAMPLE", "deploy-role"),
+            code: None,
+        };
+        assert_eq!(
+            minted_session(&e),
+            Some(("ASIAEXAMPLE".into(), "deploy-role".into()))
+        );
+        e.ok = false;
+        assert_eq!(minted_session(&e), None);
+    }
+
+    #[test]
+    fn the_attacker_s_account_is_added_to_the_trust_beside_what_was_there() {
+        let before = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/ci-deploy"},"Action":"sts:AssumeRole"}}"#;
+        let after: serde_json::Value =
+            serde_json::from_str(&with_account(before, "999988887777")).expect("json");
+        let list = after["Statement"].as_array().expect("a list");
+        assert_eq!(list.len(), 2);
+        assert_eq!(
+            list[0]["Principal"]["AWS"],
+            "arn:aws:iam::123456789012:user/ci-deploy"
+        );
+        assert_eq!(
+            list[1]["Principal"]["AWS"],
+            "arn:aws:iam::999988887777:root"
+        );
     }
 }

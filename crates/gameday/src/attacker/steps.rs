@@ -191,6 +191,7 @@ impl Engine<'_> {
                 self.read_data(who, step.call, t, &ip, &agent).await
             }
             Call::GetSecretValue => self.read_secrets(who, t, &ip, &agent).await,
+            Call::UpdateAssumeRolePolicy => self.open_trust(who, t, &ip, &agent).await,
             Call::StopLogging => {
                 let trail_region = self.trail_region.clone();
                 let base = with(events::stop_logging(t, &trail_region, &self.trail_arn));
@@ -283,11 +284,37 @@ impl Engine<'_> {
         written
     }
 
-    /// The identities to try during the game, in order: the leaked key, then each backdoor key.
+    /// The identities to try during the game, in order: the leaked key, then each backdoor
+    /// key, then (when it opened a trust) the session it minted through it.
     pub(super) fn candidates(&self) -> Vec<Who> {
         std::iter::once(Who::Leaked)
             .chain((0..self.backdoors.len()).map(Who::Backdoor))
+            .chain((self.outside.is_some() && self.session.is_some()).then_some(Who::Session))
             .collect()
+    }
+
+    /// When every credential was refused and the attacker holds a trust into the account:
+    /// a dead session (expired or revoked) is replaced by a new one minted from its own
+    /// account, if the role's trust still lets it in. Returns whether there is a fresh one.
+    async fn come_back(&mut self, t: OffsetDateTime) -> bool {
+        if self.outside.is_none() || self.trust_role.is_none() {
+            return false;
+        }
+        let alive = self.session.is_some()
+            && matches!(
+                self.refusal(Who::Session, &["ec2:DescribeRegions"], t, GLOBAL_REGION)
+                    .await,
+                Ok(None)
+            );
+        if alive {
+            return false;
+        }
+        let (ip, agent) = self.voice(Who::Outside, None);
+        matches!(
+            self.assume_role(Who::Outside, t, GLOBAL_REGION, &ip, &agent)
+                .await,
+            Outcome::Done(())
+        )
     }
 
     /// What a live step becomes once the attacker's limits are reached.
@@ -331,10 +358,15 @@ impl Engine<'_> {
         let region = self.region_for(step.region.as_deref());
         self.template = None;
         let now = OffsetDateTime::now_utc();
+        let mut sent = false;
         for who in self.candidates() {
-            if let Tried::Sent { .. } = self.step(who, &step, &region, now).await {
+            if let Tried::Sent { .. } = Box::pin(self.step(who, &step, &region, now)).await {
+                sent = true;
                 break;
             }
+        }
+        if !sent && self.come_back(now).await {
+            Box::pin(self.step(Who::Session, &step, &region, OffsetDateTime::now_utc())).await;
         }
         self.deliver(OffsetDateTime::now_utc()).await;
     }
