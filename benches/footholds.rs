@@ -342,6 +342,7 @@ fn model(w: &World) -> usize {
         cleared: &cleared,
         leaked_history: &Default::default(),
         trust_closed: &Default::default(),
+        functions: None,
         source_ip: None,
     })
     .footholds

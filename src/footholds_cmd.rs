@@ -193,6 +193,28 @@ pub async fn assess_account(
     };
     notes.extend(trail_notes);
 
+    // The functions the trail shows a tracked credential made: do they still exist?
+    let function_regions: BTreeSet<String> = acts
+        .iter()
+        .filter(|e| leaked.contains(&e.by_key) || chains.contains(&e.by_key))
+        .filter_map(|e| match &e.act {
+            keyspill_core::access::Act::FunctionCreated { region, .. } => Some(region.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut functions = keyspill_core::access::Functions::default();
+    for region in function_regions {
+        match keyspill_aws::resources::functions_in(&aws, &region).await {
+            Ok(found) => {
+                functions
+                    .present
+                    .extend(found.into_iter().map(|f| (region.clone(), f.id)));
+                functions.swept.insert(region);
+            }
+            Err(e) => notes.push(format!("functions in {region}: {e}")),
+        }
+    }
+
     let account = identity.as_ref().map(|i| i.account.as_str());
     let mut trusted: Vec<&str> = account.into_iter().collect();
     trusted.extend(args.trust_accounts.iter().map(String::as_str));
@@ -222,6 +244,7 @@ pub async fn assess_account(
         // When this response's own trust changes applied (from its journal): a trust closed
         // otherwise is bounded by this reading of IAM.
         trust_closed: &trust_closed,
+        functions: Some(&functions),
         source_ip: args.source_ip,
     });
     let authz = access.ok().map(|a| a.authz);

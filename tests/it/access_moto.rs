@@ -762,6 +762,7 @@ fn model(
         cleared: &cleared,
         leaked_history: &Default::default(),
         trust_closed: &Default::default(),
+        functions: None,
         source_ip: None,
     })
 }

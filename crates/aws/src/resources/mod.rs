@@ -103,6 +103,11 @@ pub async fn sweep_region(aws: &Aws, region: &str) -> RegionSweep {
     sweep_region_with(aws, region, account_id(aws)).await
 }
 
+/// The Lambda functions of one region (the footholds command asks only this of a region).
+pub async fn functions_in(aws: &Aws, region: &str) -> Result<Vec<Resource>, AwsError> {
+    lambda::functions(aws, region).await
+}
+
 /// Lists `kinds` at `at`, all at once, in the order given.
 async fn list_all(at: &Place, kinds: impl Iterator<Item = Kind>) -> Vec<(Kind, Found)> {
     future::join_all(kinds.map(|kind| list(kind, at).map(move |found| (kind, found)))).await

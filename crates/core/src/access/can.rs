@@ -32,7 +32,8 @@ pub(super) fn grids(i: &Inputs<'_>, a: &AccessSnapshot, out: &mut [Foothold]) {
         if f.subject.is_none() {
             let (word, name) = f.principal.split_once(' ').unwrap_or_default();
             let who_ctx = match (f.kind, word) {
-                (Kind::Role | Kind::Trust, "role") => Some((
+                // A function's role acts with a session minted for each run.
+                (Kind::Role | Kind::Trust | Kind::Function, "role") => Some((
                     authz::Who::Role(name.to_string()),
                     authz::Context::session(
                         i.now,

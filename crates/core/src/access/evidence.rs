@@ -76,6 +76,13 @@ pub enum Act {
     ProviderCreated {
         arn: String,
     },
+    /// A Lambda function: it acts with its role's rights whenever it runs, no key needed.
+    FunctionCreated {
+        region: String,
+        name: String,
+        /// The execution role it was given.
+        role: String,
+    },
 }
 
 /// An act with the event that shows it.
@@ -141,7 +148,7 @@ impl Acts {
     }
 }
 
-const NAMES: [&str; 13] = [
+const NAMES: [&str; 15] = [
     "CreateAccessKey",
     "AssumeRole",
     "GetSessionToken",
@@ -155,6 +162,9 @@ const NAMES: [&str; 13] = [
     "CreateSAMLProvider",
     "AssumeRoleWithSAML",
     "AssumeRoleWithWebIdentity",
+    // Lambda's API is versioned in CloudTrail's event names.
+    "CreateFunction20150331",
+    "CreateFunction",
 ];
 
 fn text<'a>(v: &'a Value, path: &[&str]) -> &'a str {
@@ -212,6 +222,13 @@ pub fn act_of(e: &Event) -> Option<Act> {
         ("iam", "CreateSAMLProvider") => Act::ProviderCreated {
             arn: nonempty(text(&v, &["responseElements", "sAMLProviderArn"]).to_string())
                 .or_else(|| nonempty(req("name")))?,
+        },
+        ("lambda", _) => Act::FunctionCreated {
+            region: e.region.to_string(),
+            name: nonempty(req("functionName"))
+                .or_else(|| nonempty(text(&v, &["responseElements", "functionName"]).into()))
+                .map(|n| arn_name(&n).to_string())?,
+            role: arn_name(&nonempty(req("role"))?).to_string(),
         },
         ("sts", name) => {
             let key_id =

@@ -115,6 +115,8 @@ pub enum Kind {
     Role,
     Trust,
     IdentityProvider,
+    /// A function a tracked credential made: it runs with its role's rights.
+    Function,
 }
 
 impl Kind {
@@ -128,6 +130,7 @@ impl Kind {
             Kind::Role => "role",
             Kind::Trust => "trust",
             Kind::IdentityProvider => "identity-provider",
+            Kind::Function => "function",
         }
     }
 }
@@ -346,6 +349,8 @@ pub struct Inputs<'a> {
     /// trust before then is still valid (the console notes this poll after poll, and from its
     /// own trust changes; a role not listed is bounded by when IAM was read).
     pub trust_closed: &'a BTreeMap<String, Timestamp>,
+    /// The account's Lambda functions as the last sweep found them; `None` before one.
+    pub functions: Option<&'a Functions>,
     /// `aws:SourceIp` for the grid's conditions, when the operator gives the attacker's
     /// address; unknown otherwise.
     pub source_ip: Option<std::net::IpAddr>,
@@ -486,6 +491,8 @@ pub fn assess(i: &Inputs<'_>) -> Assessment {
     if let Some(a) = access {
         principals(i, a, keys, &trail, &after_leak, &mut out);
     }
+
+    functions(i, &acts, &mut out);
 
     if let Some(a) = access {
         can::grids(i, a, &mut out);
@@ -802,6 +809,66 @@ fn sessions(
     }
 }
 
+/// The functions a sweep found, and the regions whose functions it could read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Functions {
+    pub swept: BTreeSet<String>,
+    /// (region, name).
+    pub present: BTreeSet<(String, String)>,
+}
+
+/// Functions a tracked credential made. A function acts with its execution role's rights each
+/// time it runs, and nothing of the incident's keys is needed for that: a schedule (or any
+/// trigger the attacker set) remakes users and keys as fast as they are removed. Open while
+/// it exists; the grid then closes one whose role can do none of the grid's actions (a
+/// miner's logging role is eradication work, not a way back in). Revoking the role's sessions
+/// does not help: each run gets a fresh one.
+fn functions(i: &Inputs<'_>, acts: &[&Evidence], out: &mut Vec<Foothold>) {
+    let mut seen = BTreeSet::new();
+    for e in acts {
+        let Act::FunctionCreated { region, name, role } = &e.act else {
+            continue;
+        };
+        let id = format!("{region}/{name}");
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        let (state, why, remedy) = match i.functions {
+            None => (
+                FootState::Open,
+                "not verified: the account's functions have not been swept yet".to_string(),
+                Some(Remedy::Remove),
+            ),
+            Some(f) if !f.swept.contains(region) => (
+                FootState::Open,
+                format!("not verified: the functions of {region} could not be read"),
+                Some(Remedy::Remove),
+            ),
+            Some(f) if f.present.contains(&(region.clone(), name.clone())) => (
+                FootState::Open,
+                format!(
+                    "runs as role {role} whenever it is invoked or scheduled, with no key of \
+                     this incident; a fresh session each run, so revoking does not stop it: \
+                     remove it"
+                ),
+                Some(Remedy::Remove),
+            ),
+            Some(_) => (FootState::Closed, "deleted".to_string(), None),
+        };
+        out.push(Foothold {
+            subject: None,
+            kind: Kind::Function,
+            id,
+            principal: format!("role {role}"),
+            state,
+            why,
+            expires: None,
+            provenance: Provenance::from(*e),
+            remedy,
+        });
+    }
+}
+
 /// The id prefix of the sessions minted through a role's trust by principals outside the
 /// account: `trust:deploy-role`.
 pub const TRUST_SESSIONS: &str = "trust:";
@@ -939,7 +1006,7 @@ fn target(act: &Act) -> Option<(Target, String)> {
         Act::RoleCreated { role } => (Target::Role, role.clone()),
         Act::TrustChanged { role } => (Target::Trust, role.clone()),
         Act::ProviderCreated { arn } => (Target::Provider, arn.clone()),
-        Act::Session { .. } => return None,
+        Act::Session { .. } | Act::FunctionCreated { .. } => return None,
     })
 }
 

@@ -138,6 +138,7 @@ pub fn assess(state: &State) -> Assessment {
     trusted_accounts.extend(state.access.trusted_accounts.iter().map(String::as_str));
     let tracked = |k: &str| state.leaked.contains(k) || state.timeline.chains.contains_key(k);
     let own_user = state.identity.data.as_ref().and_then(|i| i.iam_user_name());
+    let functions = swept_functions(state);
     let inputs = Inputs {
         now: state.now,
         since: state.since().map(|(t, _)| t),
@@ -158,9 +159,36 @@ pub fn assess(state: &State) -> Assessment {
         cleared: &state.access.cleared,
         leaked_history: &state.access.leaked_history,
         trust_closed: &state.access.trust_closed,
+        functions: functions.as_ref(),
         source_ip: state.access.source_ip,
     };
     access::assess(&inputs)
+}
+
+/// The functions the Resources tab's last sweep found, and the regions whose functions it
+/// read; `None` before any sweep finished.
+fn swept_functions(state: &State) -> Option<access::Functions> {
+    let r = &state.resources;
+    r.fetched_at?;
+    let swept = r
+        .regions
+        .iter()
+        .filter(|(_, s)| {
+            s.at.is_some()
+                && s.cells.iter().any(|(name, cell)| {
+                    *name == crate::resources::Kind::Function.label()
+                        && matches!(cell, crate::resources::CellState::Ok(_))
+                })
+        })
+        .map(|(region, _)| region.clone())
+        .collect();
+    let present = r
+        .resources
+        .iter()
+        .filter(|x| x.kind == crate::resources::Kind::Function)
+        .map(|x| (x.region.clone(), x.id.clone()))
+        .collect();
+    Some(access::Functions { swept, present })
 }
 
 /// Recomputes the model and reacts to what changed: a contained incident that has an open
@@ -421,7 +449,9 @@ fn left(state: &State, f: &Foothold) -> Option<String> {
         access::Kind::IdentityProvider => {
             (!iam.providers.iter().any(|p| p.arn == f.id)).then(|| "deleted".to_string())
         }
-        access::Kind::Session => None,
+        // The model lists a function for as long as the trail shows it was made; one that is
+        // gone from a sweep is closed there.
+        access::Kind::Session | access::Kind::Function => None,
     }
 }
 
@@ -558,13 +588,21 @@ fn open(state: &mut State) -> Vec<Effect> {
         | access::Kind::Role
         | access::Kind::Trust
         | access::Kind::LoginProfile
-        | access::Kind::IdentityProvider => {
+        | access::Kind::IdentityProvider
+        | access::Kind::Function => {
             state.tab = Tab::Resources;
             let name =
                 f.id.rsplit_once('/')
                     .map_or(f.id.as_str(), |(_, n)| n)
                     .to_string();
             crate::app::resources::set_filter(state, name);
+            vec![]
+        }
+        // Sessions minted through a trust are nowhere in the trail: the role is where to look.
+        access::Kind::Session if f.id.starts_with(access::TRUST_SESSIONS) => {
+            state.tab = Tab::Resources;
+            let role = f.id.trim_start_matches(access::TRUST_SESSIONS).to_string();
+            crate::app::resources::set_filter(state, role);
             vec![]
         }
         access::Kind::LeakedKey | access::Kind::AccessKey | access::Kind::Session => {

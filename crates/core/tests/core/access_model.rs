@@ -268,6 +268,7 @@ struct World {
     now: Timestamp,
     keys_error: Option<String>,
     trust_closed: BTreeMap<String, Timestamp>,
+    functions: Option<keyspill_core::access::Functions>,
 }
 
 impl World {
@@ -281,6 +282,7 @@ impl World {
             now: NOW,
             keys_error: None,
             trust_closed: BTreeMap::new(),
+            functions: None,
         }
     }
 
@@ -307,6 +309,7 @@ impl World {
             cleared: &self.cleared,
             leaked_history: &Default::default(),
             trust_closed: &self.trust_closed,
+            functions: self.functions.as_ref(),
             source_ip: None,
         })
     }
@@ -752,4 +755,56 @@ fn a_standing_outside_trust_is_the_trust_foothold_alone() {
     let f = find(&w.assess(), Kind::Session, "trust:deploy-role");
     assert_eq!(f.state, FootState::Open);
     assert!(matches!(f.provenance, Provenance::Standing));
+}
+
+/// A function the leaked key made runs with its role's rights on its own schedule: open while
+/// it exists, whatever happens to the keys; closed once a sweep no longer finds it.
+#[test]
+fn a_function_the_attacker_made_is_a_foothold_while_it_exists() {
+    use keyspill_core::access::Functions;
+    let mut w = World::new();
+    let made = record(
+        "f1",
+        SINCE + Duration::minutes(8),
+        LEAKED,
+        "lambda",
+        "CreateFunction20150331",
+        json!({"requestParameters": {
+            "functionName": "support-sync",
+            "role": format!("arn:aws:iam::{ACCOUNT}:role/prod-role"),
+        }}),
+    );
+    let origin = Origin::File { path: "t".into() };
+    w.acts
+        .note(&[parse_record(&made, &origin).expect("parses")]);
+    let id = "us-east-1/support-sync";
+    // Before any sweep: not verified, open.
+    let f = find(&w.assess(), Kind::Function, id);
+    assert_eq!(f.state, FootState::Open);
+    assert!(f.why.starts_with("not verified"), "{}", f.why);
+    assert_eq!(f.principal, "role prod-role");
+    // Swept, present: open even with every key and session closed.
+    close_everything(&mut w);
+    w.functions = Some(Functions {
+        swept: ["us-east-1".to_string()].into(),
+        present: [("us-east-1".to_string(), "support-sync".to_string())].into(),
+    });
+    let a = w.assess();
+    let f = find(&a, Kind::Function, id);
+    assert_eq!(f.state, FootState::Open, "{}", a.text());
+    assert!(f.why.contains("runs as role prod-role"), "{}", f.why);
+    assert!(!a.contained());
+    // Its region could not be read: still open, and says why.
+    w.functions = Some(Functions::default());
+    let f = find(&w.assess(), Kind::Function, id);
+    assert_eq!(f.state, FootState::Open);
+    assert!(f.why.contains("could not be read"), "{}", f.why);
+    // Swept and gone: closed, and the incident is contained again.
+    w.functions = Some(Functions {
+        swept: ["us-east-1".to_string()].into(),
+        present: Default::default(),
+    });
+    let a = w.assess();
+    assert_eq!(find(&a, Kind::Function, id).state, FootState::Closed);
+    assert!(a.contained(), "{}", a.text());
 }
