@@ -26,6 +26,7 @@ mod evidence_moto;
 mod footholds_headless;
 mod gameday;
 mod gameday_data;
+mod gameday_lambda;
 mod gameday_trust;
 mod moto_keys;
 mod report_cli;

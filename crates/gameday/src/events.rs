@@ -242,6 +242,20 @@ pub(crate) fn attach_user_policy(t: OffsetDateTime, user: &str, policy_arn: &str
         .request(json!({"userName": user, "policyArn": policy_arn}))
 }
 
+/// An EventBridge rule on a schedule.
+pub(crate) fn put_rule(t: OffsetDateTime, region: &str, rule: &str, expression: &str) -> Call {
+    Call::new(t, region, "events", "PutRule", false)
+        .request(json!({"name": rule, "scheduleExpression": expression, "state": "ENABLED"}))
+}
+
+/// A function as the target of a rule.
+pub(crate) fn put_targets(t: OffsetDateTime, region: &str, rule: &str, function_arn: &str) -> Call {
+    Call::new(t, region, "events", "PutTargets", false).request(json!({
+        "rule": rule,
+        "targets": [{"id": "1", "arn": function_arn}],
+    }))
+}
+
 /// A role's trust policy replaced: CloudTrail logs the new document as sent.
 pub(crate) fn update_assume_role_policy(t: OffsetDateTime, role: &str, document: &str) -> Call {
     Call::new(t, "us-east-1", "iam", "UpdateAssumeRolePolicy", false)

@@ -337,6 +337,7 @@ pub async fn attacker_credentials(
             _ => {}
         }
     }
+    out.extend(acting_functions(&root, seeded).await?);
     if let (true, Some(o)) = (through_trust, &seeded.outside) {
         out.push((
             "session".to_string(),
@@ -344,5 +345,61 @@ pub async fn attacker_credentials(
         ));
     }
     out.sort();
+    Ok(out)
+}
+
+/// What a function's role may do that makes it a way back in (a sample of the console's grid:
+/// IAM writes, compute, data).
+const FUNCTION_REACH: [&str; 4] = [
+    "iam:CreateUser",
+    "iam:CreateAccessKey",
+    "ec2:RunInstances",
+    "s3:GetObject",
+];
+
+/// The attacker's functions whose role can still act, named as the console names them:
+/// `("function", "region/name")`.
+async fn acting_functions(root: &As, seeded: &Seeded) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut cache = authz::Cache::default();
+    let now = OffsetDateTime::now_utc();
+    for region in &seeded.regions {
+        let listed = root
+            .lambda(region)
+            .list_functions()
+            .send()
+            .await
+            .map_err(|e| keyspill_aws::error::failure("lambda:ListFunctions", &e).to_string())?;
+        for f in listed.functions() {
+            let name = f.function_name().unwrap_or_default();
+            if seeded
+                .ordinary
+                .functions
+                .iter()
+                .any(|(r, o)| r == region && o == name)
+            {
+                continue;
+            }
+            let Some(role) = f.role().and_then(|r| r.rsplit('/').next()) else {
+                continue;
+            };
+            // Each run is a fresh session: issued now, after any revocation.
+            let caller = Caller::Session {
+                role,
+                issued: now,
+                expires: now + time::Duration::minutes(15),
+            };
+            let mut acts = false;
+            for action in FUNCTION_REACH {
+                acts |= authz::check(root, &caller, &[action], now, &mut cache)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    == Verdict::Allowed;
+            }
+            if acts {
+                out.push(("function".to_string(), format!("{region}/{name}")));
+            }
+        }
+    }
     Ok(out)
 }

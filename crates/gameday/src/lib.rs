@@ -197,6 +197,8 @@ pub struct Seeded {
     pub session: Option<SessionCreds>,
     /// The attacker's own account and the role it opened to it (`[trust]` scenarios).
     pub outside: Option<Outside>,
+    /// Functions the attacker put on a schedule: (region, name).
+    pub scheduled: Vec<(String, String)>,
     pub trail_name: String,
     pub trail_arn: String,
     pub home_regions: Vec<String>,

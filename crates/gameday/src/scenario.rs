@@ -9,7 +9,7 @@ use serde::Deserialize;
 pub const DEFAULT_SCENARIO: &str = "github-leak";
 
 /// Every built-in scenario: its name and its TOML text.
-const BUILT_IN: [(&str, &str); 3] = [
+const BUILT_IN: [(&str, &str); 4] = [
     (
         "github-leak",
         include_str!("../../../assets/gameday/github-leak.toml"),
@@ -21,6 +21,10 @@ const BUILT_IN: [(&str, &str); 3] = [
     (
         "data-theft",
         include_str!("../../../assets/gameday/data-theft.toml"),
+    ),
+    (
+        "lambda-persistence",
+        include_str!("../../../assets/gameday/lambda-persistence.toml"),
     ),
 ];
 
@@ -253,6 +257,10 @@ pub struct Attacker {
     pub scanner_agent: String,
     pub agents: Vec<String>,
     pub session_name: String,
+    /// The role the attacker gives its functions (a role of the scenario); the first role of
+    /// kind "lambda" when absent.
+    #[serde(default)]
+    pub function_role: Option<String>,
     pub limits: Limits,
     pub history: Vec<Step>,
     pub live: Vec<Step>,
@@ -298,6 +306,10 @@ pub enum Call {
     GetSecretValue,
     /// Adds the attacker's own account to the trust of the scenario's `[trust]` role.
     UpdateAssumeRolePolicy,
+    /// An EventBridge schedule for the function it made last: from then on the function runs
+    /// during the game and remakes the backdoor user whenever it is gone. (Recorded, not asked
+    /// of moto: the game has no EventBridge client.)
+    ScheduleFunction,
 }
 
 /// Which credentials a history step uses.
@@ -435,6 +447,11 @@ impl Scenario {
                 .any(|s| data_calls.contains(&s.call))
         {
             fail("the attacker reads data but the scenario has no [data]".into());
+        }
+        if let Some(r) = &a.function_role
+            && !roles.contains(r.as_str())
+        {
+            fail(format!("attacker.function_role names unknown role {r}"));
         }
         let uses_trust = a
             .history

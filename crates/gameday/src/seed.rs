@@ -36,6 +36,17 @@ pub async fn seed(
     seed: u64,
     now: OffsetDateTime,
 ) -> Result<Seeded, String> {
+    // Boxed: building the account awaits many large futures, too big to nest in a caller's
+    // (three seeds joined in one test task overflowed a debug build's stack).
+    Box::pin(build(endpoint, scenario, seed, now)).await
+}
+
+async fn build(
+    endpoint: &str,
+    scenario: &Scenario,
+    seed: u64,
+    now: OffsetDateTime,
+) -> Result<Seeded, String> {
     let now = now.replace_nanosecond(0).map_err(|e| format!("now: {e}"))?;
     if now - OffsetDateTime::now_utc() > Duration::minutes(1) {
         return Err(format!(
@@ -268,7 +279,11 @@ pub async fn seed(
             .cloned()
     };
     let deploy_role = role_of(RoleKind::Deploy).ok_or("the scenario has no deploy role")?;
-    let lambda_role = role_of(RoleKind::Lambda).ok_or("the scenario has no Lambda role")?;
+    let lambda_role = match &scenario.attacker.function_role {
+        Some(name) => roles.get(name).cloned(),
+        None => role_of(RoleKind::Lambda),
+    }
+    .ok_or("the scenario has no role for the attacker's functions")?;
 
     // Buckets and the trail.
     let org = &scenario.org;
@@ -597,6 +612,7 @@ pub async fn seed(
             issued: s.issued,
             expires: s.expires,
         }),
+        scheduled: engine.scheduled.clone(),
         outside: engine.outside.as_ref().map(|o| Outside {
             account: o.home.clone().unwrap_or_default(),
             user: o.user.clone(),

@@ -270,10 +270,18 @@ impl Engine<'_> {
                         },
                     )
                     .from(&base.ip, &base.agent);
-                    Ok((call, format!("function {name}"), ()))
+                    Ok((call, format!("function {name}"), arn))
                 },
             )
             .await;
+        let made = match made {
+            Outcome::Done(arn) => {
+                self.last_function = Some((region.to_string(), made_name.clone(), arn));
+                Outcome::Done(())
+            }
+            Outcome::Refused => Outcome::Refused,
+            Outcome::Failed => Outcome::Failed,
+        };
         if let Outcome::Done(()) = made {
             self.made.functions += 1;
             self.used(region);

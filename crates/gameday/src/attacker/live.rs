@@ -101,6 +101,7 @@ pub(super) async fn engine_for<'s>(
     e.regions = seeded.attacker_regions.clone();
     e.fresh = seeded.live_regions.iter().cloned().collect();
     e.made = seeded.made;
+    e.scheduled = seeded.scheduled.clone();
     e
 }
 
@@ -156,7 +157,7 @@ pub async fn attacker(
             break;
         };
         turn += 1;
-        engine.turn(step).await;
+        Box::pin(engine.turn(step)).await;
     }
     engine.events
 }

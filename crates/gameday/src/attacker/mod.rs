@@ -18,6 +18,7 @@ mod compute;
 mod data;
 mod live;
 mod persistence;
+mod schedule;
 mod steps;
 
 pub(crate) use compute::{store_package, zip_one};
@@ -45,6 +46,10 @@ use super::rng::Rng;
 use super::scenario::{Call, Scenario, Step, With};
 use super::{AttackerEvent, Creds, Made, PlantedLog, Seeded, SessionCreds};
 
+/// Where a function's calls come from, and as what (Lambda's egress, its runtime's SDK).
+const LAMBDA_ADDRESS: &str = "198.51.100.17";
+const LAMBDA_AGENT: &str = "Boto3/1.34.145 md/Botocore#1.34.145 ua/2.0 os/linux#5.10.227-239.884.amzn2.x86_64 md/arch#x86_64 lang/python#3.12.7 exec-env/AWS_Lambda_python3.12 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.145";
+
 /// The policy the attacker gives its backdoor user.
 pub(crate) const ADMIN_POLICY: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
@@ -65,6 +70,8 @@ pub(crate) enum Who {
     Backdoor(usize),
     /// The attacker's own account, through a trust it opened.
     Outside,
+    /// One of its scheduled functions, running as its role.
+    Function,
 }
 
 /// One set of credentials the attacker holds.
@@ -206,6 +213,12 @@ pub(crate) struct Engine<'s> {
     pub trust_role: Option<RoleRef>,
     /// The attacker's user in its own account, when the scenario has a `[trust]`.
     pub outside: Option<Ident>,
+    /// Its functions on a schedule: (region, name).
+    pub scheduled: Vec<(String, String)>,
+    /// The function it made last: (region, name, ARN).
+    pub last_function: Option<(String, String, String)>,
+    /// The session of the scheduled function running now.
+    pub runner: Option<Ident>,
     pub lambda_role_arn: String,
     /// Choices (regions, names, counts).
     pub rng: Rng,
@@ -263,6 +276,9 @@ impl<'s> Engine<'s> {
             },
             trust_role: None,
             outside: None,
+            scheduled: Vec::new(),
+            last_function: None,
+            runner: None,
             lambda_role_arn: String::new(),
             rng,
             ids,
@@ -301,6 +317,7 @@ impl<'s> Engine<'s> {
             Who::Session => self.session.as_ref(),
             Who::Backdoor(i) => self.backdoors.get(i),
             Who::Outside => self.outside.as_ref(),
+            Who::Function => self.runner.as_ref(),
         }
     }
 
@@ -310,6 +327,7 @@ impl<'s> Engine<'s> {
             Who::Session => self.session.as_mut(),
             Who::Backdoor(i) => self.backdoors.get_mut(i),
             Who::Outside => self.outside.as_mut(),
+            Who::Function => self.runner.as_mut(),
         }
     }
 
@@ -330,11 +348,16 @@ impl<'s> Engine<'s> {
         if agent == Some("scanner") {
             return (a.scanner_address.clone(), a.scanner_agent.clone());
         }
+        if who == Who::Function {
+            return (LAMBDA_ADDRESS.to_string(), LAMBDA_AGENT.to_string());
+        }
         let first = |v: &Vec<String>| v.first().cloned().unwrap_or_default();
         let last = |v: &Vec<String>| v.last().cloned().unwrap_or_default();
         match who {
             Who::Leaked | Who::Session => (first(&a.addresses), first(&a.agents)),
-            Who::Backdoor(_) | Who::Outside => (last(&a.addresses), last(&a.agents)),
+            Who::Backdoor(_) | Who::Outside | Who::Function => {
+                (last(&a.addresses), last(&a.agents))
+            }
         }
     }
 

@@ -192,6 +192,7 @@ impl Engine<'_> {
             }
             Call::GetSecretValue => self.read_secrets(who, t, &ip, &agent).await,
             Call::UpdateAssumeRolePolicy => self.open_trust(who, t, &ip, &agent).await,
+            Call::ScheduleFunction => self.schedule_function(who, t, &ip, &agent).await,
             Call::StopLogging => {
                 let trail_region = self.trail_region.clone();
                 let base = with(events::stop_logging(t, &trail_region, &self.trail_arn));
@@ -354,6 +355,7 @@ impl Engine<'_> {
     /// One live turn: the step, tried with each identity until one is accepted, then the
     /// records delivered.
     pub(super) async fn turn(&mut self, step: &Step) {
+        Box::pin(self.run_schedules(OffsetDateTime::now_utc())).await;
         let step = self.within_limits(step).await;
         let region = self.region_for(step.region.as_deref());
         self.template = None;
