@@ -189,7 +189,27 @@ fn bad_flags_exit_with_code_2_and_say_why() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("nope") && err.contains("github-leak"), "{err}");
+    assert!(err.contains("nope"), "{err}");
+    // `--list` names the four scenarios, one line each with what it is about.
+    let list = Command::new(env!("CARGO_BIN_EXE_keyspill"))
+        .args(["gameday", "--list"])
+        .output()
+        .expect("runs");
+    assert_eq!(list.status.code(), Some(0));
+    let list = String::from_utf8_lossy(&list.stdout);
+    for name in [
+        "github-leak",
+        "role-trust-backdoor",
+        "data-theft",
+        "lambda-persistence",
+    ] {
+        assert!(err.contains(name), "{err}");
+        assert!(
+            list.lines()
+                .any(|l| l.starts_with(name) && l.len() > name.len() + 10),
+            "{list}"
+        );
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_keyspill"))
         .arg("--help")
         .output()
