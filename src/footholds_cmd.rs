@@ -14,6 +14,8 @@ use keyspill_core::access::authz::Authz;
 use keyspill_core::access::{Acts, Assessment, Inputs, assess};
 use keyspill_core::domain::Timestamp;
 use keyspill_core::journal;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// What the collector found: the acts on the account's access, every tracked key, and the
 /// sources that failed.
@@ -215,6 +217,35 @@ pub async fn assess_account(
         }
     }
 
+    // Trusts a tracked credential changed: when did each last change? IAM cannot say, the
+    // trail can (IAM's events are delivered to us-east-1). The trust as it is now was set by
+    // the latest change, so sessions minted through an earlier one cannot be newer than that.
+    let changed: BTreeMap<String, Timestamp> = acts
+        .iter()
+        .filter(|e| leaked.contains(&e.by_key) || chains.contains(&e.by_key))
+        .filter_map(|e| match &e.act {
+            keyspill_core::access::Act::TrustChanged { role } => Some((role.clone(), e.time)),
+            _ => None,
+        })
+        .fold(BTreeMap::new(), |mut m, (role, t)| {
+            let first = m.entry(role).or_insert(t);
+            *first = (*first).min(t);
+            m
+        });
+    let mut trust_closed = trust_closed;
+    if let Some(from) = changed.values().min().copied() {
+        match last_trust_changes(&aws, from).await {
+            Ok(last) => {
+                for (role, t) in last.into_iter().filter(|(r, _)| changed.contains_key(r)) {
+                    trust_closed.insert(role, t);
+                }
+            }
+            Err(e) => notes.push(format!(
+                "trust changes: {e}; a trust the attacker changed counts as closed only now"
+            )),
+        }
+    }
+
     let account = identity.as_ref().map(|i| i.account.as_str());
     let mut trusted: Vec<&str> = account.into_iter().collect();
     trusted.extend(args.trust_accounts.iter().map(String::as_str));
@@ -249,4 +280,43 @@ pub async fn assess_account(
     });
     let authz = access.ok().map(|a| a.authz);
     (assessment, authz, notes)
+}
+
+/// The latest successful `UpdateAssumeRolePolicy` per role since `from`, from the trail's
+/// event history in us-east-1 (where IAM's events are delivered).
+async fn last_trust_changes(
+    aws: &Aws,
+    from: Timestamp,
+) -> Result<BTreeMap<String, Timestamp>, keyspill_aws::AwsError> {
+    let pacer = keyspill_aws::cloudtrail::Pacer::lookup_events();
+    let mut last: BTreeMap<String, Timestamp> = BTreeMap::new();
+    keyspill_aws::cloudtrail::lookup_name(
+        aws,
+        "us-east-1",
+        "UpdateAssumeRolePolicy",
+        Some(from),
+        &pacer,
+        |page| {
+            for raw in &page.records {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) else {
+                    continue;
+                };
+                if !v["errorCode"].is_null() {
+                    continue;
+                }
+                let (Some(role), Some(t)) = (
+                    v["requestParameters"]["roleName"].as_str(),
+                    v["eventTime"]
+                        .as_str()
+                        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok()),
+                ) else {
+                    continue;
+                };
+                let at = last.entry(role.to_string()).or_insert(t);
+                *at = (*at).max(t);
+            }
+        },
+    )
+    .await?;
+    Ok(last)
 }

@@ -18,7 +18,22 @@ fn ts(t: OffsetDateTime) -> String {
 }
 
 fn footholds(moto: &Moto, creds: &(String, String), args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_keyspill"))
+    footholds_with(moto, None, creds, args)
+}
+
+/// `keyspill footholds`, its CloudTrail calls sent to `cloudtrail` when given (moto has no
+/// LookupEvents).
+fn footholds_with(
+    moto: &Moto,
+    cloudtrail: Option<&str>,
+    creds: &(String, String),
+    args: &[&str],
+) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyspill"));
+    if let Some(endpoint) = cloudtrail {
+        cmd.env("AWS_ENDPOINT_URL_CLOUDTRAIL", endpoint);
+    }
+    let out = cmd
         .arg("footholds")
         .args(["--regions", "us-east-1"])
         .args(args)
@@ -374,6 +389,23 @@ async fn every_foothold_kind_from_the_trail_and_iam_then_closed_from_live_state(
         .send()
         .await
         .expect("trust narrowed");
+    // CloudTrail dates that change (IAM cannot): the trail's event history says when.
+    let narrowed = OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let trail = crate::lookup_server::LookupServer::start();
+    trail.add_records(
+        "us-east-1",
+        [json!({
+            "eventVersion": "1.09",
+            "eventID": "narrowed-1",
+            "eventTime": ts(narrowed),
+            "eventSource": "iam.amazonaws.com",
+            "eventName": "UpdateAssumeRolePolicy",
+            "awsRegion": "us-east-1",
+            "userIdentity": {"type": "IAMUser", "accessKeyId": me.0,
+                "arn": "arn:aws:iam::123456789012:user/responder"},
+            "requestParameters": {"roleName": "deploy-role", "policyDocument": "{}"},
+        })],
+    );
     aws.iam
         .delete_role_policy()
         .role_name("evil-role")
@@ -394,10 +426,34 @@ async fn every_foothold_kind_from_the_trail_and_iam_then_closed_from_live_state(
         .await
         .expect("provider");
 
-    let (code, out, err) = footholds(&moto, &me, &base);
+    // The role was revoked before its trust closed: a session the outside account minted in
+    // between still works.
+    let (code, out, err) = footholds_with(&moto, Some(&trail.endpoint()), &me, &base);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["contained"], false, "{v:#}");
+    assert_eq!(row(&v, "session", "trust:deploy-role")["state"], "open");
+    // Revoked again, after the change: closed.
+    let cutoff = ts(narrowed + time::Duration::seconds(1));
+    aws.iam
+        .put_role_policy()
+        .role_name("deploy-role")
+        .policy_name("AWSRevokeOlderSessions")
+        .policy_document(keyspill_core::app::plan::Plan::revoke_policy_document(
+            &cutoff,
+        ))
+        .send()
+        .await
+        .expect("revoke on the role again");
+    // Without the trail's event history (moto has none) the command says the change could
+    // not be dated: it is then only known to be before this reading of IAM.
+    let (_, _, err) = footholds(&moto, &me, &base);
+    assert!(err.contains("trust changes:"), "{err}");
+    let (code, out, err) = footholds_with(&moto, Some(&trail.endpoint()), &me, &base);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
     assert_eq!(v["contained"], true, "{v:#}");
+    assert_eq!(row(&v, "session", "trust:deploy-role")["state"], "closed");
     for (kind, id) in [
         ("leaked-key", i.leaked.as_str()),
         ("access-key", i.backdoor_key.as_str()),
@@ -413,12 +469,18 @@ async fn every_foothold_kind_from_the_trail_and_iam_then_closed_from_live_state(
     assert_eq!(row(&v, "user", "backup-svc")["state"], "reduced");
     assert_eq!(row(&v, "trust", "deploy-role")["state"], "reduced");
 
-    let (code, out, _) = footholds(&moto, &me, &[&base[..], &["--format", "text"]].concat());
+    let (code, out, _) = footholds_with(
+        &moto,
+        Some(&trail.endpoint()),
+        &me,
+        &[&base[..], &["--format", "text"]].concat(),
+    );
     assert_eq!(code, 0);
     assert!(out.starts_with("CONTAINED\n"), "{out}");
     // Closed, every foothold can do nothing.
-    let (code, out, err) = footholds(
+    let (code, out, err) = footholds_with(
         &moto,
+        Some(&trail.endpoint()),
         &me,
         &[&base[..], &["--action", "s3:GetObject"]].concat(),
     );

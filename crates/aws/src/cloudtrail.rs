@@ -154,12 +154,55 @@ pub async fn lookup_key(
     start: Option<Timestamp>,
     end: Option<Timestamp>,
     pacer: &Pacer,
+    on_page: impl FnMut(LookupRecords),
+) -> Result<LookupSummary, AwsError> {
+    lookup(
+        aws,
+        region,
+        LookupAttributeKey::AccessKeyId,
+        key_id,
+        (start, end),
+        pacer,
+        on_page,
+    )
+    .await
+}
+
+/// Every event named `name` in `region` from `start` on, paced and paged like
+/// [`lookup_key`] (the footholds command asks for the trust changes it must date).
+pub async fn lookup_name(
+    aws: &Aws,
+    region: &str,
+    name: &str,
+    start: Option<Timestamp>,
+    pacer: &Pacer,
+    on_page: impl FnMut(LookupRecords),
+) -> Result<LookupSummary, AwsError> {
+    lookup(
+        aws,
+        region,
+        LookupAttributeKey::EventName,
+        name,
+        (start, None),
+        pacer,
+        on_page,
+    )
+    .await
+}
+
+async fn lookup(
+    aws: &Aws,
+    region: &str,
+    key: LookupAttributeKey,
+    value: &str,
+    (start, end): (Option<Timestamp>, Option<Timestamp>),
+    pacer: &Pacer,
     mut on_page: impl FnMut(LookupRecords),
 ) -> Result<LookupSummary, AwsError> {
     let client = unretried_client(aws, region);
     let attribute = LookupAttribute::builder()
-        .attribute_key(LookupAttributeKey::AccessKeyId)
-        .attribute_value(key_id)
+        .attribute_key(key)
+        .attribute_value(value)
         .build()
         .map_err(|e| AwsError::other(format!("{CALL}: {e}")))?;
     let began = Instant::now();

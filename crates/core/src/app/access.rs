@@ -42,8 +42,8 @@ pub struct AccessTab {
     pub next_change: Option<Timestamp>,
     /// The leaked keys as earlier polls saw them: whose, last used, first seen off.
     pub leaked_history: BTreeMap<String, access::LeakedKeyFacts>,
-    /// Roles whose trust named principals outside (and still may, seen by an earlier poll).
-    pub trust_outside: BTreeSet<String>,
+    /// Roles whose trust a poll found naming principals outside, with the last such poll.
+    pub trust_outside: BTreeMap<String, Timestamp>,
     /// Roles whose trust stopped naming outsiders, with the latest moment it may still have
     /// (see [`access::Inputs::trust_closed`]).
     pub trust_closed: BTreeMap<String, Timestamp>,
@@ -88,7 +88,7 @@ impl Default for AccessTab {
             seen: BTreeMap::new(),
             next_change: None,
             leaked_history: BTreeMap::new(),
-            trust_outside: BTreeSet::new(),
+            trust_outside: BTreeMap::new(),
             trust_closed: BTreeMap::new(),
             source_ip: None,
             perms: None,
@@ -371,22 +371,29 @@ fn remember_trusts(state: &mut State) {
     for r in &snap.roles {
         if r.trusted.iter().any(|p| p.is_outside(&trusted)) {
             outside_now.insert(r.name.clone());
-        } else if state.access.trust_outside.contains(&r.name) || changed.contains(r.name.as_str())
+        } else if state.access.trust_outside.contains_key(&r.name)
+            || changed.contains(r.name.as_str())
         {
             closed_now.push(r.name.clone());
         }
     }
-    for role in &outside_now {
-        state.access.trust_closed.remove(role);
+    for role in outside_now {
+        state.access.trust_closed.remove(&role);
+        state.access.trust_outside.insert(role, seen_at);
     }
     for role in closed_now {
-        let own = untrusted.get(&role).copied();
+        // This response's own change counts only when it came after the last poll that saw
+        // outsiders in the trust: one from before the trust was opened again says nothing.
+        let last_outside = state.access.trust_outside.get(&role).copied();
+        let own = untrusted
+            .get(&role)
+            .copied()
+            .filter(|t| last_outside.is_none_or(|seen| *t >= seen));
         let entry = state.access.trust_closed.entry(role).or_insert(seen_at);
         if let Some(t) = own {
             *entry = (*entry).min(t);
         }
     }
-    state.access.trust_outside.extend(outside_now);
 }
 
 fn untrusted_at(state: &State) -> BTreeMap<String, Timestamp> {

@@ -712,6 +712,29 @@ fn a_trust_seen_outside_then_closed_leaves_its_sessions_open_until_revoked_after
         access(Some(closed_seen), true),
     );
     assert!(state.access.trust_closed.is_empty());
+    // An untrust of this response from before the trust was opened again does not bound the
+    // sessions minted since: closed again at NOW+7m, the bound is that poll.
+    state.actions.push(keyspill_core::app::state::ActionRecord {
+        id: "a1".into(),
+        at: NOW + Duration::minutes(1),
+        operator: "ic".into(),
+        label: "remove account 999988887777 from the trust of role deploy-role".into(),
+        outcome: journal::Outcome::Done("ok".into()),
+    });
+    access_at(
+        &mut state,
+        6,
+        NOW + Duration::minutes(7),
+        access(Some(NOW + Duration::minutes(6)), false),
+    );
+    assert_eq!(
+        state.access.trust_closed.get("deploy-role"),
+        Some(&(NOW + Duration::minutes(7)))
+    );
+    assert_eq!(
+        trust_sessions(&state).map(|f| f.state),
+        Some(keyspill_core::access::FootState::Open)
+    );
 }
 
 #[test]
