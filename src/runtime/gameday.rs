@@ -270,6 +270,8 @@ pub async fn run(
         service_endpoints: Some(keyspill_aws::ServiceEndpoints {
             cloudtrail: Some(gaps.endpoint.clone()),
             cost_explorer: Some(gaps.endpoint.clone()),
+            guardduty: Some(gaps.endpoint.clone()),
+            health: Some(gaps.endpoint.clone()),
         }),
         game: Some(GameInfo {
             scenario: args.scenario.clone(),

@@ -34,6 +34,8 @@ pub const KEYS_INTERVAL: Duration = Duration::from_secs(15);
 /// How often the foothold model's users, roles and providers are read. Slower than the keys:
 /// a poll costs a `GetLoginProfile` per user.
 pub const ACCESS_INTERVAL: Duration = Duration::from_secs(30);
+/// How often GuardDuty, Security Hub and Health are read (findings change in minutes).
+pub const DETECT_INTERVAL: Duration = Duration::from_secs(120);
 /// The longest a poller backs off after repeated throttling.
 const MAX_BACKOFF: Duration = Duration::from_secs(120);
 const TICK: Duration = Duration::from_millis(250);
@@ -174,6 +176,7 @@ struct Ctx {
     operator: String,
     keys_refresh: Arc<Notify>,
     access_refresh: Arc<Notify>,
+    detect_refresh: Arc<Notify>,
     timeline_refresh: Arc<Notify>,
     resources_refresh: Arc<Notify>,
     cost_refresh: Arc<Notify>,
@@ -333,6 +336,7 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
     match effect {
         Effect::Refresh(Source::Keys) => ctx.keys_refresh.notify_one(),
         Effect::Refresh(Source::Access) => ctx.access_refresh.notify_one(),
+        Effect::Refresh(Source::Detections) => ctx.detect_refresh.notify_one(),
         Effect::Refresh(Source::Timeline) => {
             // Every running collector keeps one waiter on it at all times and passes the wake
             // on to each of its sources (`collect::Request::poke`): wake them all, once.
@@ -497,6 +501,27 @@ async fn bootstrap(ctx: Arc<Ctx>, fixed_regions: Option<Vec<String>>) {
     start_timeline(&ctx, keys, Vec::new(), identity.map(|i| i.account), true);
     tokio::spawn(resources::poller(ctx.clone()));
     tokio::spawn(cost::poller(ctx.clone(), ctx.cost_days));
+    tokio::spawn(detect_poller(ctx.clone()));
+}
+
+/// Reads the detection sources in the swept regions every `DETECT_INTERVAL`.
+async fn detect_poller(ctx: Arc<Ctx>) {
+    let poller = Poller::new(DETECT_INTERVAL, MAX_BACKOFF, ctx.detect_refresh.clone())
+        .pausable(Some(ctx.paused.subscribe()));
+    poller
+        .run(|| async {
+            ctx.send(Msg::FetchStarted(Source::Detections));
+            let seq = ctx.next_seq();
+            let regions = ctx.regions.get().cloned().unwrap_or_default();
+            let found = keyspill_aws::detect::fetch(ctx.aws().await, &regions).await;
+            ctx.send(Msg::Detections {
+                seq,
+                at: now(),
+                result: Ok(found),
+            });
+            Outcome::Ok
+        })
+        .await;
 }
 
 /// Runs the timeline collector for `keys`, feeding its findings to the console.
@@ -597,6 +622,7 @@ pub async fn run_console_with(
         operator: state.settings.operator.clone(),
         keys_refresh: Arc::new(Notify::new()),
         access_refresh: Arc::new(Notify::new()),
+        detect_refresh: Arc::new(Notify::new()),
         timeline_refresh: Arc::new(Notify::new()),
         resources_refresh: Arc::new(Notify::new()),
         cost_refresh: Arc::new(Notify::new()),

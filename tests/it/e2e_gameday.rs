@@ -178,6 +178,16 @@ fn contain_eradicate_and_export_the_score() {
         "{screen}"
     );
     t.keys(&["1"]);
+    // The alerts that started it, under the keys: GuardDuty's findings and Health's
+    // exposed-key event name the leaked key (the game serves both; moto has neither).
+    let screen = wait_until(&t, "the detections", Duration::from_secs(60), |s| {
+        s.contains("Detections") && s.contains("AWS_RISK_CREDENTIALS_EXPOSED")
+    });
+    assert!(screen.contains("PenTest:IAMUser/KaliLinux"), "{screen}");
+    assert!(
+        !screen.contains("exposed, not tracked"),
+        "the only exposed key is the tracked one:\n{screen}"
+    );
 
     // Disabling the leaked key is not containment: its backdoor key and the session it
     // minted still work, and the header says so.

@@ -14,6 +14,7 @@ mod lookup_server;
 
 mod access_moto;
 mod cost_sources;
+mod detect_sources;
 mod e2e_clipboard;
 mod e2e_cost_checklist;
 mod e2e_crash;

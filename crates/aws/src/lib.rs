@@ -5,6 +5,7 @@ pub mod access;
 pub mod cloudtrail;
 pub mod collect;
 pub mod cost;
+pub mod detect;
 pub mod error;
 pub mod evidence;
 pub mod iam;
@@ -46,16 +47,20 @@ pub struct ConnectOptions {
 pub struct ServiceEndpoints {
     pub cloudtrail: Option<String>,
     pub cost_explorer: Option<String>,
+    pub guardduty: Option<String>,
+    pub health: Option<String>,
 }
 
 impl ServiceEndpoints {
     /// From the environment, as the AWS SDKs name them: `AWS_ENDPOINT_URL_CLOUDTRAIL`,
-    /// `AWS_ENDPOINT_URL_COST_EXPLORER`.
+    /// `AWS_ENDPOINT_URL_COST_EXPLORER`, `AWS_ENDPOINT_URL_GUARDDUTY`, `AWS_ENDPOINT_URL_HEALTH`.
     pub fn from_env() -> ServiceEndpoints {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         ServiceEndpoints {
             cloudtrail: var("AWS_ENDPOINT_URL_CLOUDTRAIL"),
             cost_explorer: var("AWS_ENDPOINT_URL_COST_EXPLORER"),
+            guardduty: var("AWS_ENDPOINT_URL_GUARDDUTY"),
+            health: var("AWS_ENDPOINT_URL_HEALTH"),
         }
     }
 }
@@ -193,6 +198,35 @@ impl Aws {
             conf = conf.endpoint_url(e);
         }
         aws_sdk_cloudtrail::Client::from_conf(conf.build())
+    }
+
+    /// A GuardDuty client for `region`.
+    pub fn guardduty_in(&self, region: &str) -> aws_sdk_guardduty::Client {
+        let mut conf = aws_sdk_guardduty::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()));
+        if let Some(e) = &self.services.guardduty {
+            conf = conf.endpoint_url(e);
+        }
+        aws_sdk_guardduty::Client::from_conf(conf.build())
+    }
+
+    /// A Security Hub client for `region`.
+    pub fn securityhub_in(&self, region: &str) -> aws_sdk_securityhub::Client {
+        let conf = aws_sdk_securityhub::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()));
+        aws_sdk_securityhub::Client::from_conf(conf.build())
+    }
+
+    /// An AWS Health client. The Health API of the commercial partition is served from
+    /// us-east-1 only (and only to accounts with a Business, Enterprise On-Ramp or Enterprise
+    /// support plan).
+    pub fn health(&self) -> aws_sdk_health::Client {
+        let mut conf = aws_sdk_health::config::Builder::from(&self.config)
+            .region(Region::from_static("us-east-1"));
+        if let Some(e) = &self.services.health {
+            conf = conf.endpoint_url(e);
+        }
+        aws_sdk_health::Client::from_conf(conf.build())
     }
 
     /// A Cost Explorer client. Cost Explorer is served from us-east-1 only, so this client

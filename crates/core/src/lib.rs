@@ -12,6 +12,7 @@ pub mod access;
 pub mod app;
 pub mod checklist;
 pub mod cost;
+pub mod detect;
 pub mod domain;
 pub mod failure;
 pub mod fmt;

@@ -10,6 +10,11 @@
 //! region (data events never reach LookupEvents, as in AWS). Like AWS, each region admits 2
 //! requests per second; one more is answered `ThrottlingException`.
 //!
+//! It also answers for the detection sources moto lacks: GuardDuty (`ListDetectors`,
+//! `ListFindings`, `GetFindings`, REST JSON) with the findings the attacker's opening raises, and
+//! AWS Health (`DescribeEvents`, `DescribeAffectedEntities`, JSON 1.1) with the
+//! `AWS_RISK_CREDENTIALS_EXPOSED` event for the leaked key (see [`super::alerts`]).
+//!
 //! Bounded: a request over [`MAX_REQUEST`] bytes is refused, a page holds at most 50 events.
 
 use std::collections::{BTreeSet, HashMap};
@@ -78,6 +83,16 @@ pub async fn serve(moto: &str, seeded: &Seeded) -> Result<Gaps, String> {
         .port();
     let store = Arc::new(Mutex::new(Store::default()));
     let anomalies = Arc::new(seeded.cost_anomalies.clone());
+    let detected = seeded
+        .history
+        .iter()
+        .map(|e| e.at)
+        .max()
+        .unwrap_or(seeded.leak_start);
+    let sources = Arc::new(Sources {
+        findings: super::alerts::findings(seeded),
+        exposed: super::alerts::exposed(seeded, detected),
+    });
     let feeder = {
         let (store, moto, bucket) = (store.clone(), moto.to_string(), seeded.trail_bucket.clone());
         tokio::spawn(async move {
@@ -92,9 +107,14 @@ pub async fn serve(moto: &str, seeded: &Seeded) -> Result<Gaps, String> {
         let moto = moto.to_string();
         tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
-                let (store, anomalies, moto) = (store.clone(), anomalies.clone(), moto.clone());
+                let (store, anomalies, moto, sources) = (
+                    store.clone(),
+                    anomalies.clone(),
+                    moto.clone(),
+                    sources.clone(),
+                );
                 tokio::spawn(async move {
-                    let _ = connection(conn, &store, &anomalies, &moto).await;
+                    let _ = connection(conn, &store, &anomalies, &sources, &moto).await;
                 });
             }
         })
@@ -267,17 +287,90 @@ async fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Request
     })
 }
 
+/// The detection sources' answers.
+struct Sources {
+    findings: Vec<Value>,
+    exposed: super::alerts::Exposed,
+}
+
+/// Health's routes (Smithy RPC v2 CBOR): `POST /service/AWSHealth_20160804/operation/OP`.
+fn health(sources: &Sources, req: &Request) -> Option<Vec<u8>> {
+    let path = req.head.split(' ').nth(1)?;
+    let op = path.strip_prefix("/service/AWSHealth_20160804/operation/")?;
+    Some(match op {
+        "DescribeEvents" => super::alerts::describe_events(&sources.exposed),
+        "DescribeAffectedEntities" => super::alerts::describe_affected_entities(&sources.exposed),
+        _ => return None,
+    })
+}
+
+/// GuardDuty's REST routes: `GET /detector`, `POST /detector/{id}/findings`,
+/// `POST /detector/{id}/findings/get`. `None` for any other path.
+fn guardduty(sources: &Sources, req: &Request) -> Option<(u16, String)> {
+    let mut parts = req.head.split(' ');
+    let (method, path) = (parts.next()?, parts.next()?);
+    let path = path.split('?').next().unwrap_or(path);
+    let region = req.region();
+    let here: Vec<&Value> = sources
+        .findings
+        .iter()
+        .filter(|f| f["region"] == region.as_str())
+        .collect();
+    match (method, path.trim_end_matches('/')) {
+        ("GET", "/detector") => Some((
+            200,
+            json!({"detectorIds": [super::alerts::DETECTOR]}).to_string(),
+        )),
+        ("POST", p) if p.starts_with("/detector/") && p.ends_with("/findings/get") => {
+            let wanted: Vec<String> = serde_json::from_slice::<Value>(&req.body)
+                .ok()
+                .and_then(|b| b["findingIds"].as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+            let found: Vec<&Value> = here
+                .iter()
+                .copied()
+                .filter(|f| {
+                    f["id"]
+                        .as_str()
+                        .is_some_and(|id| wanted.iter().any(|w| w == id))
+                })
+                .collect();
+            Some((200, json!({ "findings": found }).to_string()))
+        }
+        ("POST", p) if p.starts_with("/detector/") && p.ends_with("/findings") => {
+            let ids: Vec<&Value> = here.iter().map(|f| &f["id"]).collect();
+            Some((200, json!({ "findingIds": ids }).to_string()))
+        }
+        _ => None,
+    }
+}
+
 async fn connection(
     mut conn: TcpStream,
     store: &Mutex<Store>,
     anomalies: &[Value],
+    sources: &Sources,
     moto: &str,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
     while let Some(req) = read_request(&mut conn, &mut buf).await {
+        if let Some(body) = health(sources, &req) {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/cbor\r\nsmithy-protocol: rpc-v2-cbor\r\n\
+                 Content-Length: {}\r\nx-amzn-RequestId: keyspill-game\r\n\r\n",
+                body.len()
+            );
+            conn.write_all(head.as_bytes()).await?;
+            conn.write_all(&body).await?;
+            continue;
+        }
         let target = req.header("x-amz-target").unwrap_or_default().to_string();
         let op = target.rsplit('.').next().unwrap_or_default();
         let answer = match op {
+            "" => guardduty(sources, &req),
             "LookupEvents" => Some(lookup(store, &req)),
             "GetAnomalyMonitors" => Some((
                 200,

@@ -49,6 +49,7 @@
 //! deterministic: the live attacker's record times (they are real), which of its calls
 //! succeed (that depends on the responder), and anything once other clients use moto.
 
+mod alerts;
 mod attacker;
 mod authz;
 mod clients;

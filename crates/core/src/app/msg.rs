@@ -32,6 +32,12 @@ pub enum Msg {
         at: Timestamp,
         result: Result<KeysSnapshot, Failure>,
     },
+    /// One read of the detection sources (GuardDuty, Security Hub, Health).
+    Detections {
+        seq: u64,
+        at: Timestamp,
+        result: Result<crate::detect::Detections, Failure>,
+    },
     /// One poll of IAM's users, passwords, roles and providers (the foothold model's input).
     Access {
         seq: u64,

@@ -116,6 +116,8 @@ pub enum Source {
     Cost,
     /// IAM's users, passwords, roles and providers, for the foothold model.
     Access,
+    /// GuardDuty, Security Hub and Health: the alerts that start the incident.
+    Detections,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,6 +308,10 @@ pub struct State {
     pub cost: crate::app::cost::CostTab,
     pub checklist: crate::app::checklist::ChecklistTab,
     pub access: crate::app::access::AccessTab,
+    /// The detection sources' last answer.
+    pub detections: Loaded<crate::detect::Detections>,
+    /// Alerts already written to the journal (by id).
+    pub alerts_journaled: std::collections::BTreeSet<String>,
     /// Actions running now (ids).
     pub running: Vec<String>,
     pub actions: Vec<ActionRecord>,
@@ -406,6 +412,8 @@ impl State {
             cost: crate::app::cost::CostTab::default(),
             checklist: crate::app::checklist::ChecklistTab::default(),
             access: crate::app::access::AccessTab::default(),
+            detections: Loaded::default(),
+            alerts_journaled: Default::default(),
             running: Vec::new(),
             actions: Vec::new(),
             journal_dir: None,

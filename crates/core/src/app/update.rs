@@ -60,6 +60,7 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
                 Source::Identity => state.identity.in_flight = true,
                 Source::Keys => state.keys.data.in_flight = true,
                 Source::Access => state.access.data.in_flight = true,
+                Source::Detections => state.detections.in_flight = true,
                 Source::Timeline | Source::Resources => {}
                 Source::Cost => {
                     state.cost.data.in_flight = true;
@@ -81,6 +82,7 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             access::on_access(state, seq, at, result);
             vec![]
         }
+        Msg::Detections { seq, at, result } => on_detections(state, seq, at, result),
         Msg::Simulated { arn, at, result } => {
             crate::app::perms::on_simulated(state, &arn, at, result);
             vec![]
@@ -207,6 +209,7 @@ fn on_journal(state: &mut State, result: Result<JournalOpened, String>) -> Vec<E
     state.leaked.extend(r.leaked_keys);
     state.response_keys.extend(r.created_keys);
     resources::on_evidence(state, r.kept);
+    state.alerts_journaled.extend(r.alerts);
     for a in r.actions {
         state.actions.push(ActionRecord {
             id: a.id,
@@ -758,5 +761,47 @@ fn execute(state: &mut State, plan: Plan) -> Vec<Effect> {
         }
     }
     effects.push(Effect::Execute(plan));
+    effects
+}
+
+/// The detection sources answered: new alerts go to the journal (once each, for the report);
+/// exposed keys nobody tracks yet are proposed.
+fn on_detections(
+    state: &mut State,
+    seq: u64,
+    at: crate::domain::Timestamp,
+    result: Result<crate::detect::Detections, crate::domain::Failure>,
+) -> Vec<Effect> {
+    if !state.detections.apply(seq, at, result) {
+        return vec![];
+    }
+    let Some(d) = state.detections.data.as_ref() else {
+        return vec![];
+    };
+    let mut effects = Vec::new();
+    for a in d.sorted() {
+        if state.alerts_journaled.insert(a.id.clone()) {
+            effects.push(Effect::Journal(journal::Event::Alert {
+                alert: Box::new(a.clone()),
+            }));
+        }
+    }
+    let leaked = &state.leaked;
+    let proposed = d.proposed(&|k| leaked.contains(k));
+    if let Some((key, sources)) = proposed.first() {
+        let names: Vec<&str> = sources.iter().map(|s| s.name()).collect();
+        state.flash(
+            Level::Warn,
+            format!(
+                "{} names {key} as exposed: :key {key} tracks it{}",
+                names.join(" and "),
+                if proposed.len() > 1 {
+                    format!(" ({} more on the Keys tab)", proposed.len() - 1)
+                } else {
+                    String::new()
+                }
+            ),
+        );
+    }
     effects
 }

@@ -91,6 +91,10 @@ pub enum Event {
     Kept {
         entry: Box<crate::resources::evidence::ManifestEntry>,
     },
+    /// An alert a detection source raised (GuardDuty, Security Hub, Health), written once.
+    Alert {
+        alert: Box<crate::detect::Alert>,
+    },
     /// A timeline event the operator marked as evidence.
     Evidence {
         event_id: String,
@@ -256,6 +260,8 @@ pub struct Resumed {
     pub milestones: BTreeMap<Milestone, String>,
     /// Footholds the operator cleared: handle → who, when and why.
     pub cleared: BTreeMap<String, crate::access::Cleared>,
+    /// Alerts already journaled (by id), so a restart does not write them again.
+    pub alerts: Vec<String>,
 }
 
 /// Who ticked a step by hand, and when.
@@ -396,6 +402,7 @@ pub fn read_back(raw: &[u8]) -> Resumed {
             Event::MarkedLeaked { key_id } => push_unique(&mut out.leaked_keys, vec![key_id]),
             Event::Kept { entry } => out.kept.push(*entry),
             Event::Evidence { .. } | Event::Preservation { .. } => {}
+            Event::Alert { alert } => out.alerts.push(alert.id.clone()),
             Event::Since { since, from } => {
                 // The last one counts: the console records the start again when it moves.
                 if let Some(s) = parse_ts(&since) {

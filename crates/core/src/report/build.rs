@@ -133,6 +133,11 @@ pub fn build(entries: &[Entry]) -> Report {
                 }
             }
             Event::MarkedLeaked { key_id } => push_unique(&mut r.summary.leaked_keys, key_id),
+            Event::Alert { alert } => {
+                if !r.detections.iter().any(|a| a.id == alert.id) {
+                    r.detections.push((**alert).clone());
+                }
+            }
             Event::Evidence {
                 event_id,
                 summary,

@@ -14,6 +14,7 @@ pub fn markdown(r: &Report) -> String {
     summary(&mut out, r);
     game(&mut out, r);
     milestones(&mut out, r);
+    detection(&mut out, r);
     keys(&mut out, r);
     footholds(&mut out, r);
     attacker(&mut out, r);
@@ -835,6 +836,38 @@ fn journal_facts(out: &mut String, r: &Report) {
             let _ = writeln!(out, "  - {}", inline_code(u));
         }
     }
+}
+
+/// The alerts that started (or joined) the incident, when any source raised one.
+fn detection(out: &mut String, r: &Report) {
+    if r.detections.is_empty() {
+        return;
+    }
+    out.push_str("## Detection\n\n");
+    let rows = r.detections.iter().map(|a| {
+        vec![
+            cell(a.source.name()),
+            cell(&a.severity),
+            cell(&a.kind),
+            cell(&a.title),
+            cell(&a.keys.join(", ")),
+            cell(&a.region),
+            a.first_seen.as_deref().map(minute).unwrap_or_default(),
+        ]
+    });
+    table(
+        out,
+        &[
+            "source",
+            "severity",
+            "type",
+            "title",
+            "keys",
+            "region",
+            "first seen",
+        ],
+        rows,
+    );
 }
 
 #[cfg(test)]

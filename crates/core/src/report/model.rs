@@ -61,6 +61,9 @@ pub struct Report {
     /// Timeline totals from the last snapshot (events, regions, source IPs, …).
     pub timeline_totals: Vec<Total>,
     pub evidence: Vec<EvidenceRow>,
+    /// The alerts the detection sources raised, once each, in the order they were journaled.
+    #[serde(default)]
+    pub detections: Vec<crate::detect::Alert>,
     /// What the plans kept before they changed anything (files and snapshots), and the plans
     /// that kept nothing by the operator's choice.
     #[serde(default)]

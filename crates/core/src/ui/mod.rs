@@ -3,6 +3,7 @@
 pub mod access;
 pub mod checklist;
 pub mod cost;
+pub mod detect;
 pub mod dialogs;
 pub mod keys;
 pub mod layout;
@@ -68,7 +69,18 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         banner_area,
     );
     match state.tab {
-        crate::app::state::Tab::Keys => keys::render(frame, main, state, theme),
+        crate::app::state::Tab::Keys => {
+            // The alerts that started the incident, under the keys, once a source answered.
+            let want = detect::height(state);
+            let room = main.height.saturating_sub(8);
+            let [table, alerts] =
+                Layout::vertical([Constraint::Min(3), Constraint::Length(want.min(room))])
+                    .areas(main);
+            keys::render(frame, table, state, theme);
+            if alerts.height > 2 {
+                detect::render(frame, alerts, state, theme);
+            }
+        }
         crate::app::state::Tab::Timeline => timeline::render(frame, main, state, theme),
         crate::app::state::Tab::Resources => resources::render(frame, main, state, theme),
         crate::app::state::Tab::Cost => cost::render(frame, main, state, theme),

@@ -13,6 +13,7 @@ mod checklist_ui;
 mod contrast;
 mod copy_flow;
 mod cost_ui;
+mod detect_flow;
 mod evidence_flow;
 mod flows;
 mod perms_flow;
