@@ -37,6 +37,15 @@ fn an_hour_ago() -> OffsetDateTime {
         .expect("time")
 }
 
+/// Every record in the trail bucket, whatever object holds it.
+pub(crate) async fn trail_records(aws: &Aws, bucket: &str) -> Vec<Value> {
+    bucket_logs(aws, bucket)
+        .await
+        .into_iter()
+        .flat_map(|(_, r)| r)
+        .collect()
+}
+
 /// Every object in the trail bucket: (key, records).
 pub(crate) async fn bucket_logs(aws: &Aws, bucket: &str) -> Vec<(String, Vec<Value>)> {
     let mut keys = Vec::new();
@@ -815,6 +824,16 @@ pub(crate) fn open_credentials(a: &keyspill_core::access::Assessment) -> Vec<(St
 
 /// What `keyspill footholds` would say, signed as the game's responder.
 pub(crate) async fn console_model(m: &Moto, seeded: &Seeded) -> keyspill_core::access::Assessment {
+    Box::pin(console_model_with(m, seeded, Default::default())).await
+}
+
+/// The same, knowing when the response's own changes closed each role's trust (as its
+/// journal tells `keyspill footholds --journal`).
+pub(crate) async fn console_model_with(
+    m: &Moto,
+    seeded: &Seeded,
+    untrusted: std::collections::BTreeMap<String, keyspill_core::domain::Timestamp>,
+) -> keyspill_core::access::Assessment {
     let me = aws_as(m, &seeded.responder.key_id, &seeded.responder.secret).await;
     let args = keyspill::cli::FootholdsArgs {
         aws: keyspill::cli::AwsArgs {
@@ -838,7 +857,7 @@ pub(crate) async fn console_model(m: &Moto, seeded: &Seeded) -> keyspill_core::a
         &args,
         leaked,
         BTreeSet::new(),
-        Default::default(),
+        (Default::default(), untrusted),
         Some(seeded.leak_start),
         OffsetDateTime::now_utc(),
     )

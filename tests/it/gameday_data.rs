@@ -4,7 +4,7 @@
 //! backdoor user's key, nothing running — is what the console's model finds.
 
 use crate::common::aws_root;
-use crate::gameday::{bucket_logs, console_model, moto, open_credentials};
+use crate::gameday::{console_model, moto, open_credentials, trail_records};
 use keyspill_gameday as gameday;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -18,11 +18,7 @@ async fn data_theft_reads_are_in_the_trail_only_and_the_answer_key_holds() {
         .await
         .expect("seed");
     let root = aws_root(&m).await;
-    let records: Vec<Value> = bucket_logs(&root, &seeded.trail_bucket)
-        .await
-        .into_iter()
-        .flat_map(|(_, r)| r)
-        .collect();
+    let records: Vec<Value> = trail_records(&root, &seeded.trail_bucket).await;
     let named = |name: &str| -> Vec<&Value> {
         records
             .iter()

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::common::{aws_as, aws_root};
-use crate::gameday::{Seen, bucket_logs, console_model, moto};
+use crate::gameday::{Seen, console_model, moto, trail_records};
 use keyspill_core::access::{Assessment, FootState, Kind};
 use keyspill_core::resources::{Action, Kind as ResourceKind, ResourceRef};
 use keyspill_gameday::{self as gameday, AttackerEvent};
@@ -74,11 +74,7 @@ async fn a_scheduled_function_remakes_the_backdoor_until_it_is_removed_first() {
         panic!("one scheduled function: {:?}", seeded.scheduled);
     };
     let root = aws_root(&m).await;
-    let records: Vec<Value> = bucket_logs(&root, &seeded.trail_bucket)
-        .await
-        .into_iter()
-        .flat_map(|(_, r)| r)
-        .collect();
+    let records: Vec<Value> = trail_records(&root, &seeded.trail_bucket).await;
     let by_leaked = |name: &str| {
         records.iter().any(|r| {
             r["eventName"] == name
@@ -148,11 +144,7 @@ async fn a_scheduled_function_remakes_the_backdoor_until_it_is_removed_first() {
     // Its record (delivered at the end of the attacker's turn) names the function's role.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let records: Vec<Value> = bucket_logs(&root, &seeded.trail_bucket)
-            .await
-            .into_iter()
-            .flat_map(|(_, r)| r)
-            .collect();
+        let records: Vec<Value> = trail_records(&root, &seeded.trail_bucket).await;
         if records.iter().any(|r| {
             r["eventName"] == "CreateUser"
                 && r["userIdentity"]["type"] == "AssumedRole"

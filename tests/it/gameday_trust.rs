@@ -5,11 +5,11 @@
 //! leaves the sessions, and only revoking the role after the trust closed ends them, as the
 //! live attacker shows.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::common::{aws_as, aws_root};
-use crate::gameday::{Seen, bucket_logs, moto};
+use crate::gameday::{Seen, moto, trail_records};
 use keyspill::runtime::exec;
 use keyspill_core::access::{Assessment, FootState, Kind, Provenance, Remedy, policy};
 use keyspill_core::app::plan::{KeyRef, Plan};
@@ -45,36 +45,7 @@ async fn model(
     seeded: &Seeded,
     untrusted: BTreeMap<String, Timestamp>,
 ) -> Assessment {
-    let me = aws_as(m, &seeded.responder.key_id, &seeded.responder.secret).await;
-    let args = keyspill::cli::FootholdsArgs {
-        aws: keyspill::cli::AwsArgs {
-            profile: None,
-            region: Some("us-east-1".into()),
-            regions: keyspill::cli::Regions::List(seeded.regions.clone()),
-            endpoint_url: Some(m.endpoint()),
-        },
-        keys: vec![seeded.leaked.key_id.clone()],
-        since: Some(seeded.leak_start),
-        logs: Vec::new(),
-        journal: None,
-        trust_accounts: Vec::new(),
-        actions: Vec::new(),
-        source_ip: None,
-        format: keyspill::cli::FootholdsFormat::Json,
-    };
-    let leaked: BTreeSet<String> = [seeded.leaked.key_id.clone()].into();
-    let (a, _, notes) = keyspill::footholds_cmd::assess_account(
-        &me,
-        &args,
-        leaked,
-        BTreeSet::new(),
-        (BTreeMap::new(), untrusted),
-        Some(seeded.leak_start),
-        OffsetDateTime::now_utc(),
-    )
-    .await;
-    eprintln!("notes: {notes:?}\n{}", a.text());
-    a
+    crate::gameday::console_model_with(m, seeded, untrusted).await
 }
 
 async fn run(me: &keyspill_aws::Aws, plan: Plan) {
@@ -107,11 +78,7 @@ async fn a_trust_opened_to_the_attacker_is_held_until_closed_and_its_sessions_re
         .expect("a session minted from outside");
     assert_eq!(session.role, door.role);
     let root = aws_root(&m).await;
-    let records: Vec<Value> = bucket_logs(&root, &seeded.trail_bucket)
-        .await
-        .into_iter()
-        .flat_map(|(_, r)| r)
-        .collect();
+    let records: Vec<Value> = trail_records(&root, &seeded.trail_bucket).await;
     let ok = |name: &str| -> Vec<&Value> {
         records
             .iter()

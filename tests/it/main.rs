@@ -13,6 +13,7 @@ mod iam_server;
 mod lookup_server;
 
 mod access_moto;
+mod accounts_moto;
 mod cost_sources;
 mod detect_sources;
 mod e2e_clipboard;

@@ -2,6 +2,7 @@
 //! return the program's own domain types or an `AwsError` in words.
 
 pub mod access;
+pub mod accounts;
 pub mod cloudtrail;
 pub mod collect;
 pub mod cost;
@@ -141,8 +142,13 @@ impl Aws {
                 .region(Region::from_static(FALLBACK_REGION))
                 .build();
         }
+        Aws::from_config(config, opts.service_endpoints.clone())
+    }
+
+    /// The clients every part uses, made once from a resolved configuration.
+    fn from_config(config: aws_config::SdkConfig, services: ServiceEndpoints) -> Aws {
         let mut cloudtrail = aws_sdk_cloudtrail::config::Builder::from(&config);
-        if let Some(e) = &opts.service_endpoints.cloudtrail {
+        if let Some(e) = &services.cloudtrail {
             cloudtrail = cloudtrail.endpoint_url(e);
         }
         Aws {
@@ -152,8 +158,27 @@ impl Aws {
             cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail.build()),
             s3: aws_sdk_s3::Client::new(&config),
             config,
-            services: opts.service_endpoints.clone(),
+            services,
         }
+    }
+
+    /// The same connection (region, endpoints, timeouts, retries) signing as other
+    /// credentials: a role session in another account.
+    pub fn with_session(&self, key_id: &str, secret: &str, token: &str) -> Aws {
+        let config = self
+            .config
+            .to_builder()
+            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+                Credentials::new(
+                    key_id,
+                    secret,
+                    Some(token.to_string()),
+                    None,
+                    "keyspill-role",
+                ),
+            ))
+            .build();
+        Aws::from_config(config, self.services.clone())
     }
 
     /// An Organizations client (its one endpoint serves every region); made when asked, since

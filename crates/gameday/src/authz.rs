@@ -507,17 +507,11 @@ pub(crate) async fn trust_document(root: &As, role: &str) -> Result<String, Fail
         .send()
         .await
         .sent("iam:GetRole")?;
-    let doc = out
-        .role()
-        .and_then(|r| r.assume_role_policy_document())
-        .unwrap_or_default();
-    Ok(if doc.trim_start().starts_with('{') {
-        doc.to_string()
-    } else {
-        percent_encoding::percent_decode_str(doc)
-            .decode_utf8_lossy()
-            .into_owned()
-    })
+    Ok(keyspill_aws::iam::decode_document(
+        out.role()
+            .and_then(|r| r.assume_role_policy_document())
+            .unwrap_or_default(),
+    ))
 }
 
 #[cfg(test)]

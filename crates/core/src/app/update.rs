@@ -772,6 +772,16 @@ fn on_detections(
     at: crate::domain::Timestamp,
     result: Result<crate::detect::Detections, crate::domain::Failure>,
 ) -> Vec<Effect> {
+    let leaked = &state.leaked;
+    let before: Vec<String> = state
+        .detections
+        .data
+        .as_ref()
+        .map(|d| d.proposed(&|k| leaked.contains(k)))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     if !state.detections.apply(seq, at, result) {
         return vec![];
     }
@@ -788,7 +798,8 @@ fn on_detections(
     }
     let leaked = &state.leaked;
     let proposed = d.proposed(&|k| leaked.contains(k));
-    if let Some((key, sources)) = proposed.first() {
+    // Said once per newly exposed key, not at every read.
+    if let Some((key, sources)) = proposed.iter().find(|(k, _)| !before.contains(k)) {
         let names: Vec<&str> = sources.iter().map(|s| s.name()).collect();
         state.flash(
             Level::Warn,

@@ -122,7 +122,8 @@ fn alerts_show_under_the_keys_are_journaled_once_and_an_untracked_exposed_key_is
     insta::assert_snapshot!("detections_120x40", draw(&state, &theme, 120, 40).backend());
     insta::assert_snapshot!("detections_80x24", draw(&state, &theme, 80, 24).backend());
 
-    // The next read: nothing new to journal.
+    // The next read: nothing new to journal, and the proposal is not flashed again.
+    state.flash = None;
     let effects = update(
         &mut state,
         Msg::Detections {
@@ -132,6 +133,7 @@ fn alerts_show_under_the_keys_are_journaled_once_and_an_untracked_exposed_key_is
         },
     );
     assert!(alerts_journaled(&effects).is_empty());
+    assert!(state.flash.is_none(), "{:?}", state.flash);
 }
 
 #[test]
