@@ -138,6 +138,9 @@ async fn the_rotated_secret_stays_masked_until_revealed_and_is_written_0600_besi
     );
 
     t.keys(&["Enter"]);
+    // The secret is shown as soon as the key exists; the rotation then disables the old key
+    // and reads it back. Quitting before that ends asks first (by design): wait for it.
+    t.wait_for("verified Inactive", Duration::from_secs(20));
     t.keys(&["q"]);
     t.wait_exit(Duration::from_secs(10));
     let text = std::fs::read_to_string(journal.path().join("journal.jsonl")).expect("journal");

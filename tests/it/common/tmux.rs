@@ -120,7 +120,11 @@ impl Tmux {
     pub fn wait_exit(&self, limit: Duration) {
         let start = Instant::now();
         while !self.exited() {
-            assert!(start.elapsed() < limit, "q did not quit");
+            assert!(
+                start.elapsed() < limit,
+                "q did not quit; the screen:\n{}",
+                self.screen()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }

@@ -699,6 +699,7 @@ pub(crate) fn refresh_all(state: &mut State) -> Vec<Effect> {
         Effect::Refresh(Source::Resources),
         Effect::Refresh(Source::Cost),
         Effect::Refresh(Source::Access),
+        Effect::Refresh(Source::Detections),
     ]
 }
 

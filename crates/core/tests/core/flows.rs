@@ -646,6 +646,7 @@ fn colon_q_and_refresh() {
             Effect::Refresh(Source::Resources),
             Effect::Refresh(Source::Cost),
             Effect::Refresh(Source::Access),
+            Effect::Refresh(Source::Detections),
         ]
     );
     press(&mut state, ':');
