@@ -52,6 +52,19 @@ impl Engine<'_> {
         }
     }
 
+    /// Whether the backdoor user is still there (the responder may have removed it).
+    pub(super) async fn backdoor_exists(&self) -> bool {
+        !self.backdoor_user.is_empty()
+            && self
+                .root
+                .iam()
+                .get_user()
+                .user_name(&self.backdoor_user)
+                .send()
+                .await
+                .is_ok()
+    }
+
     /// A key for the backdoor user. During the game, when the responder removed the backdoor
     /// user, a new one is made first (user, key, admin policy) under the next name.
     pub(super) async fn persist(
@@ -61,16 +74,7 @@ impl Engine<'_> {
         ip: &str,
         agent: &str,
     ) -> Outcome<()> {
-        let exists = !self.backdoor_user.is_empty()
-            && self
-                .root
-                .iam()
-                .get_user()
-                .user_name(&self.backdoor_user)
-                .send()
-                .await
-                .is_ok();
-        if !exists {
+        if !self.backdoor_exists().await {
             let pool = self.scenario.attacker.backdoor_names.clone();
             let name = Self::pooled(&pool, self.next_backdoor);
             let previous = std::mem::replace(&mut self.backdoor_user, name);

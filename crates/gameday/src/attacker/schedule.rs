@@ -78,16 +78,7 @@ impl Engine<'_> {
             else {
                 continue;
             };
-            let gone = self.backdoor_user.is_empty()
-                || self
-                    .root
-                    .iam()
-                    .get_user()
-                    .user_name(&self.backdoor_user)
-                    .send()
-                    .await
-                    .is_err();
-            if !gone {
+            if self.backdoor_exists().await {
                 continue;
             }
             if !self.start_run(&region, &name, &role_arn, t).await {
