@@ -28,7 +28,7 @@ use std::time::Instant;
 use aws_sdk_ec2::types::InstanceType;
 use keyspill_aws::{Aws, accounts};
 use keyspill_core::resources::{CellState, Kind, RegionSweep};
-use proxy::{DELAY, Mode, Proxy, REGIONS, connect};
+use proxy::{DELAY, Mode, Proxy, REGIONS, connect, median};
 
 const ACCOUNTS: usize = 20;
 const TARGET_RATIO: f64 = 1.0 / 12.0;
@@ -116,27 +116,14 @@ async fn one_by_one(entered: &[(String, Aws)], regions: &[String]) -> Vec<(Strin
     out
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() -> ExitCode {
     let rounds: usize = std::env::var("ACCOUNTS_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2)
         .max(1);
-    if !common::project_root()
-        .join(".venv/bin/moto_server")
-        .exists()
-    {
-        let status =
-            std::process::Command::new(common::project_root().join("scripts/setup-moto")).status();
-        if !status.is_ok_and(|s| s.success()) {
-            eprintln!("accounts bench: scripts/setup-moto failed; moto is needed");
-            return ExitCode::FAILURE;
-        }
+    if !proxy::ensure_moto("accounts") {
+        return ExitCode::FAILURE;
     }
     let moto = common::Moto::start();
     let proxy = match Proxy::start(moto.port) {

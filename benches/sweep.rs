@@ -50,7 +50,7 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use proxy::{DELAY, Mode, Proxy, REGIONS, connect};
+use proxy::{DELAY, Mode, Proxy, REGIONS, connect, median};
 
 use aws_sdk_ec2::types::{
     InstanceType, RequestLaunchTemplateData, ResourceType, Tag, TagSpecification,
@@ -260,11 +260,6 @@ fn complete(what: &str, sweeps: &[RegionSweep], warm: &Found) -> bool {
     same && f.failed.is_empty()
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// Medians of one table: (all at once s, its requests, region by region s, its requests).
 struct Medians {
     at_once: f64,
@@ -351,16 +346,8 @@ fn main() -> ExitCode {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3)
         .max(1);
-    if !common::project_root()
-        .join(".venv/bin/moto_server")
-        .exists()
-    {
-        let status =
-            std::process::Command::new(common::project_root().join("scripts/setup-moto")).status();
-        if !status.is_ok_and(|s| s.success()) {
-            eprintln!("sweep bench: scripts/setup-moto failed; moto is needed");
-            return ExitCode::FAILURE;
-        }
+    if !proxy::ensure_moto("sweep") {
+        return ExitCode::FAILURE;
     }
     let moto = common::Moto::start();
     let proxy = match Proxy::start(moto.port) {

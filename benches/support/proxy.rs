@@ -517,3 +517,23 @@ pub fn serve(client: TcpStream, upstream: u16, shared: &Shared) -> io::Result<()
     }
     Ok(())
 }
+
+/// The project's moto, installed by its own script when missing; false (said) when that fails.
+pub fn ensure_moto(bench: &str) -> bool {
+    let root = crate::common::project_root();
+    if root.join(".venv/bin/moto_server").exists() {
+        return true;
+    }
+    let status = std::process::Command::new(root.join("scripts/setup-moto")).status();
+    if status.is_ok_and(|s| s.success()) {
+        return true;
+    }
+    eprintln!("{bench} bench: scripts/setup-moto failed; moto is needed");
+    false
+}
+
+/// The median of hand-timed runs (at least one).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}

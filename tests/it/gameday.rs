@@ -618,6 +618,33 @@ impl Seen {
     }
 }
 
+/// The live attacker at 40 times the scenario's pace, every call it makes collected: what it
+/// did so far, the switch that stops it, and its task (which returns every call).
+pub(crate) fn live_attacker(
+    m: &Moto,
+    seeded: &Seeded,
+    scenario: &gameday::Scenario,
+    seed: u64,
+) -> (
+    Seen,
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<Vec<AttackerEvent>>,
+) {
+    let seen = Seen::default();
+    let sink = seen.clone();
+    let log: Arc<dyn Fn(AttackerEvent) + Send + Sync> = Arc::new(move |e| {
+        if let Ok(mut v) = sink.0.lock() {
+            v.push(e);
+        }
+    });
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (endpoint, seeded, scenario) = (m.endpoint(), seeded.clone(), scenario.clone());
+    let task = tokio::spawn(async move {
+        gameday::attacker(&endpoint, &seeded, &scenario, seed, 40.0, stop_rx, log).await
+    });
+    (seen, stop_tx, task)
+}
+
 /// Requests moto received signed with `key`.
 fn requests_with(moto: &Moto, key: &str) -> usize {
     moto.recorded_requests()
@@ -637,22 +664,7 @@ async fn the_attacker_stops_with_the_leaked_key_and_keeps_going_through_its_back
     let backdoor_key = seeded.backdoor_keys[0].key_id.clone();
     let leaked_key = seeded.leaked.key_id.clone();
 
-    let seen = Seen::default();
-    let sink = seen.clone();
-    let log: Arc<dyn Fn(AttackerEvent) + Send + Sync> = Arc::new(move |e| {
-        if let Ok(mut v) = sink.0.lock() {
-            v.push(e);
-        }
-    });
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let task = {
-        let endpoint = m.endpoint();
-        let seeded = seeded.clone();
-        let scenario = scenario.clone();
-        tokio::spawn(async move {
-            gameday::attacker(&endpoint, &seeded, &scenario, 11, 40.0, stop_rx, log).await
-        })
-    };
+    let (seen, stop_tx, task) = live_attacker(&m, &seeded, &scenario, 11);
 
     // It acts: the quarantine refuses most of the leaked key's writes, Auto Scaling is not
     // covered, and the backdoor does the rest.

@@ -4,13 +4,11 @@
 //! user only brings a new one from the function, with no key of the incident; deleting the
 //! function first ends it.
 
-use std::sync::Arc;
-
 use crate::common::{aws_as, aws_root};
-use crate::gameday::{Seen, console_model, moto, trail_records};
+use crate::gameday::{console_model, live_attacker, moto, trail_records};
 use keyspill_core::access::{Assessment, FootState, Kind};
 use keyspill_core::resources::{Action, Kind as ResourceKind, ResourceRef};
-use keyspill_gameday::{self as gameday, AttackerEvent};
+use keyspill_gameday as gameday;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -102,20 +100,7 @@ async fn a_scheduled_function_remakes_the_backdoor_until_it_is_removed_first() {
     assert_eq!(attackers(&a), truth, "{}", a.text());
 
     // The game: the responder disables the leaked key and deletes the backdoor user.
-    let seen = Seen::default();
-    let sink = seen.clone();
-    let log: Arc<dyn Fn(AttackerEvent) + Send + Sync> = Arc::new(move |e| {
-        if let Ok(mut v) = sink.0.lock() {
-            v.push(e);
-        }
-    });
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let task = {
-        let (endpoint, seeded, scenario) = (m.endpoint(), seeded.clone(), scenario.clone());
-        tokio::spawn(async move {
-            gameday::attacker(&endpoint, &seeded, &scenario, 7, 40.0, stop_rx, log).await
-        })
-    };
+    let (seen, stop_tx, task) = live_attacker(&m, &seeded, &scenario, 7);
     let me = aws_as(&m, &seeded.responder.key_id, &seeded.responder.secret).await;
     root.iam
         .update_access_key()

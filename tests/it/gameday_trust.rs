@@ -6,10 +6,9 @@
 //! live attacker shows.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use crate::common::{aws_as, aws_root};
-use crate::gameday::{Seen, moto, trail_records};
+use crate::gameday::{live_attacker, moto, trail_records};
 use keyspill::runtime::exec;
 use keyspill_core::access::{Assessment, FootState, Kind, Provenance, Remedy, policy};
 use keyspill_core::app::plan::{KeyRef, Plan};
@@ -149,20 +148,7 @@ async fn a_trust_opened_to_the_attacker_is_held_until_closed_and_its_sessions_re
     );
 
     // The live attacker: the quarantine refuses the leaked key's launches; the session does it.
-    let seen = Seen::default();
-    let sink = seen.clone();
-    let log: Arc<dyn Fn(AttackerEvent) + Send + Sync> = Arc::new(move |e| {
-        if let Ok(mut v) = sink.0.lock() {
-            v.push(e);
-        }
-    });
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let task = {
-        let (endpoint, seeded, scenario) = (m.endpoint(), seeded.clone(), scenario.clone());
-        tokio::spawn(async move {
-            gameday::attacker(&endpoint, &seeded, &scenario, 7, 40.0, stop_rx, log).await
-        })
-    };
+    let (seen, stop_tx, task) = live_attacker(&m, &seeded, &scenario, 7);
     seen.wait(0, "the session at work", |e| {
         e.ok && e.with == session.key_id
     })
