@@ -4,6 +4,10 @@
 //!
 //!   cargo bench --bench accounts         (ACCOUNTS_ROUNDS=N to repeat; default 2)
 //!
+//! `ACCOUNTS_DELAY_MS=0` times the same sweeps with no latency: what is left is CPU (the
+//! client's and the proxy's, on the same cores), the floor under the concurrent sweep.
+//! `KEYSPILL_MAX_IN_FLIGHT=N` changes the bound on requests in flight (`keyspill_aws::http`).
+//!
 //! Target (issue 18): "a sweep of 20 accounts × 17 regions at 100 ms per request finishes in
 //! at most 1/12 of the time of the same sweep done account by account".
 //!
@@ -193,8 +197,18 @@ fn main() -> ExitCode {
     for f in warm_failed.iter().take(10) {
         println!("  warm-up: failed cell: {f}");
     }
-    proxy.set_delay(DELAY);
+    let delay = std::env::var("ACCOUNTS_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_millis)
+        .unwrap_or(DELAY);
+    proxy.set_delay(delay);
     proxy.set_mode(Mode::Replay);
+    println!(
+        "at most {} requests in flight; {} ms per request in the timed sweeps",
+        keyspill_aws::http::in_flight_for(keyspill_aws::http::raise_open_files()),
+        delay.as_millis()
+    );
     println!("target: all accounts at once <= 1/12 ({TARGET_RATIO:.4}) of account by account");
     println!(
         "{:>5} {:>12} {:>10} {:>14} {:>10} {:>8}",

@@ -9,6 +9,7 @@ pub mod cost;
 pub mod detect;
 pub mod error;
 pub mod evidence;
+pub mod http;
 pub mod iam;
 pub mod poll;
 pub mod regions;
@@ -135,6 +136,11 @@ impl Aws {
                 "keyspill",
             ));
         }
+        // Every client made from this connection (other accounts' sessions too) shares one
+        // HTTPS client and its bound on requests in flight, sized from the open-file limit
+        // raised to its ceiling.
+        let loader =
+            loader.http_client(http::client(http::in_flight_for(http::raise_open_files())));
         let mut config = loader.load().await;
         if config.region().is_none() {
             config = config
