@@ -192,6 +192,39 @@ pub struct FootholdsArgs {
     /// Output: json (one object) or text
     #[arg(long, value_enum, default_value_t = FootholdsFormat::Json)]
     pub format: FootholdsFormat,
+    /// The organisation's other accounts too: `all` (every account Organizations lists) or
+    /// account ids, comma-separated; each entered through --role-name, and the credentials
+    /// the leaked keys minted followed there
+    #[arg(long, value_name = "all|ID,…", value_parser = parse_accounts)]
+    pub accounts: Option<Accounts>,
+    /// The role assumed in each other account
+    #[arg(long = "role-name", value_name = "NAME", default_value = keyspill_aws::accounts::DEFAULT_ROLE)]
+    pub role_name: String,
+}
+
+/// Which other accounts to enter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accounts {
+    /// Every account of the organisation.
+    All,
+    List(Vec<String>),
+}
+
+/// `all`, or 12-digit account ids separated by commas.
+pub fn parse_accounts(s: &str) -> Result<Accounts, String> {
+    if s.trim().eq_ignore_ascii_case("all") {
+        return Ok(Accounts::All);
+    }
+    let ids = s
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(parse_account)
+        .collect::<Result<Vec<_>, _>>()?;
+    if ids.is_empty() {
+        return Err("name the accounts: `all` or account ids, comma-separated".into());
+    }
+    Ok(Accounts::List(ids))
 }
 
 /// An IAM action: `service:Action`, wildcards allowed.
@@ -379,6 +412,34 @@ mod tests {
         let cli = Cli::try_parse_from(["keyspill", "console", "--key", "AKIAIOSFODNN7EXAMPLE"])
             .expect("parses");
         assert!(matches!(cli.command, Some(Command::Console(_))));
+    }
+
+    #[test]
+    fn accounts_are_all_or_account_ids() {
+        assert_eq!(parse_accounts("ALL"), Ok(Accounts::All));
+        assert_eq!(
+            parse_accounts("111111111111, 222222222222,"),
+            Ok(Accounts::List(vec![
+                "111111111111".into(),
+                "222222222222".into()
+            ]))
+        );
+        assert!(parse_accounts("11111111111").is_err());
+        assert!(parse_accounts(" , ").is_err());
+        let cli = Cli::try_parse_from([
+            "keyspill",
+            "footholds",
+            "--key",
+            "AKIAIOSFODNN7EXAMPLE",
+            "--accounts",
+            "all",
+        ])
+        .expect("parses");
+        let Some(Command::Footholds(f)) = cli.command else {
+            panic!("footholds");
+        };
+        assert_eq!(f.accounts, Some(Accounts::All));
+        assert_eq!(f.role_name, "OrganizationAccountAccessRole");
     }
 
     #[test]

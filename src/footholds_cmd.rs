@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use crate::cli::{FootholdsArgs, FootholdsFormat, Regions};
+use crate::cli::{Accounts, FootholdsArgs, FootholdsFormat, Regions};
+use keyspill_aws::accounts::{self, Member};
 use keyspill_aws::collect::{self, Update};
 use keyspill_aws::{Aws, ConnectOptions, access, iam, regions, sts};
 use keyspill_core::access::authz::Authz;
@@ -66,16 +67,30 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
         service_endpoints: keyspill_aws::ServiceEndpoints::from_env(),
     })
     .await;
-    let (assessment, authz, notes) = assess_account(
+    let own = assess_account(
         &aws,
         &args,
-        leaked,
-        response_keys,
-        (cleared, untrusted),
-        since,
+        Scope {
+            leaked: leaked.clone(),
+            followed: BTreeSet::new(),
+            response_keys,
+            cleared,
+            trust_closed: untrusted,
+            since,
+            trusted: Vec::new(),
+        },
         now,
     )
     .await;
+    if let Some(which) = &args.accounts {
+        return organisation(&aws, &args, which, (own, leaked), now).await;
+    }
+    let Assessed {
+        assessment,
+        authz,
+        notes,
+        ..
+    } = own;
     for n in &notes {
         eprintln!("keyspill footholds: {n}");
     }
@@ -96,20 +111,55 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The model for the account `aws` reaches, the account's policies (when they could be read)
-/// and notes on what could not be read.
+/// What one account's model needs besides the account.
+pub struct Scope {
+    /// The leaked keys (this account's, or foreign ones it was told of).
+    pub leaked: BTreeSet<String>,
+    /// Credentials followed into this account from another (sessions the leaked keys minted
+    /// for a role here): searched for and tracked like the leaked keys, but not this
+    /// account's to disable.
+    pub followed: BTreeSet<String>,
+    /// Keys this response created (rotations), from the journal.
+    pub response_keys: BTreeSet<String>,
+    pub cleared: BTreeMap<String, keyspill_core::access::Cleared>,
+    /// When this response's own trust changes applied, per role.
+    pub trust_closed: BTreeMap<String, Timestamp>,
+    pub since: Option<Timestamp>,
+    /// Accounts a role may trust besides this one and `--trust-account`s (the organisation's).
+    pub trusted: Vec<String>,
+}
+
+/// One account's model.
+pub struct Assessed {
+    pub assessment: Assessment,
+    /// The account's policies, when they could be read.
+    pub authz: Option<std::sync::Arc<Authz>>,
+    /// What could not be read.
+    pub notes: Vec<String>,
+    pub identity: Option<keyspill_core::domain::Identity>,
+    /// The leak's start as used: the scope's, else the leaked keys' creation.
+    pub since: Option<Timestamp>,
+    /// Every credential the tracked ones minted, as the trail shows.
+    pub minted: BTreeSet<String>,
+}
+
+/// The model for the account `aws` reaches.
 pub async fn assess_account(
     aws: &Aws,
     args: &FootholdsArgs,
-    leaked: BTreeSet<String>,
-    response_keys: BTreeSet<String>,
-    (cleared, trust_closed): (
-        BTreeMap<String, keyspill_core::access::Cleared>,
-        BTreeMap<String, Timestamp>,
-    ),
-    mut since: Option<Timestamp>,
+    scope: Scope,
     now: Timestamp,
-) -> (Assessment, Option<std::sync::Arc<Authz>>, Vec<String>) {
+) -> Assessed {
+    let Scope {
+        leaked,
+        followed,
+        response_keys,
+        cleared,
+        trust_closed,
+        mut since,
+        trusted: also_trusted,
+    } = scope;
+    let search: BTreeSet<String> = leaked.union(&followed).cloned().collect();
     let aws = aws.clone();
     let mut notes: Vec<String> = Vec::new();
     let identity = match sts::identity(&aws).await {
@@ -157,7 +207,7 @@ pub async fn assess_account(
 
     // The trail: what the leaked keys and everything they minted did.
     let request = collect::Request {
-        keys: leaked.iter().cloned().collect(),
+        keys: search.iter().cloned().collect(),
         from: since.map(|s| s - time::Duration::days(1)),
         until: None,
         logs: args.logs.clone(),
@@ -170,13 +220,23 @@ pub async fn assess_account(
     };
     let sink: Arc<Mutex<Trail>> = Arc::default();
     let into = sink.clone();
+    // An organisation trail holds every member's calls: this account's model takes only
+    // what its own trail recorded (and records that do not say whose they are).
+    let own_account = identity.as_ref().map(|i| i.account.clone());
     collect::run(
         identity.as_ref().map(|_| aws.clone()),
         request,
         Arc::new(move |u| {
             if let Ok(mut s) = into.lock() {
                 match u {
-                    Update::Events(ev) => s.0.note(&ev),
+                    Update::Events(ev) => match &own_account {
+                        Some(me) if ev.iter().any(|e| !recorded_in(e, me)) => {
+                            let here: Vec<_> =
+                                ev.iter().filter(|e| recorded_in(e, me)).cloned().collect();
+                            s.0.note(&here);
+                        }
+                        _ => s.0.note(&ev),
+                    },
                     Update::Chains(c) => s.1.extend(c.into_iter().map(|(k, _, _)| k)),
                     Update::Progress(collect::Progress::Region(r, p)) => {
                         if let collect::SourceState::Error(e) = &p.state {
@@ -198,7 +258,7 @@ pub async fn assess_account(
     // The functions the trail shows a tracked credential made: do they still exist?
     let function_regions: BTreeSet<String> = acts
         .iter()
-        .filter(|e| leaked.contains(&e.by_key) || chains.contains(&e.by_key))
+        .filter(|e| search.contains(&e.by_key) || chains.contains(&e.by_key))
         .filter_map(|e| match &e.act {
             keyspill_core::access::Act::FunctionCreated { region, .. } => Some(region.clone()),
             _ => None,
@@ -222,7 +282,7 @@ pub async fn assess_account(
     // the latest change, so sessions minted through an earlier one cannot be newer than that.
     let changed: BTreeMap<String, Timestamp> = acts
         .iter()
-        .filter(|e| leaked.contains(&e.by_key) || chains.contains(&e.by_key))
+        .filter(|e| search.contains(&e.by_key) || chains.contains(&e.by_key))
         .filter_map(|e| match &e.act {
             keyspill_core::access::Act::TrustChanged { role } => Some((role.clone(), e.time)),
             _ => None,
@@ -249,7 +309,8 @@ pub async fn assess_account(
     let account = identity.as_ref().map(|i| i.account.as_str());
     let mut trusted: Vec<&str> = account.into_iter().collect();
     trusted.extend(args.trust_accounts.iter().map(String::as_str));
-    let tracked = |k: &str| leaked.contains(k) || chains.contains(k);
+    trusted.extend(also_trusted.iter().map(String::as_str));
+    let tracked = |k: &str| search.contains(k) || chains.contains(k);
     let keys_error = keys.as_ref().err().map(|e| e.to_string());
     let access_error = access.as_ref().err().map(|e| e.to_string());
     let access_at: Option<Timestamp> = access.is_ok().then_some(now);
@@ -279,7 +340,27 @@ pub async fn assess_account(
         source_ip: args.source_ip,
     });
     let authz = access.ok().map(|a| a.authz);
-    (assessment, authz, notes)
+    Assessed {
+        assessment,
+        authz,
+        notes,
+        identity,
+        since,
+        minted: chains,
+    }
+}
+
+/// The event was recorded by `account`'s trail, or its record does not say whose
+/// (`recipientAccountId`, read from the record kept with the event: the console holds a
+/// million events, so it is not a field of its own).
+fn recorded_in(e: &keyspill_core::timeline::Event, account: &str) -> bool {
+    if !e.raw.contains("recipientAccountId") {
+        return true;
+    }
+    serde_json::from_str::<serde_json::Value>(&e.raw)
+        .ok()
+        .and_then(|v| v["recipientAccountId"].as_str().map(|a| a == account))
+        .unwrap_or(true)
 }
 
 /// The latest successful `UpdateAssumeRolePolicy` per role since `from`, from the trail's
@@ -319,4 +400,237 @@ async fn last_trust_changes(
     )
     .await?;
     Ok(last)
+}
+
+/// One other account's outcome: its model, or why it could not be looked into.
+type Entered = Result<Assessed, String>;
+
+/// `--accounts`: this account's model, then every other account's at once, each entered
+/// through `--role-name`, with the leaked keys and everything they minted followed there (a
+/// role session in a member account acts in that account's trail, not this one's). Contained
+/// only when every active account was entered and is contained: an account nobody could look
+/// into is not known to be clean.
+async fn organisation(
+    aws: &Aws,
+    args: &FootholdsArgs,
+    which: &Accounts,
+    (own, leaked): (Assessed, BTreeSet<String>),
+    now: Timestamp,
+) -> ExitCode {
+    let own_id = own.identity.as_ref().map(|i| i.account.clone());
+    let partition = own
+        .identity
+        .as_ref()
+        .map(|i| i.partition().to_string())
+        .unwrap_or_else(|| "aws".into());
+    let listed = accounts::list(aws).await;
+    let (members, listing): (Vec<Member>, Option<String>) = match (which, listed) {
+        (Accounts::All, Ok(m)) => (m, None),
+        (Accounts::All, Err(e)) => (Vec::new(), Some(e.to_string())),
+        // Named accounts: their names when the organisation can be listed.
+        (Accounts::List(ids), listed) => {
+            let known = listed.unwrap_or_default();
+            let named = ids
+                .iter()
+                .map(|id| {
+                    known
+                        .iter()
+                        .find(|m| &m.id == id)
+                        .cloned()
+                        .unwrap_or(Member {
+                            id: id.clone(),
+                            name: String::new(),
+                            status: String::new(),
+                        })
+                })
+                .collect();
+            (named, None)
+        }
+    };
+    // The organisation's accounts trust one another by design (the management account is in
+    // every member's OrganizationAccountAccessRole): not a foothold.
+    let org: Vec<String> = members
+        .iter()
+        .map(|m| m.id.clone())
+        .chain(own_id.clone())
+        .collect();
+    // A role session minted in this account for a member's role acts in the member's trail;
+    // the leaked keys' own AssumeRole calls are recorded there too.
+    let followed: BTreeSet<String> = leaked.union(&own.minted).cloned().collect();
+    let since = own.since;
+    let others: Vec<&Member> = members
+        .iter()
+        .filter(|m| own_id.as_deref() != Some(m.id.as_str()))
+        .collect();
+    let results: Vec<(&Member, Entered)> = futures_util::future::join_all(others.iter().map(|m| {
+        let (org, followed, partition, own_id) = (
+            org.clone(),
+            followed.clone(),
+            partition.clone(),
+            own_id.clone(),
+        );
+        Box::pin(async move {
+            if closed(&m.status) {
+                return (*m, Err(format!("the account is {}", m.status)));
+            }
+            let entered =
+                accounts::enter(aws, own_id.as_deref(), &m.id, &args.role_name, &partition).await;
+            let member = match entered {
+                Ok(member) => member,
+                Err(e) => return (*m, Err(format!("cannot enter: {e}"))),
+            };
+            let scope = Scope {
+                leaked: BTreeSet::new(),
+                followed,
+                response_keys: BTreeSet::new(),
+                cleared: BTreeMap::new(),
+                trust_closed: BTreeMap::new(),
+                since,
+                trusted: org,
+            };
+            (*m, Ok(assess_account(&member, args, scope, now).await))
+        })
+    }))
+    .await;
+
+    let own_name = members
+        .iter()
+        .find(|m| Some(&m.id) == own_id.as_ref())
+        .map(|m| m.name.clone())
+        .unwrap_or_default();
+    let own_row = (
+        own_id.clone().unwrap_or_else(|| "unknown".into()),
+        own_name,
+        String::new(),
+        Ok(own),
+    );
+    let rows: Vec<(String, String, String, Entered)> = std::iter::once(own_row)
+        .chain(
+            results
+                .into_iter()
+                .map(|(m, r)| (m.id.clone(), m.name.clone(), m.status.clone(), r)),
+        )
+        .collect();
+    let verdict = Verdict::of(&rows, listing.as_deref());
+    for (id, _, _, r) in &rows {
+        if let Ok(a) = r {
+            for n in &a.notes {
+                eprintln!("keyspill footholds: {id}: {n}");
+            }
+        }
+    }
+    match args.format {
+        FootholdsFormat::Json => {
+            let accounts: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(id, name, status, r)| {
+                    let mut row = serde_json::json!({"account": id, "name": name});
+                    if !status.is_empty() {
+                        row["status"] = status.clone().into();
+                    }
+                    match r {
+                        Ok(a) => {
+                            let report = if args.actions.is_empty() {
+                                serde_json::to_value(a.assessment.report())
+                            } else {
+                                serde_json::to_value(a.assessment.report_can(
+                                    a.authz.as_deref(),
+                                    &args.actions,
+                                    now,
+                                ))
+                            };
+                            row["entered"] = true.into();
+                            row["report"] = report.unwrap_or_default();
+                        }
+                        Err(why) => {
+                            row["entered"] = false.into();
+                            row["why"] = why.clone().into();
+                        }
+                    }
+                    row
+                })
+                .collect();
+            let mut out = serde_json::json!({
+                "contained": verdict.contained,
+                "verdict": verdict.text,
+                "accounts": accounts,
+            });
+            if let Some(e) = &listing {
+                out["listing"] = e.clone().into();
+            }
+            match serde_json::to_string_pretty(&out) {
+                Ok(s) => println!("{s}"),
+                Err(e) => {
+                    eprintln!("keyspill footholds: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        FootholdsFormat::Text => {
+            if let Some(e) = &listing {
+                println!("the organisation's accounts could not be listed: {e}\n");
+            }
+            for (id, name, _, r) in &rows {
+                let name = if name.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({name})")
+                };
+                match r {
+                    Ok(a) => print!("== account {id}{name} ==\n{}\n", a.assessment.text()),
+                    Err(why) => println!("== account {id}{name}: not entered: {why} ==\n"),
+                }
+            }
+            println!("{}", verdict.text);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// An account the attacker cannot act in either: closed, or being closed.
+fn closed(status: &str) -> bool {
+    matches!(status, "SUSPENDED" | "PENDING_CLOSURE" | "CLOSED")
+}
+
+/// The organisation's answer, in one sentence.
+#[derive(Debug, PartialEq, Eq)]
+struct Verdict {
+    contained: bool,
+    text: String,
+}
+
+impl Verdict {
+    fn of(rows: &[(String, String, String, Entered)], listing: Option<&str>) -> Verdict {
+        let open: Vec<&str> = rows
+            .iter()
+            .filter(|(_, _, _, r)| r.as_ref().is_ok_and(|a| !a.assessment.contained()))
+            .map(|(id, ..)| id.as_str())
+            .collect();
+        let unseen: Vec<&str> = rows
+            .iter()
+            .filter(|(_, _, status, r)| r.is_err() && !closed(status))
+            .map(|(id, ..)| id.as_str())
+            .collect();
+        let contained = open.is_empty() && unseen.is_empty() && listing.is_none();
+        let mut why = Vec::new();
+        if !open.is_empty() {
+            why.push(format!("not contained in {}", open.join(", ")));
+        }
+        if !unseen.is_empty() {
+            why.push(format!("not looked into: {}", unseen.join(", ")));
+        }
+        if listing.is_some() {
+            why.push("the organisation's other accounts could not be listed".into());
+        }
+        let text = if contained {
+            format!("Across {} accounts: contained.", rows.len())
+        } else {
+            format!(
+                "Across {} accounts: NOT contained: {}.",
+                rows.len(),
+                why.join("; ")
+            )
+        };
+        Verdict { contained, text }
+    }
 }

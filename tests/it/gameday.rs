@@ -862,20 +862,27 @@ pub(crate) async fn console_model_with(
         actions: Vec::new(),
         source_ip: None,
         format: keyspill::cli::FootholdsFormat::Json,
+        accounts: None,
+        role_name: keyspill_aws::accounts::DEFAULT_ROLE.into(),
     };
     let leaked: BTreeSet<String> = [seeded.leaked.key_id.clone()].into();
-    let (a, _, notes) = keyspill::footholds_cmd::assess_account(
-        &me,
-        &args,
+    let scope = keyspill::footholds_cmd::Scope {
         leaked,
-        BTreeSet::new(),
-        (Default::default(), untrusted),
-        Some(seeded.leak_start),
-        OffsetDateTime::now_utc(),
-    )
-    .await;
-    eprintln!("notes: {notes:?}\n{}", a.text());
-    a
+        followed: BTreeSet::new(),
+        response_keys: BTreeSet::new(),
+        cleared: Default::default(),
+        trust_closed: untrusted,
+        since: Some(seeded.leak_start),
+        trusted: Vec::new(),
+    };
+    let assessed =
+        keyspill::footholds_cmd::assess_account(&me, &args, scope, OffsetDateTime::now_utc()).await;
+    eprintln!(
+        "notes: {:?}\n{}",
+        assessed.notes,
+        assessed.assessment.text()
+    );
+    assessed.assessment
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -25,6 +25,7 @@ mod e2e_resources;
 mod e2e_tmux;
 mod e2e_war_room;
 mod evidence_moto;
+mod footholds_accounts;
 mod footholds_headless;
 mod gameday;
 mod gameday_data;

@@ -58,6 +58,9 @@ pub enum Act {
         via: String,
         /// From the record; `None` when it does not say.
         expires: Option<Timestamp>,
+        /// The account of the role assumed, from its ARN (`None` for a user's token): a role
+        /// in another account is that account's to close.
+        account: Option<String>,
     },
     UserCreated {
         user: String,
@@ -235,6 +238,7 @@ pub fn act_of(e: &Event) -> Option<Act> {
                 nonempty(text(&v, &["responseElements", "credentials", "accessKeyId"]).into())?;
             let expires =
                 parse_expiry(text(&v, &["responseElements", "credentials", "expiration"]));
+            let role_arn = req("roleArn");
             let (principal, via) = match name {
                 "GetSessionToken" => (
                     Principal::User(arn_name(&e.identity_arn).to_string()),
@@ -246,18 +250,25 @@ pub fn act_of(e: &Event) -> Option<Act> {
                     format!("{name} {}", req("name")),
                 ),
                 _ => {
-                    let role = arn_name(&req("roleArn")).to_string();
+                    let role = arn_name(&role_arn).to_string();
                     (Principal::Role(role.clone()), format!("{name} {role}"))
                 }
             };
             if principal.name().is_empty() {
                 return None;
             }
+            // arn:PARTITION:iam::ACCOUNT:role/NAME
+            let account = role_arn
+                .split(':')
+                .nth(4)
+                .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+                .map(str::to_string);
             Act::Session {
                 key_id,
                 principal,
                 via: via.trim().to_string(),
                 expires,
+                account,
             }
         }
         _ => return None,

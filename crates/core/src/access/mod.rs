@@ -325,7 +325,8 @@ pub struct Inputs<'a> {
     /// The key keyspill signs with, and the user it runs as.
     pub self_key: Option<&'a str>,
     pub self_user: Option<&'a str>,
-    /// This account and any other the operator trusts (its organisation's accounts).
+    /// This account first (when known), then any other the operator trusts (its
+    /// organisation's accounts).
     pub trusted_accounts: Vec<&'a str>,
     /// Leaked keys IAM does not list, with their owning account when known.
     pub foreign: &'a [(String, Option<String>)],
@@ -624,10 +625,15 @@ fn sessions(
             principal,
             via,
             expires,
+            account,
         } = &e.act
         else {
             continue;
         };
+        // A role in another account: this account's IAM says nothing of it.
+        let elsewhere = account
+            .as_deref()
+            .filter(|a| i.trusted_accounts.first().is_some_and(|own| own != a));
         let (expires, assumed) = match expires {
             Some(t) => (*t, false),
             None => (e.time + evidence::longest_life(via), true),
@@ -642,6 +648,14 @@ fn sessions(
             (
                 FootState::Closed,
                 format!("expired at {}", crate::fmt::minute(expires)),
+            )
+        } else if let Some(other) = elsewhere {
+            (
+                FootState::Open,
+                format!(
+                    "{principal} is in account {other}: revoke it there \
+                     (keyspill footholds --accounts {other})"
+                ),
             )
         } else if exists(principal) == Some(false) {
             (FootState::Closed, format!("{principal} no longer exists"))
@@ -677,22 +691,30 @@ fn sessions(
                 ),
             }
         };
+        // Another account's role: neither its rights nor its revocation are this account's
+        // (a role of the same name here is another role).
+        let here = elsewhere.is_none();
         out.push(Foothold {
-            subject: Some(std::sync::Arc::new(Subject {
-                who: who_of(principal),
-                ctx: authz::Context {
-                    source_ip: i.source_ip,
-                    ..authz::Context::session(i.now, session_kind(via), e.time)
-                },
-            })),
+            subject: here.then(|| {
+                std::sync::Arc::new(Subject {
+                    who: who_of(principal),
+                    ctx: authz::Context {
+                        source_ip: i.source_ip,
+                        ..authz::Context::session(i.now, session_kind(via), e.time)
+                    },
+                })
+            }),
             kind: Kind::Session,
             id: key_id.clone(),
-            principal: principal.to_string(),
+            principal: match elsewhere {
+                Some(other) => format!("{principal} in {other}"),
+                None => principal.to_string(),
+            },
             state,
             why,
             expires: Some(expires),
             provenance: Provenance::from(*e),
-            remedy: Some(Remedy::Revoke(chain)),
+            remedy: here.then_some(Remedy::Revoke(chain)),
         });
     }
 

@@ -1,0 +1,311 @@
+//! `keyspill footholds --accounts` through the real binary, against moto: an organisation of
+//! three accounts; the leaked key of the management account assumes the member's access role
+//! and leaves a backdoor user there. The backdoor is a foothold of the member account and not
+//! of the management account (the organisation trail holds both accounts' records); an account
+//! the responder cannot enter is named with why, and the organisation is not contained while
+//! it is not looked into.
+
+use std::process::Command;
+
+use crate::common::{
+    ADMIN_POLICY, Moto, aws_as, aws_root, role_policy, user_policy, user_with_keys,
+};
+use keyspill_aws::{Aws, accounts};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+const MANAGEMENT: &str = "123456789012";
+
+fn ts(t: OffsetDateTime) -> String {
+    keyspill_core::journal::format_ts(t)
+}
+
+fn footholds(moto: &Moto, creds: &(String, String), args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_keyspill"))
+        .arg("footholds")
+        .args(["--regions", "us-east-1"])
+        .args(args)
+        .env_remove("AWS_PROFILE")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", &creds.0)
+        .env("AWS_SECRET_ACCESS_KEY", &creds.1)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .output()
+        .expect("keyspill runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A CloudTrail record as an organisation trail delivers it: `recipientAccountId` says whose.
+fn record(
+    t: OffsetDateTime,
+    id: &str,
+    account: &str,
+    key: &str,
+    name: &str,
+    extra: Value,
+) -> Value {
+    let service = if name.starts_with("Assume") {
+        "sts"
+    } else {
+        "iam"
+    };
+    let mut r = json!({
+        "eventVersion": "1.08", "eventID": id, "eventTime": ts(t),
+        "eventSource": format!("{service}.amazonaws.com"), "eventName": name,
+        "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7", "userAgent": "aws-cli/2",
+        "recipientAccountId": account,
+        "userIdentity": {"type": "IAMUser", "accessKeyId": key,
+            "arn": format!("arn:aws:iam::{MANAGEMENT}:user/dev")},
+    });
+    if let (Some(o), Value::Object(more)) = (r.as_object_mut(), extra) {
+        o.extend(more);
+    }
+    r
+}
+
+/// Each member's access role, allowed everything (moto creates the role with the account, as
+/// Organizations does; its policy is given here so that moto's authorisation lets it act).
+async fn access_role(root: &Aws, member: &str) {
+    let inside = accounts::enter(root, None, member, accounts::DEFAULT_ROLE, "aws")
+        .await
+        .expect("enter the member");
+    role_policy(&inside, accounts::DEFAULT_ROLE, ADMIN_POLICY).await;
+}
+
+fn account<'a>(v: &'a Value, id: &str) -> &'a Value {
+    v["accounts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["account"] == id))
+        .unwrap_or_else(|| panic!("no account {id} in {v:#}"))
+}
+
+fn has_foothold(report: &Value, kind: &str, id: &str) -> bool {
+    report["footholds"]
+        .as_array()
+        .is_some_and(|rows| rows.iter().any(|r| r["kind"] == kind && r["id"] == id))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backdoor_in_a_member_account_is_that_account_s_and_an_account_not_entered_says_why() {
+    let moto = Moto::start();
+    let root = aws_root(&moto).await;
+    let org = root.organizations();
+    org.create_organization()
+        .send()
+        .await
+        .expect("organisation");
+    let mut members = Vec::new();
+    for name in ["workloads", "sandbox"] {
+        let made = org
+            .create_account()
+            .account_name(name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .expect("member");
+        members.push(
+            made.create_account_status()
+                .and_then(|s| s.account_id())
+                .expect("account id")
+                .to_string(),
+        );
+    }
+    let (workloads, sandbox) = (members[0].clone(), members[1].clone());
+    access_role(&root, &workloads).await;
+    access_role(&root, &sandbox).await;
+
+    // The responder may do everything but enter the sandbox.
+    let responder = user_with_keys(&root, "responder", 1).await.remove(0);
+    user_policy(&root, "responder", ADMIN_POLICY).await;
+    root.iam
+        .put_user_policy()
+        .user_name("responder")
+        .policy_name("not-the-sandbox")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+                "Action": "sts:AssumeRole",
+                "Resource": format!("arn:aws:iam::{sandbox}:role/*")}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("deny policy");
+
+    // The leak: dev's key enters the workloads account and leaves a user with a key there.
+    let (leaked, leaked_secret) = user_with_keys(&root, "dev", 1).await.remove(0);
+    user_policy(&root, "dev", ADMIN_POLICY).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let since = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("time");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let attacker = aws_as(&moto, &leaked, &leaked_secret).await;
+    let role_arn = format!("arn:aws:iam::{workloads}:role/{}", accounts::DEFAULT_ROLE);
+    let out = attacker
+        .sts
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name("keyspill-incident")
+        .send()
+        .await
+        .expect("the attacker enters the member");
+    let c = out.credentials().expect("credentials");
+    let session_key = c.access_key_id().to_string();
+    let inside = attacker.with_session(c.access_key_id(), c.secret_access_key(), c.session_token());
+    inside
+        .iam
+        .create_user()
+        .user_name("ops-backup")
+        .send()
+        .await
+        .expect("backdoor user");
+    user_policy(&inside, "ops-backup", ADMIN_POLICY).await;
+    let backdoor_key = inside
+        .iam
+        .create_access_key()
+        .user_name("ops-backup")
+        .send()
+        .await
+        .expect("backdoor key")
+        .access_key()
+        .map(|k| k.access_key_id().to_string())
+        .expect("key id");
+
+    // The organisation trail: the AssumeRole in both accounts, the backdoor in the member's.
+    let t = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("time");
+    let expires = t + time::Duration::hours(1);
+    let minted = json!({
+        "requestParameters": {"roleArn": role_arn, "roleSessionName": "keyspill-incident"},
+        "responseElements": {"credentials": {"accessKeyId": session_key, "expiration": ts(expires)}}});
+    let records = vec![
+        record(t, "m1", MANAGEMENT, &leaked, "AssumeRole", minted.clone()),
+        record(t, "w1", &workloads, &leaked, "AssumeRole", minted),
+        record(
+            t,
+            "w2",
+            &workloads,
+            &session_key,
+            "CreateUser",
+            json!({"requestParameters": {"userName": "ops-backup"}}),
+        ),
+        record(
+            t,
+            "w3",
+            &workloads,
+            &session_key,
+            "CreateAccessKey",
+            json!({"requestParameters": {"userName": "ops-backup"},
+                "responseElements": {"accessKey": {"accessKeyId": backdoor_key, "userName": "ops-backup"}}}),
+        ),
+    ];
+    let logs = tempfile::tempdir().expect("logs");
+    let file = logs.path().join("org-trail.json");
+    std::fs::write(&file, json!({"Records": records}).to_string()).expect("trail file");
+
+    moto.enforce_auth();
+    let since = ts(since);
+    let path = file.to_string_lossy().into_owned();
+    let (code, out, err) = footholds(
+        &moto,
+        &responder,
+        &[
+            "--key",
+            &leaked,
+            "--since",
+            &since,
+            "--logs",
+            &path,
+            "--accounts",
+            "all",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    assert_eq!(v["contained"], false, "{v:#}");
+    assert_eq!(v["accounts"].as_array().map(Vec::len), Some(3), "{v:#}");
+
+    // The management account: its leaked key; not the member's backdoor.
+    let own = account(&v, MANAGEMENT);
+    assert_eq!(own["entered"], true, "{own:#}");
+    assert!(
+        has_foothold(&own["report"], "leaked-key", &leaked),
+        "{own:#}"
+    );
+    assert!(
+        !has_foothold(&own["report"], "user", "ops-backup"),
+        "{own:#}"
+    );
+
+    // The member: the backdoor user and its key, open.
+    let w = account(&v, &workloads);
+    assert_eq!(w["entered"], true, "{w:#}");
+    assert_eq!(w["name"], "workloads");
+    for (kind, id) in [
+        ("user", "ops-backup"),
+        ("access-key", backdoor_key.as_str()),
+        ("session", session_key.as_str()),
+    ] {
+        let row = w["report"]["footholds"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["kind"] == kind && r["id"] == id))
+            .unwrap_or_else(|| panic!("no {kind} {id} in {w:#}"));
+        assert_eq!(row["state"], "open", "{row:#}");
+    }
+    assert_eq!(w["report"]["contained"], false, "{w:#}");
+
+    // The sandbox could not be entered, and says why.
+    let s = account(&v, &sandbox);
+    assert_eq!(s["entered"], false, "{s:#}");
+    let why = s["why"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("cannot enter") && why.contains("AccessDenied"),
+        "{why}"
+    );
+    let verdict = v["verdict"].as_str().unwrap_or_default();
+    assert!(
+        verdict.contains(&format!("not looked into: {sandbox}")),
+        "{verdict}"
+    );
+    assert!(verdict.contains(&workloads), "{verdict}");
+
+    // Text says the same, account by account.
+    let (code, text, err) = footholds(
+        &moto,
+        &responder,
+        &[
+            "--key",
+            &leaked,
+            "--since",
+            &since,
+            "--logs",
+            &path,
+            "--accounts",
+            &format!("{workloads},{sandbox}"),
+            "--format",
+            "text",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains(&format!("== account {workloads} (workloads) ==")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "== account {sandbox} (sandbox): not entered: cannot enter"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("ops-backup"), "{text}");
+    assert!(
+        text.trim_end().ends_with('.') && text.contains("Across 3 accounts: NOT contained"),
+        "{text}"
+    );
+}
