@@ -511,7 +511,17 @@ async fn organisation(
                 .map(|(m, r)| (m.id.clone(), m.name.clone(), m.status.clone(), r)),
         )
         .collect();
-    let verdict = Verdict::of(&rows, listing.as_deref());
+    let looked: Vec<(&str, &str, Option<bool>)> = rows
+        .iter()
+        .map(|(id, _, status, r)| {
+            (
+                id.as_str(),
+                status.as_str(),
+                r.as_ref().ok().map(|a| a.assessment.contained()),
+            )
+        })
+        .collect();
+    let verdict = Verdict::of(&looked, listing.is_some());
     for (id, _, _, r) in &rows {
         if let Ok(a) = r {
             for n in &a.notes {
@@ -600,18 +610,20 @@ struct Verdict {
 }
 
 impl Verdict {
-    fn of(rows: &[(String, String, String, Entered)], listing: Option<&str>) -> Verdict {
-        let open: Vec<&str> = rows
+    /// `accounts`: each account's id, status and whether it is contained (`None`: not
+    /// entered).
+    fn of(accounts: &[(&str, &str, Option<bool>)], listing_failed: bool) -> Verdict {
+        let open: Vec<&str> = accounts
             .iter()
-            .filter(|(_, _, _, r)| r.as_ref().is_ok_and(|a| !a.assessment.contained()))
-            .map(|(id, ..)| id.as_str())
+            .filter(|(_, _, c)| *c == Some(false))
+            .map(|(id, ..)| *id)
             .collect();
-        let unseen: Vec<&str> = rows
+        let unseen: Vec<&str> = accounts
             .iter()
-            .filter(|(_, _, status, r)| r.is_err() && !closed(status))
-            .map(|(id, ..)| id.as_str())
+            .filter(|(_, status, c)| c.is_none() && !closed(status))
+            .map(|(id, ..)| *id)
             .collect();
-        let contained = open.is_empty() && unseen.is_empty() && listing.is_none();
+        let contained = open.is_empty() && unseen.is_empty() && !listing_failed;
         let mut why = Vec::new();
         if !open.is_empty() {
             why.push(format!("not contained in {}", open.join(", ")));
@@ -619,18 +631,54 @@ impl Verdict {
         if !unseen.is_empty() {
             why.push(format!("not looked into: {}", unseen.join(", ")));
         }
-        if listing.is_some() {
+        if listing_failed {
             why.push("the organisation's other accounts could not be listed".into());
         }
         let text = if contained {
-            format!("Across {} accounts: contained.", rows.len())
+            format!("Across {} accounts: contained.", accounts.len())
         } else {
             format!(
                 "Across {} accounts: NOT contained: {}.",
-                rows.len(),
+                accounts.len(),
                 why.join("; ")
             )
         };
         Verdict { contained, text }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_organisation_is_contained_only_when_every_active_account_was_looked_into_and_is() {
+        let all_in = [("1", "", Some(true)), ("2", "ACTIVE", Some(true))];
+        assert_eq!(
+            Verdict::of(&all_in, false),
+            Verdict {
+                contained: true,
+                text: "Across 2 accounts: contained.".into()
+            }
+        );
+        // A closed account cannot be entered and cannot be used either.
+        let closed_one = [("1", "", Some(true)), ("2", "SUSPENDED", None)];
+        assert!(Verdict::of(&closed_one, false).contained);
+        let v = Verdict::of(
+            &[
+                ("1", "", Some(false)),
+                ("2", "ACTIVE", None),
+                ("3", "", Some(true)),
+            ],
+            true,
+        );
+        assert!(!v.contained);
+        assert_eq!(
+            v.text,
+            "Across 3 accounts: NOT contained: not contained in 1; not looked into: 2; \
+             the organisation's other accounts could not be listed."
+        );
+        // Every account contained, but the others could not be listed: not known.
+        assert!(!Verdict::of(&all_in, true).contained);
     }
 }

@@ -808,3 +808,49 @@ fn a_function_the_attacker_made_is_a_foothold_while_it_exists() {
     assert_eq!(find(&a, Kind::Function, id).state, FootState::Closed);
     assert!(a.contained(), "{}", a.text());
 }
+
+#[test]
+fn a_session_for_another_account_s_role_is_open_until_it_expires_and_names_where_to_close_it() {
+    const MEMBER: &str = "444455556666";
+    const S3: &str = "ASIA2SESSIONMEMBER03";
+    let mut w = World::new();
+    let mut record = assume(
+        "m1",
+        SINCE + Duration::minutes(30),
+        LEAKED,
+        "deploy-role",
+        S3,
+        12,
+    );
+    record["requestParameters"]["roleArn"] =
+        format!("arn:aws:iam::{MEMBER}:role/deploy-role").into();
+    let origin = Origin::File {
+        path: "synthetic".into(),
+    };
+    w.acts
+        .note(&[parse_record(&record, &origin).expect("parses")]);
+    // This account has a deploy-role too; deleting it closes this account's session only.
+    w.access.roles.retain(|r| r.name != "deploy-role");
+    let a = w.assess();
+    let theirs = find(&a, Kind::Session, S3);
+    assert_eq!(theirs.state, FootState::Open, "{theirs:?}");
+    assert!(
+        theirs.why.contains(&format!("in account {MEMBER}")),
+        "{}",
+        theirs.why
+    );
+    assert_eq!(theirs.principal, format!("role deploy-role in {MEMBER}"));
+    // Nothing here revokes it, and this account's policies say nothing of what it can do.
+    assert!(theirs.remedy.is_none() && theirs.subject.is_none());
+    assert_eq!(
+        find(&a, Kind::Session, S1).why,
+        "role deploy-role no longer exists"
+    );
+    // Past its expiry it is over wherever its role is.
+    w.now = SINCE + Duration::hours(13);
+    assert!(
+        find(&w.assess(), Kind::Session, S3)
+            .why
+            .starts_with("expired at")
+    );
+}
