@@ -11,28 +11,7 @@ use keyspill_core::resources::Kind;
 async fn the_organisation_s_accounts_are_entered_and_swept_at_once() {
     let m = Moto::start();
     let root = aws_root(&m).await;
-    let org = root.organizations();
-    org.create_organization()
-        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-        .send()
-        .await
-        .expect("organisation");
-    let mut members = Vec::new();
-    for name in ["prod", "staging"] {
-        let made = org
-            .create_account()
-            .account_name(name)
-            .email(format!("{name}@example.com"))
-            .send()
-            .await
-            .expect("account");
-        let id = made
-            .create_account_status()
-            .and_then(|s| s.account_id())
-            .expect("an account id")
-            .to_string();
-        members.push(id);
-    }
+    let members = crate::common::organisation(&root, &["prod", "staging"]).await;
     let listed = accounts::list(&root).await.expect("accounts");
     for id in &members {
         assert!(listed.iter().any(|a| &a.id == id), "{listed:?}");

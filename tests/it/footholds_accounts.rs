@@ -5,10 +5,8 @@
 //! the responder cannot enter is named with why, and the organisation is not contained while
 //! it is not looked into.
 
-use std::process::Command;
-
 use crate::common::{
-    ADMIN_POLICY, Moto, aws_as, aws_root, role_policy, user_policy, user_with_keys,
+    ADMIN_POLICY, Moto, aws_as, aws_root, organisation, role_policy, user_policy, user_with_keys,
 };
 use keyspill_aws::{Aws, accounts};
 use serde_json::{Value, json};
@@ -21,23 +19,7 @@ fn ts(t: OffsetDateTime) -> String {
 }
 
 fn footholds(moto: &Moto, creds: &(String, String), args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_keyspill"))
-        .arg("footholds")
-        .args(["--regions", "us-east-1"])
-        .args(args)
-        .env_remove("AWS_PROFILE")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", &creds.0)
-        .env("AWS_SECRET_ACCESS_KEY", &creds.1)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
-        .output()
-        .expect("keyspill runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    crate::footholds_headless::footholds_with(moto, None, creds, args)
 }
 
 /// A CloudTrail record as an organisation trail delivers it: `recipientAccountId` says whose.
@@ -49,22 +31,8 @@ fn record(
     name: &str,
     extra: Value,
 ) -> Value {
-    let service = if name.starts_with("Assume") {
-        "sts"
-    } else {
-        "iam"
-    };
-    let mut r = json!({
-        "eventVersion": "1.08", "eventID": id, "eventTime": ts(t),
-        "eventSource": format!("{service}.amazonaws.com"), "eventName": name,
-        "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7", "userAgent": "aws-cli/2",
-        "recipientAccountId": account,
-        "userIdentity": {"type": "IAMUser", "accessKeyId": key,
-            "arn": format!("arn:aws:iam::{MANAGEMENT}:user/dev")},
-    });
-    if let (Some(o), Value::Object(more)) = (r.as_object_mut(), extra) {
-        o.extend(more);
-    }
+    let mut r = crate::footholds_headless::record(t, id, key, name, extra);
+    r["recipientAccountId"] = account.into();
     r
 }
 
@@ -94,27 +62,7 @@ fn has_foothold(report: &Value, kind: &str, id: &str) -> bool {
 async fn a_backdoor_in_a_member_account_is_that_account_s_and_an_account_not_entered_says_why() {
     let moto = Moto::start();
     let root = aws_root(&moto).await;
-    let org = root.organizations();
-    org.create_organization()
-        .send()
-        .await
-        .expect("organisation");
-    let mut members = Vec::new();
-    for name in ["workloads", "sandbox"] {
-        let made = org
-            .create_account()
-            .account_name(name)
-            .email(format!("{name}@example.com"))
-            .send()
-            .await
-            .expect("member");
-        members.push(
-            made.create_account_status()
-                .and_then(|s| s.account_id())
-                .expect("account id")
-                .to_string(),
-        );
-    }
+    let members = organisation(&root, &["workloads", "sandbox"]).await;
     let (workloads, sandbox) = (members[0].clone(), members[1].clone());
     access_role(&root, &workloads).await;
     access_role(&root, &sandbox).await;

@@ -23,7 +23,7 @@ fn footholds(moto: &Moto, creds: &(String, String), args: &[&str]) -> (i32, Stri
 
 /// `keyspill footholds`, its CloudTrail calls sent to `cloudtrail` when given (moto has no
 /// LookupEvents).
-fn footholds_with(
+pub(crate) fn footholds_with(
     moto: &Moto,
     cloudtrail: Option<&str>,
     creds: &(String, String),
@@ -59,7 +59,7 @@ fn row<'a>(v: &'a Value, kind: &str, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {kind} {id} in {v:#}"))
 }
 
-fn record(t: OffsetDateTime, id: &str, key: &str, name: &str, extra: Value) -> Value {
+pub(crate) fn record(t: OffsetDateTime, id: &str, key: &str, name: &str, extra: Value) -> Value {
     let service = if name.starts_with("Assume") {
         "sts"
     } else {

@@ -207,6 +207,34 @@ pub const ADMIN_POLICY: &str =
 
 /// Puts `doc` on the user as its inline policy `rights` (a principal with no policy can do
 /// nothing, and the foothold model counts it closed).
+/// An organisation with `aws`'s account as its management account and a member account per
+/// name; the members' ids in order.
+pub async fn organisation(aws: &Aws, names: &[&str]) -> Vec<String> {
+    let org = aws.organizations();
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("organisation");
+    let mut members = Vec::new();
+    for name in names {
+        let made = org
+            .create_account()
+            .account_name(*name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .expect("account");
+        members.push(
+            made.create_account_status()
+                .and_then(|s| s.account_id())
+                .expect("an account id")
+                .to_string(),
+        );
+    }
+    members
+}
+
 pub async fn user_policy(aws: &Aws, user: &str, doc: &str) {
     aws.iam
         .put_user_policy()
