@@ -155,6 +155,51 @@ pub struct TimelineArgs {
     /// A TOML file of risk rules adding to or overriding the built-in ones
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+    /// How the trail logs in S3 are searched: local (downloaded and scanned here), athena
+    /// (queried where they lie), or auto (Athena when the window holds more than 10 GiB)
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    pub engine: EngineArg,
+    /// keyspill's Athena workgroup
+    #[arg(
+        long = "athena-workgroup",
+        value_name = "NAME",
+        default_value = "keyspill"
+    )]
+    pub athena_workgroup: String,
+    /// keyspill's Athena database (one table per trail in it)
+    #[arg(
+        long = "athena-database",
+        value_name = "NAME",
+        default_value = "keyspill"
+    )]
+    pub athena_database: String,
+    /// Where Athena writes query results (s3://BUCKET/PREFIX/), to create the workgroup
+    #[arg(long = "athena-output", value_name = "S3_URL")]
+    pub athena_output: Option<String>,
+    /// Agree to create the Athena workgroup, database and table: type the workgroup's name
+    #[arg(long = "athena-create", value_name = "WORKGROUP")]
+    pub athena_create: Option<String>,
+    /// No query of a workgroup created here scans more than this many GiB
+    #[arg(long = "athena-cutoff-gib", value_name = "GIB", default_value_t = 1024)]
+    pub athena_cutoff_gib: u64,
+}
+
+/// `--engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    Local,
+    Athena,
+    Auto,
+}
+
+impl From<EngineArg> for keyspill_core::timeline::athena::Engine {
+    fn from(e: EngineArg) -> Self {
+        match e {
+            EngineArg::Local => Self::Local,
+            EngineArg::Athena => Self::Athena,
+            EngineArg::Auto => Self::Auto,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

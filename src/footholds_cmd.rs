@@ -217,6 +217,7 @@ pub async fn assess_account(
         poke: Arc::default(),
         paused: None,
         intervals: collect::Intervals::default(),
+        athena: None,
     };
     let sink: Arc<Mutex<Trail>> = Arc::default();
     let into = sink.clone();

@@ -64,6 +64,17 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
         return ExitCode::from(2);
     }
 
+    // Creating Athena's objects is agreed to by typing the workgroup's name.
+    if let Some(typed) = &args.athena_create
+        && typed != &args.athena_workgroup
+    {
+        eprintln!(
+            "keyspill timeline: --athena-create must repeat the workgroup's name ({}) to agree \
+             to creating it; it says {typed:?}",
+            args.athena_workgroup
+        );
+        return ExitCode::from(2);
+    }
     let mut notes: Vec<String> = Vec::new();
     let mut aws = None;
     let mut account = None;
@@ -115,13 +126,31 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
         poke: Arc::default(),
         paused: None,
         intervals: collect::Intervals::default(),
+        athena: Some(collect::AthenaSearch {
+            engine: args.engine.into(),
+            setup: keyspill_aws::athena::Setup {
+                workgroup: args.athena_workgroup.clone(),
+                database: args.athena_database.clone(),
+                output: args.athena_output.clone(),
+                create: args.athena_create.is_some(),
+                cutoff_bytes: args.athena_cutoff_gib.saturating_mul(1 << 30),
+            },
+        }),
     };
     let collected = Arc::new(Mutex::new(Collected::default()));
     let sink = collected.clone();
+    // Athena's lines go out as they come: each query's estimate is read before it runs.
+    let said = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     collect::run(
         aws,
         request,
         Arc::new(move |u| {
+            if let Update::Progress(Progress::Trails(t)) = &u {
+                let from = said.swap(t.athena.len(), std::sync::atomic::Ordering::SeqCst);
+                for line in t.athena.iter().skip(from) {
+                    eprintln!("keyspill timeline: Athena: {line}");
+                }
+            }
             if let Ok(mut c) = sink.lock() {
                 c.updates.push(u);
             }
@@ -277,6 +306,9 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
         );
         for p in &t.problems {
             let _ = writeln!(err, "    {p}");
+        }
+        if !t.athena.is_empty() {
+            let _ = writeln!(err, "    Athena: {}", t.athena.join("; "));
         }
         // A pass that failed as a whole (no bucket listed, no trail found) says why, once.
         if let SourceState::Error(e) = &t.state

@@ -554,6 +554,7 @@ fn start_timeline(
             poke: ctx.timeline_refresh.clone(),
             paused: Some(ctx.paused.subscribe()),
             intervals: collect::Intervals::default(),
+            athena: None,
         };
         let tx = ctx.tx.clone();
         let emit = Arc::new(move |u: Update| {

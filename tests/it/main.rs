@@ -35,6 +35,7 @@ mod moto_keys;
 mod report_cli;
 mod resources_moto;
 mod simulate;
+mod timeline_athena;
 mod timeline_collect;
 mod timeline_headless;
 mod timeline_sources;

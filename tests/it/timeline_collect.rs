@@ -179,7 +179,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// A multi-region trail named `name` writing to a new bucket `trail-logs`.
-async fn trail_to_bucket(root: &Aws, name: &str) {
+pub(crate) async fn trail_to_bucket(root: &Aws, name: &str) {
     root.s3
         .create_bucket()
         .bucket("trail-logs")
@@ -196,7 +196,7 @@ async fn trail_to_bucket(root: &Aws, name: &str) {
         .expect("trail");
 }
 
-fn log_object(records: Vec<Value>) -> Vec<u8> {
+pub(crate) fn log_object(records: Vec<Value>) -> Vec<u8> {
     gzip(json!({ "Records": records }).to_string().as_bytes())
 }
 

@@ -53,6 +53,16 @@ pub struct Request {
     pub paused: Option<tokio::sync::watch::Receiver<bool>>,
     /// How often each live source polls.
     pub intervals: Intervals,
+    /// Search the trail buckets with Athena instead of downloading, when the engine says so
+    /// for the window's size (`None`: download). Not when live: a search is one pass.
+    pub athena: Option<AthenaSearch>,
+}
+
+/// The engine and keyspill's Athena objects.
+#[derive(Debug, Clone, Default)]
+pub struct AthenaSearch {
+    pub engine: keyspill_core::timeline::athena::Engine,
+    pub setup: crate::athena::Setup,
 }
 
 /// How often each source is asked again once live. The defaults are the constants below.
@@ -635,6 +645,40 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
             failure.get_or_insert(e);
         }
 
+        // Too much to download: Athena searches it where it lies.
+        if let Some(search) = req.athena.as_ref().filter(|_| !req.live) {
+            let bytes: u64 = objects
+                .iter()
+                .map(|(_, _, n)| u64::try_from(*n).unwrap_or(0))
+                .sum();
+            if search.engine.uses_athena(bytes) {
+                let done = search_with_athena(
+                    shared,
+                    aws,
+                    req,
+                    search,
+                    (&with_bucket, &objects, &account),
+                    &mut progress,
+                )
+                .boxed()
+                .await;
+                progress.state = match done {
+                    Ok(()) => SourceState::Done,
+                    Err(e) => SourceState::Error(e),
+                };
+                emit(&progress);
+                return;
+            }
+            progress.athena.push(format!(
+                "{} of trail logs in the window: read here (Athena is used above {} with \
+                 --engine auto)",
+                keyspill_core::timeline::athena::size_text(bytes),
+                keyspill_core::timeline::athena::size_text(
+                    keyspill_core::timeline::athena::AUTO_THRESHOLD_BYTES
+                )
+            ));
+        }
+
         // What to read, in turn: the new objects for every tracked key (their damage counted
         // here), the objects read before for keys tracked since (learnt from another source),
         // then everything read so far for each key those reads mint.
@@ -763,6 +807,160 @@ async fn scan_trails(shared: &Arc<Shared>, aws: &Aws, req: &Request) {
     }
     progress.state = SourceState::Done;
     emit(&progress);
+}
+
+/// The window searched with Athena: per trail bucket (and organization), its table (created
+/// only with the operator's agreement), then rounds of the key query, each round for the
+/// keys the previous ones minted, every row delivered like any other source's events.
+async fn search_with_athena(
+    shared: &Arc<Shared>,
+    aws: &Aws,
+    req: &Request,
+    search: &AthenaSearch,
+    (found, objects, account): (&[trails::Trail], &[Listed], &str),
+    progress: &mut TrailProgress,
+) -> Result<(), Failure> {
+    use keyspill_core::timeline::athena::{self as plan, Table};
+    let emit = |p: &TrailProgress| (shared.emit)(Update::Progress(Progress::Trails(p.clone())));
+    let now = time::OffsetDateTime::now_utc();
+    let from = req.from.unwrap_or(now - time::Duration::days(7)).date();
+    let to = req.until.unwrap_or(now).date();
+    let total: u64 = objects
+        .iter()
+        .map(|(_, _, n)| u64::try_from(*n).unwrap_or(0))
+        .sum();
+    progress.athena.push(format!(
+        "{} of trail logs in the window: searched with Athena ({})",
+        plan::size_text(total),
+        match search.engine {
+            plan::Engine::Athena => "--engine athena".to_string(),
+            _ => format!(
+                "over {} with --engine auto",
+                plan::size_text(plan::AUTO_THRESHOLD_BYTES)
+            ),
+        }
+    ));
+    emit(progress);
+    let mut buckets: BTreeSet<(String, Option<String>)> = BTreeSet::new();
+    let mut minted_rounds = 0;
+    for trail in found {
+        let Some(bucket) = trail.bucket.clone() else {
+            continue;
+        };
+        if !buckets.insert((bucket.clone(), trail.prefix.clone())) {
+            continue;
+        }
+        let bytes: u64 = objects
+            .iter()
+            .filter(|(b, _, _)| *b == bucket)
+            .map(|(_, _, n)| u64::try_from(*n).unwrap_or(0))
+            .sum();
+        let region = trails::bucket_region(aws, &bucket)
+            .await
+            .unwrap_or_else(|_| trail.home_region.clone());
+        let orgs: Vec<Option<String>> = if trail.organization {
+            match trails::organization_ids(aws, &bucket, trail.prefix.as_deref()).await {
+                Ok(ids) if !ids.is_empty() => ids.into_iter().map(Some).collect(),
+                _ => vec![None],
+            }
+        } else {
+            vec![None]
+        };
+        for org in orgs {
+            // An organization's table holds every member's folder, each query only this
+            // account's: one table serves every account's search.
+            let accounts = match &org {
+                Some(o) => trails::account_ids(aws, &bucket, trail.prefix.as_deref(), o)
+                    .await
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            };
+            let accounts = if accounts.iter().any(|a| a == account) {
+                accounts
+            } else {
+                vec![account.to_string()]
+            };
+            let table = Table::for_trail(
+                &search.setup.database,
+                &bucket,
+                trail.prefix.as_deref(),
+                org.as_deref(),
+                accounts,
+                req.regions.clone(),
+                from,
+            );
+            for made in crate::athena::ensure(aws, &region, &search.setup, &table).await? {
+                progress.athena.push(format!("created {made}"));
+            }
+            let mut searched: BTreeSet<String> = BTreeSet::new();
+            for round in 1..=plan::MAX_ROUNDS {
+                let (keys, refused): (Vec<String>, Vec<String>) = shared
+                    .keys()
+                    .into_iter()
+                    .filter(|k| searched.insert(k.clone()))
+                    .partition(|k| plan::is_key_id(k));
+                for k in refused {
+                    if progress.problems.len() < MAX_PROBLEMS {
+                        progress
+                            .problems
+                            .push(format!("not searched with Athena, not a key id: {k:?}"));
+                    }
+                }
+                if keys.is_empty() {
+                    break;
+                }
+                let sql = plan::key_query_sql(&table, &[account.to_string()], &keys, from, to)
+                    .map_err(Failure::other)?;
+                progress.athena.push(format!(
+                    "query {round} in {}.{} for {} key(s): {}",
+                    table.database,
+                    table.name,
+                    keys.len(),
+                    plan::estimate_text(bytes)
+                ));
+                emit(progress);
+                let mut batch: Vec<Event> = Vec::new();
+                let mut delivered = 0usize;
+                let mut unreadable = 0usize;
+                let mut origin: Option<Origin> = None;
+                let mut flush = |batch: &mut Vec<Event>| {
+                    delivered += batch.len();
+                    shared.deliver(std::mem::take(batch), true);
+                };
+                let done = crate::athena::run(aws, &region, &search.setup, &sql, |id, row| {
+                    let record = plan::row_record(&row);
+                    let origin = origin.get_or_insert_with(|| Origin::Athena { query: id.into() });
+                    match parse_record(&record, origin) {
+                        Ok(e) => batch.push(e),
+                        Err(_) => unreadable += 1,
+                    }
+                    if batch.len() >= 1000 {
+                        flush(&mut batch);
+                    }
+                })
+                .await?;
+                flush(&mut batch);
+                progress.events += delivered;
+                progress.skipped += unreadable;
+                progress.athena.push(format!(
+                    "query {round} ({}): {} rows, {} scanned",
+                    done.id,
+                    done.rows,
+                    plan::size_text(done.scanned_bytes)
+                ));
+                emit(progress);
+                minted_rounds = minted_rounds.max(round);
+            }
+        }
+    }
+    if minted_rounds == plan::MAX_ROUNDS {
+        progress.problems.push(format!(
+            "Athena: the chain of minted credentials went {} rounds deep; deeper ones were not \
+             searched",
+            plan::MAX_ROUNDS
+        ));
+    }
+    Ok(())
 }
 
 /// A log file's size and modification time: a file whose pair changes is read again.

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod athena;
 pub mod cloudtrail;
 pub mod collect;
 pub mod cost;
@@ -269,6 +270,14 @@ impl Aws {
             conf = conf.endpoint_url(e);
         }
         aws_sdk_costexplorer::Client::from_conf(conf.build())
+    }
+
+    /// An Athena client for one region (the trail bucket's).
+    pub fn athena_in(&self, region: &str) -> aws_sdk_athena::Client {
+        let conf = aws_sdk_athena::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_athena::Client::from_conf(conf)
     }
 
     /// An S3 client for one region (a bucket is read through its own region's endpoint).

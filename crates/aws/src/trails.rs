@@ -224,32 +224,60 @@ pub async fn organization_ids(
     bucket: &str,
     trail_prefix: Option<&str>,
 ) -> Result<Vec<String>, AwsError> {
-    let client = bucket_client(aws, bucket).await;
     let root = match normalize_prefix(trail_prefix) {
         Some(p) => format!("{p}/AWSLogs/"),
         None => "AWSLogs/".to_string(),
     };
+    folders(aws, bucket, &root, is_org_id).await
+}
+
+/// The accounts with logs under an organization's folder: the 12-digit folders right under
+/// `[trail_prefix/]AWSLogs/o-…/`, sorted.
+pub async fn account_ids(
+    aws: &Aws,
+    bucket: &str,
+    trail_prefix: Option<&str>,
+    org: &str,
+) -> Result<Vec<String>, AwsError> {
+    let root = match normalize_prefix(trail_prefix) {
+        Some(p) => format!("{p}/AWSLogs/{org}/"),
+        None => format!("AWSLogs/{org}/"),
+    };
+    folders(aws, bucket, &root, |f| {
+        f.len() == 12 && f.bytes().all(|b| b.is_ascii_digit())
+    })
+    .await
+}
+
+/// The folders right under `root` that `keep` accepts, sorted.
+async fn folders(
+    aws: &Aws,
+    bucket: &str,
+    root: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<String>, AwsError> {
+    let client = bucket_client(aws, bucket).await;
     let mut ids = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let out = client
             .list_objects_v2()
             .bucket(bucket)
-            .prefix(&root)
+            .prefix(root)
             .delimiter("/")
             .set_continuation_token(token.take())
             .send()
             .await
-            .map_err(|e| in_bucket(AwsError::from_sdk("s3:ListBucket", &e), bucket, &root))?;
+            .map_err(|e| in_bucket(AwsError::from_sdk("s3:ListBucket", &e), bucket, root))?;
         for cp in out.common_prefixes() {
             let Some(folder) = cp
                 .prefix()
-                .and_then(|p| p.strip_prefix(root.as_str()))
+                .and_then(|p| p.strip_prefix(root))
                 .map(|p| p.trim_end_matches('/'))
             else {
                 continue;
             };
-            if is_org_id(folder) {
+            if keep(folder) {
                 ids.push(folder.to_string());
             }
         }

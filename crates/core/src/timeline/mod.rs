@@ -1,5 +1,6 @@
 //! The CloudTrail timeline: what the leaked keys did, and everything they minted.
 
+pub mod athena;
 pub mod chain;
 mod console_csv;
 pub mod export;

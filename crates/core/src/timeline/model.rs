@@ -41,9 +41,20 @@ pub fn intern(s: &str) -> Text {
 /// Where an event was read from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Origin {
-    LookupEvents { region: Text },
-    S3 { bucket: Text, key: Text },
-    File { path: Text },
+    LookupEvents {
+        region: Text,
+    },
+    S3 {
+        bucket: Text,
+        key: Text,
+    },
+    File {
+        path: Text,
+    },
+    /// A row of an Athena query over the trail logs (its query execution id).
+    Athena {
+        query: Text,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -52,6 +63,7 @@ impl fmt::Display for Origin {
             Origin::LookupEvents { region } => write!(f, "LookupEvents {region}"),
             Origin::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
             Origin::File { path } => f.write_str(path),
+            Origin::Athena { query } => write!(f, "Athena query {query}"),
         }
     }
 }

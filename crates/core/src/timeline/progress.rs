@@ -51,6 +51,10 @@ pub struct TrailProgress {
     pub discovered: bool,
     /// While failing (live): when the buckets are listed again.
     pub retry_at: Option<Timestamp>,
+    /// The Athena search, when the window was searched there, line by line: the engine
+    /// chosen and why, what was created, each query's estimate before it runs and its rows
+    /// after.
+    pub athena: Vec<String>,
 }
 
 /// `--logs` files.
