@@ -69,7 +69,7 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
     .await;
     let own = assess_account(
         &aws,
-        &args,
+        &Reach::from(&args),
         Scope {
             leaked: leaked.clone(),
             followed: BTreeSet::new(),
@@ -111,6 +111,27 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Where and what to read, for every account alike.
+#[derive(Debug, Clone)]
+pub struct Reach {
+    pub regions: Regions,
+    /// Trail files read besides the AWS sources (an organisation trail's: every account's).
+    pub logs: Vec<std::path::PathBuf>,
+    pub trust_accounts: Vec<String>,
+    pub source_ip: Option<std::net::IpAddr>,
+}
+
+impl From<&FootholdsArgs> for Reach {
+    fn from(a: &FootholdsArgs) -> Reach {
+        Reach {
+            regions: a.aws.regions.clone(),
+            logs: a.logs.clone(),
+            trust_accounts: a.trust_accounts.clone(),
+            source_ip: a.source_ip,
+        }
+    }
+}
+
 /// What one account's model needs besides the account.
 pub struct Scope {
     /// The leaked keys (this account's, or foreign ones it was told of).
@@ -144,12 +165,7 @@ pub struct Assessed {
 }
 
 /// The model for the account `aws` reaches.
-pub async fn assess_account(
-    aws: &Aws,
-    args: &FootholdsArgs,
-    scope: Scope,
-    now: Timestamp,
-) -> Assessed {
+pub async fn assess_account(aws: &Aws, reach: &Reach, scope: Scope, now: Timestamp) -> Assessed {
     let Scope {
         leaked,
         followed,
@@ -172,7 +188,7 @@ pub async fn assess_account(
     let (keys, access) = tokio::join!(iam::fetch_keys(&aws), access::inventory(&aws));
     let keys_at = Some(time::OffsetDateTime::now_utc());
     let region_list =
-        match (&args.aws.regions, &identity) {
+        match (&reach.regions, &identity) {
             (Regions::List(l), _) => l.clone(),
             (Regions::All, Some(id)) => regions::enabled(&aws, id.partition())
                 .await
@@ -210,7 +226,7 @@ pub async fn assess_account(
         keys: search.iter().cloned().collect(),
         from: since.map(|s| s - time::Duration::days(1)),
         until: None,
-        logs: args.logs.clone(),
+        logs: reach.logs.clone(),
         regions: region_list,
         account: identity.as_ref().map(|i| i.account.clone()),
         live: false,
@@ -309,7 +325,7 @@ pub async fn assess_account(
 
     let account = identity.as_ref().map(|i| i.account.as_str());
     let mut trusted: Vec<&str> = account.into_iter().collect();
-    trusted.extend(args.trust_accounts.iter().map(String::as_str));
+    trusted.extend(reach.trust_accounts.iter().map(String::as_str));
     trusted.extend(also_trusted.iter().map(String::as_str));
     let tracked = |k: &str| search.contains(k) || chains.contains(k);
     let keys_error = keys.as_ref().err().map(|e| e.to_string());
@@ -338,7 +354,7 @@ pub async fn assess_account(
         // otherwise is bounded by this reading of IAM.
         trust_closed: &trust_closed,
         functions: Some(&functions),
-        source_ip: args.source_ip,
+        source_ip: reach.source_ip,
     });
     let authz = access.ok().map(|a| a.authz);
     Assessed {
@@ -424,76 +440,17 @@ async fn organisation(
         .as_ref()
         .map(|i| i.partition().to_string())
         .unwrap_or_else(|| "aws".into());
-    let listed = accounts::list(aws).await;
-    let (members, listing): (Vec<Member>, Option<String>) = match (which, listed) {
-        (Accounts::All, Ok(m)) => (m, None),
-        (Accounts::All, Err(e)) => (Vec::new(), Some(e.to_string())),
-        // Named accounts: their names when the organisation can be listed.
-        (Accounts::List(ids), listed) => {
-            let known = listed.unwrap_or_default();
-            let named = ids
-                .iter()
-                .map(|id| {
-                    known
-                        .iter()
-                        .find(|m| &m.id == id)
-                        .cloned()
-                        .unwrap_or(Member {
-                            id: id.clone(),
-                            name: String::new(),
-                            status: String::new(),
-                        })
-                })
-                .collect();
-            (named, None)
-        }
-    };
-    // The organisation's accounts trust one another by design (the management account is in
-    // every member's OrganizationAccountAccessRole): not a foothold.
-    let org: Vec<String> = members
-        .iter()
-        .map(|m| m.id.clone())
-        .chain(own_id.clone())
-        .collect();
     // A role session minted in this account for a member's role acts in the member's trail;
     // the leaked keys' own AssumeRole calls are recorded there too.
     let followed: BTreeSet<String> = leaked.union(&own.minted).cloned().collect();
-    let since = own.since;
-    let others: Vec<&Member> = members
-        .iter()
-        .filter(|m| own_id.as_deref() != Some(m.id.as_str()))
-        .collect();
-    let results: Vec<(&Member, Entered)> = futures_util::future::join_all(others.iter().map(|m| {
-        let (org, followed, partition, own_id) = (
-            org.clone(),
-            followed.clone(),
-            partition.clone(),
-            own_id.clone(),
-        );
-        Box::pin(async move {
-            if closed(&m.status) {
-                return (*m, Err(format!("the account is {}", m.status)));
-            }
-            let entered =
-                accounts::enter(aws, own_id.as_deref(), &m.id, &args.role_name, &partition).await;
-            let member = match entered {
-                Ok(member) => member,
-                Err(e) => return (*m, Err(format!("cannot enter: {e}"))),
-            };
-            let scope = Scope {
-                leaked: BTreeSet::new(),
-                followed,
-                response_keys: BTreeSet::new(),
-                cleared: BTreeMap::new(),
-                trust_closed: BTreeMap::new(),
-                since,
-                trusted: org,
-            };
-            (*m, Ok(assess_account(&member, args, scope, now).await))
-        })
-    }))
-    .await;
-
+    let side = OwnSide {
+        id: own_id.clone(),
+        partition,
+        since: own.since,
+        followed,
+    };
+    let (members, listing, results) =
+        assess_members(aws, &side, which, &args.role_name, &Reach::from(args), now).await;
     let own_name = members
         .iter()
         .find(|m| Some(&m.id) == own_id.as_ref())
@@ -509,7 +466,7 @@ async fn organisation(
         .chain(
             results
                 .into_iter()
-                .map(|(m, r)| (m.id.clone(), m.name.clone(), m.status.clone(), r)),
+                .map(|(m, r)| (m.id, m.name, m.status, r)),
         )
         .collect();
     let looked: Vec<(&str, &str, Option<bool>)> = rows
@@ -596,6 +553,95 @@ async fn organisation(
         }
     }
     ExitCode::SUCCESS
+}
+
+/// This account as the other accounts' models need it.
+pub struct OwnSide {
+    pub id: Option<String>,
+    pub partition: String,
+    /// The leak's start.
+    pub since: Option<Timestamp>,
+    /// What to follow into the other accounts: the leaked keys and what they minted.
+    pub followed: BTreeSet<String>,
+}
+
+/// Every other account's model, all at once: the accounts (listed from Organizations, or as
+/// named), why they could not be listed (`all` only), and each other account's model or why
+/// it could not be entered.
+pub async fn assess_members(
+    aws: &Aws,
+    own: &OwnSide,
+    which: &Accounts,
+    role_name: &str,
+    reach: &Reach,
+    now: Timestamp,
+) -> (Vec<Member>, Option<String>, Vec<(Member, Entered)>) {
+    let own_id = own.id.clone();
+    let listed = accounts::list(aws).await;
+    let (members, listing): (Vec<Member>, Option<String>) = match (which, listed) {
+        (Accounts::All, Ok(m)) => (m, None),
+        (Accounts::All, Err(e)) => (Vec::new(), Some(e.to_string())),
+        // Named accounts: their names when the organisation can be listed.
+        (Accounts::List(ids), listed) => {
+            let known = listed.unwrap_or_default();
+            let named = ids
+                .iter()
+                .map(|id| {
+                    known
+                        .iter()
+                        .find(|m| &m.id == id)
+                        .cloned()
+                        .unwrap_or(Member {
+                            id: id.clone(),
+                            name: String::new(),
+                            status: String::new(),
+                        })
+                })
+                .collect();
+            (named, None)
+        }
+    };
+    // The organisation's accounts trust one another by design (the management account is in
+    // every member's OrganizationAccountAccessRole): not a foothold.
+    let org: Vec<String> = members
+        .iter()
+        .map(|m| m.id.clone())
+        .chain(own_id.clone())
+        .collect();
+    let others: Vec<Member> = members
+        .iter()
+        .filter(|m| own_id.as_deref() != Some(m.id.as_str()))
+        .cloned()
+        .collect();
+    let results: Vec<(Member, Entered)> =
+        futures_util::future::join_all(others.into_iter().map(|m| {
+            let (org, followed, own_id) = (org.clone(), own.followed.clone(), own_id.clone());
+            Box::pin(async move {
+                if closed(&m.status) {
+                    let why = format!("the account is {}", m.status);
+                    return (m, Err(why));
+                }
+                let entered =
+                    accounts::enter(aws, own_id.as_deref(), &m.id, role_name, &own.partition).await;
+                let member = match entered {
+                    Ok(member) => member,
+                    Err(e) => return (m, Err(format!("cannot enter: {e}"))),
+                };
+                let scope = Scope {
+                    leaked: BTreeSet::new(),
+                    followed,
+                    response_keys: BTreeSet::new(),
+                    cleared: BTreeMap::new(),
+                    trust_closed: BTreeMap::new(),
+                    since: own.since,
+                    trusted: org,
+                };
+                let assessed = assess_account(&member, reach, scope, now).await;
+                (m, Ok(assessed))
+            })
+        }))
+        .await;
+    (members, listing, results)
 }
 
 /// An account the attacker cannot act in either: closed, or being closed.

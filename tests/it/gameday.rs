@@ -847,23 +847,11 @@ pub(crate) async fn console_model_with(
     untrusted: std::collections::BTreeMap<String, keyspill_core::domain::Timestamp>,
 ) -> keyspill_core::access::Assessment {
     let me = aws_as(m, &seeded.responder.key_id, &seeded.responder.secret).await;
-    let args = keyspill::cli::FootholdsArgs {
-        aws: keyspill::cli::AwsArgs {
-            profile: None,
-            region: Some("us-east-1".into()),
-            regions: keyspill::cli::Regions::List(seeded.regions.clone()),
-            endpoint_url: Some(m.endpoint()),
-        },
-        keys: vec![seeded.leaked.key_id.clone()],
-        since: Some(seeded.leak_start),
+    let reach = keyspill::footholds_cmd::Reach {
+        regions: keyspill::cli::Regions::List(seeded.regions.clone()),
         logs: Vec::new(),
-        journal: None,
         trust_accounts: Vec::new(),
-        actions: Vec::new(),
         source_ip: None,
-        format: keyspill::cli::FootholdsFormat::Json,
-        accounts: None,
-        role_name: keyspill_aws::accounts::DEFAULT_ROLE.into(),
     };
     let leaked: BTreeSet<String> = [seeded.leaked.key_id.clone()].into();
     let scope = keyspill::footholds_cmd::Scope {
@@ -876,7 +864,8 @@ pub(crate) async fn console_model_with(
         trusted: Vec::new(),
     };
     let assessed =
-        keyspill::footholds_cmd::assess_account(&me, &args, scope, OffsetDateTime::now_utc()).await;
+        keyspill::footholds_cmd::assess_account(&me, &reach, scope, OffsetDateTime::now_utc())
+            .await;
     eprintln!(
         "notes: {:?}\n{}",
         assessed.notes,
