@@ -237,6 +237,13 @@ pub struct FootholdsArgs {
     /// Output: json (one object) or text
     #[arg(long, value_enum, default_value_t = FootholdsFormat::Json)]
     pub format: FootholdsFormat,
+    #[command(flatten)]
+    pub org: OrgArgs,
+}
+
+/// The organisation's other accounts.
+#[derive(Debug, Clone, Args)]
+pub struct OrgArgs {
     /// The organisation's other accounts too: `all` (every account Organizations lists) or
     /// account ids, comma-separated; each entered through --role-name, and the credentials
     /// the leaked keys minted followed there
@@ -366,6 +373,8 @@ pub struct ConsoleArgs {
     /// permissions view's conditions)
     #[arg(long, value_name = "IP")]
     pub source_ip: Option<std::net::IpAddr>,
+    #[command(flatten)]
+    pub org: OrgArgs,
     /// Who is at the keyboard, on every journal entry and action (e.g. "dana" or
     /// "dana@ir-laptop") [default: $USER, else the login name, @ this host]
     #[arg(long, value_name = "NAME", value_parser = parse_operator)]
@@ -483,8 +492,21 @@ mod tests {
         let Some(Command::Footholds(f)) = cli.command else {
             panic!("footholds");
         };
-        assert_eq!(f.accounts, Some(Accounts::All));
-        assert_eq!(f.role_name, "OrganizationAccountAccessRole");
+        assert_eq!(f.org.accounts, Some(Accounts::All));
+        assert_eq!(f.org.role_name, "OrganizationAccountAccessRole");
+        let cli = Cli::try_parse_from([
+            "keyspill",
+            "--accounts",
+            "111111111111",
+            "--role-name",
+            "IR",
+        ])
+        .expect("parses");
+        assert_eq!(
+            cli.console.org.accounts,
+            Some(Accounts::List(vec!["111111111111".into()]))
+        );
+        assert_eq!(cli.console.org.role_name, "IR");
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
         now,
     )
     .await;
-    if let Some(which) = &args.accounts {
+    if let Some(which) = &args.org.accounts {
         return organisation(&aws, &args, which, (own, leaked), now).await;
     }
     let Assessed {
@@ -449,8 +449,15 @@ async fn organisation(
         since: own.since,
         followed,
     };
-    let (members, listing, results) =
-        assess_members(aws, &side, which, &args.role_name, &Reach::from(args), now).await;
+    let (members, listing, results) = assess_members(
+        aws,
+        &side,
+        which,
+        &args.org.role_name,
+        &Reach::from(args),
+        now,
+    )
+    .await;
     let own_name = members
         .iter()
         .find(|m| Some(&m.id) == own_id.as_ref())
@@ -644,10 +651,7 @@ pub async fn assess_members(
     (members, listing, results)
 }
 
-/// An account the attacker cannot act in either: closed, or being closed.
-fn closed(status: &str) -> bool {
-    matches!(status, "SUSPENDED" | "PENDING_CLOSURE" | "CLOSED")
-}
+use keyspill_core::app::access::closed_account as closed;
 
 /// The organisation's answer, in one sentence.
 #[derive(Debug, PartialEq, Eq)]

@@ -251,6 +251,10 @@ pub async fn run(
         cost_days: 30,
         trust_accounts: Vec::new(),
         source_ip: None,
+        org: crate::cli::OrgArgs {
+            accounts: None,
+            role_name: keyspill_aws::accounts::DEFAULT_ROLE.into(),
+        },
         operator: args.operator.clone(),
         bench_first_frame: false,
     };

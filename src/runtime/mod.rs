@@ -34,6 +34,11 @@ pub const KEYS_INTERVAL: Duration = Duration::from_secs(15);
 /// How often the foothold model's users, roles and providers are read. Slower than the keys:
 /// a poll costs a `GetLoginProfile` per user.
 pub const ACCESS_INTERVAL: Duration = Duration::from_secs(30);
+/// How often the other accounts' models run (`--accounts`): each pass enters every account
+/// and reads its IAM and trail.
+pub const MEMBERS_INTERVAL: Duration = Duration::from_secs(180);
+/// How far back the other accounts' trails are read without `--since`.
+const MEMBERS_LOOKBACK_DAYS: i64 = 7;
 /// How often GuardDuty, Security Hub and Health are read (findings change in minutes).
 pub const DETECT_INTERVAL: Duration = Duration::from_secs(120);
 /// The longest a poller backs off after repeated throttling.
@@ -184,6 +189,8 @@ struct Ctx {
     cost_days: u32,
     /// Set when the console runs a game-day exercise.
     game: Option<GameInfo>,
+    /// `--accounts`: which other accounts, the role entered in each, and what to read there.
+    org: Option<(crate::cli::Accounts, String, crate::footholds_cmd::Reach)>,
     paused: watch::Sender<bool>,
     seq: AtomicU64,
 }
@@ -502,6 +509,65 @@ async fn bootstrap(ctx: Arc<Ctx>, fixed_regions: Option<Vec<String>>) {
     tokio::spawn(resources::poller(ctx.clone()));
     tokio::spawn(cost::poller(ctx.clone(), ctx.cost_days));
     tokio::spawn(detect_poller(ctx.clone()));
+    if ctx.org.is_some() {
+        tokio::spawn(members_poller(ctx.clone()));
+    }
+}
+
+/// `--accounts`: every other account entered and its foothold model run, all at once, every
+/// `MEMBERS_INTERVAL` (and with the access poll on `:refresh`). What is followed there: the
+/// leaked keys named at start (their AssumeRole into a member is in that member's trail too,
+/// and so what the sessions did), from `--since`, else the last seven days.
+async fn members_poller(ctx: Arc<Ctx>) {
+    let Some((which, role, reach)) = ctx.org.clone() else {
+        return;
+    };
+    let poller = Poller::new(
+        MEMBERS_INTERVAL,
+        MAX_BACKOFF * 2,
+        ctx.access_refresh.clone(),
+    )
+    .pausable(Some(ctx.paused.subscribe()));
+    poller
+        .run(|| async {
+            let aws = ctx.aws().await;
+            let Some(identity) = ctx.identity().await.cloned() else {
+                return Outcome::Failed;
+            };
+            let side = crate::footholds_cmd::OwnSide {
+                id: Some(identity.account.clone()),
+                partition: identity.partition().to_string(),
+                since: Some(
+                    ctx.since_flag
+                        .unwrap_or_else(|| now() - time::Duration::days(MEMBERS_LOOKBACK_DAYS)),
+                ),
+                followed: ctx.leaked_at_start.iter().cloned().collect(),
+            };
+            let (_, listing, results) = Box::pin(crate::footholds_cmd::assess_members(
+                aws,
+                &side,
+                &which,
+                &role,
+                &reach,
+                now(),
+            ))
+            .await;
+            ctx.send(Msg::Members(keyspill_core::app::access::Members {
+                at: now(),
+                listing,
+                accounts: results
+                    .into_iter()
+                    .map(|(m, r)| keyspill_core::app::access::MemberModel {
+                        id: m.id,
+                        name: m.name,
+                        status: m.status,
+                        outcome: r.map(|a| a.assessment),
+                    })
+                    .collect(),
+            }));
+            Outcome::Ok
+        })
+        .await;
 }
 
 /// Reads the detection sources in the swept regions every `DETECT_INTERVAL`.
@@ -629,6 +695,15 @@ pub async fn run_console_with(
         cost_refresh: Arc::new(Notify::new()),
         cost_days: args.cost_days,
         game: extra.game,
+        org: args.org.accounts.clone().map(|which| {
+            let reach = crate::footholds_cmd::Reach {
+                regions: args.aws.regions.clone(),
+                logs: args.logs.clone(),
+                trust_accounts: args.trust_accounts.clone(),
+                source_ip: args.source_ip,
+            };
+            (which, args.org.role_name.clone(), reach)
+        }),
         paused,
         seq: AtomicU64::new(0),
     });

@@ -58,8 +58,25 @@ fn has_foothold(report: &Value, kind: &str, id: &str) -> bool {
         .is_some_and(|rows| rows.iter().any(|r| r["kind"] == kind && r["id"] == id))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_backdoor_in_a_member_account_is_that_account_s_and_an_account_not_entered_says_why() {
+/// The organisation's incident: three accounts; dev's leaked key enters `workloads` and
+/// leaves an admin user with a key there; the organisation trail holds both accounts'
+/// records; the responder may do everything but enter `sandbox`. Authorisation is enforced
+/// from here on.
+pub(crate) struct OrgIncident {
+    pub moto: Moto,
+    pub responder: (String, String),
+    pub leaked: String,
+    pub workloads: String,
+    pub sandbox: String,
+    pub session_key: String,
+    pub backdoor_key: String,
+    /// The organisation trail's file (kept with its directory).
+    pub trail: std::path::PathBuf,
+    pub logs: tempfile::TempDir,
+    pub since: String,
+}
+
+pub(crate) async fn org_incident() -> OrgIncident {
     let moto = Moto::start();
     let root = aws_root(&moto).await;
     let members = organisation(&root, &["workloads", "sandbox"]).await;
@@ -158,8 +175,37 @@ async fn a_backdoor_in_a_member_account_is_that_account_s_and_an_account_not_ent
     std::fs::write(&file, json!({"Records": records}).to_string()).expect("trail file");
 
     moto.enforce_auth();
-    let since = ts(since);
-    let path = file.to_string_lossy().into_owned();
+    OrgIncident {
+        moto,
+        responder,
+        leaked,
+        workloads,
+        sandbox,
+        session_key,
+        backdoor_key,
+        trail: file,
+        logs,
+        since: ts(since),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backdoor_in_a_member_account_is_that_account_s_and_an_account_not_entered_says_why() {
+    let OrgIncident {
+        moto,
+        responder,
+        leaked,
+        workloads,
+        sandbox,
+        session_key,
+        backdoor_key,
+        trail,
+        since,
+        // Bound, so that the trail's directory lives as long as the test.
+        logs: _logs,
+        ..
+    } = org_incident().await;
+    let path = trail.to_string_lossy().into_owned();
     let (code, out, err) = footholds(
         &moto,
         &responder,

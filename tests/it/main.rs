@@ -16,6 +16,7 @@ mod access_moto;
 mod accounts_moto;
 mod cost_sources;
 mod detect_sources;
+mod e2e_accounts;
 mod e2e_clipboard;
 mod e2e_cost_checklist;
 mod e2e_crash;

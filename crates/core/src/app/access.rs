@@ -19,6 +19,8 @@ use crate::journal::{self, Event, Milestone};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessTab {
     pub data: Loaded<AccessSnapshot>,
+    /// The organisation's other accounts, as their last poll found them (`--accounts`).
+    pub members: Option<Members>,
     /// What the trail says tracked credentials did to the account's access.
     pub acts: Acts,
     /// Footholds the operator cleared, by handle.
@@ -73,6 +75,7 @@ impl Default for AccessTab {
     fn default() -> Self {
         AccessTab {
             data: Loaded::default(),
+            members: None,
             acts: Acts::default(),
             cleared: BTreeMap::new(),
             trusted_accounts: Vec::new(),
@@ -125,6 +128,79 @@ impl AccessTab {
     }
 }
 
+/// The organisation's other accounts as one poll found them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Members {
+    pub at: Timestamp,
+    /// Why the organisation's accounts could not be listed (`--accounts all`).
+    pub listing: Option<String>,
+    pub accounts: Vec<MemberModel>,
+}
+
+/// One other account: its model, or why it could not be looked into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberModel {
+    pub id: String,
+    pub name: String,
+    /// `ACTIVE`, `SUSPENDED`, … (empty when the organisation could not say).
+    pub status: String,
+    pub outcome: Result<Assessment, String>,
+}
+
+/// An account nothing can act in: closed, or being closed.
+pub fn closed_account(status: &str) -> bool {
+    matches!(status, "SUSPENDED" | "PENDING_CLOSURE" | "CLOSED")
+}
+
+/// The other accounts' footholds join this account's, each named with its account, and an
+/// account not looked into leaves the answer unverified: the header cannot say "contained"
+/// while a member is open or unknown. Their footholds are closed from that account (no
+/// remedy here), and their permission grids are that account's (none here).
+pub fn merge_members(a: &mut Assessment, members: &Members) {
+    let mut unknown: Vec<String> = Vec::new();
+    if let Some(e) = &members.listing {
+        unknown.push(format!(
+            "the organisation's accounts could not be listed: {e}"
+        ));
+    }
+    for m in &members.accounts {
+        let named = if m.name.is_empty() {
+            m.id.clone()
+        } else {
+            format!("{} ({})", m.id, m.name)
+        };
+        match &m.outcome {
+            Ok(theirs) => {
+                if let Verified::No(why) = &theirs.verified {
+                    unknown.push(format!("account {named}: {why}"));
+                }
+                for f in &theirs.footholds {
+                    let mut f = f.clone();
+                    f.id = format!("{}:{}", m.id, f.id);
+                    f.principal = format!("{} · account {named}", f.principal);
+                    f.remedy = None;
+                    f.subject = None;
+                    a.footholds.push(f);
+                }
+            }
+            Err(why) if !closed_account(&m.status) => {
+                unknown.push(format!("account {named} not looked into: {why}"));
+            }
+            Err(_) => {}
+        }
+    }
+    if let Some(first) = unknown.first()
+        && matches!(a.verified, Verified::At(_))
+    {
+        let more = if unknown.len() > 1 {
+            format!(" (and {} more)", unknown.len() - 1)
+        } else {
+            String::new()
+        };
+        a.verified = Verified::No(format!("{first}{more}"));
+    }
+}
+
 /// The model, fed from the console's state.
 pub fn assess(state: &State) -> Assessment {
     let foreign: Vec<(String, Option<String>)> = state
@@ -162,7 +238,11 @@ pub fn assess(state: &State) -> Assessment {
         functions: functions.as_ref(),
         source_ip: state.access.source_ip,
     };
-    access::assess(&inputs)
+    let mut a = access::assess(&inputs);
+    if let Some(m) = &state.access.members {
+        merge_members(&mut a, m);
+    }
+    a
 }
 
 /// The functions the Resources tab's last sweep found, and the regions whose functions it
@@ -460,6 +540,11 @@ fn left(state: &State, f: &Foothold) -> Option<String> {
         // gone from a sweep is closed there.
         access::Kind::Session | access::Kind::Function => None,
     }
+}
+
+/// A poll of the other accounts.
+pub fn on_members(state: &mut State, members: Members) {
+    state.access.members = Some(members);
 }
 
 pub fn on_access(

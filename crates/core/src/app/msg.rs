@@ -44,6 +44,8 @@ pub enum Msg {
         at: Timestamp,
         result: Result<crate::access::AccessSnapshot, Failure>,
     },
+    /// A poll of the organisation's other accounts (`--accounts`).
+    Members(crate::app::access::Members),
     /// `sts:GetAccessKeyInfo` for a leaked key IAM does not list: the owning account.
     KeyInfo {
         key_id: String,

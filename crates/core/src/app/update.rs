@@ -83,6 +83,10 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Detections { seq, at, result } => on_detections(state, seq, at, result),
+        Msg::Members(m) => {
+            access::on_members(state, m);
+            vec![]
+        }
         Msg::Simulated { arn, at, result } => {
             crate::app::perms::on_simulated(state, &arn, at, result);
             vec![]

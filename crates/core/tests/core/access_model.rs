@@ -854,3 +854,83 @@ fn a_session_for_another_account_s_role_is_open_until_it_expires_and_names_where
             .starts_with("expired at")
     );
 }
+
+#[test]
+fn another_account_s_open_footholds_or_an_account_not_looked_into_keep_the_answer_open() {
+    use keyspill_core::access::Verified;
+    use keyspill_core::app::access::{MemberModel, Members, merge_members};
+    const MEMBER: &str = "444455556666";
+    let contained_here = || Assessment {
+        footholds: Vec::new(),
+        verified: Verified::At(NOW),
+        dropped_acts: 0,
+    };
+    assert!(contained_here().contained());
+    let theirs = World::new().assess();
+    let open_there = theirs
+        .footholds
+        .iter()
+        .filter(|f| f.state == FootState::Open)
+        .count();
+    assert!(open_there > 0);
+    let member = |outcome: Result<Assessment, String>, status: &str| MemberModel {
+        id: MEMBER.into(),
+        name: "workloads".into(),
+        status: status.into(),
+        outcome,
+    };
+    let members = |accounts: Vec<MemberModel>, listing: Option<String>| Members {
+        at: NOW,
+        listing,
+        accounts,
+    };
+
+    // Their footholds join ours, named with their account, with nothing to act with here.
+    let mut a = contained_here();
+    merge_members(
+        &mut a,
+        &members(vec![member(Ok(theirs.clone()), "ACTIVE")], None),
+    );
+    assert!(!a.contained());
+    assert_eq!(a.open(), open_there);
+    let user = a
+        .footholds
+        .iter()
+        .find(|f| f.id == format!("{MEMBER}:backup-svc"))
+        .unwrap_or_else(|| panic!("{:#?}", a.footholds));
+    assert!(
+        user.principal
+            .ends_with("· account 444455556666 (workloads)"),
+        "{}",
+        user.principal
+    );
+    assert!(user.remedy.is_none() && user.subject.is_none());
+
+    // An account that could not be entered leaves the answer unverified, not contained.
+    let mut a = contained_here();
+    merge_members(
+        &mut a,
+        &members(
+            vec![member(Err("cannot enter: AccessDenied".into()), "ACTIVE")],
+            None,
+        ),
+    );
+    assert_eq!(
+        a.verified,
+        Verified::No(
+            "account 444455556666 (workloads) not looked into: cannot enter: AccessDenied".into()
+        )
+    );
+    assert!(!a.contained());
+    // A closed account cannot be entered, and nothing can act in it.
+    let mut a = contained_here();
+    merge_members(
+        &mut a,
+        &members(vec![member(Err("closed".into()), "SUSPENDED")], None),
+    );
+    assert!(a.contained());
+    // Nor can the answer be "contained" when the organisation could not be listed.
+    let mut a = contained_here();
+    merge_members(&mut a, &members(Vec::new(), Some("AccessDenied".into())));
+    assert!(!a.contained());
+}
