@@ -78,6 +78,7 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
             trust_closed: untrusted,
             since,
             trusted: Vec::new(),
+            trails_via: None,
         },
         now,
     )
@@ -148,6 +149,8 @@ pub struct Scope {
     pub since: Option<Timestamp>,
     /// Accounts a role may trust besides this one and `--trust-account`s (the organisation's).
     pub trusted: Vec<String>,
+    /// Read the trail logs as this caller (see `collect::Request::trails_via`).
+    pub trails_via: Option<Aws>,
 }
 
 /// One account's model.
@@ -174,6 +177,7 @@ pub async fn assess_account(aws: &Aws, reach: &Reach, scope: Scope, now: Timesta
         trust_closed,
         mut since,
         trusted: also_trusted,
+        trails_via,
     } = scope;
     let search: BTreeSet<String> = leaked.union(&followed).cloned().collect();
     let aws = aws.clone();
@@ -234,6 +238,7 @@ pub async fn assess_account(aws: &Aws, reach: &Reach, scope: Scope, now: Timesta
         paused: None,
         intervals: collect::Intervals::default(),
         athena: None,
+        trails_via,
     };
     let sink: Arc<Mutex<Trail>> = Arc::default();
     let into = sink.clone();
@@ -642,6 +647,9 @@ pub async fn assess_members(
                     trust_closed: BTreeMap::new(),
                     since: own.since,
                     trusted: org,
+                    // An organisation trail delivers every member's logs to the management
+                    // account's bucket, which a member's role usually cannot read.
+                    trails_via: Some(aws.clone()),
                 };
                 let assessed = assess_account(&member, reach, scope, now).await;
                 (m, Ok(assessed))

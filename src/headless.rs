@@ -126,6 +126,7 @@ pub async fn run_timeline(args: TimelineArgs) -> ExitCode {
         poke: Arc::default(),
         paused: None,
         intervals: collect::Intervals::default(),
+        trails_via: None,
         athena: Some(collect::AthenaSearch {
             engine: args.engine.into(),
             setup: keyspill_aws::athena::Setup {

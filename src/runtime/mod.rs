@@ -620,6 +620,7 @@ fn start_timeline(
             poke: ctx.timeline_refresh.clone(),
             paused: Some(ctx.paused.subscribe()),
             intervals: collect::Intervals::default(),
+            trails_via: None,
             athena: None,
         };
         let tx = ctx.tx.clone();

@@ -77,6 +77,12 @@ pub(crate) struct OrgIncident {
 }
 
 pub(crate) async fn org_incident() -> OrgIncident {
+    org_incident_with(false).await
+}
+
+/// [`org_incident`], the organisation trail also delivered as CloudTrail does: to a bucket of
+/// the management account, one folder per account under `AWSLogs/o-…/`.
+pub(crate) async fn org_incident_with(in_bucket: bool) -> OrgIncident {
     let moto = Moto::start();
     let root = aws_root(&moto).await;
     let members = organisation(&root, &["workloads", "sandbox"]).await;
@@ -173,6 +179,9 @@ pub(crate) async fn org_incident() -> OrgIncident {
     let logs = tempfile::tempdir().expect("logs");
     let file = logs.path().join("org-trail.json");
     std::fs::write(&file, json!({"Records": records}).to_string()).expect("trail file");
+    if in_bucket {
+        deliver(&root, &records, t).await;
+    }
 
     moto.enforce_auth();
     OrgIncident {
@@ -187,6 +196,101 @@ pub(crate) async fn org_incident() -> OrgIncident {
         logs,
         since: ts(since),
     }
+}
+
+/// An organisation trail to `org-trail`, and `records` in their accounts' folders.
+async fn deliver(root: &Aws, records: &[Value], t: OffsetDateTime) {
+    root.s3
+        .create_bucket()
+        .bucket("org-trail")
+        .send()
+        .await
+        .expect("bucket");
+    root.cloudtrail
+        .create_trail()
+        .name("organization")
+        .s3_bucket_name("org-trail")
+        .is_multi_region_trail(true)
+        .is_organization_trail(true)
+        .send()
+        .await
+        .expect("organisation trail");
+    let org = root
+        .organizations()
+        .describe_organization()
+        .send()
+        .await
+        .expect("organisation")
+        .organization()
+        .and_then(|o| o.id())
+        .expect("organisation id")
+        .to_string();
+    let day = format!("{:04}/{:02}/{:02}", t.year(), u8::from(t.month()), t.day());
+    let mut by_account: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    for r in records {
+        let account = r["recipientAccountId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        by_account.entry(account).or_default().push(r.clone());
+    }
+    for (account, records) in by_account {
+        root.s3
+            .put_object()
+            .bucket("org-trail")
+            .key(format!(
+                "AWSLogs/{org}/{account}/CloudTrail/us-east-1/{day}/{account}_CloudTrail_us-east-1_x.json.gz"
+            ))
+            .body(crate::timeline_collect::log_object(records).into())
+            .send()
+            .await
+            .expect("log object");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_s_trail_is_read_from_the_organisation_trail_s_bucket() {
+    let OrgIncident {
+        moto,
+        responder,
+        leaked,
+        workloads,
+        since,
+        logs: _logs,
+        ..
+    } = org_incident_with(true).await;
+    // No --logs: the member's folder in the management account's bucket is the trail.
+    let (code, out, err) = footholds(
+        &moto,
+        &responder,
+        &[
+            "--key",
+            &leaked,
+            "--since",
+            &since,
+            "--accounts",
+            &workloads,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    let w = account(&v, &workloads);
+    let user = w["report"]["footholds"]
+        .as_array()
+        .and_then(|rows| {
+            rows.iter()
+                .find(|r| r["kind"] == "user" && r["id"] == "ops-backup")
+        })
+        .unwrap_or_else(|| panic!("{w:#}\n{err}"));
+    let origin = user["origin"].as_str().unwrap_or_default();
+    assert!(
+        !origin.starts_with("unknown origin"),
+        "the trail explains it: {user:#}\n{err}"
+    );
+    assert!(
+        !has_foothold(&account(&v, MANAGEMENT)["report"], "user", "ops-backup"),
+        "{v:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -862,6 +862,7 @@ pub(crate) async fn console_model_with(
         trust_closed: untrusted,
         since: Some(seeded.leak_start),
         trusted: Vec::new(),
+        trails_via: None,
     };
     let assessed =
         keyspill::footholds_cmd::assess_account(&me, &reach, scope, OffsetDateTime::now_utc())

@@ -56,6 +56,9 @@ pub struct Request {
     /// Search the trail buckets with Athena instead of downloading, when the engine says so
     /// for the window's size (`None`: download). Not when live: a search is one pass.
     pub athena: Option<AthenaSearch>,
+    /// Find and read the trail logs as this caller instead (the management account, whose
+    /// organisation trail's bucket holds every member's folder), for `account`'s folder.
+    pub trails_via: Option<Aws>,
 }
 
 /// The engine and keyspill's Athena objects.
@@ -221,7 +224,7 @@ pub async fn run(aws: Option<Aws>, req: Request, emit: Emit) {
             // Each stage is boxed so that its Send-ness is checked with concrete lifetimes
             // (the compiler cannot prove it through nested combinators otherwise).
             let lookups = lookup_regions(&shared, aws, &req).boxed();
-            let logs = scan_trails(&shared, aws, &req).boxed();
+            let logs = scan_trails(&shared, req.trails_via.as_ref().unwrap_or(aws), &req).boxed();
             futures_util::future::join(lookups, logs).await;
         };
         futures_util::future::join(local, api).await;
