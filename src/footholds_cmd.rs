@@ -165,6 +165,8 @@ pub struct Assessed {
     pub since: Option<Timestamp>,
     /// Every credential the tracked ones minted, as the trail shows.
     pub minted: BTreeSet<String>,
+    /// The account's access keys, when they could be read.
+    pub keys: Option<keyspill_core::domain::KeysSnapshot>,
 }
 
 /// The model for the account `aws` reaches.
@@ -334,6 +336,7 @@ pub async fn assess_account(aws: &Aws, reach: &Reach, scope: Scope, now: Timesta
     trusted.extend(also_trusted.iter().map(String::as_str));
     let tracked = |k: &str| search.contains(k) || chains.contains(k);
     let keys_error = keys.as_ref().err().map(|e| e.to_string());
+    let keys = keys.ok();
     let access_error = access.as_ref().err().map(|e| e.to_string());
     let access_at: Option<Timestamp> = access.is_ok().then_some(now);
     let assessment = assess(&Inputs {
@@ -345,7 +348,7 @@ pub async fn assess_account(aws: &Aws, reach: &Reach, scope: Scope, now: Timesta
         self_user: identity.as_ref().and_then(|i| i.iam_user_name()),
         trusted_accounts: trusted,
         foreign: &foreign,
-        keys: keys.as_ref().ok(),
+        keys: keys.as_ref(),
         keys_error: keys_error.as_deref(),
         keys_at,
         access: access.as_ref().ok(),
@@ -369,6 +372,7 @@ pub async fn assess_account(aws: &Aws, reach: &Reach, scope: Scope, now: Timesta
         identity,
         since,
         minted: chains,
+        keys,
     }
 }
 

@@ -557,11 +557,18 @@ async fn members_poller(ctx: Arc<Ctx>) {
                 listing,
                 accounts: results
                     .into_iter()
-                    .map(|(m, r)| keyspill_core::app::access::MemberModel {
-                        id: m.id,
-                        name: m.name,
-                        status: m.status,
-                        outcome: r.map(|a| a.assessment),
+                    .map(|(m, r)| {
+                        let (outcome, keys) = match r {
+                            Ok(a) => (Ok(a.assessment), a.keys),
+                            Err(why) => (Err(why), None),
+                        };
+                        keyspill_core::app::access::MemberModel {
+                            id: m.id,
+                            name: m.name,
+                            status: m.status,
+                            outcome,
+                            keys,
+                        }
                     })
                     .collect(),
             }));

@@ -1,6 +1,7 @@
 //! The console with `--accounts`, the real binary under tmux against moto: a backdoor the
-//! leaked key left in a member account is on the Access tab with its account, and the header
-//! says NOT CONTAINED while it stands and while an account cannot be looked into.
+//! leaked key left in a member account shows under the Keys table and on the Access tab with
+//! its account, and the header says NOT CONTAINED while it stands and while an account cannot
+//! be looked into.
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ async fn a_member_account_s_backdoor_and_an_account_not_entered_keep_the_console
         leaked,
         workloads,
         sandbox,
+        backdoor_key,
         trail,
         since,
         // Bound, so that the trail's directory lives as long as the test.
@@ -42,6 +44,23 @@ async fn a_member_account_s_backdoor_and_an_account_not_entered_keep_the_console
         ],
     );
     t.wait_for(&leaked, Duration::from_secs(20));
+    // Under the Keys table: the backdoor's key in its account, marked.
+    let screen = t.wait_for(&backdoor_key, Duration::from_secs(60));
+    assert!(screen.contains("Other accounts"), "{screen}");
+    let row = screen
+        .lines()
+        .find(|l| l.contains(&backdoor_key))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(
+        row.contains("ops-backup") && row.contains("made after the leak started"),
+        "{row}"
+    );
+    assert!(
+        screen.contains(&format!(
+            "{sandbox} (sandbox)  not looked into: cannot enter"
+        )),
+        "{screen}"
+    );
     t.keys(&["6"]);
     let screen = t.wait_for(&format!("{workloads}:ops-backup"), Duration::from_secs(60));
     assert!(screen.contains("NOT CONTAINED"), "{screen}");

@@ -145,6 +145,8 @@ pub struct MemberModel {
     /// `ACTIVE`, `SUSPENDED`, … (empty when the organisation could not say).
     pub status: String,
     pub outcome: Result<Assessment, String>,
+    /// Its access keys, when they could be read.
+    pub keys: Option<crate::domain::KeysSnapshot>,
 }
 
 /// An account nothing can act in: closed, or being closed.

@@ -7,6 +7,7 @@ pub mod detect;
 pub mod dialogs;
 pub mod keys;
 pub mod layout;
+pub mod members;
 pub mod perms;
 pub mod resources;
 pub mod theme;
@@ -71,12 +72,21 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     match state.tab {
         crate::app::state::Tab::Keys => {
             // The alerts that started the incident, under the keys, once a source answered.
+            // Then the other accounts' keys (`--accounts`), between the two.
             let want = detect::height(state);
             let room = main.height.saturating_sub(8);
-            let [table, alerts] =
-                Layout::vertical([Constraint::Min(3), Constraint::Length(want.min(room))])
-                    .areas(main);
+            let alerts_h = want.min(room);
+            let others_h = members::height(state).min(room.saturating_sub(alerts_h));
+            let [table, others, alerts] = Layout::vertical([
+                Constraint::Min(3),
+                Constraint::Length(others_h),
+                Constraint::Length(alerts_h),
+            ])
+            .areas(main);
             keys::render(frame, table, state, theme);
+            if others.height > 2 {
+                members::render(frame, others, state, theme);
+            }
             if alerts.height > 2 {
                 detect::render(frame, alerts, state, theme);
             }

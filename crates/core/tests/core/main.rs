@@ -16,6 +16,7 @@ mod cost_ui;
 mod detect_flow;
 mod evidence_flow;
 mod flows;
+mod members_flow;
 mod perms_flow;
 mod report;
 mod resources_flow;
