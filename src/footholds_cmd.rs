@@ -67,6 +67,14 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
         service_endpoints: keyspill_aws::ServiceEndpoints::from_env(),
     })
     .await;
+    // With --accounts, the organisation's accounts are trusted by this account's roles too.
+    let org_trusted: Vec<String> = match &args.org.accounts {
+        Some(_) => accounts::list(&aws)
+            .await
+            .map(|m| m.into_iter().map(|m| m.id).collect())
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
     let own = assess_account(
         &aws,
         &Reach::from(&args),
@@ -77,7 +85,7 @@ pub async fn run(args: FootholdsArgs) -> ExitCode {
             cleared,
             trust_closed: untrusted,
             since,
-            trusted: Vec::new(),
+            trusted: org_trusted,
             trails_via: None,
         },
         now,

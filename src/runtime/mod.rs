@@ -515,19 +515,17 @@ async fn bootstrap(ctx: Arc<Ctx>, fixed_regions: Option<Vec<String>>) {
 }
 
 /// `--accounts`: every other account entered and its foothold model run, all at once, every
-/// `MEMBERS_INTERVAL` (and with the access poll on `:refresh`). What is followed there: the
+/// `MEMBERS_INTERVAL`. What is followed there: the
 /// leaked keys named at start (their AssumeRole into a member is in that member's trail too,
 /// and so what the sessions did), from `--since`, else the last seven days.
 async fn members_poller(ctx: Arc<Ctx>) {
     let Some((which, role, reach)) = ctx.org.clone() else {
         return;
     };
-    let poller = Poller::new(
-        MEMBERS_INTERVAL,
-        MAX_BACKOFF * 2,
-        ctx.access_refresh.clone(),
-    )
-    .pausable(Some(ctx.paused.subscribe()));
+    // Its own wake-up: sharing the access poll's would let this poll take a refresh meant for
+    // IAM after an action.
+    let poller = Poller::new(MEMBERS_INTERVAL, MAX_BACKOFF * 2, Arc::new(Notify::new()))
+        .pausable(Some(ctx.paused.subscribe()));
     poller
         .run(|| async {
             let aws = ctx.aws().await;

@@ -131,7 +131,10 @@ pub async fn ensure(
     .await?;
     let ddl = athena::create_table_sql(table).map_err(AwsError::other)?;
     run(aws, region, setup, &ddl, |_, _| {}).await?;
-    made.push(format!("table {}.{}", table.database, table.name));
+    made.push(format!(
+        "table {}.{} (if it was missing)",
+        table.database, table.name
+    ));
     Ok(made)
 }
 

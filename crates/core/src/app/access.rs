@@ -546,6 +546,12 @@ fn left(state: &State, f: &Foothold) -> Option<String> {
 
 /// A poll of the other accounts.
 pub fn on_members(state: &mut State, members: Members) {
+    // The organisation's accounts are trusted by this account's roles, as by one another's.
+    for m in &members.accounts {
+        if !state.access.trusted_accounts.contains(&m.id) {
+            state.access.trusted_accounts.push(m.id.clone());
+        }
+    }
     state.access.members = Some(members);
 }
 

@@ -79,6 +79,14 @@ fn other_accounts_keys_show_under_the_table_and_an_account_not_looked_into_says_
     assert!(!before.contains("Other accounts"), "{before}");
 
     update(&mut state, Msg::Members(members()));
+    // The organisation's accounts are trusted by this account's roles from now on.
+    assert!(
+        state
+            .access
+            .trusted_accounts
+            .iter()
+            .any(|a| a == "444455556666")
+    );
     let screen = screen_text(draw(&state, &theme, 120, 40).backend().buffer());
     assert!(screen.contains("Other accounts"), "{screen}");
     let new_key = screen
