@@ -175,7 +175,13 @@ pub struct Assessed {
     pub minted: BTreeSet<String>,
     /// The account's access keys, when they could be read.
     pub keys: Option<keyspill_core::domain::KeysSnapshot>,
+    /// What another account runs that was made after the leak started (`assess_members`
+    /// sweeps it), newest first, at most [`MOST_MEMBER_RESOURCES`].
+    pub resources: Vec<keyspill_core::resources::Resource>,
 }
+
+/// Resources listed per other account.
+pub const MOST_MEMBER_RESOURCES: usize = 50;
 
 /// The model for the account `aws` reaches.
 pub async fn assess_account(aws: &Aws, reach: &Reach, scope: Scope, now: Timestamp) -> Assessed {
@@ -381,6 +387,7 @@ pub async fn assess_account(aws: &Aws, reach: &Reach, scope: Scope, now: Timesta
         since,
         minted: chains,
         keys,
+        resources: Vec::new(),
     }
 }
 
@@ -533,6 +540,21 @@ async fn organisation(
                             };
                             row["entered"] = true.into();
                             row["report"] = report.unwrap_or_default();
+                            if !a.resources.is_empty() {
+                                row["made_since_leak"] = a
+                                    .resources
+                                    .iter()
+                                    .map(|r| {
+                                        serde_json::json!({
+                                            "kind": r.kind.label(),
+                                            "region": r.region,
+                                            "id": r.id,
+                                            "state": r.state,
+                                            "created": r.created.map(keyspill_core::journal::format_ts),
+                                        })
+                                    })
+                                    .collect();
+                            }
                         }
                         Err(why) => {
                             row["entered"] = false.into();
@@ -569,7 +591,19 @@ async fn organisation(
                     format!(" ({name})")
                 };
                 match r {
-                    Ok(a) => print!("== account {id}{name} ==\n{}\n", a.assessment.text()),
+                    Ok(a) => {
+                        print!("== account {id}{name} ==\n{}", a.assessment.text());
+                        for r in &a.resources {
+                            println!(
+                                "made since the leak started: {} {} in {} ({})",
+                                r.kind.label(),
+                                r.id,
+                                r.region,
+                                r.state
+                            );
+                        }
+                        println!();
+                    }
                     Err(why) => println!("== account {id}{name}: not entered: {why} ==\n"),
                 }
             }
@@ -663,7 +697,26 @@ pub async fn assess_members(
                     // account's bucket, which a member's role usually cannot read.
                     trails_via: Some(aws.clone()),
                 };
-                let assessed = assess_account(&member, reach, scope, now).await;
+                let mut assessed = assess_account(&member, reach, scope, now).await;
+                // What it runs that was made since the leak started, every region at once.
+                if let Some(since) = own.since {
+                    let regions = match &reach.regions {
+                        Regions::List(l) => l.clone(),
+                        Regions::All => regions::enabled(&member, &own.partition)
+                            .await
+                            .unwrap_or_else(|_| vec![member.region()]),
+                    };
+                    let mut after: Vec<keyspill_core::resources::Resource> =
+                        keyspill_aws::resources::sweep(&member, &regions)
+                            .await
+                            .into_iter()
+                            .flat_map(|s| s.resources)
+                            .filter(|r| r.created.is_some_and(|c| c >= since))
+                            .collect();
+                    after.sort_by_key(|r| std::cmp::Reverse(r.created));
+                    after.truncate(MOST_MEMBER_RESOURCES);
+                    assessed.resources = after;
+                }
                 (m, Ok(assessed))
             })
         }))

@@ -556,9 +556,9 @@ async fn members_poller(ctx: Arc<Ctx>) {
                 accounts: results
                     .into_iter()
                     .map(|(m, r)| {
-                        let (outcome, keys) = match r {
-                            Ok(a) => (Ok(a.assessment), a.keys),
-                            Err(why) => (Err(why), None),
+                        let (outcome, keys, resources) = match r {
+                            Ok(a) => (Ok(a.assessment), a.keys, a.resources),
+                            Err(why) => (Err(why), None, Vec::new()),
                         };
                         keyspill_core::app::access::MemberModel {
                             id: m.id,
@@ -566,6 +566,7 @@ async fn members_poller(ctx: Arc<Ctx>) {
                             status: m.status,
                             outcome,
                             keys,
+                            resources,
                         }
                     })
                     .collect(),

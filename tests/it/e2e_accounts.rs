@@ -17,6 +17,7 @@ async fn a_member_account_s_backdoor_and_an_account_not_entered_keep_the_console
         workloads,
         sandbox,
         backdoor_key,
+        instance,
         trail,
         since,
         // Bound, so that the trail's directory lives as long as the test.
@@ -60,6 +61,15 @@ async fn a_member_account_s_backdoor_and_an_account_not_entered_keep_the_console
             "{sandbox} (sandbox)  not looked into: cannot enter"
         )),
         "{screen}"
+    );
+    // And what it runs in that account since the leak started.
+    let row = screen
+        .lines()
+        .find(|l| l.contains(&instance))
+        .unwrap_or_else(|| panic!("no {instance}:\n{screen}"));
+    assert!(
+        row.contains("made after the leak started") && row.contains("us-east-1"),
+        "{row}"
     );
     t.keys(&["6"]);
     let screen = t.wait_for(&format!("{workloads}:ops-backup"), Duration::from_secs(60));

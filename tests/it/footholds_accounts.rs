@@ -70,6 +70,8 @@ pub(crate) struct OrgIncident {
     pub sandbox: String,
     pub session_key: String,
     pub backdoor_key: String,
+    /// An instance the attacker runs in `workloads`.
+    pub instance: String,
     /// The organisation trail's file (kept with its directory).
     pub trail: std::path::PathBuf,
     pub logs: tempfile::TempDir,
@@ -136,6 +138,21 @@ pub(crate) async fn org_incident_with(in_bucket: bool) -> OrgIncident {
         .await
         .expect("backdoor user");
     user_policy(&inside, "ops-backup", ADMIN_POLICY).await;
+    let instance = inside
+        .ec2_in("us-east-1")
+        .run_instances()
+        .image_id("ami-03cf127a")
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .expect("the attacker's instance")
+        .instances()
+        .first()
+        .and_then(|i| i.instance_id())
+        .expect("instance id")
+        .to_string();
     let backdoor_key = inside
         .iam
         .create_access_key()
@@ -192,6 +209,7 @@ pub(crate) async fn org_incident_with(in_bucket: bool) -> OrgIncident {
         sandbox,
         session_key,
         backdoor_key,
+        instance,
         trail: file,
         logs,
         since: ts(since),
@@ -303,6 +321,7 @@ async fn a_backdoor_in_a_member_account_is_that_account_s_and_an_account_not_ent
         sandbox,
         session_key,
         backdoor_key,
+        instance,
         trail,
         since,
         // Bound, so that the trail's directory lives as long as the test.
@@ -357,6 +376,13 @@ async fn a_backdoor_in_a_member_account_is_that_account_s_and_an_account_not_ent
         assert_eq!(row["state"], "open", "{row:#}");
     }
     assert_eq!(w["report"]["contained"], false, "{w:#}");
+    // And what the attacker runs there, made since the leak started.
+    assert!(
+        w["made_since_leak"].as_array().is_some_and(|rs| rs
+            .iter()
+            .any(|r| r["id"] == instance.as_str() && r["region"] == "us-east-1")),
+        "{w:#}"
+    );
 
     // The sandbox could not be entered, and says why.
     let s = account(&v, &sandbox);

@@ -147,6 +147,19 @@ pub struct MemberModel {
     pub outcome: Result<Assessment, String>,
     /// Its access keys, when they could be read.
     pub keys: Option<crate::domain::KeysSnapshot>,
+    /// What it runs that was made after the leak started, newest first.
+    pub resources: Vec<crate::resources::Resource>,
+}
+
+impl MemberModel {
+    /// `444455556666 (workloads)`, or the id alone when the organisation gave no name.
+    pub fn named(&self) -> String {
+        if self.name.is_empty() {
+            self.id.clone()
+        } else {
+            format!("{} ({})", self.id, self.name)
+        }
+    }
 }
 
 /// An account nothing can act in: closed, or being closed.
@@ -166,11 +179,7 @@ pub fn merge_members(a: &mut Assessment, members: &Members) {
         ));
     }
     for m in &members.accounts {
-        let named = if m.name.is_empty() {
-            m.id.clone()
-        } else {
-            format!("{} ({})", m.id, m.name)
-        };
+        let named = m.named();
         match &m.outcome {
             Ok(theirs) => {
                 if let Verified::No(why) = &theirs.verified {

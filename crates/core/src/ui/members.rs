@@ -1,5 +1,5 @@
-//! The other accounts under the Keys table (`--accounts`): each account's keys with its
-//! account, the ones made after the leak started marked, each account's answer, and the
+//! The other accounts under the Keys table (`--accounts`): each account's answer, what it
+//! runs that was made after the leak started, its keys (the ones made since marked), and the
 //! accounts that could not be looked into with why. Read-only: acting in another account is
 //! done from a console opened there.
 
@@ -16,6 +16,8 @@ use crate::ui::Theme;
 
 /// Keys listed per account; more are counted.
 const KEYS_PER_ACCOUNT: usize = 4;
+/// Resources made after the leak listed per account; more are counted.
+const RESOURCES_PER_ACCOUNT: usize = 3;
 
 /// The pane's height: nothing without `--accounts` or before the first poll, else a line per
 /// account and its keys, in a frame.
@@ -29,6 +31,8 @@ pub fn height(state: &State) -> u16 {
             .map(|a| {
                 1 + keys_shown(a).min(KEYS_PER_ACCOUNT)
                     + usize::from(keys_shown(a) > KEYS_PER_ACCOUNT)
+                    + a.resources.len().min(RESOURCES_PER_ACCOUNT)
+                    + usize::from(a.resources.len() > RESOURCES_PER_ACCOUNT)
             })
             .sum::<usize>();
     u16::try_from(lines.max(1) + 2).unwrap_or(u16::MAX)
@@ -72,11 +76,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Err(_) => 3,
     });
     for a in accounts {
-        let name = if a.name.is_empty() {
-            a.id.clone()
-        } else {
-            format!("{} ({})", a.id, a.name)
-        };
+        let name = a.named();
         match &a.outcome {
             Ok(model) => {
                 let style = if model.contained() {
@@ -99,6 +99,24 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     Span::styled(format!("  not looked into: {why}"), theme.danger),
                 ]));
             }
+        }
+        for r in a.resources.iter().take(RESOURCES_PER_ACCOUNT) {
+            lines.push(Line::from(vec![
+                Span::raw(format!("   {:<20} {:<14} ", r.id, r.kind.label())),
+                Span::styled("made after the leak started · ", theme.danger),
+                Span::raw(format!(
+                    "{} · {} · created {}",
+                    r.region,
+                    r.state,
+                    r.created.map(fmt::minute).unwrap_or_default()
+                )),
+            ]));
+        }
+        if a.resources.len() > RESOURCES_PER_ACCOUNT {
+            lines.push(Line::raw(format!(
+                "   and {} more made after the leak started",
+                a.resources.len() - RESOURCES_PER_ACCOUNT
+            )));
         }
         let Some(snap) = &a.keys else { continue };
         for k in snap.keys.iter().take(KEYS_PER_ACCOUNT) {

@@ -879,6 +879,7 @@ fn another_account_s_open_footholds_or_an_account_not_looked_into_keep_the_answe
         status: status.into(),
         outcome,
         keys: None,
+        resources: Vec::new(),
     };
     let members = |accounts: Vec<MemberModel>, listing: Option<String>| Members {
         at: NOW,

@@ -1,6 +1,6 @@
-//! The other accounts (`--accounts`) through `update`: their keys under the Keys table with
-//! their account, the keys made after the leak started marked; an account not looked into
-//! says why; and their open footholds keep the header from saying CONTAINED.
+//! The other accounts (`--accounts`) through `update`: under the Keys table, each with its
+//! account, what they run that was made after the leak started and their keys (the ones made
+//! since marked); an account not looked into says why; the header stays NOT CONTAINED.
 
 use crate::fixture::*;
 use crate::screen::{draw, screen_text};
@@ -8,6 +8,7 @@ use keyspill_core::access::{Assessment, Verified};
 use keyspill_core::app::access::{MemberModel, Members};
 use keyspill_core::app::{Msg, update};
 use keyspill_core::domain::{KeyStatus, KeysSnapshot, LastUsed};
+use keyspill_core::resources::{Kind, Resource};
 use keyspill_core::ui::Theme;
 use time::Duration;
 
@@ -50,6 +51,12 @@ fn members() -> Members {
                 status: "ACTIVE".into(),
                 outcome: Ok(model),
                 keys: Some(theirs),
+                resources: vec![{
+                    let mut r = Resource::new(Kind::Instance, "ap-south-1", "i-0attacker000001");
+                    r.created = Some(SINCE + Duration::hours(2));
+                    r.state = "running".into();
+                    r
+                }],
             },
             MemberModel {
                 id: "777788889999".into(),
@@ -59,6 +66,7 @@ fn members() -> Members {
                     "cannot enter: AccessDenied: missing permission sts:AssumeRole".into(),
                 ),
                 keys: None,
+                resources: Vec::new(),
             },
             MemberModel {
                 id: "121212121212".into(),
@@ -66,6 +74,7 @@ fn members() -> Members {
                 status: "SUSPENDED".into(),
                 outcome: Err("the account is SUSPENDED".into()),
                 keys: None,
+                resources: Vec::new(),
             },
         ],
     }
@@ -99,6 +108,14 @@ fn other_accounts_keys_show_under_the_table_and_an_account_not_looked_into_says_
         .find(|l| l.contains("AKIA2WORKLOADSOLD001"))
         .unwrap_or_else(|| panic!("{screen}"));
     assert!(!old_key.contains("made after"), "{old_key}");
+    let instance = screen
+        .lines()
+        .find(|l| l.contains("i-0attacker000001"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(
+        instance.contains("made after the leak started") && instance.contains("ap-south-1"),
+        "{instance}"
+    );
     assert!(
         screen.contains("777788889999 (sandbox)  not looked into: cannot enter: AccessDenied"),
         "{screen}"
