@@ -140,6 +140,7 @@ pub fn initial_state(
     state.since_flag = args.since;
     state.cost.days = args.cost_days;
     state.access.trusted_accounts = args.trust_accounts.clone();
+    state.access.members_expected = args.org.accounts.is_some();
     state.access.source_ip = args.source_ip;
     state
 }

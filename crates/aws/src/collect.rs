@@ -945,6 +945,13 @@ async fn search_with_athena(
                 flush(&mut batch);
                 progress.events += delivered;
                 progress.skipped += unreadable;
+                if done.rows >= crate::athena::MOST_ROWS && progress.problems.len() < MAX_PROBLEMS {
+                    progress.problems.push(format!(
+                        "Athena query {round} ({}) was read to its first {} rows only",
+                        done.id,
+                        crate::athena::MOST_ROWS
+                    ));
+                }
                 progress.athena.push(format!(
                     "query {round} ({}): {} rows, {} scanned",
                     done.id,

@@ -21,6 +21,9 @@ pub struct AccessTab {
     pub data: Loaded<AccessSnapshot>,
     /// The organisation's other accounts, as their last poll found them (`--accounts`).
     pub members: Option<Members>,
+    /// `--accounts` was given: until the other accounts are looked into, and when that is
+    /// too long ago, nothing can be said to be contained.
+    pub members_expected: bool,
     /// What the trail says tracked credentials did to the account's access.
     pub acts: Acts,
     /// Footholds the operator cleared, by handle.
@@ -76,6 +79,7 @@ impl Default for AccessTab {
         AccessTab {
             data: Loaded::default(),
             members: None,
+            members_expected: false,
             acts: Acts::default(),
             cleared: BTreeMap::new(),
             trusted_accounts: Vec::new(),
@@ -253,7 +257,31 @@ pub fn assess(state: &State) -> Assessment {
     if let Some(m) = &state.access.members {
         merge_members(&mut a, m);
     }
+    if let Some(why) = members_unverified(state)
+        && matches!(a.verified, Verified::At(_))
+    {
+        a.verified = Verified::No(why);
+    }
     a
+}
+
+/// The other accounts' answer is too old to stand on: three missed polls of theirs.
+pub const MEMBERS_STALE: time::Duration = time::Duration::minutes(10);
+
+/// Why the other accounts (`--accounts`) cannot back a "contained" now: not looked into
+/// yet, or last looked into too long ago.
+fn members_unverified(state: &State) -> Option<String> {
+    if !state.access.members_expected {
+        return None;
+    }
+    match &state.access.members {
+        None => Some("the other accounts (--accounts) are not looked into yet".into()),
+        Some(m) if state.now - m.at > MEMBERS_STALE => Some(format!(
+            "the other accounts were last looked into {} ago",
+            crate::fmt::ago(state.now, m.at)
+        )),
+        Some(_) => None,
+    }
 }
 
 /// The functions the Resources tab's last sweep found, and the regions whose functions it

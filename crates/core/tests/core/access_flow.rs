@@ -773,3 +773,53 @@ fn the_console_s_own_untrust_bounds_the_sessions_and_survives_a_restart() {
         None
     );
 }
+
+#[test]
+fn with_accounts_nothing_is_contained_until_the_other_accounts_are_looked_into_and_while_that_is_fresh()
+ {
+    use keyspill_core::app::access::{MEMBERS_STALE, Members};
+    let mut state = loaded(false);
+    state.access.members_expected = true;
+    with_sessions(&mut state);
+    contained(&mut state);
+    assert!(!state.access.assessment.contained());
+    assert!(
+        state
+            .access
+            .assessment
+            .text()
+            .contains("the other accounts (--accounts) are not looked into yet"),
+        "{}",
+        state.access.assessment.text()
+    );
+    // Looked into, nothing open there: contained.
+    update(
+        &mut state,
+        Msg::Members(Members {
+            at: NOW,
+            listing: None,
+            accounts: Vec::new(),
+        }),
+    );
+    assert!(
+        state.access.assessment.contained(),
+        "{}",
+        state.access.assessment.text()
+    );
+    // Their answer goes stale when their polls stop arriving.
+    update(
+        &mut state,
+        Msg::Tick(NOW + MEMBERS_STALE + Duration::minutes(1)),
+    );
+    contained(&mut state);
+    assert!(!state.access.assessment.contained());
+    assert!(
+        state
+            .access
+            .assessment
+            .text()
+            .contains("the other accounts were last looked into 11 min ago"),
+        "{}",
+        state.access.assessment.text()
+    );
+}
