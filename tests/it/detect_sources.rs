@@ -3,24 +3,13 @@
 //! name, Security Hub answers from moto, and a source that is off or missing says so in words.
 
 use crate::common::aws_root;
-use crate::gameday::moto;
 use keyspill_aws::{Aws, ConnectOptions, ServiceEndpoints};
 use keyspill_core::detect::{Source, SourceState};
 use keyspill_gameday as gameday;
-use time::OffsetDateTime;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn guardduty_and_health_name_the_leaked_key_and_a_missing_source_says_why() {
-    let scenario = gameday::scenario("github-leak").expect("scenario");
-    let m = moto();
-    let seeded = Box::pin(gameday::seed(
-        &m.endpoint(),
-        &scenario,
-        5,
-        OffsetDateTime::now_utc(),
-    ))
-    .await
-    .expect("seed");
+    let (m, _, seeded) = crate::gameday::seeded_now("github-leak", 5).await;
     let gaps = gameday::gaps::serve(&m.endpoint(), &seeded)
         .await
         .expect("gaps");

@@ -16,6 +16,24 @@ use keyspill_gameday::{self as gameday, AttackerEvent, Seeded};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+/// moto with the built-in scenario `name` seeded now with `seed`.
+pub(crate) async fn seeded_now(
+    name: &str,
+    seed: u64,
+) -> (Moto, gameday::Scenario, gameday::Seeded) {
+    let scenario = gameday::scenario(name).expect("scenario");
+    let m = moto();
+    let seeded = Box::pin(gameday::seed(
+        &m.endpoint(),
+        &scenario,
+        seed,
+        OffsetDateTime::now_utc(),
+    ))
+    .await
+    .expect("seed");
+    (m, scenario, seeded)
+}
+
 pub(crate) fn moto() -> Moto {
     Moto::start_with(MotoOptions {
         managed_policies: true,
@@ -882,11 +900,7 @@ async fn the_console_s_open_footholds_are_what_the_attacker_still_holds() {
     use keyspill_core::app::plan::{KeyRef, Plan};
     use keyspill_core::domain::KeyStatus;
 
-    let scenario = gameday::scenario("github-leak").expect("scenario");
-    let m = moto();
-    let seeded = gameday::seed(&m.endpoint(), &scenario, 7, OffsetDateTime::now_utc())
-        .await
-        .expect("seed");
+    let (m, _, seeded) = seeded_now("github-leak", 7).await;
     let truth = gameday::attacker_credentials(&m.endpoint(), &seeded)
         .await
         .expect("the game's truth");

@@ -4,19 +4,14 @@
 //! backdoor user's key, nothing running — is what the console's model finds.
 
 use crate::common::aws_root;
-use crate::gameday::{console_model, moto, open_credentials, trail_records};
+use crate::gameday::{console_model, open_credentials, trail_records};
 use keyspill_gameday as gameday;
 use serde_json::Value;
-use time::OffsetDateTime;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn data_theft_reads_are_in_the_trail_only_and_the_answer_key_holds() {
-    let scenario = gameday::scenario("data-theft").expect("scenario");
+    let (m, scenario, seeded) = crate::gameday::seeded_now("data-theft", 7).await;
     let data = scenario.data.clone().expect("the scenario's data");
-    let m = moto();
-    let seeded = gameday::seed(&m.endpoint(), &scenario, 7, OffsetDateTime::now_utc())
-        .await
-        .expect("seed");
     let root = aws_root(&m).await;
     let records: Vec<Value> = trail_records(&root, &seeded.trail_bucket).await;
     let named = |name: &str| -> Vec<&Value> {

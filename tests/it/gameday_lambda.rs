@@ -5,12 +5,11 @@
 //! function first ends it.
 
 use crate::common::{aws_as, aws_root};
-use crate::gameday::{console_model, live_attacker, moto, trail_records};
+use crate::gameday::{console_model, live_attacker, trail_records};
 use keyspill_core::access::{Assessment, FootState, Kind};
 use keyspill_core::resources::{Action, Kind as ResourceKind, ResourceRef};
 use keyspill_gameday as gameday;
 use serde_json::Value;
-use time::OffsetDateTime;
 
 /// The open footholds that are credentials or functions, as the game's truth names them.
 fn attackers(a: &Assessment) -> Vec<(String, String)> {
@@ -58,16 +57,7 @@ async fn backdoor_users(m: &crate::common::Moto, seeded: &gameday::Seeded) -> Ve
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_scheduled_function_remakes_the_backdoor_until_it_is_removed_first() {
-    let scenario = gameday::scenario("lambda-persistence").expect("scenario");
-    let m = moto();
-    let seeded = Box::pin(gameday::seed(
-        &m.endpoint(),
-        &scenario,
-        7,
-        OffsetDateTime::now_utc(),
-    ))
-    .await
-    .expect("seed");
+    let (m, scenario, seeded) = crate::gameday::seeded_now("lambda-persistence", 7).await;
     let [(region, function)] = seeded.scheduled.as_slice() else {
         panic!("one scheduled function: {:?}", seeded.scheduled);
     };

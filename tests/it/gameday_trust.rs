@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::common::{aws_as, aws_root};
-use crate::gameday::{live_attacker, moto, trail_records};
+use crate::gameday::{live_attacker, trail_records};
 use keyspill::runtime::exec;
 use keyspill_core::access::{Assessment, FootState, Kind, Provenance, Remedy, policy};
 use keyspill_core::app::plan::{KeyRef, Plan};
@@ -60,17 +60,8 @@ async fn run(me: &keyspill_aws::Aws, plan: Plan) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_trust_opened_to_the_attacker_is_held_until_closed_and_its_sessions_revoked_after() {
-    let scenario = gameday::scenario("role-trust-backdoor").expect("scenario");
+    let (m, scenario, seeded) = crate::gameday::seeded_now("role-trust-backdoor", 7).await;
     let door = scenario.trust.clone().expect("the scenario's trust");
-    let m = moto();
-    let seeded = Box::pin(gameday::seed(
-        &m.endpoint(),
-        &scenario,
-        7,
-        OffsetDateTime::now_utc(),
-    ))
-    .await
-    .expect("seed");
     let session = seeded
         .session
         .clone()
