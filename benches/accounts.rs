@@ -211,16 +211,18 @@ fn main() -> ExitCode {
     );
     println!("target: all accounts at once <= 1/12 ({TARGET_RATIO:.4}) of account by account");
     println!(
-        "{:>5} {:>12} {:>10} {:>14} {:>10} {:>8}",
-        "round", "at_once_s", "requests", "one_by_one_s", "requests", "ratio"
+        "{:>5} {:>12} {:>10} {:>12} {:>14} {:>10} {:>8}",
+        "round", "at_once_s", "requests", "connections", "one_by_one_s", "requests", "ratio"
     );
     let (mut t_a, mut t_b) = (Vec::new(), Vec::new());
     let unrecorded_before = proxy.unrecorded();
     for round in 1..=rounds {
         let before = proxy.requests();
+        let conns = proxy.connections();
         let began = Instant::now();
         let a = runtime.block_on(at_once(&entered, &regions));
         let secs_a = began.elapsed().as_secs_f64();
+        let conns = proxy.connections() - conns;
         let req_a = proxy.requests() - before;
         let before = proxy.requests();
         let began = Instant::now();
@@ -228,7 +230,7 @@ fn main() -> ExitCode {
         let secs_b = began.elapsed().as_secs_f64();
         let req_b = proxy.requests() - before;
         println!(
-            "{round:>5} {secs_a:>12.3} {req_a:>10} {secs_b:>14.3} {req_b:>10} {:>8.4}",
+            "{round:>5} {secs_a:>12.3} {req_a:>10} {conns:>12} {secs_b:>14.3} {req_b:>10} {:>8.4}",
             secs_a / secs_b
         );
         for (what, sweep) in [("all at once", &a), ("account by account", &b)] {

@@ -3,11 +3,16 @@
 //! replay models AWS's latency and live mode moto's CPU). Requests are keyed by what
 //! identifies them independent of signing, including the signing key id, so several accounts'
 //! sessions each get their own answers.
+//!
+//! It answers on one thread, each connection a task: it stands for AWS, whose work is not
+//! done on the client's cores, so it must cost as little of them as it can. (A thread per
+//! connection cost the organisation sweep, which opens about a thousand connections at once,
+//! a third of its time.)
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -374,6 +379,8 @@ pub struct Shared {
     pub mode: AtomicU8,
     pub delay_ms: AtomicU64,
     pub requests: AtomicUsize,
+    /// Client connections accepted.
+    pub connections: AtomicUsize,
     pub replayed: AtomicUsize,
     pub unrecorded: AtomicUsize,
     /// The longest a replayed request took from its first byte in to its answer written, µs.
@@ -391,23 +398,40 @@ pub struct Proxy {
 }
 
 impl Proxy {
+    /// Serves on a loopback port from a thread of its own, on one core at most: the stand-in
+    /// for AWS must not take CPU from the client beyond what answering costs. Connections are
+    /// tasks, not threads, so a thousand at once cost what AWS's would: nothing of ours.
     pub fn start(upstream: u16) -> io::Result<Proxy> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
         let shared = Arc::new(Shared::default());
         shared
             .delay_ms
             .store(DELAY.as_millis() as u64, Ordering::SeqCst);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let serving = Arc::clone(&shared);
         thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let shared = Arc::clone(&serving);
-                thread::spawn(move || {
-                    if let Err(e) = serve(client, upstream, &shared) {
-                        eprintln!("proxy: {e}");
-                    }
-                });
-            }
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => return eprintln!("proxy: {e}"),
+                };
+                loop {
+                    let Ok((client, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let shared = Arc::clone(&serving);
+                    shared.connections.fetch_add(1, Ordering::SeqCst);
+                    tokio::spawn(async move {
+                        if let Err(e) = serve(client, upstream, shared).await {
+                            eprintln!("proxy: {e}");
+                        }
+                    });
+                }
+            });
         });
         Ok(Proxy { port, shared })
     }
@@ -430,6 +454,10 @@ impl Proxy {
         self.shared.requests.load(Ordering::SeqCst)
     }
 
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
     pub fn replayed(&self) -> usize {
         self.shared.replayed.load(Ordering::SeqCst)
     }
@@ -447,34 +475,93 @@ impl Proxy {
     }
 }
 
-/// One client connection: request after request until the client closes it.
-pub fn serve(client: TcpStream, upstream: u16, shared: &Shared) -> io::Result<()> {
-    client.set_nodelay(true)?;
-    let mut out = client.try_clone()?;
-    let mut wire = Wire::new(client);
-    while let Some((arrived, bytes)) = wire.head()? {
+/// The request at the front of `buf`, when it is all there, and how many bytes it took.
+/// `arrived` is when its first byte came.
+fn complete_request(buf: &[u8], arrived: Instant) -> io::Result<Option<(Request, usize)>> {
+    let mut wire = Wire::new(buf);
+    let parsed = (|| -> io::Result<Option<Request>> {
+        let Some((_, bytes)) = wire.head()? else {
+            return Ok(None);
+        };
         let head = Head::parse(&bytes)?;
-        if head.has_token("expect", "100-continue") {
-            out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-        }
         let (raw_body, body) = wire.framed_body(&head)?.unwrap_or_default();
         let mut raw = bytes;
         raw.extend_from_slice(&raw_body);
-        let request = Request {
+        Ok(Some(Request {
             head,
             raw,
             body,
             arrived,
+        }))
+    })();
+    match parsed {
+        Ok(Some(request)) => Ok(Some((
+            request,
+            buf.len() - wire.stream.len() - wire.buf.len(),
+        ))),
+        Ok(None) => Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// One client connection: request after request until the client closes it.
+pub async fn serve(
+    mut client: tokio::net::TcpStream,
+    upstream: u16,
+    shared: Arc<Shared>,
+) -> io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    client.set_nodelay(true)?;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        let mut arrived = (!buf.is_empty()).then(Instant::now);
+        let mut continued = false;
+        let request = loop {
+            if let Some(at) = arrived {
+                if let Some((request, used)) = complete_request(&buf, at)? {
+                    buf.drain(..used);
+                    break request;
+                }
+                // A client that waits for 100 Continue sends its body only after it.
+                if !continued
+                    && let Some(end) = find(&buf, b"\r\n\r\n")
+                    && Head::parse(&buf[..end + 4])?.has_token("expect", "100-continue")
+                {
+                    client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+                    continued = true;
+                }
+            }
+            let n = client.read(&mut chunk).await?;
+            if n == 0 {
+                return if buf.is_empty() {
+                    Ok(())
+                } else {
+                    Err(cut_short())
+                };
+            }
+            arrived.get_or_insert_with(Instant::now);
+            buf.extend_from_slice(&chunk[..n]);
         };
         shared.requests.fetch_add(1, Ordering::SeqCst);
 
         let delay = Duration::from_millis(shared.delay_ms.load(Ordering::SeqCst));
         if let Some(left) = delay.checked_sub(request.arrived.elapsed()) {
-            thread::sleep(left);
+            tokio::time::sleep(left).await;
         }
+        let request = Arc::new(request);
+        let moto = |request: &Arc<Request>| {
+            let request = Arc::clone(request);
+            async move {
+                tokio::task::spawn_blocking(move || forward(upstream, &request))
+                    .await
+                    .map_err(|e| bad(format!("forwarding stopped: {e}")))?
+            }
+        };
         let mode = shared.mode.load(Ordering::SeqCst);
         let response = if mode == Mode::Live as u8 {
-            Arc::new(forward(upstream, &request)?)
+            Arc::new(moto(&request).await?)
         } else {
             let key = Key::of(&request);
             let recorded = shared
@@ -488,7 +575,7 @@ pub fn serve(client: TcpStream, upstream: u16, shared: &Shared) -> io::Result<()
                     r
                 }
                 _ => {
-                    let fresh = Arc::new(forward(upstream, &request)?);
+                    let fresh = Arc::new(moto(&request).await?);
                     if mode == Mode::Record as u8 {
                         if let Ok(mut r) = shared.recordings.lock() {
                             r.entry(key).or_insert_with(|| Arc::clone(&fresh));
@@ -505,17 +592,16 @@ pub fn serve(client: TcpStream, upstream: u16, shared: &Shared) -> io::Result<()
                 }
             }
         };
-        out.write_all(&response.bytes)?;
+        client.write_all(&response.bytes).await?;
         if mode == Mode::Replay as u8 {
             let held = request.arrived.elapsed().as_micros() as u64;
             shared.longest_replay_us.fetch_max(held, Ordering::SeqCst);
         }
         if response.close || request.head.has_token("connection", "close") {
-            let _ = out.shutdown(Shutdown::Both);
-            break;
+            let _ = client.shutdown().await;
+            return Ok(());
         }
     }
-    Ok(())
 }
 
 /// The project's moto, installed by its own script when missing; false (said) when that fails.
