@@ -178,6 +178,8 @@ pub struct Assessed {
     /// What another account runs that was made after the leak started (`assess_members`
     /// sweeps it), newest first, at most [`MOST_MEMBER_RESOURCES`].
     pub resources: Vec<keyspill_core::resources::Resource>,
+    /// Another account's session (`assess_members`), through which the console acts there.
+    pub session: Option<Aws>,
 }
 
 /// Resources listed per other account.
@@ -388,6 +390,7 @@ pub async fn assess_account(aws: &Aws, reach: &Reach, scope: Scope, now: Timesta
         minted: chains,
         keys,
         resources: Vec::new(),
+        session: None,
     }
 }
 
@@ -717,6 +720,7 @@ pub async fn assess_members(
                     after.truncate(MOST_MEMBER_RESOURCES);
                     assessed.resources = after;
                 }
+                assessed.session = Some(member);
                 (m, Ok(assessed))
             })
         }))

@@ -59,10 +59,13 @@ struct Run<'a> {
     details: Vec<String>,
     ok: bool,
     observed: Vec<ObservedKeys>,
+    /// The other account it acts in; `None`: the console's own.
+    account: Option<String>,
 }
 
 impl Run<'_> {
-    fn intent(&mut self, call: &str, target: Target) -> u32 {
+    fn intent(&mut self, call: &str, mut target: Target) -> u32 {
+        target.account.clone_from(&self.account);
         let step = self.step;
         self.step += 1;
         if let Some(e) = record(
@@ -444,7 +447,7 @@ fn key_target(k: &KeyRef) -> Target {
     Target {
         user: Some(k.user.clone()),
         key_id: Some(k.key_id.clone()),
-        resource: None,
+        ..Target::default()
     }
 }
 
@@ -868,6 +871,29 @@ fn removal_summary(plan: &RemovalPlan, states: &[StepState]) -> String {
 }
 
 /// Runs a confirmed plan to the end, reporting progress to the console through `tx`.
+/// A confirmed plan that cannot start, said as an action that failed, so the room sees it in
+/// the action log like any other outcome.
+pub fn refuse(tx: &UnboundedSender<Msg>, plan: &Plan, why: String) {
+    let id = new_action_id();
+    let _ = tx.send(Msg::ActionStarted {
+        id: id.clone(),
+        label: plan.label(),
+        at: now(),
+    });
+    let _ = tx.send(Msg::ActionFinished {
+        id,
+        at: now(),
+        report: ActionReport {
+            ok: false,
+            summary: why,
+            observed: Vec::new(),
+            account: plan.account().0.map(str::to_string),
+        },
+    });
+}
+
+/// Runs a confirmed plan with `aws`: the console's own session, or for a plan bound to another
+/// account (`Plan::InAccount`), that account's session, which the caller picks.
 pub async fn run_plan(aws: &Aws, journal: &SharedJournal, tx: &UnboundedSender<Msg>, plan: Plan) {
     let action_id = new_action_id();
     let label = plan.label();
@@ -877,6 +903,7 @@ pub async fn run_plan(aws: &Aws, journal: &SharedJournal, tx: &UnboundedSender<M
         at: now(),
     });
     tracing::info!(action = %action_id, "{label}");
+    let (account, inner) = plan.account();
     let mut run = Run {
         aws,
         journal,
@@ -885,6 +912,7 @@ pub async fn run_plan(aws: &Aws, journal: &SharedJournal, tx: &UnboundedSender<M
         details: Vec::new(),
         ok: true,
         observed: Vec::new(),
+        account: account.map(str::to_string),
     };
     if let Some(e) = record(
         journal,
@@ -896,7 +924,7 @@ pub async fn run_plan(aws: &Aws, journal: &SharedJournal, tx: &UnboundedSender<M
         run.details.push(e);
     }
 
-    match &plan {
+    match inner {
         Plan::DisableKeys(keys) => {
             for k in keys {
                 run.set_status(k, KeyStatus::Inactive).await;
@@ -959,12 +987,25 @@ pub async fn run_plan(aws: &Aws, journal: &SharedJournal, tx: &UnboundedSender<M
             after,
             ..
         } => run.untrust(role, before, after).await,
+        // `Plan::in_account` never nests; were it to, nothing runs in an unknown account.
+        Plan::InAccount { .. } => {
+            run.ok = false;
+            run.details
+                .push("a plan for another account inside another: nothing was run".into());
+        }
     }
 
+    // Keys read back in another account are that account's: the Keys table is this one's.
+    let observed = if run.account.is_some() {
+        Vec::new()
+    } else {
+        run.observed
+    };
     let report = ActionReport {
         ok: run.ok,
         summary: run.details.join("; "),
-        observed: run.observed,
+        observed,
+        account: run.account,
     };
     let _ = tx.send(Msg::ActionFinished {
         id: action_id,
@@ -1002,6 +1043,32 @@ pub async fn reverify(
             action_id: p.action_id,
             detail,
             created_key,
+        });
+    }
+}
+
+/// Steps left without an outcome that cannot be checked now: recorded as such, with `why`.
+pub fn not_reverified(
+    journal: &SharedJournal,
+    tx: &UnboundedSender<Msg>,
+    pending: Vec<PendingIntent>,
+    why: &str,
+) {
+    for p in pending {
+        let detail = format!("{} → {why}: check it there", p.call);
+        record(
+            journal,
+            Event::Reverified {
+                action_id: p.action_id.clone(),
+                step: p.step,
+                detail: detail.clone(),
+                created_key: None,
+            },
+        );
+        let _ = tx.send(Msg::Reverified {
+            action_id: p.action_id,
+            detail,
+            created_key: None,
         });
     }
 }

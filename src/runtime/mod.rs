@@ -7,6 +7,7 @@ pub mod exec;
 pub mod gameday;
 mod resources;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -192,6 +193,9 @@ struct Ctx {
     game: Option<GameInfo>,
     /// `--accounts`: which other accounts, the role entered in each, and what to read there.
     org: Option<(crate::cli::Accounts, String, crate::footholds_cmd::Reach)>,
+    /// The other accounts' sessions, by account id, as the last poll of them entered them.
+    members: std::sync::RwLock<HashMap<String, Aws>>,
+    members_refresh: Arc<Notify>,
     paused: watch::Sender<bool>,
     seq: AtomicU64,
 }
@@ -199,6 +203,32 @@ struct Ctx {
 impl Ctx {
     async fn aws(&self) -> &Aws {
         self.aws.get_or_init(|| Aws::connect(&self.opts)).await
+    }
+
+    /// Another account's session, as the last poll of the other accounts entered it.
+    fn member(&self, account: &str) -> Option<Aws> {
+        self.members
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(account)
+            .cloned()
+    }
+
+    /// Another account's session, waiting for the polls of the other accounts to enter it
+    /// (the first poll, when the console has just started): `None` without `--accounts`, or
+    /// when it was not entered within [`MEMBERS_ENTER_WAIT`].
+    async fn member_when_entered(&self, account: &str) -> Option<Aws> {
+        self.org.as_ref()?;
+        let began = Instant::now();
+        loop {
+            if let Some(aws) = self.member(account) {
+                return Some(aws);
+            }
+            if began.elapsed() > MEMBERS_ENTER_WAIT {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
     }
 
     fn next_seq(&self) -> u64 {
@@ -345,6 +375,7 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
         Effect::Refresh(Source::Keys) => ctx.keys_refresh.notify_one(),
         Effect::Refresh(Source::Access) => ctx.access_refresh.notify_one(),
         Effect::Refresh(Source::Detections) => ctx.detect_refresh.notify_one(),
+        Effect::Refresh(Source::Members) => ctx.members_refresh.notify_one(),
         Effect::Refresh(Source::Timeline) => {
             // Every running collector keeps one waiter on it at all times and passes the wake
             // on to each of its sources (`collect::Request::poke`): wake them all, once.
@@ -400,14 +431,49 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
             let ctx = ctx.clone();
             return Some(tokio::spawn(async move {
                 let journal = ctx.journal().await.clone();
-                exec::run_plan(ctx.aws().await, &journal, &ctx.tx, plan).await;
+                let aws = match plan.account() {
+                    (None, _) => ctx.aws().await.clone(),
+                    (Some(account), _) => match ctx.member(account) {
+                        Some(aws) => aws,
+                        None => {
+                            let why = format!(
+                                "account {account} is not entered now (the Other accounts \
+                                 pane says why): nothing was run"
+                            );
+                            exec::refuse(&ctx.tx, &plan, why);
+                            return;
+                        }
+                    },
+                };
+                exec::run_plan(&aws, &journal, &ctx.tx, plan).await;
             }));
         }
         Effect::Reverify(pending) => {
             let ctx = ctx.clone();
             return Some(tokio::spawn(async move {
                 let journal = ctx.journal().await.clone();
-                exec::reverify(ctx.aws().await, &journal, &ctx.tx, pending).await;
+                let (theirs, ours): (Vec<_>, Vec<_>) = pending
+                    .into_iter()
+                    .partition(|p| p.target.account.is_some());
+                exec::reverify(ctx.aws().await, &journal, &ctx.tx, ours).await;
+                // Another account's steps are checked there, once the first poll of the other
+                // accounts has entered it.
+                let mut by_account: HashMap<String, Vec<_>> = HashMap::new();
+                for p in theirs {
+                    let account = p.target.account.clone().unwrap_or_default();
+                    by_account.entry(account).or_default().push(p);
+                }
+                for (account, pending) in by_account {
+                    match ctx.member_when_entered(&account).await {
+                        Some(aws) => exec::reverify(&aws, &journal, &ctx.tx, pending).await,
+                        None => exec::not_reverified(
+                            &journal,
+                            &ctx.tx,
+                            pending,
+                            &format!("account {account} was not entered, so not re-checked"),
+                        ),
+                    }
+                }
             }));
         }
         Effect::WriteSecret { path, base, key } => {
@@ -515,6 +581,9 @@ async fn bootstrap(ctx: Arc<Ctx>, fixed_regions: Option<Vec<String>>) {
     }
 }
 
+/// How long a step left unfinished in another account waits for the console to enter it.
+const MEMBERS_ENTER_WAIT: Duration = Duration::from_secs(300);
+
 /// `--accounts`: every other account entered and its foothold model run, all at once, every
 /// `MEMBERS_INTERVAL`. What is followed there: the
 /// leaked keys named at start (their AssumeRole into a member is in that member's trail too,
@@ -525,8 +594,12 @@ async fn members_poller(ctx: Arc<Ctx>) {
     };
     // Its own wake-up: sharing the access poll's would let this poll take a refresh meant for
     // IAM after an action.
-    let poller = Poller::new(MEMBERS_INTERVAL, MAX_BACKOFF * 2, Arc::new(Notify::new()))
-        .pausable(Some(ctx.paused.subscribe()));
+    let poller = Poller::new(
+        MEMBERS_INTERVAL,
+        MAX_BACKOFF * 2,
+        ctx.members_refresh.clone(),
+    )
+    .pausable(Some(ctx.paused.subscribe()));
     poller
         .run(|| async {
             let aws = ctx.aws().await;
@@ -551,6 +624,14 @@ async fn members_poller(ctx: Arc<Ctx>) {
                 now(),
             ))
             .await;
+            let sessions: HashMap<String, Aws> = results
+                .iter()
+                .filter_map(|(m, r)| {
+                    let session = r.as_ref().ok()?.session.clone()?;
+                    Some((m.id.clone(), session))
+                })
+                .collect();
+            *ctx.members.write().unwrap_or_else(|p| p.into_inner()) = sessions;
             ctx.send(Msg::Members(keyspill_core::app::access::Members {
                 at: now(),
                 listing,
@@ -701,6 +782,8 @@ pub async fn run_console_with(
         timeline_refresh: Arc::new(Notify::new()),
         resources_refresh: Arc::new(Notify::new()),
         cost_refresh: Arc::new(Notify::new()),
+        members: std::sync::RwLock::new(HashMap::new()),
+        members_refresh: Arc::new(Notify::new()),
         cost_days: args.cost_days,
         game: extra.game,
         org: args.org.accounts.clone().map(|which| {

@@ -559,6 +559,7 @@ async fn an_intent_without_outcome_is_reverified_against_iam() {
                     user: Some("alice".into()),
                     key_id: Some(k.clone()),
                     resource: None,
+                    account: None,
                 },
             },
         )

@@ -166,6 +166,20 @@ impl MemberModel {
     }
 }
 
+/// The other account a foothold is in (its id is `ACCOUNT:id` there), with the id that
+/// account knows it by; `None` for this account's own.
+pub fn member_of<'a>(state: &'a State, f: &'a Foothold) -> Option<(&'a MemberModel, &'a str)> {
+    let (account, id) = f.id.split_once(':')?;
+    let m = state
+        .access
+        .members
+        .as_ref()?
+        .accounts
+        .iter()
+        .find(|m| m.id == account)?;
+    Some((m, id))
+}
+
 /// An account nothing can act in: closed, or being closed.
 pub fn closed_account(status: &str) -> bool {
     matches!(status, "SUSPENDED" | "PENDING_CLOSURE" | "CLOSED")
@@ -193,7 +207,12 @@ pub fn merge_members(a: &mut Assessment, members: &Members) {
                     let mut f = f.clone();
                     f.id = format!("{}:{}", m.id, f.id);
                     f.principal = format!("{} · account {named}", f.principal);
-                    f.remedy = None;
+                    // Keys, sessions and passwords are closed there from here (`d`, through
+                    // the account's session); a trust change or a removal needs that
+                    // account's policies and plan, which the console does not hold.
+                    if matches!(f.remedy, Some(Remedy::Untrust { .. } | Remedy::Remove)) {
+                        f.remedy = None;
+                    }
                     f.subject = None;
                     a.footholds.push(f);
                 }
@@ -631,7 +650,8 @@ fn jump(state: &mut State, to_last: bool) {
 fn open_session_principals(state: &State) -> Vec<access::Principal> {
     let mut out: Vec<access::Principal> = Vec::new();
     for f in &state.access.assessment.footholds {
-        if f.state != FootState::Open {
+        // Another account's principals are revoked there, one foothold at a time (`d`).
+        if f.state != FootState::Open || member_of(state, f).is_some() {
             continue;
         }
         if let Some(Remedy::Revoke(chain)) = &f.remedy {
@@ -666,6 +686,9 @@ fn key_ref(state: &State, user: &str, key_id: &str) -> Option<KeyRef> {
 fn close_plan(state: &State, f: &Foothold) -> Result<Plan, String> {
     if f.state == FootState::Closed {
         return Err(format!("{} {} is already closed", f.kind.label(), f.id));
+    }
+    if let Some((m, _)) = member_of(state, f) {
+        return member_close_plan(m, f);
     }
     match &f.remedy {
         Some(Remedy::DisableKey { user, key_id }) => key_ref(state, user, key_id)
@@ -714,12 +737,66 @@ fn close_plan(state: &State, f: &Foothold) -> Result<Plan, String> {
     }
 }
 
+/// A key as another account's last poll listed it.
+fn member_key_ref(m: &MemberModel, user: Option<&str>, key_id: &str) -> Option<KeyRef> {
+    let k = m
+        .keys
+        .as_ref()?
+        .keys
+        .iter()
+        .find(|k| k.key_id == key_id && user.is_none_or(|u| k.user == u))?;
+    Some(KeyRef {
+        user: k.user.clone(),
+        key_id: k.key_id.clone(),
+        status: k.status,
+        // keyspill signs there with the role it entered the account with, never a key.
+        self_key: false,
+    })
+}
+
+/// The plan that closes another account's foothold, run there (`Plan::InAccount`).
+fn member_close_plan(m: &MemberModel, f: &Foothold) -> Result<Plan, String> {
+    let named = m.named();
+    let inner = match &f.remedy {
+        Some(Remedy::DisableKey { user, key_id }) => member_key_ref(m, Some(user), key_id)
+            .map(|k| Plan::DisableKeys(vec![k]))
+            .ok_or_else(|| format!("the key is not in account {named}'s last poll"))?,
+        Some(Remedy::Revoke(chain)) if !chain.is_empty() => Plan::RevokeSessions {
+            principals: chain.clone(),
+            cutoff: String::new(),
+        },
+        Some(Remedy::DeletePassword { user }) => Plan::DeletePassword { user: user.clone() },
+        _ => {
+            return Err(format!(
+                "{} {} is in account {named}: keyspill closes keys, sessions and console \
+                 passwords there; for this one open keyspill on that account",
+                f.kind.label(),
+                f.id
+            ));
+        }
+    };
+    Ok(Plan::in_account(&m.id, &named, inner))
+}
+
 /// Enter: the foothold where it is handled in depth (Resources for users, roles and
 /// providers; the Timeline for keys and sessions).
 fn open(state: &mut State) -> Vec<Effect> {
     let Some(f) = state.access.current().cloned() else {
         return vec![];
     };
+    if let Some((m, _)) = member_of(state, &f) {
+        let named = m.named();
+        state.flash(
+            Level::Info,
+            format!(
+                "{} {} is in account {named}: its keys and what it runs are under the Keys \
+                 table (Other accounts); this console's tabs are this account's",
+                f.kind.label(),
+                f.id
+            ),
+        );
+        return vec![];
+    }
     match f.kind {
         access::Kind::User
         | access::Kind::Role
@@ -861,6 +938,29 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
             let Some(f) = state.access.current().cloned() else {
                 return Some(vec![]);
             };
+            if let Some((m, id)) = member_of(state, &f) {
+                let key = matches!(f.kind, access::Kind::LeakedKey | access::Kind::AccessKey)
+                    .then(|| member_key_ref(m, None, id))
+                    .flatten();
+                let named = m.named();
+                let id = m.id.clone();
+                return Some(match key {
+                    Some(k) => propose(
+                        state,
+                        Plan::in_account(&id, &named, Plan::DeleteKeys(vec![k])),
+                    ),
+                    None => {
+                        state.flash(
+                            Level::Warn,
+                            format!(
+                                "D deletes an access key: this row is not one account \
+                                 {named} lists"
+                            ),
+                        );
+                        vec![]
+                    }
+                });
+            }
             let key = match (&f.kind, state.keys.data.data.as_ref()) {
                 (access::Kind::LeakedKey | access::Kind::AccessKey, Some(snap)) => snap
                     .keys

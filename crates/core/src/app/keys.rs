@@ -58,6 +58,10 @@ pub fn on_user_detail(
 
 /// A key action finished: show what IAM says now, not what the action assumed.
 pub fn on_action_finished(state: &mut State, at: Timestamp, report: &ActionReport) -> Vec<Effect> {
+    if report.account.is_some() {
+        // Another account's: its model is read again there; this account's tables stand.
+        return vec![Effect::Refresh(Source::Members)];
+    }
     if let Some(snap) = state.keys.data.data.as_mut() {
         for obs in &report.observed {
             snap.keys

@@ -149,7 +149,10 @@ pub struct JournalOpened {
 pub struct ActionReport {
     pub ok: bool,
     pub summary: String,
+    /// The keys read back: the console's own account's, never another's.
     pub observed: Vec<ObservedKeys>,
+    /// The other account the action ran in (`Plan::InAccount`); `None`: this one.
+    pub account: Option<String>,
 }
 
 /// A user's keys as read back after an action.

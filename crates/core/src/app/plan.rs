@@ -44,6 +44,15 @@ pub enum Plan {
     },
     /// Remove resources, step by step in dependency order.
     RemoveResources(crate::resources::plan::RemovalPlan),
+    /// `plan`, run in another account of the organisation through the session keyspill
+    /// entered it with (`--accounts`). Never nested.
+    InAccount {
+        /// The account id.
+        account: String,
+        /// How the room knows it: `444455556666 (workloads)`.
+        named: String,
+        plan: Box<Plan>,
+    },
 }
 
 /// One typed confirmation. The operator must type `expected` exactly.
@@ -79,8 +88,29 @@ pub fn untrusted_role(label: &str) -> Option<&str> {
 }
 
 impl Plan {
+    /// `plan` to run in another account. A plan already bound to an account stays as it is.
+    pub fn in_account(account: &str, named: &str, plan: Plan) -> Plan {
+        match plan {
+            Plan::InAccount { .. } => plan,
+            plan => Plan::InAccount {
+                account: account.to_string(),
+                named: named.to_string(),
+                plan: Box::new(plan),
+            },
+        }
+    }
+
+    /// The account it runs in, when not this one, and the plan itself.
+    pub fn account(&self) -> (Option<&str>, &Plan) {
+        match self {
+            Plan::InAccount { account, plan, .. } => (Some(account.as_str()), plan),
+            plan => (None, plan),
+        }
+    }
+
     pub fn verb(&self) -> &'static str {
         match self {
+            Plan::InAccount { plan, .. } => plan.verb(),
             Plan::DisableKeys(_) => "disable",
             Plan::EnableKeys(_) => "re-enable",
             Plan::DeleteKeys(_) => "delete",
@@ -100,6 +130,7 @@ impl Plan {
         match self {
             Plan::DisableKeys(k) | Plan::EnableKeys(k) | Plan::DeleteKeys(k) => k,
             Plan::RotateKey(k) => std::slice::from_ref(k),
+            Plan::InAccount { plan, .. } => plan.keys(),
             Plan::RevokeSessions { .. }
             | Plan::DeletePassword { .. }
             | Plan::Untrust { .. }
@@ -110,6 +141,7 @@ impl Plan {
     /// A one-line description for the action log and the journal.
     pub fn label(&self) -> String {
         match self {
+            Plan::InAccount { named, plan, .. } => format!("in account {named}: {}", plan.label()),
             Plan::RevokeSessions { principals, .. } => format!(
                 "revoke sessions of {}",
                 principals
@@ -146,6 +178,7 @@ impl Plan {
     /// for a multi-key action, or the user name for a user-wide action.
     pub fn confirmation_text(&self) -> String {
         match self {
+            Plan::InAccount { plan, .. } => plan.confirmation_text(),
             Plan::RevokeSessions { principals, .. } => match principals.as_slice() {
                 [one] => one.name().to_string(),
                 many => many.len().to_string(),
@@ -162,6 +195,7 @@ impl Plan {
 
     fn consequence(&self) -> Vec<String> {
         match self {
+            Plan::InAccount { plan, .. } => plan.consequence(),
             Plan::DisableKeys(_) => vec![
                 "The key stops working for every caller at once; it can be re-enabled.".into(),
                 "Sessions it already minted keep working: revoke them with x.".into(),
@@ -217,6 +251,31 @@ impl Plan {
 
     /// The confirmation stages this plan needs, in order.
     pub fn stages(&self) -> Vec<Stage> {
+        if let Plan::InAccount { named, plan, .. } = self {
+            let mut stages = plan.stages();
+            for (n, stage) in stages.iter_mut().enumerate() {
+                if n == 0 {
+                    stage.title = format!("{} — confirm", capitalise(&self.label()));
+                    stage.lines.insert(0, String::new());
+                    // `x` revokes this account's sessions: there, each session's own `d`.
+                    for line in stage.lines.iter_mut() {
+                        if line.ends_with("revoke them with x.") {
+                            *line = line.replace(
+                                "revoke them with x.",
+                                "revoke each there (d on its row).",
+                            );
+                        }
+                    }
+                    stage.lines.insert(
+                        0,
+                        format!("Runs in account {named}, as the role keyspill entered it with."),
+                    );
+                } else {
+                    stage.title = format!("{} (account {named})", stage.title);
+                }
+            }
+            return stages;
+        }
         let mut lines = Vec::new();
         for k in self.keys() {
             lines.push(format!(
@@ -453,6 +512,38 @@ mod tests {
         );
         let enable = Plan::EnableKeys(vec![key("AKIAAAAAAAAAAAAA1234", KeyStatus::Inactive, true)]);
         assert_eq!(enable.stages().len(), 1);
+    }
+
+    #[test]
+    fn a_plan_for_another_account_names_it_confirms_as_its_own_and_never_nests() {
+        let inner = Plan::DisableKeys(vec![key("AKIA2WORKLOADSNEW002", KeyStatus::Active, false)]);
+        let there = Plan::in_account("444455556666", "444455556666 (workloads)", inner.clone());
+        assert_eq!(
+            there.label(),
+            format!("in account 444455556666 (workloads): {}", inner.label())
+        );
+        assert_eq!(there.confirmation_text(), "W002");
+        assert_eq!(there.account(), (Some("444455556666"), &inner));
+        assert_eq!(inner.account(), (None, &inner));
+        // Bound once: binding again keeps the first account.
+        let again = Plan::in_account("777788889999", "777788889999", there.clone());
+        assert_eq!(again, there);
+        // Its warnings are the plan's own, named with the account.
+        let delete = Plan::in_account(
+            "444455556666",
+            "444455556666 (workloads)",
+            Plan::DeleteKeys(vec![key("AKIA2WORKLOADSNEW002", KeyStatus::Active, false)]),
+        );
+        let stages = delete.stages();
+        assert_eq!(stages.len(), 2);
+        assert_eq!(stages[1].expected, DELETE_ACTIVE_WORD);
+        assert!(
+            stages[1]
+                .title
+                .ends_with("(account 444455556666 (workloads))"),
+            "{}",
+            stages[1].title
+        );
     }
 
     #[test]

@@ -118,6 +118,8 @@ pub enum Source {
     Access,
     /// GuardDuty, Security Hub and Health: the alerts that start the incident.
     Detections,
+    /// The other accounts of the organisation (`--accounts`), looked into all at once.
+    Members,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -61,7 +61,7 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
                 Source::Keys => state.keys.data.in_flight = true,
                 Source::Access => state.access.data.in_flight = true,
                 Source::Detections => state.detections.in_flight = true,
-                Source::Timeline | Source::Resources => {}
+                Source::Timeline | Source::Resources | Source::Members => {}
                 Source::Cost => {
                     state.cost.data.in_flight = true;
                     state.cost.anomalies.in_flight = true;
@@ -745,12 +745,24 @@ fn execute(state: &mut State, plan: Plan) -> Vec<Effect> {
     }
     // The revocation's cut-off is the moment the operator confirms, not the moment the dialog
     // opened: a session minted while the room read the dialog is revoked too.
-    let plan = match plan {
+    let stamp = |plan: Plan| match plan {
         Plan::RevokeSessions { principals, .. } => Plan::RevokeSessions {
             principals,
             cutoff: journal::format_ts(state.now),
         },
         other => other,
+    };
+    let plan = match plan {
+        Plan::InAccount {
+            account,
+            named,
+            plan,
+        } => Plan::InAccount {
+            account,
+            named,
+            plan: Box::new(stamp(*plan)),
+        },
+        other => stamp(other),
     };
     state.flash(Level::Info, format!("running: {}", plan.label()));
     let mut effects = Vec::new();

@@ -30,6 +30,9 @@ pub struct Target {
     /// A resource a removal step acts on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<ResourceTarget>,
+    /// The other account of the organisation it is in; `None`: the console's own account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 /// A resource as the journal names it: kind (the Resources tab's word), region, id.
@@ -42,14 +45,19 @@ pub struct ResourceTarget {
 
 impl Target {
     pub fn describe(&self) -> String {
-        if let Some(r) = &self.resource {
-            return format!("{} {} ({})", r.kind, r.id, r.region);
-        }
-        match (&self.user, &self.key_id) {
-            (Some(u), Some(k)) => format!("{k} ({u})"),
-            (None, Some(k)) => k.clone(),
-            (Some(u), None) => format!("user {u}"),
-            (None, None) => "-".into(),
+        let what = if let Some(r) = &self.resource {
+            format!("{} {} ({})", r.kind, r.id, r.region)
+        } else {
+            match (&self.user, &self.key_id) {
+                (Some(u), Some(k)) => format!("{k} ({u})"),
+                (None, Some(k)) => k.clone(),
+                (Some(u), None) => format!("user {u}"),
+                (None, None) => "-".into(),
+            }
+        };
+        match &self.account {
+            Some(a) => format!("{what} in account {a}"),
+            None => what,
         }
     }
 }
@@ -619,6 +627,7 @@ mod tests {
                     user: Some("alice".into()),
                     key_id: Some("AKIAAAAAAAAAAAAA1234".into()),
                     resource: None,
+                    account: None,
                 },
             },
         )

@@ -942,6 +942,7 @@ mod tests {
                         user: Some("alice".into()),
                         key_id: Some("AKIAAAAAAAAAAAAA1234".into()),
                         resource: None,
+                        account: None,
                     },
                 },
             ),

@@ -24,14 +24,18 @@ fn state_style(s: FootState, theme: &Theme) -> Style {
     }
 }
 
-/// What the row's keys do, in words.
-fn remedy_words(f: &Foothold) -> Option<&'static str> {
+/// What the row's keys do, in words. `elsewhere`: the foothold is in another account, where
+/// `d` acts through that account's session and `x` (this account's sessions) does not reach.
+fn remedy_words(f: &Foothold, elsewhere: bool) -> Option<&'static str> {
     if f.state == FootState::Closed {
         return None;
     }
     Some(match f.remedy.as_ref()? {
+        Remedy::DisableKey { .. } if elsewhere => "d disables it there · D deletes it there",
         Remedy::DisableKey { .. } => "d disables it · D deletes it",
+        Remedy::Revoke(_) if elsewhere => "d revokes on its chain there",
         Remedy::Revoke(_) => "d revokes on its chain · x revokes every open session",
+        Remedy::DeletePassword { .. } if elsewhere => "d deletes the console password there",
         Remedy::DeletePassword { .. } => "d deletes the console password",
         Remedy::Untrust { .. } => "d takes the outside principal out of the trust policy",
         Remedy::Remove => "Enter shows it on the Resources tab, to remove it with its parts",
@@ -154,7 +158,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ]));
         }
         let mut origin = f.provenance.words();
-        if here && let Some(r) = remedy_words(f) {
+        let elsewhere = crate::app::access::member_of(state, f).is_some();
+        if here && let Some(r) = remedy_words(f, elsewhere) {
             origin.push_str(&format!("  ·  {r}"));
             if f.provenance.clearable() {
                 origin.push_str("  ·  c clears it with a reason");

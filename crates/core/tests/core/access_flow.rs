@@ -823,3 +823,209 @@ fn with_accounts_nothing_is_contained_until_the_other_accounts_are_looked_into_a
         state.access.assessment.text()
     );
 }
+
+const MEMBER: &str = "444455556666";
+const MEMBER_KEY: &str = "AKIA2WORKLOADSNEW002";
+
+/// Another account (`--accounts`) where the attacker left a key and a session of its own.
+fn member_with_backdoor() -> keyspill_core::app::access::Members {
+    use keyspill_core::access::{Assessment, FootState, Foothold, Kind, Provenance, Remedy};
+    use keyspill_core::access::{Verified, evidence::Principal as P};
+    use keyspill_core::app::access::{MemberModel, Members};
+    use keyspill_core::domain::{KeysSnapshot, LastUsed};
+    let open = |kind, id: &str, principal: &str, remedy| Foothold {
+        kind,
+        id: id.into(),
+        principal: principal.into(),
+        state: FootState::Open,
+        why: "made after the leak started".into(),
+        expires: None,
+        provenance: Provenance::Unknown {
+            appeared: SINCE + Duration::hours(1),
+        },
+        remedy: Some(remedy),
+        subject: None,
+    };
+    let footholds = vec![
+        open(
+            Kind::AccessKey,
+            MEMBER_KEY,
+            "user ops-backup",
+            Remedy::DisableKey {
+                user: "ops-backup".into(),
+                key_id: MEMBER_KEY.into(),
+            },
+        ),
+        open(
+            Kind::Session,
+            "ASIA2MEMBERSESSION01",
+            "role admin",
+            Remedy::Revoke(vec![P::Role("admin".into())]),
+        ),
+    ];
+    Members {
+        at: NOW,
+        listing: None,
+        accounts: vec![MemberModel {
+            id: MEMBER.into(),
+            name: "workloads".into(),
+            status: "ACTIVE".into(),
+            outcome: Ok(Assessment {
+                footholds,
+                verified: Verified::At(NOW),
+                dropped_acts: 0,
+            }),
+            keys: Some(KeysSnapshot {
+                keys: vec![key(
+                    "ops-backup",
+                    MEMBER_KEY,
+                    KeyStatus::Active,
+                    SINCE + Duration::hours(1),
+                    LastUsed::Never,
+                    Some(false),
+                )],
+                ..KeysSnapshot::default()
+            }),
+            resources: Vec::new(),
+        }],
+    }
+}
+
+#[test]
+fn d_on_another_account_s_key_disables_it_there_and_x_leaves_that_account_s_sessions_alone() {
+    use keyspill_core::app::msg::ActionReport;
+    use keyspill_core::app::plan::KeyRef;
+    use keyspill_core::app::state::Source;
+    let mut state = loaded(false);
+    update(&mut state, Msg::Members(member_with_backdoor()));
+    let handle = format!("access-key:{MEMBER}:{MEMBER_KEY}");
+    point_at(&mut state, &handle);
+    let theme = Theme::new(keyspill_core::ui::theme::ThemeName::Default, false);
+    let screen = screen_text(draw(&state, &theme, 160, 40).backend().buffer());
+    assert!(
+        screen.contains("d disables it there · D deletes it there"),
+        "{screen}"
+    );
+
+    press(&mut state, 'd');
+    let c = confirm(&state);
+    let want = Plan::InAccount {
+        account: MEMBER.into(),
+        named: format!("{MEMBER} (workloads)"),
+        plan: Box::new(Plan::DisableKeys(vec![KeyRef {
+            user: "ops-backup".into(),
+            key_id: MEMBER_KEY.into(),
+            status: KeyStatus::Active,
+            self_key: false,
+        }])),
+    };
+    assert_eq!(c.plan, want);
+    assert!(
+        c.stages[0]
+            .lines
+            .iter()
+            .any(|l| l.ends_with("revoke each there (d on its row).")),
+        "{:?}",
+        c.stages[0].lines
+    );
+    assert!(
+        c.stages[0]
+            .title
+            .starts_with("In account 444455556666 (workloads): disable"),
+        "{}",
+        c.stages[0].title
+    );
+    assert!(
+        c.stages[0].lines[0]
+            == "Runs in account 444455556666 (workloads), as the role keyspill entered it with.",
+        "{:?}",
+        c.stages[0].lines
+    );
+    insta::assert_snapshot!(
+        "access_member_disable_100x30",
+        draw(&state, &theme, 100, 30).backend()
+    );
+    type_text(&mut state, "W002");
+    assert_eq!(enter(&mut state), vec![Effect::Execute(want.clone())]);
+
+    // Its outcome reads that account again, and leaves this account's keys as they were.
+    let keys_before = state.keys.data.data.clone();
+    update(
+        &mut state,
+        Msg::ActionStarted {
+            id: "m1".into(),
+            label: want.label(),
+            at: NOW,
+        },
+    );
+    let effects = update(
+        &mut state,
+        Msg::ActionFinished {
+            id: "m1".into(),
+            at: NOW,
+            report: ActionReport {
+                ok: true,
+                summary: format!("{MEMBER_KEY} is now Inactive"),
+                observed: Vec::new(),
+                account: Some(MEMBER.into()),
+            },
+        },
+    );
+    assert_eq!(effects, vec![Effect::Refresh(Source::Members)]);
+    assert_eq!(state.keys.data.data, keys_before);
+
+    // x revokes this account's open sessions only: the other account's is closed there, by d.
+    press(&mut state, 'x');
+    if let Some(Dialog::Confirm(c)) = &state.dialog {
+        let Plan::RevokeSessions { principals, .. } = &c.plan else {
+            panic!("{:?}", c.plan);
+        };
+        assert!(
+            !principals.contains(&Principal::Role("admin".into())),
+            "{principals:?}"
+        );
+    }
+    state.dialog = None;
+    point_at(
+        &mut state,
+        &format!("session:{MEMBER}:ASIA2MEMBERSESSION01"),
+    );
+    press(&mut state, 'd');
+    let Plan::InAccount { account, plan, .. } = confirm(&state).plan else {
+        panic!("not bound to the other account");
+    };
+    assert_eq!(account, MEMBER);
+    assert!(
+        matches!(&*plan, Plan::RevokeSessions { principals, .. }
+            if principals == &vec![Principal::Role("admin".into())]),
+        "{plan:?}"
+    );
+}
+
+#[test]
+fn a_plan_for_another_account_is_stamped_at_confirmation_and_refused_when_read_only() {
+    let mut state = loaded(false);
+    update(&mut state, Msg::Members(member_with_backdoor()));
+    point_at(
+        &mut state,
+        &format!("session:{MEMBER}:ASIA2MEMBERSESSION01"),
+    );
+    press(&mut state, 'd');
+    type_text(&mut state, "admin");
+    let later = NOW + Duration::minutes(3);
+    update(&mut state, Msg::Tick(later));
+    let effects = enter(&mut state);
+    let [Effect::Execute(Plan::InAccount { plan, .. })] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let Plan::RevokeSessions { cutoff, .. } = &**plan else {
+        panic!("{plan:?}");
+    };
+    assert_eq!(cutoff, &journal::format_ts(later));
+
+    let mut state = loaded(true);
+    update(&mut state, Msg::Members(member_with_backdoor()));
+    point_at(&mut state, &format!("access-key:{MEMBER}:{MEMBER_KEY}"));
+    press(&mut state, 'd');
+    assert!(state.dialog.is_none());
+}

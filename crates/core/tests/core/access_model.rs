@@ -906,7 +906,22 @@ fn another_account_s_open_footholds_or_an_account_not_looked_into_keep_the_answe
         "{}",
         user.principal
     );
+    // A user is removed with that account's plan, which the console does not hold; nor its
+    // permission grid.
     assert!(user.remedy.is_none() && user.subject.is_none());
+    // Keys, sessions and passwords keep their remedy: the console acts there through the
+    // account's session (`access_flow`).
+    let theirs_of = |kind: Kind| {
+        a.footholds
+            .iter()
+            .filter(move |f| f.id.starts_with(MEMBER) && f.kind == kind)
+    };
+    assert!(
+        theirs_of(Kind::AccessKey)
+            .chain(theirs_of(Kind::LeakedKey))
+            .all(|f| matches!(f.remedy, Some(Remedy::DisableKey { .. })))
+    );
+    assert!(theirs_of(Kind::Session).any(|f| matches!(f.remedy, Some(Remedy::Revoke(_)))));
 
     // An account that could not be entered leaves the answer unverified, not contained.
     let mut a = contained_here();

@@ -121,6 +121,7 @@ fn checks_follow_live_state_and_milestones_are_recorded_once() {
             id: "a1".into(),
             at: NOW,
             report: ActionReport {
+                account: None,
                 ok: true,
                 summary: "verified Inactive".into(),
                 observed: vec![ObservedKeys {

@@ -711,6 +711,7 @@ fn q_quits_at_once_again_after_the_action_finished() {
             id: "a-1".into(),
             at: NOW,
             report: ActionReport {
+                account: None,
                 ok: true,
                 summary: "done".into(),
                 observed: vec![],
@@ -764,6 +765,7 @@ fn action_finished_shows_the_observed_state() {
             id: "a-7".into(),
             at: NOW + Duration::seconds(2),
             report: ActionReport {
+                account: None,
                 ok: true,
                 summary: "disabled AKIA…K7Q4; read back Inactive".into(),
                 observed: vec![ObservedKeys {
@@ -814,6 +816,7 @@ fn a_failed_action_keeps_the_status_iam_reports() {
             id: "a-8".into(),
             at: NOW,
             report: ActionReport {
+                account: None,
                 ok: false,
                 summary: "AKIA…K7Q4: AccessDenied".into(),
                 observed: vec![ObservedKeys {

@@ -333,6 +333,7 @@ fn a_selects_what_the_key_made_and_t_plans_it_in_order() {
             id: "r1".into(),
             at: NOW,
             report: ActionReport {
+                account: None,
                 ok: false,
                 summary: "3/5 steps done; failed: asg miners".into(),
                 observed: vec![],

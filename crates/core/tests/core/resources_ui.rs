@@ -1331,6 +1331,7 @@ fn a_finished_removal_says_esc_closes() {
             id: "a-0001".into(),
             at: NOW,
             report: keyspill_core::app::msg::ActionReport {
+                account: None,
                 ok: false,
                 summary: "6/20 steps done".into(),
                 observed: vec![],
