@@ -5,8 +5,10 @@
 
 use std::time::Duration;
 
+use crate::common::aws_as;
 use crate::common::tmux::{Tmux, creds};
 use crate::footholds_accounts::{OrgIncident, org_incident};
+use keyspill_aws::accounts;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_member_account_s_backdoor_and_an_account_not_entered_keep_the_console_not_contained() {
@@ -84,6 +86,129 @@ async fn a_member_account_s_backdoor_and_an_account_not_entered_keep_the_console
             "not verified: account {sandbox} (sandbox) not looked into"
         )),
         "{screen}"
+    );
+    t.keys(&["q"]);
+}
+
+/// The row under the cursor (`▶`) is the one holding `what`; `j` until it is.
+fn cursor_to(t: &Tmux, what: &str) {
+    for _ in 0..40 {
+        let screen = t.screen();
+        if screen.lines().any(|l| l.contains('▶') && l.contains(what)) {
+            return;
+        }
+        t.keys(&["j"]);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    panic!("the cursor never reached {what}:\n{}", t.screen());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn d_on_a_member_account_s_backdoor_key_disables_it_there_and_the_journal_names_the_account()
+{
+    let OrgIncident {
+        moto,
+        responder,
+        leaked,
+        workloads,
+        backdoor_key,
+        trail,
+        since,
+        logs: _logs,
+        ..
+    } = org_incident().await;
+    let journal = tempfile::tempdir().expect("journal dir");
+    let path = trail.to_string_lossy().into_owned();
+    let jdir = journal.path().display().to_string();
+    let t = Tmux::start(
+        &creds(&moto, &responder.0, &responder.1),
+        &[
+            "--key",
+            &leaked,
+            "--since",
+            &since,
+            "--regions",
+            "us-east-1",
+            "--logs",
+            &path,
+            "--accounts",
+            "all",
+            "--journal",
+            &jdir,
+        ],
+    );
+    t.wait_for(&leaked, Duration::from_secs(20));
+    t.keys(&["6"]);
+    let row = format!("{workloads}:{backdoor_key}");
+    t.wait_for(&row, Duration::from_secs(60));
+    cursor_to(&t, &row);
+    t.keys(&["d"]);
+    let screen = t.wait_for("Runs in account", Duration::from_secs(10));
+    assert!(
+        screen.contains(&format!("In account {workloads} (workloads): disable")),
+        "{screen}"
+    );
+    t.type_text(&backdoor_key[backdoor_key.len() - 4..]);
+    t.keys(&["Enter"]);
+
+    // Disabled in that account, as IAM there says.
+    let me = aws_as(&moto, &responder.0, &responder.1).await;
+    let inside = accounts::enter(&me, None, &workloads, accounts::DEFAULT_ROLE, "aws")
+        .await
+        .expect("enter the member");
+    let mut status = String::new();
+    for _ in 0..100 {
+        let listed = inside
+            .iam
+            .list_access_keys()
+            .user_name("ops-backup")
+            .send()
+            .await
+            .expect("list the backdoor's keys");
+        status = listed
+            .access_key_metadata()
+            .iter()
+            .find(|k| k.access_key_id() == Some(backdoor_key.as_str()))
+            .and_then(|k| k.status())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        if status == "Inactive" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status, "Inactive", "{}", t.screen());
+    // The other accounts are read again at once: the row closes.
+    let closed = |s: &str| s.lines().any(|l| l.contains(&row) && l.contains("CLOSED"));
+    let mut screen = t.screen();
+    for _ in 0..600 {
+        if closed(&screen) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        screen = t.screen();
+    }
+    assert!(closed(&screen), "{screen}");
+
+    // The journal names the account of the step, and the action's label says it.
+    let text = std::fs::read_to_string(journal.path().join("journal.jsonl")).expect("journal");
+    let entries: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(
+        entries.iter().any(|e| e["kind"] == "intent"
+            && e["call"] == "iam:UpdateAccessKey Inactive"
+            && e["target"]["account"] == workloads.as_str()
+            && e["target"]["key_id"] == backdoor_key.as_str()),
+        "{text}"
+    );
+    assert!(
+        entries.iter().any(|e| e["kind"] == "action"
+            && e["label"]
+                .as_str()
+                .is_some_and(|l| l.starts_with(&format!("in account {workloads} (workloads)")))),
+        "{text}"
     );
     t.keys(&["q"]);
 }
