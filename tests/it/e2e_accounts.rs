@@ -1,7 +1,7 @@
 //! The console with `--accounts`, the real binary under tmux against moto: a backdoor the
-//! leaked key left in a member account shows under the Keys table and on the Access tab with
-//! its account, and the header says NOT CONTAINED while it stands and while an account cannot
-//! be looked into.
+//! leaked key left in a member account shows in the Keys table and on the Access tab with its
+//! account and is closed there from here; the header says NOT CONTAINED while it stands and
+//! while an account cannot be looked into.
 
 use std::time::Duration;
 
@@ -47,7 +47,7 @@ async fn a_member_account_s_backdoor_and_an_account_not_entered_keep_the_console
         ],
     );
     t.wait_for(&leaked, Duration::from_secs(20));
-    // Under the Keys table: the backdoor's key in its account, marked.
+    // In the Keys table: the backdoor's key with its account, marked NEW.
     let screen = t.wait_for(&backdoor_key, Duration::from_secs(60));
     assert!(screen.contains("Other accounts"), "{screen}");
     let row = screen
@@ -55,7 +55,7 @@ async fn a_member_account_s_backdoor_and_an_account_not_entered_keep_the_console
         .find(|l| l.contains(&backdoor_key))
         .unwrap_or_else(|| panic!("{screen}"));
     assert!(
-        row.contains("ops-backup") && row.contains("made after the leak started"),
+        row.contains("ops-backup") && row.contains(&workloads) && row.contains("NEW"),
         "{row}"
     );
     assert!(
@@ -104,8 +104,7 @@ fn cursor_to(t: &Tmux, what: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn d_on_a_member_account_s_backdoor_key_disables_it_there_and_the_journal_names_the_account()
-{
+async fn a_member_account_s_backdoor_key_is_disabled_then_deleted_there_from_this_console() {
     let OrgIncident {
         moto,
         responder,
@@ -210,5 +209,32 @@ async fn d_on_a_member_account_s_backdoor_key_disables_it_there_and_the_journal_
                 .is_some_and(|l| l.starts_with(&format!("in account {workloads} (workloads)")))),
         "{text}"
     );
+
+    // And from the Keys table: D on its row deletes it in that account.
+    t.keys(&["1"]);
+    t.wait_for("ACCOUNT", Duration::from_secs(10));
+    cursor_to(&t, &backdoor_key);
+    t.keys(&["D"]);
+    t.wait_for("Runs in account", Duration::from_secs(10));
+    t.type_text(&backdoor_key[backdoor_key.len() - 4..]);
+    t.keys(&["Enter"]);
+    let mut listed = true;
+    for _ in 0..100 {
+        listed = inside
+            .iam
+            .list_access_keys()
+            .user_name("ops-backup")
+            .send()
+            .await
+            .expect("list the backdoor's keys")
+            .access_key_metadata()
+            .iter()
+            .any(|k| k.access_key_id() == Some(backdoor_key.as_str()));
+        if !listed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(!listed, "{}", t.screen());
     t.keys(&["q"]);
 }

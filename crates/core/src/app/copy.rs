@@ -89,6 +89,9 @@ fn keys(state: &State) -> Option<Copied> {
             LastUsed::Never => json!("never"),
             _ => Value::Null,
         };
+        if let Some(a) = &row.account {
+            json["account"] = json!(a);
+        }
     } else {
         json["in_iam"] = json!(false);
         json["account"] = json!(row.foreign_account);

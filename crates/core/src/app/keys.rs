@@ -8,7 +8,9 @@ use crate::app::cursor;
 use crate::app::keymap::Command;
 use crate::app::msg::{ActionReport, Effect};
 use crate::app::plan::{KeyRef, Plan};
-use crate::app::state::{DetailView, Level, Loaded, Mode, Source, State};
+use std::collections::BTreeSet;
+
+use crate::app::state::{DetailView, KeyRow, Level, Loaded, Mode, Source, State};
 use crate::app::update::propose;
 use crate::domain::{Failure, ForeignKey, KeyStatus, KeysSnapshot, Timestamp, key_short};
 use crate::journal::{self, Event};
@@ -60,6 +62,7 @@ pub fn on_user_detail(
 pub fn on_action_finished(state: &mut State, at: Timestamp, report: &ActionReport) -> Vec<Effect> {
     if report.account.is_some() {
         // Another account's: its model is read again there; this account's tables stand.
+        state.keys.selected.clear();
         return vec![Effect::Refresh(Source::Members)];
     }
     if let Some(snap) = state.keys.data.data.as_mut() {
@@ -119,9 +122,16 @@ fn keys_changed(state: &mut State) -> Vec<Effect> {
                 effects.push(Effect::LookupKeyInfo(id.clone()));
             }
         }
-        // Drop selections of keys that are gone.
-        let ids: Vec<&str> = snap.keys.iter().map(|k| k.key_id.as_str()).collect();
-        state.keys.selected.retain(|s| ids.contains(&s.as_str()));
+    }
+    // Drop selections of keys that are gone, here or in another account.
+    if state.keys.data.data.is_some() {
+        let ids: BTreeSet<String> = state
+            .all_key_rows()
+            .into_iter()
+            .filter(|r| r.key.is_some())
+            .map(|r| r.key_id)
+            .collect();
+        state.keys.selected.retain(|s| ids.contains(s));
     }
     if state.keys.cursor.is_none() {
         state.keys.cursor = state.key_rows().first().map(|r| r.key_id.clone());
@@ -204,28 +214,33 @@ pub fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>> {
         Command::Enable => key_action(state, KeyStatus::Inactive, Plan::EnableKeys, "re-enable"),
         Command::Delete => {
             let keys = targets(state);
-            if keys.is_empty() {
-                return Some(vec![]);
+            match bind(state, keys, Plan::DeleteKeys) {
+                Some(plan) => propose(state, plan),
+                None => vec![],
             }
-            propose(state, Plan::DeleteKeys(keys))
         }
-        Command::Rotate => match cursor_key(state) {
-            Some(k) => propose(state, Plan::RotateKey(k)),
-            None => vec![],
-        },
-        Command::Revoke => match cursor_key(state) {
-            Some(k) => {
-                let cutoff = journal::format_ts(state.now);
-                propose(
-                    state,
-                    Plan::RevokeSessions {
-                        principals: vec![crate::access::Principal::User(k.user)],
-                        cutoff,
-                    },
-                )
+        Command::Rotate => {
+            let key = cursor_key(state).into_iter().collect();
+            match bind(state, key, |mut k| Plan::RotateKey(k.remove(0))) {
+                Some(plan) => propose(state, plan),
+                None => vec![],
             }
-            None => vec![],
-        },
+        }
+        Command::Revoke => {
+            let key = cursor_key(state).into_iter().collect();
+            let cutoff = journal::format_ts(state.now);
+            let plan = bind(state, key, |k| Plan::RevokeSessions {
+                principals: k
+                    .into_iter()
+                    .map(|k| crate::access::Principal::User(k.user))
+                    .collect(),
+                cutoff,
+            });
+            match plan {
+                Some(plan) => propose(state, plan),
+                None => vec![],
+            }
+        }
         // Handled before the tab (everywhere), or another tab's.
         Command::Help
         | Command::Quit
@@ -285,9 +300,20 @@ fn move_cursor(state: &mut State, delta: isize) {
 }
 
 fn open_detail(state: &mut State) -> Vec<Effect> {
-    let Some(k) = cursor_key(state) else {
+    let Some((account, k)) = cursor_key(state) else {
         return vec![];
     };
+    if let Some(account) = account {
+        state.flash(
+            Level::Info,
+            format!(
+                "user {} is in account {account}: its detail is read there (keyspill on that \
+                 account); d, e, D, r and x act there from here",
+                k.user
+            ),
+        );
+        return vec![];
+    }
     state.keys.detail = Some(DetailView {
         user: k.user.clone(),
         data: Loaded {
@@ -299,58 +325,91 @@ fn open_detail(state: &mut State) -> Vec<Effect> {
     vec![Effect::FetchUserDetail(k.user)]
 }
 
+/// A key chosen for an action: the other account it is in (`None`: this one), and the key.
+type Chosen = (Option<String>, KeyRef);
+
+fn chosen(row: &KeyRow, self_key: Option<&str>) -> Option<Chosen> {
+    let k = row.key.as_ref()?;
+    Some((
+        row.account.clone(),
+        KeyRef {
+            user: k.user.clone(),
+            key_id: k.key_id.clone(),
+            status: k.status,
+            // keyspill signs in another account with the role it entered, never a key there.
+            self_key: row.account.is_none() && self_key == Some(k.key_id.as_str()),
+        },
+    ))
+}
+
 /// The key under the cursor as an action target; explains in a flash when there is none.
-fn cursor_key(state: &mut State) -> Option<KeyRef> {
+fn cursor_key(state: &mut State) -> Option<Chosen> {
     let rows = state.key_rows();
     let self_key = state.self_key_id().map(str::to_string);
     let Some(row) = state.cursor_index(&rows).and_then(|i| rows.get(i)) else {
         state.flash(Level::Info, "no key selected");
         return None;
     };
-    match &row.key {
-        Some(k) => Some(KeyRef {
-            user: k.user.clone(),
-            key_id: k.key_id.clone(),
-            status: k.status,
-            self_key: self_key.as_deref() == Some(k.key_id.as_str()),
-        }),
-        None => {
-            state.flash(
-                Level::Warn,
-                format!(
-                    "{} is not in this account's IAM: nothing to act on here",
-                    key_short(&row.key_id)
-                ),
-            );
-            None
-        }
+    let found = chosen(row, self_key.as_deref());
+    if found.is_none() {
+        state.flash(
+            Level::Warn,
+            format!(
+                "{} is not in this account's IAM: nothing to act on here",
+                key_short(&row.key_id)
+            ),
+        );
     }
+    found
 }
 
 /// The targets of a key action: the selection when there is one, else the cursor's key.
-fn targets(state: &mut State) -> Vec<KeyRef> {
+fn targets(state: &mut State) -> Vec<Chosen> {
     if state.keys.selected.is_empty() {
         return cursor_key(state).into_iter().collect();
     }
     let self_key = state.self_key_id().map(str::to_string);
     state
-        .keys
-        .data
-        .data
-        .as_ref()
-        .map(|snap| {
-            snap.keys
+        .all_key_rows()
+        .iter()
+        .filter(|r| state.keys.selected.contains(&r.key_id))
+        .filter_map(|r| chosen(r, self_key.as_deref()))
+        .collect()
+}
+
+/// The plan for keys of one account: this one's, or bound to the other account they are in.
+/// Keys of several accounts are refused: each account's action is confirmed on its own.
+fn bind(
+    state: &mut State,
+    keys: Vec<Chosen>,
+    make: impl FnOnce(Vec<KeyRef>) -> Plan,
+) -> Option<Plan> {
+    let account = keys.first()?.0.clone();
+    if keys.iter().any(|(a, _)| *a != account) {
+        let n: BTreeSet<&Option<String>> = keys.iter().map(|(a, _)| a).collect();
+        state.flash(
+            Level::Warn,
+            format!(
+                "the chosen keys are in {} accounts: act on one account's keys at a time",
+                n.len()
+            ),
+        );
+        return None;
+    }
+    let plan = make(keys.into_iter().map(|(_, k)| k).collect());
+    Some(match account {
+        None => plan,
+        Some(id) => {
+            let named = state
+                .access
+                .members
                 .iter()
-                .filter(|k| state.keys.selected.contains(&k.key_id))
-                .map(|k| KeyRef {
-                    user: k.user.clone(),
-                    key_id: k.key_id.clone(),
-                    status: k.status,
-                    self_key: self_key.as_deref() == Some(k.key_id.as_str()),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+                .flat_map(|m| m.accounts.iter())
+                .find(|m| m.id == id)
+                .map_or_else(|| id.clone(), |m| m.named());
+            Plan::in_account(&id, &named, plan)
+        }
+    })
 }
 
 fn key_action(
@@ -363,7 +422,7 @@ fn key_action(
     if all.is_empty() {
         return vec![];
     }
-    let keys: Vec<KeyRef> = all.into_iter().filter(|k| k.status == from).collect();
+    let keys: Vec<Chosen> = all.into_iter().filter(|(_, k)| k.status == from).collect();
     if keys.is_empty() {
         state.flash(
             Level::Info,
@@ -371,7 +430,10 @@ fn key_action(
         );
         return vec![];
     }
-    propose(state, make(keys))
+    match bind(state, keys, make) {
+        Some(plan) => propose(state, plan),
+        None => vec![],
+    }
 }
 
 fn select_pre_leak(state: &mut State) -> Vec<Effect> {

@@ -347,6 +347,9 @@ pub struct KeyRow {
     pub key: Option<AccessKey>,
     pub foreign_account: Option<String>,
     pub flags: Flags,
+    /// The other account of the organisation whose key it is (`--accounts`); `None`: this
+    /// account's.
+    pub account: Option<String>,
 }
 
 impl KeyRow {
@@ -360,6 +363,10 @@ impl KeyRow {
     /// The words the `/` filter searches.
     fn haystack(&self) -> String {
         let mut s = format!("{} {}", self.key_id, self.user());
+        if let Some(a) = &self.account {
+            s.push(' ');
+            s.push_str(a);
+        }
         if let Some(k) = &self.key {
             s.push(' ');
             s.push_str(k.status.as_str());
@@ -461,10 +468,22 @@ impl State {
         self.identity.data.as_ref()?.access_key_id.as_deref()
     }
 
-    /// Every row, sorted: leaked first, then new, then most recently used.
+    /// The other accounts' access keys (`--accounts`), with their account's id.
+    pub fn member_keys(&self) -> impl Iterator<Item = (&str, &AccessKey)> {
+        self.access
+            .members
+            .iter()
+            .flat_map(|m| m.accounts.iter())
+            .filter_map(|m| Some((m.id.as_str(), &m.keys.as_ref()?.keys)))
+            .flat_map(|(id, keys)| keys.iter().map(move |k| (id, k)))
+    }
+
+    /// Every row, sorted: leaked first, then new, then most recently used. The other
+    /// accounts' keys (`--accounts`) are rows too, with their account.
     pub fn all_key_rows(&self) -> Vec<KeyRow> {
         let since = self.since().map(|(t, _)| t);
         let self_key = self.self_key_id();
+        let theirs: BTreeSet<&str> = self.member_keys().map(|(_, k)| k.key_id.as_str()).collect();
         let mut rows: Vec<KeyRow> = Vec::new();
         if let Some(snap) = &self.keys.data.data {
             for k in &snap.keys {
@@ -480,11 +499,13 @@ impl State {
                     },
                     key: Some(k.clone()),
                     foreign_account: None,
+                    account: None,
                 });
             }
-            // Only once IAM has answered can a leaked key be said to be missing from it.
+            // Only once IAM has answered can a leaked key be said to be missing from it; a
+            // leaked key another account lists is that account's row.
             for id in &self.leaked {
-                if !snap.keys.iter().any(|k| &k.key_id == id) {
+                if !snap.keys.iter().any(|k| &k.key_id == id) && !theirs.contains(id.as_str()) {
                     let account = self
                         .keys
                         .foreign
@@ -499,9 +520,25 @@ impl State {
                             leaked: true,
                             ..Flags::default()
                         },
+                        account: None,
                     });
                 }
             }
+        }
+        // The other accounts' keys, as their last poll listed them.
+        for (account, k) in self.member_keys() {
+            rows.push(KeyRow {
+                key_id: k.key_id.clone(),
+                flags: Flags {
+                    leaked: self.leaked.contains(&k.key_id),
+                    new: since.is_some_and(|s| k.created > s),
+                    quarantined: k.quarantined == Some(true),
+                    ..Flags::default()
+                },
+                key: Some(k.clone()),
+                foreign_account: None,
+                account: Some(account.to_string()),
+            });
         }
         rows.sort_by(|a, b| {
             b.flags

@@ -120,28 +120,36 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 
     let wide = area.width >= WIDE;
+    // With other accounts (`--accounts`) each key says whose it is; on a narrow screen the
+    // creation date gives way to it.
+    let accounts = state.access.members.is_some() || rows.iter().any(|r| r.account.is_some());
+    let columns = Columns { wide, accounts };
     let header = Row::new(
-        [
-            "",
-            "FLAGS",
-            "USER",
-            "ACCESS KEY ID",
-            "STATUS",
-            "CREATED",
-            "LAST USED",
-        ]
-        .map(|h| Cell::from(h).style(theme.title)),
+        columns.keep(
+            [
+                "",
+                "FLAGS",
+                "ACCOUNT",
+                "USER",
+                "ACCESS KEY ID",
+                "STATUS",
+                "CREATED",
+                "LAST USED",
+            ]
+            .map(|h| Cell::from(h).style(theme.title)),
+        ),
     );
     let cursor = state.cursor_index(&rows);
     let table_rows: Vec<Row> = rows
         .iter()
         .enumerate()
-        .map(|(i, r)| key_row(state, r, cursor == Some(i), wide, theme))
+        .map(|(i, r)| Row::new(columns.keep(key_row(state, r, cursor == Some(i), wide, theme))))
         .collect();
-    let widths = if wide {
+    let widths = columns.keep(if wide {
         [
             Constraint::Length(2),
             Constraint::Length(24),
+            Constraint::Length(12),
             Constraint::Fill(1),
             Constraint::Length(20),
             Constraint::Length(10),
@@ -152,13 +160,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         [
             Constraint::Length(2),
             Constraint::Length(11),
+            Constraint::Length(12),
             Constraint::Fill(1),
             Constraint::Length(20),
             Constraint::Length(8),
             Constraint::Length(10),
             Constraint::Length(9),
         ]
-    };
+    });
     let table = Table::new(table_rows, widths)
         .header(header)
         .column_spacing(1)
@@ -167,7 +176,39 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_stateful_widget(table, table_area, &mut ts);
 }
 
-fn key_row<'a>(state: &State, r: &KeyRow, at_cursor: bool, wide: bool, theme: &Theme) -> Row<'a> {
+/// Which of the table's columns are drawn.
+#[derive(Clone, Copy)]
+struct Columns {
+    wide: bool,
+    /// The ACCOUNT column (the third).
+    accounts: bool,
+}
+
+impl Columns {
+    const ACCOUNT: usize = 2;
+    const CREATED: usize = 6;
+
+    fn keep<T>(self, all: [T; 8]) -> Vec<T> {
+        all.into_iter()
+            .enumerate()
+            .filter(|(i, _)| match *i {
+                Self::ACCOUNT => self.accounts,
+                Self::CREATED => self.wide || !self.accounts,
+                _ => true,
+            })
+            .map(|(_, c)| c)
+            .collect()
+    }
+}
+
+/// Every column's cell for one key, ACCOUNT and CREATED included.
+fn key_row<'a>(
+    state: &State,
+    r: &KeyRow,
+    at_cursor: bool,
+    wide: bool,
+    theme: &Theme,
+) -> [Cell<'a>; 8] {
     let selected = state.keys.selected.contains(&r.key_id);
     let mark = match (at_cursor, selected) {
         (true, true) => "▶●",
@@ -195,6 +236,12 @@ fn key_row<'a>(state: &State, r: &KeyRow, at_cursor: bool, wide: bool, theme: &T
     } else {
         Style::default()
     };
+    // This account's id, or the other account's the key is in.
+    let account = r
+        .account
+        .clone()
+        .or_else(|| state.identity.data.as_ref().map(|i| i.account.clone()))
+        .unwrap_or_default();
 
     let Some(k) = &r.key else {
         let owner = match &r.foreign_account {
@@ -202,15 +249,16 @@ fn key_row<'a>(state: &State, r: &KeyRow, at_cursor: bool, wide: bool, theme: &T
             Some(a) => format!("acct {a}"),
             None => "owner: looking up".to_string(),
         };
-        return Row::new(vec![
+        return [
             Cell::from(mark),
             Cell::from(Line::from(flags)),
+            Cell::from(account),
             Cell::from("(not in IAM)").style(theme.warn),
             Cell::from(r.key_id.clone()).style(row_style),
             Cell::from(if wide { "not listed" } else { "unknown" }).style(theme.warn),
             Cell::from("-"),
             Cell::from(owner).style(theme.warn),
-        ]);
+        ];
     };
     let status_style = match k.status {
         KeyStatus::Active if f.leaked => theme.danger,
@@ -232,13 +280,14 @@ fn key_row<'a>(state: &State, r: &KeyRow, at_cursor: bool, wide: bool, theme: &T
             }
         }
     };
-    Row::new(vec![
+    [
         Cell::from(mark),
         Cell::from(Line::from(flags)),
+        Cell::from(account),
         Cell::from(k.user.clone()),
         Cell::from(k.key_id.clone()).style(row_style),
         Cell::from(k.status.as_str()).style(status_style),
         Cell::from(fmt::date(k.created)),
         Cell::from(last_used),
-    ])
+    ]
 }

@@ -1,7 +1,7 @@
 //! The other accounts under the Keys table (`--accounts`): each account's answer, what it
-//! runs that was made after the leak started, its keys (the ones made since marked), and the
-//! accounts that could not be looked into with why. Read-only: acting in another account is
-//! done from a console opened there.
+//! runs that was made after the leak started, and the accounts that could not be looked into
+//! with why. Their keys are rows of the Keys table itself, with their account, acted on there;
+//! what they run is listed here, and removed from a console opened in that account.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -10,17 +10,14 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::access::{MemberModel, closed_account};
 use crate::app::state::State;
-use crate::domain::{KeyStatus, LastUsed};
 use crate::fmt;
 use crate::ui::Theme;
 
-/// Keys listed per account; more are counted.
-const KEYS_PER_ACCOUNT: usize = 4;
 /// Resources made after the leak listed per account; more are counted.
 const RESOURCES_PER_ACCOUNT: usize = 3;
 
 /// The pane's height: nothing without `--accounts` or before the first poll, else a line per
-/// account and its keys, in a frame.
+/// account and what it runs that was made after the leak started, in a frame.
 pub fn height(state: &State) -> u16 {
     let Some(m) = &state.access.members else {
         return 0;
@@ -29,9 +26,7 @@ pub fn height(state: &State) -> u16 {
         + m.accounts
             .iter()
             .map(|a| {
-                1 + keys_shown(a).min(KEYS_PER_ACCOUNT)
-                    + usize::from(keys_shown(a) > KEYS_PER_ACCOUNT)
-                    + a.resources.len().min(RESOURCES_PER_ACCOUNT)
+                1 + a.resources.len().min(RESOURCES_PER_ACCOUNT)
                     + usize::from(a.resources.len() > RESOURCES_PER_ACCOUNT)
             })
             .sum::<usize>();
@@ -50,16 +45,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let title = vec![
         Span::styled(" Other accounts ", theme.title),
         Span::raw(format!(
-            "· {} · {} · updated {} ago · read-only: act in an account from a console opened there ",
+            "· {} · updated {} ago · their {} are in the table above, acted on there ",
             fmt::plural(m.accounts.len(), "account", "accounts"),
+            fmt::ago(state.now, m.at),
             fmt::plural(keys, "key", "keys"),
-            fmt::ago(state.now, m.at)
         )),
     ];
     let Some(inner) = crate::ui::pane(frame, area, title, theme) else {
         return;
     };
-    let since = state.since().map(|(t, _)| t);
     let mut lines: Vec<Line> = Vec::new();
     if let Some(e) = &m.listing {
         lines.push(Line::styled(
@@ -116,44 +110,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             lines.push(Line::raw(format!(
                 "   and {} more made after the leak started",
                 a.resources.len() - RESOURCES_PER_ACCOUNT
-            )));
-        }
-        let Some(snap) = &a.keys else { continue };
-        for k in snap.keys.iter().take(KEYS_PER_ACCOUNT) {
-            let after = since.is_some_and(|s| k.created >= s);
-            let leaked = state.leaked.contains(&k.key_id);
-            let mut spans = vec![
-                Span::raw(format!("   {:<20} {:<14} ", k.key_id, k.user)),
-                Span::styled(
-                    format!("{:<8} ", k.status.as_str()),
-                    if k.status == KeyStatus::Active {
-                        theme.warn
-                    } else {
-                        theme.ok
-                    },
-                ),
-            ];
-            // The mark first: a narrow screen cuts the end of the line.
-            if leaked {
-                spans.push(Span::styled("LEAKED · ", theme.danger));
-            } else if after {
-                spans.push(Span::styled("made after the leak started · ", theme.danger));
-            }
-            spans.push(Span::raw(format!(
-                "created {} · {}",
-                fmt::minute(k.created),
-                match &k.last_used {
-                    LastUsed::Never => "never used".to_string(),
-                    LastUsed::At { when, .. } => format!("used {} ago", fmt::ago(state.now, *when)),
-                    LastUsed::Unknown => "last use unknown".to_string(),
-                }
-            )));
-            lines.push(Line::from(spans));
-        }
-        if snap.keys.len() > KEYS_PER_ACCOUNT {
-            lines.push(Line::raw(format!(
-                "   and {} more",
-                snap.keys.len() - KEYS_PER_ACCOUNT
             )));
         }
     }

@@ -98,16 +98,22 @@ fn other_accounts_keys_show_under_the_table_and_an_account_not_looked_into_says_
     );
     let screen = screen_text(draw(&state, &theme, 120, 40).backend().buffer());
     assert!(screen.contains("Other accounts"), "{screen}");
-    let new_key = screen
-        .lines()
-        .find(|l| l.contains("AKIA2WORKLOADSNEW002"))
-        .unwrap_or_else(|| panic!("{screen}"));
-    assert!(new_key.contains("made after the leak started"), "{new_key}");
-    let old_key = screen
-        .lines()
-        .find(|l| l.contains("AKIA2WORKLOADSOLD001"))
-        .unwrap_or_else(|| panic!("{screen}"));
-    assert!(!old_key.contains("made after"), "{old_key}");
+    // In the Keys table, with their account, the one made since the leak marked NEW.
+    let row = |id: &str| {
+        let rows: Vec<&str> = screen.lines().filter(|l| l.contains(id)).collect();
+        assert_eq!(rows.len(), 1, "{id} once, in the table:\n{screen}");
+        rows[0].to_string()
+    };
+    let new_row = row("AKIA2WORKLOADSNEW002");
+    assert!(
+        new_row.contains("444455556666") && new_row.contains("NEW"),
+        "{new_row}"
+    );
+    let old_row = row("AKIA2WORKLOADSOLD001");
+    assert!(
+        old_row.contains("444455556666") && !old_row.contains("NEW"),
+        "{old_row}"
+    );
     let instance = screen
         .lines()
         .find(|l| l.contains("i-0attacker000001"))
@@ -125,4 +131,73 @@ fn other_accounts_keys_show_under_the_table_and_an_account_not_looked_into_says_
     assert!(!state.access.assessment.contained());
     insta::assert_snapshot!("members_120x40", draw(&state, &theme, 120, 40).backend());
     insta::assert_snapshot!("members_80x24", draw(&state, &theme, 80, 24).backend());
+}
+
+fn press(state: &mut keyspill_core::app::state::State, c: char) -> Vec<keyspill_core::app::Effect> {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let m = if c.is_ascii_uppercase() {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    update(state, Msg::Key(KeyEvent::new(KeyCode::Char(c), m)))
+}
+
+#[test]
+fn a_key_of_another_account_is_acted_on_there_and_keys_of_two_accounts_are_not_mixed() {
+    use keyspill_core::app::Effect;
+    use keyspill_core::app::plan::{KeyRef, Plan};
+    use keyspill_core::app::state::Dialog;
+    let mut state = keys_answered(snapshot(Some(false)));
+    update(&mut state, Msg::Members(members()));
+    state.keys.cursor = Some("AKIA2WORKLOADSNEW002".into());
+
+    press(&mut state, 'd');
+    let Some(Dialog::Confirm(c)) = &state.dialog else {
+        panic!("no dialog: {:?}", state.flash);
+    };
+    assert_eq!(
+        c.plan,
+        Plan::InAccount {
+            account: "444455556666".into(),
+            named: "444455556666 (workloads)".into(),
+            plan: Box::new(Plan::DisableKeys(vec![KeyRef {
+                user: "ops-backup".into(),
+                key_id: "AKIA2WORKLOADSNEW002".into(),
+                status: KeyStatus::Active,
+                self_key: false,
+            }])),
+        }
+    );
+    state.dialog = None;
+
+    // Its user's detail is that account's: not read from this one.
+    let effects = update(
+        &mut state,
+        Msg::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Enter,
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::FetchUserDetail(_))),
+        "{effects:?}"
+    );
+    assert!(state.keys.detail.is_none());
+
+    // A selection across two accounts is refused: each account's action is its own.
+    press(&mut state, ' ');
+    state.keys.cursor = Some("AKIA2CIDEPLOYLEAK7Q4".into());
+    press(&mut state, ' ');
+    assert_eq!(state.keys.selected.len(), 2);
+    press(&mut state, 'd');
+    assert!(state.dialog.is_none());
+    let flash = state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(flash.contains("in 2 accounts"), "{flash}");
 }
