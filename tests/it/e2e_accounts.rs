@@ -10,6 +10,38 @@ use crate::common::tmux::{Tmux, creds};
 use crate::footholds_accounts::{OrgIncident, org_incident};
 use keyspill_aws::accounts;
 
+/// The console on the organisation's incident, every account, the leaked key on screen.
+fn console(
+    moto: &crate::common::Moto,
+    responder: &(String, String),
+    leaked: &str,
+    since: &str,
+    trail: &std::path::Path,
+    journal: &std::path::Path,
+) -> Tmux {
+    let path = trail.to_string_lossy().into_owned();
+    let jdir = journal.display().to_string();
+    let t = Tmux::start(
+        &creds(moto, &responder.0, &responder.1),
+        &[
+            "--key",
+            leaked,
+            "--since",
+            since,
+            "--regions",
+            "us-east-1",
+            "--logs",
+            &path,
+            "--accounts",
+            "all",
+            "--journal",
+            &jdir,
+        ],
+    );
+    t.wait_for(leaked, Duration::from_secs(20));
+    t
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_member_account_s_backdoor_and_an_account_not_entered_keep_the_console_not_contained() {
     let OrgIncident {
@@ -27,26 +59,7 @@ async fn a_member_account_s_backdoor_and_an_account_not_entered_keep_the_console
         ..
     } = org_incident().await;
     let journal = tempfile::tempdir().expect("journal dir");
-    let path = trail.to_string_lossy().into_owned();
-    let jdir = journal.path().display().to_string();
-    let t = Tmux::start(
-        &creds(&moto, &responder.0, &responder.1),
-        &[
-            "--key",
-            &leaked,
-            "--since",
-            &since,
-            "--regions",
-            "us-east-1",
-            "--logs",
-            &path,
-            "--accounts",
-            "all",
-            "--journal",
-            &jdir,
-        ],
-    );
-    t.wait_for(&leaked, Duration::from_secs(20));
+    let t = console(&moto, &responder, &leaked, &since, &trail, journal.path());
     // In the Keys table: the backdoor's key with its account, marked NEW.
     let screen = t.wait_for(&backdoor_key, Duration::from_secs(60));
     assert!(screen.contains("Other accounts"), "{screen}");
@@ -117,26 +130,7 @@ async fn a_member_account_s_backdoor_key_is_disabled_then_deleted_there_from_thi
         ..
     } = org_incident().await;
     let journal = tempfile::tempdir().expect("journal dir");
-    let path = trail.to_string_lossy().into_owned();
-    let jdir = journal.path().display().to_string();
-    let t = Tmux::start(
-        &creds(&moto, &responder.0, &responder.1),
-        &[
-            "--key",
-            &leaked,
-            "--since",
-            &since,
-            "--regions",
-            "us-east-1",
-            "--logs",
-            &path,
-            "--accounts",
-            "all",
-            "--journal",
-            &jdir,
-        ],
-    );
-    t.wait_for(&leaked, Duration::from_secs(20));
+    let t = console(&moto, &responder, &leaked, &since, &trail, journal.path());
     t.keys(&["6"]);
     let row = format!("{workloads}:{backdoor_key}");
     t.wait_for(&row, Duration::from_secs(60));
