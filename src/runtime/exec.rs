@@ -1030,21 +1030,32 @@ pub async fn reverify(
     for p in pending {
         let (detail, created_key) = check(aws, &p).await;
         let detail = format!("{} → {detail}", p.call);
-        record(
-            journal,
-            Event::Reverified {
-                action_id: p.action_id.clone(),
-                step: p.step,
-                detail: detail.clone(),
-                created_key: created_key.clone(),
-            },
-        );
-        let _ = tx.send(Msg::Reverified {
-            action_id: p.action_id,
-            detail,
-            created_key,
-        });
+        reverified(journal, tx, p, detail, created_key);
     }
+}
+
+/// What re-checking one step found, in the journal and on the screen.
+fn reverified(
+    journal: &SharedJournal,
+    tx: &UnboundedSender<Msg>,
+    p: PendingIntent,
+    detail: String,
+    created_key: Option<String>,
+) {
+    record(
+        journal,
+        Event::Reverified {
+            action_id: p.action_id.clone(),
+            step: p.step,
+            detail: detail.clone(),
+            created_key: created_key.clone(),
+        },
+    );
+    let _ = tx.send(Msg::Reverified {
+        action_id: p.action_id,
+        detail,
+        created_key,
+    });
 }
 
 /// Steps left without an outcome that cannot be checked now: recorded as such, with `why`.
@@ -1056,20 +1067,7 @@ pub fn not_reverified(
 ) {
     for p in pending {
         let detail = format!("{} → {why}: check it there", p.call);
-        record(
-            journal,
-            Event::Reverified {
-                action_id: p.action_id.clone(),
-                step: p.step,
-                detail: detail.clone(),
-                created_key: None,
-            },
-        );
-        let _ = tx.send(Msg::Reverified {
-            action_id: p.action_id,
-            detail,
-            created_key: None,
-        });
+        reverified(journal, tx, p, detail, None);
     }
 }
 

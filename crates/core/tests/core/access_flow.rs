@@ -23,7 +23,7 @@ use fixture::*;
 const S1: &str = "ASIA2SESSIONONE00001";
 const S2: &str = "ASIA2SESSIONTWO00002";
 
-fn press(state: &mut State, c: char) -> Vec<Effect> {
+pub(crate) fn press(state: &mut State, c: char) -> Vec<Effect> {
     let m = if c.is_ascii_uppercase() {
         KeyModifiers::SHIFT
     } else {

@@ -2,6 +2,7 @@
 //! account, what they run that was made after the leak started and their keys (the ones made
 //! since marked); an account not looked into says why; the header stays NOT CONTAINED.
 
+use crate::access_flow::press;
 use crate::fixture::*;
 use crate::screen::{draw, screen_text};
 use keyspill_core::access::{Assessment, Verified};
@@ -131,16 +132,6 @@ fn other_accounts_keys_show_under_the_table_and_an_account_not_looked_into_says_
     assert!(!state.access.assessment.contained());
     insta::assert_snapshot!("members_120x40", draw(&state, &theme, 120, 40).backend());
     insta::assert_snapshot!("members_80x24", draw(&state, &theme, 80, 24).backend());
-}
-
-fn press(state: &mut keyspill_core::app::state::State, c: char) -> Vec<keyspill_core::app::Effect> {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    let m = if c.is_ascii_uppercase() {
-        KeyModifiers::SHIFT
-    } else {
-        KeyModifiers::NONE
-    };
-    update(state, Msg::Key(KeyEvent::new(KeyCode::Char(c), m)))
 }
 
 #[test]
