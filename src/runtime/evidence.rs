@@ -40,9 +40,14 @@ pub fn sanitise(s: &str) -> String {
     }
 }
 
-/// A resource's directory, relative to the evidence directory: `<region>/<kind>-<id>`.
+/// A resource's directory, relative to the evidence directory: `<region>/<kind>-<id>`, under
+/// `account-<id>/` for another account's (names are only unique within an account).
 pub fn resource_dir(target: &ResourceRef) -> PathBuf {
-    PathBuf::from(sanitise(&target.region)).join(sanitise(&format!(
+    let base = match &target.account {
+        Some(a) => PathBuf::from(sanitise(&format!("account-{a}"))),
+        None => PathBuf::new(),
+    };
+    base.join(sanitise(&target.region)).join(sanitise(&format!(
         "{}-{}",
         target.kind.label(),
         target.id
@@ -109,6 +114,7 @@ fn base_entry(
         kind: target.kind.label().to_string(),
         region: target.region.clone(),
         id: target.id.clone(),
+        account: target.account.clone(),
         source_arn: facts.and_then(|f| f.arn.clone()),
         made_by: facts.and_then(|f| f.made_by.clone()),
         what: String::new(),
@@ -503,6 +509,7 @@ mod tests {
             kind: Kind::Instance,
             region: "eu-west-1".into(),
             id: "i-0abc".into(),
+            account: None,
         }
     }
 
@@ -560,6 +567,7 @@ mod tests {
             kind: Kind::Policy,
             region: "global".into(),
             id: "arn:aws:iam::123456789012:policy/evil".into(),
+            account: None,
         };
         assert_eq!(
             manifest_path(&resource_dir(&r)),
@@ -661,6 +669,7 @@ mod tests {
             kind: Kind::Function,
             region: "us-east-1".into(),
             id: "miner".into(),
+            account: None,
         };
         let mut names = Vec::new();
         for k in [&first, &second, &third] {

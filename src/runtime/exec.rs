@@ -1114,7 +1114,12 @@ async fn check(aws: &Aws, p: &PendingIntent) -> (String, Option<String>) {
                 Err(e) => format!("could not read {user}'s console password: {e}"),
             }
         }
-        _ if p.target.resource.is_some() => match p.target.resource.as_ref().and_then(to_ref) {
+        _ if p.target.resource.is_some() => match p
+            .target
+            .resource
+            .as_ref()
+            .and_then(|r| to_ref(r, p.target.account.clone()))
+        {
             Some(r) => match resources::exists(aws, &r).await {
                 Ok(true) => format!("{r} is still there"),
                 Ok(false) => format!("{r} is gone"),
@@ -1218,12 +1223,13 @@ fn key_list(keys: &[(String, KeyStatus)]) -> String {
     }
 }
 
-/// The journal's resource back to the domain's reference.
-fn to_ref(t: &ResourceTarget) -> Option<ResourceRef> {
+/// The journal's resource back to the domain's reference, in the account the step ran in.
+fn to_ref(t: &ResourceTarget, account: Option<String>) -> Option<ResourceRef> {
     Some(ResourceRef {
         kind: Kind::from_label(&t.kind)?,
         region: t.region.clone(),
         id: t.id.clone(),
+        account,
     })
 }
 
@@ -1268,6 +1274,7 @@ mod tests {
                 kind,
                 region: "eu-west-1".into(),
                 id: id.into(),
+                account: None,
             },
             name: id.into(),
             action,

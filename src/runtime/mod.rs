@@ -634,6 +634,7 @@ async fn members_poller(ctx: Arc<Ctx>) {
             *ctx.members.write().unwrap_or_else(|p| p.into_inner()) = sessions;
             ctx.send(Msg::Members(keyspill_core::app::access::Members {
                 at: now(),
+                role: role.clone(),
                 listing,
                 accounts: results
                     .into_iter()

@@ -74,15 +74,26 @@ async fn sweep_once(ctx: &Arc<Ctx>) -> Outcome {
 
 /// Reads what each principal carries, for the removal plan.
 pub(super) async fn fetch_parts(ctx: Arc<Ctx>, targets: Vec<ResourceRef>) {
-    let aws = ctx.aws().await;
+    let own = ctx.aws().await;
+    let ctx = &ctx;
     futures_util::stream::iter(targets)
         .map(|target| async move {
-            let parts = resources::principal_parts(aws, target.kind, &target.id).await;
-            (target, parts)
+            // Another account's principal is read there, through the session its poll
+            // entered; one not entered now is asked for again with that account's next answer.
+            let parts = match &target.account {
+                None => resources::principal_parts(own, target.kind, &target.id).await,
+                Some(a) => match ctx.member(a) {
+                    Some(aws) => resources::principal_parts(&aws, target.kind, &target.id).await,
+                    None => return None,
+                },
+            };
+            Some((target, parts))
         })
         .buffer_unordered(PARTS_CONCURRENCY)
-        .for_each(|(target, parts)| {
-            ctx.send(Msg::ResourceParts { target, parts });
+        .for_each(|found| {
+            if let Some((target, parts)) = found {
+                ctx.send(Msg::ResourceParts { target, parts });
+            }
             async {}
         })
         .await;

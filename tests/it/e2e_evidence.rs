@@ -68,6 +68,7 @@ fn incident() -> (tempfile::TempDir, Vec<ManifestEntry>) {
         kind: Kind::Instance,
         region: "eu-west-1".into(),
         id: "i-0e2e".into(),
+        account: None,
     };
     let entries = store
         .save(

@@ -29,6 +29,7 @@ fn target(kind: Kind, region: &str, id: &str) -> ResourceRef {
         kind,
         region: region.into(),
         id: id.into(),
+        account: None,
     }
 }
 

@@ -753,6 +753,7 @@ async fn the_attacker_stops_with_the_leaked_key_and_keeps_going_through_its_back
             kind: Kind::User,
             region: keyspill_core::resources::GLOBAL.into(),
             id: seeded.backdoor_user.clone(),
+            account: None,
         },
         &Action::DeleteUser,
     )

@@ -83,6 +83,7 @@ async fn data_theft_reads_are_in_the_trail_only_and_the_answer_key_holds() {
             kind: keyspill_core::resources::Kind::Function,
             region,
             id: f.name.clone(),
+            account: None,
         },
         &keyspill_core::resources::evidence::Keep::Function {
             environment_values: false,

@@ -36,6 +36,7 @@ async fn remove(me: &keyspill_aws::Aws, kind: ResourceKind, region: &str, id: &s
             kind,
             region: region.to_string(),
             id: id.to_string(),
+            account: None,
         },
         &how,
     ))

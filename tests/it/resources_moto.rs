@@ -139,6 +139,7 @@ fn r(kind: Kind, region: &str, id: &str) -> ResourceRef {
         kind,
         region: region.to_string(),
         id: id.to_string(),
+        account: None,
     }
 }
 

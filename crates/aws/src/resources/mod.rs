@@ -343,6 +343,7 @@ fn reference(kind: Kind, region: &str, id: impl Into<String>) -> ResourceRef {
         kind,
         region: region.to_string(),
         id: id.into(),
+        account: None,
     }
 }
 

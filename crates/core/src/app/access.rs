@@ -136,6 +136,9 @@ impl AccessTab {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Members {
     pub at: Timestamp,
+    /// The role keyspill enters each account with (`--role-name`): never part of a plan
+    /// there.
+    pub role: String,
     /// Why the organisation's accounts could not be listed (`--accounts all`).
     pub listing: Option<String>,
     pub accounts: Vec<MemberModel>,
@@ -164,6 +167,26 @@ impl MemberModel {
             format!("{} ({})", self.id, self.name)
         }
     }
+}
+
+/// `plan` as it runs in `account`: as it is for this one (`None`), bound to the other account
+/// (named as the organisation names it) otherwise.
+pub fn bound(state: &State, account: Option<&str>, plan: Plan) -> Plan {
+    match account {
+        None => plan,
+        Some(id) => Plan::in_account(id, &member_named(state, id), plan),
+    }
+}
+
+/// Another account as the room knows it: `444455556666 (workloads)`, or its id alone.
+pub fn member_named(state: &State, id: &str) -> String {
+    state
+        .access
+        .members
+        .iter()
+        .flat_map(|m| m.accounts.iter())
+        .find(|m| m.id == id)
+        .map_or_else(|| id.to_string(), |m| m.named())
 }
 
 /// The other account a foothold is in (its id is `ACCOUNT:id` there), with the id that
@@ -208,9 +231,10 @@ pub fn merge_members(a: &mut Assessment, members: &Members) {
                     f.id = format!("{}:{}", m.id, f.id);
                     f.principal = format!("{} · account {named}", f.principal);
                     // Keys, sessions and passwords are closed there from here (`d`, through
-                    // the account's session); a trust change or a removal needs that
-                    // account's policies and plan, which the console does not hold.
-                    if matches!(f.remedy, Some(Remedy::Untrust { .. } | Remedy::Remove)) {
+                    // the account's session), and what the attacker made is removed from the
+                    // Resources tab (its rows name the account); a trust change needs that
+                    // account's policies, which the console does not hold.
+                    if matches!(f.remedy, Some(Remedy::Untrust { .. })) {
                         f.remedy = None;
                     }
                     f.subject = None;
@@ -766,6 +790,14 @@ fn member_close_plan(m: &MemberModel, f: &Foothold) -> Result<Plan, String> {
             cutoff: String::new(),
         },
         Some(Remedy::DeletePassword { user }) => Plan::DeletePassword { user: user.clone() },
+        Some(Remedy::Remove) => {
+            return Err(format!(
+                "{} {} in account {named} is removed with its parts on the Resources tab: \
+                 Enter shows it there",
+                f.kind.label(),
+                f.id
+            ));
+        }
         _ => {
             return Err(format!(
                 "{} {} is in account {named}: keyspill closes keys, sessions and console \
@@ -784,13 +816,25 @@ fn open(state: &mut State) -> Vec<Effect> {
     let Some(f) = state.access.current().cloned() else {
         return vec![];
     };
-    if let Some((m, _)) = member_of(state, &f) {
+    if let Some((m, id)) = member_of(state, &f) {
+        // A principal the attacker made there is a row of the Resources tab, with its account.
+        let name = id.rsplit_once('/').map_or(id, |(_, n)| n).to_string();
+        let listed = state
+            .resources
+            .resources
+            .iter()
+            .any(|r| r.account.as_deref() == Some(m.id.as_str()) && r.id == name);
+        if listed {
+            state.tab = Tab::Resources;
+            crate::app::resources::set_filter(state, name);
+            return vec![];
+        }
         let named = m.named();
         state.flash(
             Level::Info,
             format!(
-                "{} {} is in account {named}: its keys and what it runs are under the Keys \
-                 table (Other accounts); this console's tabs are this account's",
+                "{} {} is in account {named}: its keys are rows of the Keys table and what \
+                 was made there since the leak is on the Resources tab, each with its account",
                 f.kind.label(),
                 f.id
             ),

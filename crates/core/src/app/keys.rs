@@ -397,19 +397,7 @@ fn bind(
         return None;
     }
     let plan = make(keys.into_iter().map(|(_, k)| k).collect());
-    Some(match account {
-        None => plan,
-        Some(id) => {
-            let named = state
-                .access
-                .members
-                .iter()
-                .flat_map(|m| m.accounts.iter())
-                .find(|m| m.id == id)
-                .map_or_else(|| id.clone(), |m| m.named());
-            Plan::in_account(&id, &named, plan)
-        }
-    })
+    Some(crate::app::access::bound(state, account.as_deref(), plan))
 }
 
 fn key_action(

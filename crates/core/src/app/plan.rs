@@ -108,6 +108,27 @@ impl Plan {
         }
     }
 
+    /// The plan itself, wherever it runs.
+    pub fn inner(&self) -> &Plan {
+        self.account().1
+    }
+
+    /// `f` applied to the plan itself; a plan bound to another account stays bound to it.
+    pub fn map_inner(self, f: impl FnOnce(Plan) -> Plan) -> Plan {
+        match self {
+            Plan::InAccount {
+                account,
+                named,
+                plan,
+            } => Plan::InAccount {
+                account,
+                named,
+                plan: Box::new(f(*plan)),
+            },
+            plan => f(plan),
+        }
+    }
+
     pub fn verb(&self) -> &'static str {
         match self {
             Plan::InAccount { plan, .. } => plan.verb(),

@@ -159,6 +159,7 @@ pub fn rebuild_rows(state: &mut State) {
         let (ra, rb) = (&t.resources[a], &t.resources[b]);
         t.verdict_of(a)
             .cmp(&t.verdict_of(b))
+            .then_with(|| ra.account.cmp(&rb.account))
             .then_with(|| ra.region.cmp(&rb.region))
             .then_with(|| ra.kind.cmp(&rb.kind))
             .then_with(|| rb.created.cmp(&ra.created))
@@ -176,6 +177,7 @@ pub fn rebuild_rows(state: &mut State) {
 
 fn matches_filter(r: &Resource, v: Verdict, needle: &str) -> bool {
     let hay = [
+        r.account.as_deref().unwrap_or(""),
         r.region.as_str(),
         r.kind.label(),
         r.id.as_str(),
@@ -265,7 +267,8 @@ pub fn on_region(state: &mut State, seq: u64, at: Timestamp, sweep: RegionSweep)
     // Parts read earlier stay until the principal is read again.
     let mut old_parts: BTreeMap<ResourceRef, Parts> = BTreeMap::new();
     t.resources.retain(|r| {
-        if r.region == sweep.region {
+        // Another account's resources come with that account's answer (`on_members`).
+        if r.region == sweep.region && r.account.is_none() {
             if r.parts != Parts::None {
                 old_parts.insert(r.reference(), r.parts.clone());
             }
@@ -286,6 +289,47 @@ pub fn on_region(state: &mut State, seq: u64, at: Timestamp, sweep: RegionSweep)
     status.state = SweepState::Done;
     status.cells = sweep.cells;
     status.at = Some(at);
+    reattribute(state);
+    parts_wanted(state)
+}
+
+/// The other accounts answered (`--accounts`): what each runs that was made after the leak
+/// started replaces what was known of that account. An account that could not be looked into
+/// this time keeps its rows from the last answer (its reason is on the Access tab): a failed
+/// poll never reads as "nothing running there".
+pub fn on_members(state: &mut State, members: &crate::app::access::Members) -> Vec<Effect> {
+    let answered: BTreeSet<&str> = members
+        .accounts
+        .iter()
+        .filter(|m| m.outcome.is_ok())
+        .map(|m| m.id.as_str())
+        .collect();
+    let t = &mut state.resources;
+    let mut old_parts: BTreeMap<ResourceRef, Parts> = BTreeMap::new();
+    t.resources.retain(|r| match r.account.as_deref() {
+        Some(a) if answered.contains(a) => {
+            if r.parts != Parts::None {
+                old_parts.insert(r.reference(), r.parts.clone());
+            }
+            false
+        }
+        _ => true,
+    });
+    // Parts not read yet are asked for again with each answer (the account may not have been
+    // entered when they were first asked for).
+    t.parts_requested
+        .retain(|r| r.account.as_deref().is_none_or(|a| !answered.contains(a)));
+    for m in members.accounts.iter().filter(|m| m.outcome.is_ok()) {
+        for r in &m.resources {
+            let mut r = r.clone().in_account(&m.id);
+            if r.parts == Parts::None
+                && let Some(p) = old_parts.remove(&r.reference())
+            {
+                r.parts = p;
+            }
+            t.resources.push(r);
+        }
+    }
     reattribute(state);
     parts_wanted(state)
 }
@@ -446,10 +490,34 @@ pub fn plan_for(state: &mut State, purpose: Purpose) -> Option<Plan> {
     if targets.is_empty() {
         return None;
     }
-    let own = protected(state);
+    // One account per plan: its dialog names the account, and the plan runs there.
+    let account = targets[0].account.clone();
+    let accounts: BTreeSet<Option<&str>> = targets.iter().map(|r| r.account.as_deref()).collect();
+    if accounts.len() > 1 {
+        state.flash(
+            Level::Warn,
+            format!(
+                "the selection is in {} accounts: act on one account's resources at a time",
+                accounts.len()
+            ),
+        );
+        return None;
+    }
+    let own = match &account {
+        None => protected(state),
+        // There keyspill runs as the role it entered the account with.
+        Some(_) => Protected {
+            role: state.access.members.as_ref().map(|m| m.role.clone()),
+            ..Protected::default()
+        },
+    };
     let mut plan = match purpose {
         Purpose::Remove => {
-            let inventory: Vec<&Resource> = t.resources.iter().collect();
+            let inventory: Vec<&Resource> = t
+                .resources
+                .iter()
+                .filter(|r| r.account == account)
+                .collect();
             removal::build(&targets, &own, &inventory)
         }
         Purpose::Isolate => removal::isolation(&targets, &own),
@@ -469,7 +537,11 @@ pub fn plan_for(state: &mut State, purpose: Purpose) -> Option<Plan> {
         return None;
     }
     plan.facts = facts(state, &plan);
-    Some(Plan::RemoveResources(plan))
+    Some(crate::app::access::bound(
+        state,
+        account.as_deref(),
+        Plan::RemoveResources(plan),
+    ))
 }
 
 /// What the console knows of each target of a plan, for the evidence manifest: its ARN and
@@ -488,8 +560,11 @@ fn facts(state: &State, plan: &RemovalPlan) -> BTreeMap<ResourceRef, TargetFacts
             let who = m.principal.map(|p| format!(" ({p})")).unwrap_or_default();
             format!("{}{who}, {} at {}", m.key, m.via, m.at)
         });
-        let account = state.identity.data.as_ref().map(|id| id.account.as_str());
         let r = &t.resources[i];
+        let account = r
+            .account
+            .as_deref()
+            .or_else(|| state.identity.data.as_ref().map(|id| id.account.as_str()));
         out.insert(
             target.clone(),
             TargetFacts {
@@ -529,7 +604,10 @@ pub fn on_evidence(state: &mut State, entries: Vec<ManifestEntry>) {
 
 /// Whether a manifest entry was kept of `target`.
 pub fn kept_of(e: &ManifestEntry, target: &ResourceRef) -> bool {
-    e.kind == target.kind.label() && e.region == target.region && e.id == target.id
+    e.kind == target.kind.label()
+        && e.region == target.region
+        && e.id == target.id
+        && e.account == target.account
 }
 
 /// The plan was confirmed and sent to the executor.
@@ -550,14 +628,20 @@ pub fn on_step(state: &mut State, index: usize, step: StepState) {
     }
 }
 
-/// The run ended: forget the selection and read the inventory again.
-pub fn removal_finished(state: &mut State) -> Vec<Effect> {
+/// The run ended: forget the selection and read the inventory again where it ran (this
+/// account's sweep, or the other accounts' poll for a plan run in one of them).
+pub fn removal_finished(state: &mut State, account: Option<&str>) -> Vec<Effect> {
     let Some(r) = state.resources.removal.as_mut() else {
         return vec![];
     };
     r.finished = true;
     state.resources.selected.clear();
-    vec![Effect::Refresh(Source::Resources)]
+    let source = if account.is_some() {
+        Source::Members
+    } else {
+        Source::Resources
+    };
+    vec![Effect::Refresh(source)]
 }
 
 /// Esc on the tab: close the finished removal pane, the detail, the filter, the selection.
@@ -870,7 +954,7 @@ mod tests {
 
         removal_started(&mut s, &plan);
         on_step(&mut s, 0, StepState::Done("gone".into()));
-        let effects = removal_finished(&mut s);
+        let effects = removal_finished(&mut s, None);
         assert_eq!(effects, vec![Effect::Refresh(Source::Resources)]);
         assert!(s.resources.selected.is_empty());
         back(&mut s);

@@ -84,8 +84,9 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Detections { seq, at, result } => on_detections(state, seq, at, result),
         Msg::Members(m) => {
+            let effects = resources::on_members(state, &m);
             access::on_members(state, m);
-            vec![]
+            effects
         }
         Msg::Simulated { arn, at, result } => {
             crate::app::perms::on_simulated(state, &arn, at, result);
@@ -271,7 +272,7 @@ fn on_action_finished(
         .as_ref()
         .is_some_and(|r| !r.finished);
     if removal {
-        return resources::removal_finished(state);
+        return resources::removal_finished(state, report.account.as_deref());
     }
     keys::on_action_finished(state, at, &report)
 }
@@ -495,19 +496,20 @@ fn on_dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 /// `Tab` in a removal or isolation plan's dialog: evidence off (the keep steps dropped, a
 /// warning stage added) or back on. The typed text and the stage start over.
 fn toggle_evidence(c: &mut ConfirmDialog) -> Option<String> {
-    let Plan::RemoveResources(p) = &c.plan else {
+    let Plan::RemoveResources(p) = c.plan.inner() else {
         return None;
     };
     if p.purpose == Purpose::KeepOnly {
         return Some("this plan only keeps evidence".into());
     }
-    let word = if let Some(Plan::RemoveResources(full)) = c.with_evidence.take() {
+    let word = if let Some(full) = c.with_evidence.take() {
         // Back on; Ctrl-E kept this copy's environment choice up to date.
-        c.plan = Plan::RemoveResources(full);
+        c.plan = full;
         "evidence will be kept first"
     } else if p.keeps_evidence() {
+        let without = Plan::RemoveResources(p.without_evidence());
         c.with_evidence = Some(c.plan.clone());
-        c.plan = Plan::RemoveResources(p.without_evidence());
+        c.plan = c.plan.clone().map_inner(|_| without);
         "NO EVIDENCE will be kept: confirm with the words asked"
     } else {
         return Some("nothing in this plan can be kept".into());
@@ -527,7 +529,7 @@ fn toggle_environment(c: &mut ConfirmDialog) -> String {
             .into_iter()
             .flatten()
     };
-    let removal = |plan: &Plan| match plan {
+    let removal = |plan: &Plan| match plan.inner() {
         Plan::RemoveResources(p) => Some(p.clone()),
         _ => None,
     };
@@ -550,10 +552,10 @@ fn toggle_environment(c: &mut ConfirmDialog) -> String {
 /// A removal plan with Lambda environment values saved in clear or masked; any other plan as
 /// it is.
 fn with_environment(plan: &Plan, clear: bool) -> Plan {
-    match plan {
+    plan.clone().map_inner(|plan| match plan {
         Plan::RemoveResources(p) => Plan::RemoveResources(p.with_environment_values(clear)),
-        other => other.clone(),
-    }
+        other => other,
+    })
 }
 
 fn on_filter_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -752,21 +754,10 @@ fn execute(state: &mut State, plan: Plan) -> Vec<Effect> {
         },
         other => other,
     };
-    let plan = match plan {
-        Plan::InAccount {
-            account,
-            named,
-            plan,
-        } => Plan::InAccount {
-            account,
-            named,
-            plan: Box::new(stamp(*plan)),
-        },
-        other => stamp(other),
-    };
+    let plan = plan.map_inner(stamp);
     state.flash(Level::Info, format!("running: {}", plan.label()));
     let mut effects = Vec::new();
-    if let Plan::RemoveResources(p) = &plan {
+    if let Plan::RemoveResources(p) = plan.inner() {
         resources::removal_started(state, p);
         // What the console knows now, who made each resource included, goes into the journal
         // before the first call: the report names the makers of what is then removed.

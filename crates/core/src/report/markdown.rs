@@ -520,7 +520,10 @@ fn kept(out: &mut String, r: &Report) {
         };
         vec![
             minute(&e.time),
-            cell(&format!("{} {} ({})", e.kind, e.id, e.region)),
+            cell(&match &e.account {
+                Some(a) => format!("{} {} ({}, account {a})", e.kind, e.id, e.region),
+                None => format!("{} {} ({})", e.kind, e.id, e.region),
+            }),
             cell(&e.what),
             kept,
             e.sha256.as_deref().map(code).unwrap_or_default(),

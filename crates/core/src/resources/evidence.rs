@@ -125,6 +125,9 @@ pub struct ManifestEntry {
     pub kind: String,
     pub region: String,
     pub id: String,
+    /// The other account of the organisation it was in (`--accounts`); absent: this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_arn: Option<String>,
     /// What made the resource, per the attribution.

@@ -10,17 +10,24 @@ pub use crate::resources::kind::Kind;
 /// The region name used for global resources (IAM).
 pub const GLOBAL: &str = "global";
 
-/// Identifies a resource across sweeps: kind, region (or [`GLOBAL`]) and id.
+/// Identifies a resource across sweeps: kind, region (or [`GLOBAL`]) and id, and the other
+/// account of the organisation it is in (`--accounts`), `None` for this one. (IAM names and
+/// some ids are only unique within an account.)
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ResourceRef {
     pub kind: Kind,
     pub region: String,
     pub id: String,
+    pub account: Option<String>,
 }
 
 impl fmt::Display for ResourceRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} ({})", self.kind, self.id, self.region)
+        write!(f, "{} {} ({})", self.kind, self.id, self.region)?;
+        if let Some(a) = &self.account {
+            write!(f, " in account {a}")?;
+        }
+        Ok(())
     }
 }
 
@@ -110,6 +117,8 @@ pub struct Resource {
     pub parts: Parts,
     /// Extra facts for the detail pane (`instance type`, `runtime`, …).
     pub details: Vec<(String, String)>,
+    /// The other account it is in (`--accounts`); `None`: this one.
+    pub account: Option<String>,
 }
 
 impl Resource {
@@ -130,6 +139,7 @@ impl Resource {
             sharing: Sharing::Private,
             parts: Parts::None,
             details: Vec::new(),
+            account: None,
         }
     }
 
@@ -138,7 +148,18 @@ impl Resource {
             kind: self.kind,
             region: self.region.clone(),
             id: self.id.clone(),
+            account: self.account.clone(),
         }
+    }
+
+    /// The same resource, as found in another account of the organisation: it and every
+    /// resource it names are that account's.
+    pub fn in_account(mut self, account: &str) -> Resource {
+        self.account = Some(account.to_string());
+        for r in &mut self.related {
+            r.account = Some(account.to_string());
+        }
+        self
     }
 
     pub fn tag(&self, key: &str) -> Option<&str> {

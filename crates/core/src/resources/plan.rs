@@ -714,6 +714,7 @@ mod tests {
             kind,
             region: region.into(),
             id: id.into(),
+            account: None,
         }
     }
 

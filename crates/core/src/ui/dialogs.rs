@@ -105,7 +105,7 @@ fn confirm(frame: &mut Frame, area: Rect, c: &ConfirmDialog, theme: &Theme) {
     };
     // A resource removal plan lists many steps: it gets a wider box when there is room, and
     // its lines are wrapped here so a step's continuation lines up under its text.
-    let removal = matches!(c.plan, Plan::RemoveResources(_));
+    let removal = matches!(c.plan.inner(), Plan::RemoveResources(_));
     let w: u16 = if removal { 130 } else { 84 };
     let inner_width = w.min(area.width).saturating_sub(2).max(1);
     if removal {

@@ -1,7 +1,7 @@
-//! The other accounts under the Keys table (`--accounts`): each account's answer, what it
+//! The other accounts under the Keys table (`--accounts`): each account's answer, how much it
 //! runs that was made after the leak started, and the accounts that could not be looked into
-//! with why. Their keys are rows of the Keys table itself, with their account, acted on there;
-//! what they run is listed here, and removed from a console opened in that account.
+//! with why. Their keys are rows of the Keys table itself, and what they run rows of the
+//! Resources tab, each with its account, acted on there.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -13,23 +13,13 @@ use crate::app::state::State;
 use crate::fmt;
 use crate::ui::Theme;
 
-/// Resources made after the leak listed per account; more are counted.
-const RESOURCES_PER_ACCOUNT: usize = 3;
-
 /// The pane's height: nothing without `--accounts` or before the first poll, else a line per
-/// account and what it runs that was made after the leak started, in a frame.
+/// account, in a frame.
 pub fn height(state: &State) -> u16 {
     let Some(m) = &state.access.members else {
         return 0;
     };
-    let lines: usize = usize::from(m.listing.is_some())
-        + m.accounts
-            .iter()
-            .map(|a| {
-                1 + a.resources.len().min(RESOURCES_PER_ACCOUNT)
-                    + usize::from(a.resources.len() > RESOURCES_PER_ACCOUNT)
-            })
-            .sum::<usize>();
+    let lines = usize::from(m.listing.is_some()) + m.accounts.len();
     u16::try_from(lines.max(1) + 2).unwrap_or(u16::MAX)
 }
 
@@ -45,7 +35,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let title = vec![
         Span::styled(" Other accounts ", theme.title),
         Span::raw(format!(
-            "· {} · updated {} ago · their {} are in the table above, acted on there ",
+            "· {} · updated {} ago · their {} are in the table above, what they run on tab 3 ",
             fmt::plural(m.accounts.len(), "account", "accounts"),
             fmt::ago(state.now, m.at),
             fmt::plural(keys, "key", "keys"),
@@ -78,11 +68,22 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 } else {
                     theme.danger
                 };
-                lines.push(Line::from(vec![
+                let mut line = vec![
                     Span::styled(format!(" {name}"), theme.title),
                     Span::raw("  "),
                     Span::styled(model.headline(), style),
-                ]));
+                ];
+                if !a.resources.is_empty() {
+                    line.push(Span::raw(" · "));
+                    line.push(Span::styled(
+                        format!(
+                            "{} made since the leak started (Resources tab)",
+                            fmt::plural(a.resources.len(), "resource", "resources")
+                        ),
+                        theme.danger,
+                    ));
+                }
+                lines.push(Line::from(line));
             }
             Err(why) if closed_account(&a.status) => {
                 lines.push(Line::raw(format!(" {name}  {why}: nothing can act in it")));
@@ -93,24 +94,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     Span::styled(format!("  not looked into: {why}"), theme.danger),
                 ]));
             }
-        }
-        for r in a.resources.iter().take(RESOURCES_PER_ACCOUNT) {
-            lines.push(Line::from(vec![
-                Span::raw(format!("   {:<20} {:<14} ", r.id, r.kind.label())),
-                Span::styled("made after the leak started · ", theme.danger),
-                Span::raw(format!(
-                    "{} · {} · created {}",
-                    r.region,
-                    r.state,
-                    r.created.map(fmt::minute).unwrap_or_default()
-                )),
-            ]));
-        }
-        if a.resources.len() > RESOURCES_PER_ACCOUNT {
-            lines.push(Line::raw(format!(
-                "   and {} more made after the leak started",
-                a.resources.len() - RESOURCES_PER_ACCOUNT
-            )));
         }
     }
     // One row per line (cut at the edge, never wrapped): the height above holds.

@@ -32,14 +32,14 @@ pub(crate) fn press(state: &mut State, c: char) -> Vec<Effect> {
     update(state, Msg::Key(KeyEvent::new(KeyCode::Char(c), m)))
 }
 
-fn enter(state: &mut State) -> Vec<Effect> {
+pub(crate) fn enter(state: &mut State) -> Vec<Effect> {
     update(
         state,
         Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
     )
 }
 
-fn type_text(state: &mut State, s: &str) {
+pub(crate) fn type_text(state: &mut State, s: &str) {
     for c in s.chars() {
         press(state, c);
     }
@@ -796,6 +796,7 @@ fn with_accounts_nothing_is_contained_until_the_other_accounts_are_looked_into_a
     update(
         &mut state,
         Msg::Members(Members {
+            role: "OrganizationAccountAccessRole".into(),
             at: NOW,
             listing: None,
             accounts: Vec::new(),
@@ -864,6 +865,7 @@ fn member_with_backdoor() -> keyspill_core::app::access::Members {
         ),
     ];
     Members {
+        role: "OrganizationAccountAccessRole".into(),
         at: NOW,
         listing: None,
         accounts: vec![MemberModel {
@@ -1028,4 +1030,59 @@ fn a_plan_for_another_account_is_stamped_at_confirmation_and_refused_when_read_o
     point_at(&mut state, &format!("access-key:{MEMBER}:{MEMBER_KEY}"));
     press(&mut state, 'd');
     assert!(state.dialog.is_none());
+}
+
+#[test]
+fn enter_on_a_user_the_attacker_made_in_another_account_shows_its_row_on_the_resources_tab() {
+    use keyspill_core::access::{FootState, Foothold, Kind, Provenance, Remedy};
+    use keyspill_core::resources::{GLOBAL, Kind as ResourceKind, Resource};
+    let mut state = loaded(false);
+    let mut members = member_with_backdoor();
+    let m = &mut members.accounts[0];
+    if let Ok(model) = m.outcome.as_mut() {
+        model.footholds.push(Foothold {
+            kind: Kind::User,
+            id: "ops-backup".into(),
+            principal: "user ops-backup".into(),
+            state: FootState::Open,
+            why: "made after the leak started".into(),
+            expires: None,
+            provenance: Provenance::Unknown {
+                appeared: SINCE + Duration::hours(1),
+            },
+            remedy: Some(Remedy::Remove),
+            subject: None,
+        });
+    }
+    let mut user = Resource::new(ResourceKind::User, GLOBAL, "ops-backup");
+    user.created = Some(SINCE + Duration::hours(1));
+    m.resources.push(user);
+    update(&mut state, Msg::Members(members));
+    let handle = format!("{}:{MEMBER}:ops-backup", Kind::User.label());
+    point_at(&mut state, &handle);
+
+    // `d` says where it is removed.
+    press(&mut state, 'd');
+    assert!(state.dialog.is_none());
+    let flash = state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(
+        flash.contains(
+            "in account 444455556666 (workloads) is removed with its parts on the \
+                        Resources tab"
+        ),
+        "{flash}"
+    );
+    // Enter goes there, to that account's row.
+    enter(&mut state);
+    assert_eq!(state.tab, Tab::Resources);
+    assert_eq!(state.resources.filter, "ops-backup");
+    let (row, _) = state.resources.current().expect("a row under the cursor");
+    assert_eq!(
+        (row.id.as_str(), row.account.as_deref()),
+        ("ops-backup", Some(MEMBER))
+    );
 }

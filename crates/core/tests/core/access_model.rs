@@ -882,6 +882,7 @@ fn another_account_s_open_footholds_or_an_account_not_looked_into_keep_the_answe
         resources: Vec::new(),
     };
     let members = |accounts: Vec<MemberModel>, listing: Option<String>| Members {
+        role: "OrganizationAccountAccessRole".into(),
         at: NOW,
         listing,
         accounts,
@@ -906,9 +907,9 @@ fn another_account_s_open_footholds_or_an_account_not_looked_into_keep_the_answe
         "{}",
         user.principal
     );
-    // A user is removed with that account's plan, which the console does not hold; nor its
-    // permission grid.
-    assert!(user.remedy.is_none() && user.subject.is_none());
+    // A user the attacker made there is removed from the Resources tab, where that account's
+    // rows are; its permission grid is that account's, which the console does not hold.
+    assert!(matches!(user.remedy, Some(Remedy::Remove)) && user.subject.is_none());
     // Keys, sessions and passwords keep their remedy: the console acts there through the
     // account's session (`access_flow`).
     let theirs_of = |kind: Kind| {

@@ -261,6 +261,7 @@ fn entry(id: &str, file: Option<&str>, snapshot: Option<&str>) -> ManifestEntry 
         kind: "instance".into(),
         region: "eu-north-1".into(),
         id: id.into(),
+        account: None,
         source_arn: Some(format!("arn:aws:ec2:eu-north-1:123456789012:instance/{id}")),
         made_by: Some("AKIA…LEAK, RunInstances at 2026-11-22T09:10:00Z".into()),
         what: if snapshot.is_some() {

@@ -110,6 +110,7 @@ pub(crate) fn swept() -> State {
         kind: Kind::AutoScalingGroup,
         region: "eu-north-1".into(),
         id: "miners".into(),
+        account: None,
     }];
     let regional = RegionSweep {
         region: "eu-north-1".into(),
@@ -173,6 +174,7 @@ pub(crate) fn swept() -> State {
                 kind: Kind::User,
                 region: GLOBAL.into(),
                 id: "backdoor".into(),
+                account: None,
             },
             parts: Parts::User(UserParts {
                 access_keys: vec!["AKIABACKDOOR00000001".into()],

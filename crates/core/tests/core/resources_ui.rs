@@ -253,6 +253,7 @@ fn r(kind: Kind, id: &str) -> ResourceRef {
         kind,
         region: region.into(),
         id: id.into(),
+        account: None,
     }
 }
 
@@ -360,6 +361,7 @@ fn us_east() -> Vec<Resource> {
         kind: Kind::Instance,
         region: "us-east-1".into(),
         id: PROD.into(),
+        account: None,
     }];
     let mut snap = res(
         Kind::Snapshot,

@@ -92,6 +92,13 @@ pub(super) fn detail_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         r.region.clone()
     };
     lines.push(kv("region", region));
+    if let Some(account) = &r.account {
+        let named = crate::app::access::member_named(state, account);
+        lines.push(kv(
+            "account",
+            format!("{named}: another account, acted on there"),
+        ));
+    }
     lines.push(kv("kind", r.kind.label().to_string()));
     if !r.state.is_empty() {
         lines.push(kv("state", r.state.clone()));
@@ -142,10 +149,7 @@ pub(super) fn detail_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         lines.push(heading("Related"));
         let t = &state.resources;
         for rel in &r.related {
-            let known = t
-                .resources
-                .iter()
-                .position(|x| x.kind == rel.kind && x.region == rel.region && x.id == rel.id);
+            let known = t.resources.iter().position(|x| x.reference() == *rel);
             let mut spans = vec![Span::raw(format!("   {rel}"))];
             match known {
                 Some(i) => {

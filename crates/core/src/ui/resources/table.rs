@@ -80,6 +80,15 @@ pub(super) fn table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
     let wide = area.width >= WIDE;
     let medium = area.width >= MEDIUM;
 
+    // With other accounts (`--accounts`) each row says whose it is, third from the left.
+    let accounts =
+        state.access.members.is_some() || t.resources.iter().any(|r| r.account.is_some());
+    let own = state
+        .identity
+        .data
+        .as_ref()
+        .map(|i| i.account.clone())
+        .unwrap_or_default();
     let headers: &[&str] = if wide {
         &[
             "", "VERDICT", "REGION", "KIND", "ID", "NAME", "STATE", "CREATED", "EVENTS",
@@ -91,7 +100,11 @@ pub(super) fn table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
     } else {
         &["", "VERDICT", "REGION", "KIND", "NAME", "STATE"]
     };
-    let widths: Vec<Constraint> = if wide {
+    let mut headers = headers.to_vec();
+    if accounts {
+        headers.insert(2, "ACCOUNT");
+    }
+    let mut widths: Vec<Constraint> = if wide {
         vec![
             Constraint::Length(2),
             Constraint::Length(10),
@@ -124,6 +137,9 @@ pub(super) fn table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
             Constraint::Length(9),
         ]
     };
+    if accounts {
+        widths.insert(2, Constraint::Length(12));
+    }
     let rows: Vec<Row> = (offset..(offset + rows_visible).min(n))
         .filter_map(|i| t.row_resource(i).map(|x| (i, x)))
         .map(|(i, (r, a))| {
@@ -156,9 +172,15 @@ pub(super) fn table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
             let mut cells = vec![
                 Cell::from(mark).style(theme.accent),
                 Cell::from(verdict.label()).style(verdict_style(theme, verdict)),
+            ];
+            if accounts {
+                let account = r.account.clone().unwrap_or_else(|| own.clone());
+                cells.push(Cell::from(account).style(plain));
+            }
+            cells.extend([
                 Cell::from(r.region.clone()).style(plain),
                 Cell::from(r.kind.label()).style(plain),
-            ];
+            ]);
             if medium {
                 cells.push(Cell::from(r.id.clone()).style(plain));
             }
