@@ -812,6 +812,7 @@ pub fn snapshot(state: &State) -> Snapshot {
             kind: x.kind.label().to_string(),
             region: x.region.clone(),
             id: x.id.clone(),
+            account: x.account.clone(),
             name: x.name.clone(),
             state: x.state.clone(),
             created: x.created.map(journal::format_ts),

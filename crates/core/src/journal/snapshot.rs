@@ -76,6 +76,9 @@ pub struct ResourceState {
     pub kind: String,
     pub region: String,
     pub id: String,
+    /// The other account it is in (`--accounts`); absent: this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     #[serde(default)]
     pub name: String,
     #[serde(default)]

@@ -668,7 +668,9 @@ pub fn collateral(r: &Report) -> Vec<String> {
         if before && x.fate == Fate::Removed {
             out.push(format!(
                 "{} {} ({}) removed, there before the leak",
-                x.kind, x.id, x.region
+                x.kind,
+                x.id,
+                x.place()
             ));
         }
     }
@@ -1116,6 +1118,7 @@ mod tests {
             kind: "iam-role".into(),
             region: "global".into(),
             id: id.into(),
+            account: None,
             name: String::new(),
             verdict: Some(verdict.into()),
             state: None,

@@ -590,7 +590,7 @@ fn resources(out: &mut String, r: &Report) {
             };
             vec![
                 format!("{} {}", cell(&x.kind), code(&x.id)),
-                cell(&x.region),
+                cell(&x.place()),
                 cell(&x.name),
                 cell(x.verdict.as_deref().unwrap_or("not in any snapshot")),
                 made_by(x),
@@ -632,7 +632,7 @@ fn resources(out: &mut String, r: &Report) {
                 "- {} {}{name} ({}){review}",
                 cell(&x.kind),
                 code(&x.id),
-                cell(&x.region)
+                cell(&x.place())
             );
         }
         out.push('\n');

@@ -231,6 +231,9 @@ pub struct ResourceRow {
     pub kind: String,
     pub region: String,
     pub id: String,
+    /// The other account it is in (`--accounts`); absent: this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     #[serde(default)]
     pub name: String,
     /// The sweep's verdict (`LEAKED KEY`, `AFTER LEAK`, `TOUCHED`, `BEFORE`); `None` for a
@@ -251,6 +254,16 @@ pub struct ResourceRow {
     pub detail: String,
     /// The calls made on it, in order.
     pub calls: Vec<String>,
+}
+
+impl ResourceRow {
+    /// Where it is: its region, and the other account when it is not this one's.
+    pub fn place(&self) -> String {
+        match &self.account {
+            Some(a) => format!("{}, account {a}", self.region),
+            None => self.region.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

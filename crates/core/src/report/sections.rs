@@ -202,6 +202,7 @@ pub(super) fn resources(
             kind: s.kind.clone(),
             region: s.region.clone(),
             id: s.id.clone(),
+            account: s.account.clone(),
             name: s.name.clone(),
             verdict: Some(s.verdict.clone()),
             state: (!s.state.is_empty()).then(|| s.state.clone()),
@@ -218,20 +219,23 @@ pub(super) fn resources(
         let Some(t) = &s.target.resource else {
             continue;
         };
-        let i = match rows
-            .iter()
-            .position(|r| r.kind == t.kind && r.region == t.region && r.id == t.id)
-        {
+        let account = &s.target.account;
+        let i = match rows.iter().position(|r| {
+            r.kind == t.kind && r.region == t.region && r.id == t.id && &r.account == account
+        }) {
             Some(i) => i,
             None => {
-                let known = earlier
-                    .iter()
-                    .rev()
-                    .find(|r| r.kind == t.kind && r.region == t.region && r.id == t.id);
+                let known = earlier.iter().rev().find(|r| {
+                    r.kind == t.kind
+                        && r.region == t.region
+                        && r.id == t.id
+                        && &r.account == account
+                });
                 rows.push(ResourceRow {
                     kind: t.kind.clone(),
                     region: t.region.clone(),
                     id: t.id.clone(),
+                    account: account.clone(),
                     name: known.map(|k| k.name.clone()).unwrap_or_default(),
                     verdict: known.map(|k| k.verdict.clone()),
                     state: None,
@@ -380,4 +384,71 @@ pub(super) fn checklist(
         }
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::ResourceTarget;
+
+    fn user(account: Option<&str>) -> ResourceState {
+        ResourceState {
+            verdict: "AFTER LEAK".into(),
+            kind: "iam-user".into(),
+            region: "global".into(),
+            id: "backup-svc".into(),
+            account: account.map(str::to_string),
+            name: String::new(),
+            state: String::new(),
+            created: None,
+            made_by: None,
+        }
+    }
+
+    #[test]
+    fn a_step_in_another_account_is_that_account_s_resource_s_outcome_never_this_one_s() {
+        let member = "444455556666";
+        let step = StepRow {
+            step: 0,
+            call: "iam:DeleteUser".into(),
+            target: Target {
+                resource: Some(ResourceTarget {
+                    kind: "iam-user".into(),
+                    region: "global".into(),
+                    id: "backup-svc".into(),
+                }),
+                account: Some(member.into()),
+                ..Target::default()
+            },
+            target_text: String::new(),
+            intent_at: None,
+            outcome: StepOutcome::Ok,
+            detail: "deleted; verified gone".into(),
+            outcome_at: None,
+            reverified: None,
+            created_key: None,
+        };
+        let actions = [ActionRow {
+            id: "a1".into(),
+            label: format!("in account {member}: remove 1 resource"),
+            at: None,
+            operator: "ic".into(),
+            steps: vec![step],
+            result: "done".into(),
+        }];
+        let rows = resources(&[user(None), user(Some(member))], &[], &actions);
+        assert_eq!(rows.len(), 2, "{rows:#?}");
+        let here = rows
+            .iter()
+            .find(|r| r.account.is_none())
+            .expect("this account's");
+        let there = rows
+            .iter()
+            .find(|r| r.account.as_deref() == Some(member))
+            .expect("the member's");
+        assert_eq!(here.fate, Fate::NotAttempted);
+        assert_eq!(there.fate, Fate::Removed);
+        assert_eq!(there.place(), format!("global, account {member}"));
+        assert_eq!(here.place(), "global");
+    }
 }
