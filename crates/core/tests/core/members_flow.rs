@@ -272,6 +272,16 @@ fn another_account_s_resources_are_rows_of_the_resources_tab_and_removed_there()
         "resources_members_120x30",
         draw(&state, &theme, 120, 30).backend()
     );
+    // Wide, the ACCOUNT column takes EVENTS' room: ids stay whole.
+    let wide = screen_text(draw(&state, &theme, 150, 20).backend().buffer());
+    assert!(
+        wide.contains("i-0attacker000001") && !wide.contains("EVENTS"),
+        "{wide}"
+    );
+    insta::assert_snapshot!(
+        "resources_members_150x20",
+        draw(&state, &theme, 150, 20).backend()
+    );
 
     // A selection across the two accounts is refused.
     let instance = ResourceRef {

@@ -100,9 +100,15 @@ pub(super) fn table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
     } else {
         &["", "VERDICT", "REGION", "KIND", "NAME", "STATE"]
     };
+    // The ACCOUNT column takes the room of the table's last one (EVENTS wide, CREATED
+    // medium), so that ids stay whole.
+    let (created, events) = (medium && (wide || !accounts), wide && !accounts);
     let mut headers = headers.to_vec();
     if accounts {
         headers.insert(2, "ACCOUNT");
+        if medium {
+            headers.pop();
+        }
     }
     let mut widths: Vec<Constraint> = if wide {
         vec![
@@ -139,6 +145,14 @@ pub(super) fn table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
     };
     if accounts {
         widths.insert(2, Constraint::Length(12));
+        if medium {
+            widths.pop();
+        }
+        // ID and NAME (fifth and sixth after it) share what is left as they do wide.
+        if medium && !wide {
+            widths[5] = Constraint::Fill(3);
+            widths[6] = Constraint::Fill(2);
+        }
     }
     let rows: Vec<Row> = (offset..(offset + rows_visible).min(n))
         .filter_map(|i| t.row_resource(i).map(|x| (i, x)))
@@ -187,10 +201,10 @@ pub(super) fn table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
             cells.push(Cell::from(Line::from(name)));
             let state_text = if r.state.is_empty() { "-" } else { &r.state };
             cells.push(Cell::from(state_text.to_string()).style(plain));
-            if medium {
+            if created {
                 cells.push(Cell::from(created_text(r.created, wide)).style(plain));
             }
-            if wide {
+            if events {
                 cells.push(Cell::from(events_text(a)).style(plain));
             }
             Row::new(cells)
