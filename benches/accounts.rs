@@ -4,6 +4,10 @@
 //!
 //!   cargo bench --bench accounts         (ACCOUNTS_ROUNDS=N to repeat; default 2)
 //!
+//! `cpu_s` is the CPU time the process (keyspill's sweep and the proxy) used during the sweep
+//! of all accounts at once, on every core: near twice its wall time on two cores, the sweep
+//! was bound by CPU, not by the 100 ms.
+//!
 //! `ACCOUNTS_DELAY_MS=0` times the same sweeps with no latency: what is left is CPU (the
 //! client's and the proxy's, on the same cores), the floor under the concurrent sweep.
 //! `KEYSPILL_MAX_IN_FLIGHT=N` changes the bound on requests in flight (`keyspill_aws::http`).
@@ -102,6 +106,18 @@ fn tally(found: &[(String, RegionSweep)]) -> (BTreeMap<String, usize>, Vec<Strin
         }
     }
     (per, failed)
+}
+
+/// CPU time this process has used (user and system, every thread), from `/proc/self/stat`
+/// (Linux; `None` elsewhere): with the wall time it shows whether a sweep waited or worked.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 async fn at_once(entered: &[(String, Aws)], regions: &[String]) -> Vec<(String, RegionSweep)> {
@@ -211,8 +227,15 @@ fn main() -> ExitCode {
     );
     println!("target: all accounts at once <= 1/12 ({TARGET_RATIO:.4}) of account by account");
     println!(
-        "{:>5} {:>12} {:>10} {:>12} {:>14} {:>10} {:>8}",
-        "round", "at_once_s", "requests", "connections", "one_by_one_s", "requests", "ratio"
+        "{:>5} {:>12} {:>8} {:>10} {:>12} {:>14} {:>10} {:>8}",
+        "round",
+        "at_once_s",
+        "cpu_s",
+        "requests",
+        "connections",
+        "one_by_one_s",
+        "requests",
+        "ratio"
     );
     let (mut t_a, mut t_b) = (Vec::new(), Vec::new());
     let unrecorded_before = proxy.unrecorded();
@@ -220,8 +243,10 @@ fn main() -> ExitCode {
         let before = proxy.requests();
         let conns = proxy.connections();
         let began = Instant::now();
+        let cpu = cpu_seconds();
         let a = runtime.block_on(at_once(&entered, &regions));
         let secs_a = began.elapsed().as_secs_f64();
+        let cpu_a = cpu.zip(cpu_seconds()).map_or(f64::NAN, |(b, e)| e - b);
         let conns = proxy.connections() - conns;
         let req_a = proxy.requests() - before;
         let before = proxy.requests();
@@ -230,7 +255,7 @@ fn main() -> ExitCode {
         let secs_b = began.elapsed().as_secs_f64();
         let req_b = proxy.requests() - before;
         println!(
-            "{round:>5} {secs_a:>12.3} {req_a:>10} {conns:>12} {secs_b:>14.3} {req_b:>10} {:>8.4}",
+            "{round:>5} {secs_a:>12.3} {cpu_a:>8.2} {req_a:>10} {conns:>12} {secs_b:>14.3} {req_b:>10} {:>8.4}",
             secs_a / secs_b
         );
         for (what, sweep) in [("all at once", &a), ("account by account", &b)] {
