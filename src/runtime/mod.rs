@@ -193,8 +193,9 @@ struct Ctx {
     game: Option<GameInfo>,
     /// `--accounts`: which other accounts, the role entered in each, and what to read there.
     org: Option<(crate::cli::Accounts, String, crate::footholds_cmd::Reach)>,
-    /// The other accounts' sessions, by account id, as the last poll of them entered them.
-    members: std::sync::RwLock<HashMap<String, Aws>>,
+    /// The other accounts' sessions, by account id, as the last poll of them (or an action
+    /// there) entered them, and when.
+    members: std::sync::RwLock<HashMap<String, (Aws, Instant)>>,
     members_refresh: Arc<Notify>,
     paused: watch::Sender<bool>,
     seq: AtomicU64,
@@ -205,13 +206,45 @@ impl Ctx {
         self.aws.get_or_init(|| Aws::connect(&self.opts)).await
     }
 
-    /// Another account's session, as the last poll of the other accounts entered it.
-    fn member(&self, account: &str) -> Option<Aws> {
+    /// Another account's session, as the last poll of the other accounts (or an action there)
+    /// entered it, with its age.
+    fn member_entered(&self, account: &str) -> Option<(Aws, Duration)> {
         self.members
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(account)
-            .cloned()
+            .map(|(aws, at)| (aws.clone(), at.elapsed()))
+    }
+
+    /// Another account's session to act or read there: the one its last poll entered while it
+    /// has time left, else the account entered again now (a console paused past the hour a
+    /// session lasts would otherwise act with expired credentials). Why not, in words.
+    async fn member(&self, account: &str) -> Result<Aws, String> {
+        let Some((aws, age)) = self.member_entered(account) else {
+            return Err(format!(
+                "account {account} is not entered now (the Other accounts pane says why)"
+            ));
+        };
+        if session_reusable(age) {
+            return Ok(aws);
+        }
+        let (Some((_, role, _)), Some(identity)) = (&self.org, self.identity().await) else {
+            return Err(format!("account {account}: its session has expired"));
+        };
+        let entered = keyspill_aws::accounts::enter(
+            self.aws().await,
+            Some(&identity.account),
+            account,
+            role,
+            identity.partition(),
+        )
+        .await
+        .map_err(|e| format!("account {account} could not be entered again: {e}"))?;
+        self.members
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(account.to_string(), (entered.clone(), Instant::now()));
+        Ok(entered)
     }
 
     /// Another account's session, waiting for the polls of the other accounts to enter it
@@ -221,8 +254,8 @@ impl Ctx {
         self.org.as_ref()?;
         let began = Instant::now();
         loop {
-            if let Some(aws) = self.member(account) {
-                return Some(aws);
+            if self.member_entered(account).is_some() {
+                return self.member(account).await.ok();
             }
             if began.elapsed() > MEMBERS_ENTER_WAIT {
                 return None;
@@ -433,14 +466,10 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
                 let journal = ctx.journal().await.clone();
                 let aws = match plan.account() {
                     (None, _) => ctx.aws().await.clone(),
-                    (Some(account), _) => match ctx.member(account) {
-                        Some(aws) => aws,
-                        None => {
-                            let why = format!(
-                                "account {account} is not entered now (the Other accounts \
-                                 pane says why): nothing was run"
-                            );
-                            exec::refuse(&ctx.tx, &plan, why);
+                    (Some(account), _) => match ctx.member(account).await {
+                        Ok(aws) => aws,
+                        Err(why) => {
+                            exec::refuse(&ctx.tx, &plan, format!("{why}: nothing was run"));
                             return;
                         }
                     },
@@ -584,6 +613,15 @@ async fn bootstrap(ctx: Arc<Ctx>, fixed_regions: Option<Vec<String>>) {
 /// How long a step left unfinished in another account waits for the console to enter it.
 const MEMBERS_ENTER_WAIT: Duration = Duration::from_secs(300);
 
+/// How long a session the poll of the other accounts entered is used to act there. Sessions
+/// last an hour (`accounts::enter`); the margin covers the longest action.
+const MEMBER_SESSION_REUSE: Duration = Duration::from_secs(45 * 60);
+
+/// Whether a session entered `age` ago is still used, rather than entering the account again.
+fn session_reusable(age: Duration) -> bool {
+    age < MEMBER_SESSION_REUSE
+}
+
 /// `--accounts`: every other account entered and its foothold model run, all at once, every
 /// `MEMBERS_INTERVAL`. What is followed there: the
 /// leaked keys named at start (their AssumeRole into a member is in that member's trail too,
@@ -624,11 +662,12 @@ async fn members_poller(ctx: Arc<Ctx>) {
                 now(),
             ))
             .await;
-            let sessions: HashMap<String, Aws> = results
+            let entered = Instant::now();
+            let sessions: HashMap<String, (Aws, Instant)> = results
                 .iter()
                 .filter_map(|(m, r)| {
                     let session = r.as_ref().ok()?.session.clone()?;
-                    Some((m.id.clone(), session))
+                    Some((m.id.clone(), (session, entered)))
                 })
                 .collect();
             *ctx.members.write().unwrap_or_else(|p| p.into_inner()) = sessions;
@@ -881,6 +920,19 @@ pub async fn run_console_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_account_s_session_is_entered_again_well_before_its_hour_is_up() {
+        assert!(session_reusable(Duration::from_secs(3 * 60)));
+        assert!(session_reusable(
+            MEMBER_SESSION_REUSE - Duration::from_secs(1)
+        ));
+        assert!(!session_reusable(MEMBER_SESSION_REUSE));
+        // A console paused over lunch: the poll's session has expired.
+        assert!(!session_reusable(Duration::from_secs(61 * 60)));
+        // The margin leaves a long action its time before the hour sessions last.
+        assert!(MEMBER_SESSION_REUSE + Duration::from_secs(10 * 60) <= Duration::from_secs(3600));
+    }
 
     const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\n\
                           # a comment:x:1000:\n\

@@ -82,9 +82,9 @@ pub(super) async fn fetch_parts(ctx: Arc<Ctx>, targets: Vec<ResourceRef>) {
             // entered; one not entered now is asked for again with that account's next answer.
             let parts = match &target.account {
                 None => resources::principal_parts(own, target.kind, &target.id).await,
-                Some(a) => match ctx.member(a) {
-                    Some(aws) => resources::principal_parts(&aws, target.kind, &target.id).await,
-                    None => return None,
+                Some(a) => match ctx.member(a).await {
+                    Ok(aws) => resources::principal_parts(&aws, target.kind, &target.id).await,
+                    Err(_) => return None,
                 },
             };
             Some((target, parts))
