@@ -414,15 +414,15 @@ pub fn toggle_select(state: &mut State) {
     // Only what the help says: the cursor stays on the row (j moves on).
 }
 
-/// `a`: every resource the leaked key made (and nothing else).
+/// `a`: every resource the leaked key made (and nothing else) among the rows shown, so that a
+/// filter (an account's id, a region) narrows it.
 pub fn select_attacker(state: &mut State) {
     let t = &mut state.resources;
     let picked: Vec<ResourceRef> = t
-        .resources
+        .rows
         .iter()
-        .enumerate()
-        .filter(|(i, _)| t.verdict_of(*i) == Verdict::LeakedKey)
-        .map(|(_, r)| r.reference())
+        .filter(|&&i| t.verdict_of(i) == Verdict::LeakedKey)
+        .filter_map(|&i| t.resources.get(i).map(Resource::reference))
         .collect();
     let n = picked.len();
     t.selected.extend(picked);
@@ -497,7 +497,8 @@ pub fn plan_for(state: &mut State, purpose: Purpose) -> Option<Plan> {
         state.flash(
             Level::Warn,
             format!(
-                "the selection is in {} accounts: act on one account's resources at a time",
+                "the selection is in {} accounts: act on one account's resources at a time \
+                 (/ and its id narrow the rows, then a)",
                 accounts.len()
             ),
         );
@@ -915,6 +916,39 @@ mod tests {
             &s.resources.resources[0].parts,
             Parts::User(p) if p.login_profile
         ));
+    }
+
+    #[test]
+    fn a_selects_what_the_leaked_key_made_among_the_rows_shown() {
+        let mut s = state();
+        let at = datetime!(2026-11-22 12:00 UTC);
+        let after = datetime!(2026-11-21 00:00 UTC);
+        let here = res(Kind::Instance, "eu-west-1", "i-here", after);
+        let there = res(Kind::Instance, "eu-west-1", "i-there", after).in_account("444455556666");
+        on_region(&mut s, 0, at, sweep("eu-west-1", vec![here, there]));
+        let there_ref = s.resources.resources[1].reference();
+        // Both made by the leaked key, as a trail would say.
+        for a in s.resources.attribution.iter_mut() {
+            a.verdict = Verdict::LeakedKey;
+        }
+        rebuild_rows(&mut s);
+        set_filter(&mut s, "444455556666".into());
+        select_attacker(&mut s);
+        assert_eq!(
+            s.resources.selected.iter().collect::<Vec<_>>(),
+            vec![&there_ref]
+        );
+        // Without the filter, both: a plan across the two accounts is refused with how to
+        // narrow it.
+        set_filter(&mut s, String::new());
+        select_attacker(&mut s);
+        assert_eq!(s.resources.selected.len(), 2);
+        assert!(plan_for(&mut s, Purpose::Remove).is_none());
+        let flash = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+        assert!(
+            flash.contains("in 2 accounts") && flash.contains("then a"),
+            "{flash}"
+        );
     }
 
     #[test]
