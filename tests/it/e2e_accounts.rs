@@ -10,24 +10,20 @@ use crate::common::tmux::{Tmux, creds};
 use crate::footholds_accounts::{OrgIncident, org_incident};
 use keyspill_aws::accounts;
 
-/// The console on the organisation's incident, every account, the leaked key on screen.
-fn console(
-    moto: &crate::common::Moto,
-    responder: &(String, String),
-    leaked: &str,
-    since: &str,
-    trail: &std::path::Path,
-    journal: &std::path::Path,
-) -> Tmux {
-    let path = trail.to_string_lossy().into_owned();
-    let jdir = journal.display().to_string();
+/// The organisation's incident with the console open on it, every account, the leaked key on
+/// screen, and the journal's directory.
+async fn console() -> (OrgIncident, tempfile::TempDir, Tmux) {
+    let incident = org_incident().await;
+    let journal = tempfile::tempdir().expect("journal dir");
+    let path = incident.trail.to_string_lossy().into_owned();
+    let jdir = journal.path().display().to_string();
     let t = Tmux::start(
-        &creds(moto, &responder.0, &responder.1),
+        &creds(&incident.moto, &incident.responder.0, &incident.responder.1),
         &[
             "--key",
-            leaked,
+            &incident.leaked,
             "--since",
-            since,
+            &incident.since,
             "--regions",
             "us-east-1",
             "--logs",
@@ -38,28 +34,26 @@ fn console(
             &jdir,
         ],
     );
-    t.wait_for(leaked, Duration::from_secs(20));
-    t
+    t.wait_for(&incident.leaked, Duration::from_secs(20));
+    (incident, journal, t)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_member_account_s_backdoor_and_an_account_not_entered_keep_the_console_not_contained() {
-    let OrgIncident {
-        moto,
-        responder,
-        leaked,
-        workloads,
-        sandbox,
-        backdoor_key,
-        instance,
-        trail,
-        since,
-        // Bound, so that the trail's directory lives as long as the test.
-        logs: _logs,
-        ..
-    } = org_incident().await;
-    let journal = tempfile::tempdir().expect("journal dir");
-    let t = console(&moto, &responder, &leaked, &since, &trail, journal.path());
+    let (
+        OrgIncident {
+            moto: _moto,
+            workloads,
+            sandbox,
+            backdoor_key,
+            instance,
+            // Bound, so that the trail's directory lives as long as the test.
+            logs: _logs,
+            ..
+        },
+        _journal,
+        t,
+    ) = console().await;
     // In the Keys table: the backdoor's key with its account, marked NEW.
     let screen = t.wait_for(&backdoor_key, Duration::from_secs(60));
     assert!(screen.contains("Other accounts"), "{screen}");
@@ -128,19 +122,19 @@ fn cursor_to(t: &Tmux, what: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_member_account_s_backdoor_key_is_disabled_then_deleted_there_from_this_console() {
-    let OrgIncident {
-        moto,
-        responder,
-        leaked,
-        workloads,
-        backdoor_key,
-        trail,
-        since,
-        logs: _logs,
-        ..
-    } = org_incident().await;
-    let journal = tempfile::tempdir().expect("journal dir");
-    let t = console(&moto, &responder, &leaked, &since, &trail, journal.path());
+    let (
+        OrgIncident {
+            moto,
+            responder,
+            workloads,
+            backdoor_key,
+            // Bound, so that the trail's directory lives as long as the test.
+            logs: _logs,
+            ..
+        },
+        journal,
+        t,
+    ) = console().await;
     t.keys(&["6"]);
     let row = format!("{workloads}:{backdoor_key}");
     t.wait_for(&row, Duration::from_secs(60));
@@ -245,19 +239,19 @@ async fn a_member_account_s_backdoor_key_is_disabled_then_deleted_there_from_thi
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_member_account_s_instance_is_removed_there_from_the_resources_tab_with_its_evidence() {
-    let OrgIncident {
-        moto,
-        responder,
-        leaked,
-        workloads,
-        instance,
-        trail,
-        since,
-        logs: _logs,
-        ..
-    } = org_incident().await;
-    let journal = tempfile::tempdir().expect("journal dir");
-    let t = console(&moto, &responder, &leaked, &since, &trail, journal.path());
+    let (
+        OrgIncident {
+            moto,
+            responder,
+            workloads,
+            instance,
+            // Bound, so that the trail's directory lives as long as the test.
+            logs: _logs,
+            ..
+        },
+        journal,
+        t,
+    ) = console().await;
     t.keys(&["3"]);
     t.wait_for(&instance, Duration::from_secs(60));
     // The plan's snapshot has a description with spaces, which moto's checking of signatures

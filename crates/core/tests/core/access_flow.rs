@@ -640,11 +640,7 @@ fn a_role_that_trusts_only_outside_principals_is_removed_not_emptied() {
     point_at(&mut state, "trust:vendor-only");
     press(&mut state, 'd');
     assert!(state.dialog.is_none());
-    let flash = state
-        .flash
-        .as_ref()
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
+    let flash = flash_text(&state);
     assert!(flash.contains("remove the role"), "{flash}");
 }
 
@@ -1064,11 +1060,7 @@ fn enter_on_a_user_the_attacker_made_in_another_account_shows_its_row_on_the_res
     // `d` says where it is removed.
     press(&mut state, 'd');
     assert!(state.dialog.is_none());
-    let flash = state
-        .flash
-        .as_ref()
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
+    let flash = flash_text(&state);
     assert!(
         flash.contains(
             "in account 444455556666 (workloads) is removed with its parts on the \

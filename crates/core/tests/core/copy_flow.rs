@@ -40,11 +40,7 @@ fn keys_loaded() -> State {
 fn on_the_keys_tab_y_copies_the_key_id_and_y_upper_its_row() {
     let mut state = keys_loaded();
     assert_eq!(copied(&mut state, 'y'), K_LEAKED);
-    let flash = state
-        .flash
-        .as_ref()
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
+    let flash = flash_text(&state);
     assert!(
         flash.contains("OSC 52: your terminal must allow it"),
         "{flash}"
@@ -67,11 +63,7 @@ fn on_the_keys_tab_y_copies_the_key_id_and_y_upper_its_row() {
 fn with_no_row_there_is_nothing_to_copy_and_it_says_so() {
     let mut state = base(false);
     assert!(key(&mut state, KeyCode::Char('y')).is_empty());
-    let flash = state
-        .flash
-        .as_ref()
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
+    let flash = flash_text(&state);
     assert!(flash.contains("nothing to copy"), "{flash}");
     assert!(copy::selection(&state).is_none());
 }

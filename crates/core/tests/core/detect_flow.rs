@@ -99,11 +99,7 @@ fn alerts_show_under_the_keys_are_journaled_once_and_an_untracked_exposed_key_is
             "gd-1"
         ]
     );
-    let flash = state
-        .flash
-        .as_ref()
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
+    let flash = flash_text(&state);
     assert!(
         flash.contains(EXPOSED_KEY) && flash.contains(&format!(":key {EXPOSED_KEY}")),
         "{flash}"

@@ -189,11 +189,7 @@ fn a_key_of_another_account_is_acted_on_there_and_keys_of_two_accounts_are_not_m
     assert_eq!(state.keys.selected.len(), 2);
     press(&mut state, 'd');
     assert!(state.dialog.is_none());
-    let flash = state
-        .flash
-        .as_ref()
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
+    let flash = flash_text(&state);
     assert!(flash.contains("in 2 accounts"), "{flash}");
 }
 
@@ -296,11 +292,7 @@ fn another_account_s_resources_are_rows_of_the_resources_tab_and_removed_there()
     press(&mut state, ' ');
     press(&mut state, 't');
     assert!(state.dialog.is_none());
-    let flash = state
-        .flash
-        .as_ref()
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
+    let flash = flash_text(&state);
     assert!(flash.contains("in 2 accounts"), "{flash}");
     state.resources.selected.clear();
 

@@ -328,11 +328,7 @@ fn c_copies_the_secret_with_osc52_and_the_journal_says_so() {
         // Neither the effects' debug form nor the screen shows it.
         assert!(!format!("{effects:?}").contains(FAKE_SECRET));
         assert!(!text(&state).contains(FAKE_SECRET));
-        let flash = state
-            .flash
-            .as_ref()
-            .map(|f| f.text.clone())
-            .unwrap_or_default();
+        let flash = flash_text(&state);
         assert!(flash.contains(COPIED), "{flash}");
         assert_eq!(dialog(&state).reveal, Reveal::Masked);
     }

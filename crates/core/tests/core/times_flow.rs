@@ -299,11 +299,7 @@ fn detected_is_the_opening_unless_set_and_refused_out_of_range() {
             continue;
         }
         assert!(journaled(&effects).is_empty(), "{line}: {effects:?}");
-        let flash = state
-            .flash
-            .as_ref()
-            .map(|f| f.text.clone())
-            .unwrap_or_default();
+        let flash = flash_text(&state);
         assert!(flash.contains(words), "{line}: {flash}");
         assert_eq!(keyspill_core::app::times::detected(&state), opened);
     }
