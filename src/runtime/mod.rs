@@ -197,6 +197,8 @@ struct Ctx {
     /// there) entered them, and when.
     members: std::sync::RwLock<HashMap<String, (Aws, Instant)>>,
     members_refresh: Arc<Notify>,
+    /// Journal writes, in the order the console asked for them.
+    journal_turns: Turns,
     paused: watch::Sender<bool>,
     seq: AtomicU64,
 }
@@ -525,7 +527,9 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
         }
         Effect::Export(snapshot) => {
             let ctx = ctx.clone();
+            let ticket = ctx.journal_turns.ticket();
             return Some(tokio::spawn(async move {
+                let _turn = ctx.journal_turns.wait(ticket).await;
                 let Some(j) = ctx.journal().await else {
                     ctx.send(Msg::Exported(Err(
                         "no journal is open, so there is nothing to write a report from".into(),
@@ -556,7 +560,9 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
         }
         Effect::Journal(event) => {
             let ctx = ctx.clone();
+            let ticket = ctx.journal_turns.ticket();
             return Some(tokio::spawn(async move {
+                let _turn = ctx.journal_turns.wait(ticket).await;
                 if let Some(j) = ctx.journal().await {
                     let mut guard = j.lock().unwrap_or_else(|p| p.into_inner());
                     if let Err(e) = guard.append(now(), event) {
@@ -567,6 +573,38 @@ fn handle(ctx: &Arc<Ctx>, effect: Effect) -> Option<tokio::task::JoinHandle<()>>
         }
     }
     None
+}
+
+/// Turns for the tasks that write the journal: each takes a ticket when its effect is handled
+/// and writes when its turn comes, so entries land in the order the console asked for them
+/// (`:detected -40m` then `:export` typed at once must put the milestone in the report).
+#[derive(Default)]
+struct Turns {
+    next: AtomicU64,
+    served: watch::Sender<u64>,
+}
+
+impl Turns {
+    fn ticket(&self) -> u64 {
+        self.next.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Waits for `ticket`'s turn; the turn passes on when the guard is dropped (a task that
+    /// returns early or panics passes it on too).
+    async fn wait(&self, ticket: u64) -> Turn<'_> {
+        let mut served = self.served.subscribe();
+        // The sender lives in `self`, so the wait ends only when the turn comes.
+        let _ = served.wait_for(|s| *s >= ticket).await;
+        Turn(self)
+    }
+}
+
+struct Turn<'a>(&'a Turns);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.0.served.send_modify(|s| *s += 1);
+    }
 }
 
 /// Writes the incident report into the incident directory, from the journal there.
@@ -824,6 +862,7 @@ pub async fn run_console_with(
         cost_refresh: Arc::new(Notify::new()),
         members: std::sync::RwLock::new(HashMap::new()),
         members_refresh: Arc::new(Notify::new()),
+        journal_turns: Turns::default(),
         cost_days: args.cost_days,
         game: extra.game,
         org: args.org.accounts.clone().map(|which| {
@@ -920,6 +959,31 @@ pub async fn run_console_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn journal_writes_land_in_the_order_they_were_asked_for() {
+        let turns = Arc::new(Turns::default());
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        // Tickets taken in order, tasks spawned in reverse and the first made slow: the
+        // writes still come in ticket order.
+        let tickets: Vec<u64> = (0..8).map(|_| turns.ticket()).collect();
+        let mut tasks = Vec::new();
+        for &ticket in tickets.iter().rev() {
+            let (turns, order) = (turns.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                let _turn = turns.wait(ticket).await;
+                if ticket == 0 {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                order.lock().unwrap_or_else(|p| p.into_inner()).push(ticket);
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+        let written = order.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(written, tickets);
+    }
 
     #[test]
     fn another_account_s_session_is_entered_again_well_before_its_hour_is_up() {
