@@ -296,7 +296,8 @@ pub fn on_region(state: &mut State, seq: u64, at: Timestamp, sweep: RegionSweep)
 /// The other accounts answered (`--accounts`): what each runs that was made after the leak
 /// started replaces what was known of that account. An account that could not be looked into
 /// this time keeps its rows from the last answer (its reason is on the Access tab): a failed
-/// poll never reads as "nothing running there".
+/// poll never reads as "nothing running there". An account the organisation no longer lists
+/// loses its rows; when the organisation could not be listed, every account keeps them.
 pub fn on_members(state: &mut State, members: &crate::app::access::Members) -> Vec<Effect> {
     let answered: BTreeSet<&str> = members
         .accounts
@@ -304,10 +305,12 @@ pub fn on_members(state: &mut State, members: &crate::app::access::Members) -> V
         .filter(|m| m.outcome.is_ok())
         .map(|m| m.id.as_str())
         .collect();
+    let listed: BTreeSet<&str> = members.accounts.iter().map(|m| m.id.as_str()).collect();
+    let gone = |a: &str| members.listing.is_none() && !listed.contains(a);
     let t = &mut state.resources;
     let mut old_parts: BTreeMap<ResourceRef, Parts> = BTreeMap::new();
     t.resources.retain(|r| match r.account.as_deref() {
-        Some(a) if answered.contains(a) => {
+        Some(a) if answered.contains(a) || gone(a) => {
             if r.parts != Parts::None {
                 old_parts.insert(r.reference(), r.parts.clone());
             }

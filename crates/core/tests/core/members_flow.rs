@@ -406,10 +406,20 @@ fn another_account_s_resources_are_rows_of_the_resources_tab_and_removed_there()
             .count()
     };
     assert_eq!(there(&state), 2);
-    let mut gone = answer;
+    let mut gone = answer.clone();
     gone.accounts[0]
         .resources
         .retain(|r| r.kind != Kind::Instance);
     update(&mut state, Msg::Members(gone));
     assert_eq!(there(&state), 1);
+    // When the organisation cannot be listed, every account keeps its rows; an account it no
+    // longer lists loses them.
+    let mut unlisted = answer;
+    unlisted.accounts.clear();
+    unlisted.listing = Some("AccessDenied: organizations:ListAccounts".into());
+    update(&mut state, Msg::Members(unlisted.clone()));
+    assert_eq!(there(&state), 1);
+    unlisted.listing = None;
+    update(&mut state, Msg::Members(unlisted));
+    assert_eq!(there(&state), 0);
 }
