@@ -148,7 +148,7 @@ pub(super) fn table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
         if medium {
             widths.pop();
         }
-        // ID and NAME (fifth and sixth after it) share what is left as they do wide.
+        // ID and NAME (indices 5 and 6, after ACCOUNT) share what is left as they do wide.
         if medium && !wide {
             widths[5] = Constraint::Fill(3);
             widths[6] = Constraint::Fill(2);
