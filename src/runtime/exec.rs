@@ -870,7 +870,6 @@ fn removal_summary(plan: &RemovalPlan, states: &[StepState]) -> String {
     out
 }
 
-/// Runs a confirmed plan to the end, reporting progress to the console through `tx`.
 /// A confirmed plan that cannot start, said as an action that failed, so the room sees it in
 /// the action log like any other outcome.
 pub fn refuse(tx: &UnboundedSender<Msg>, plan: &Plan, why: String) {
@@ -892,8 +891,9 @@ pub fn refuse(tx: &UnboundedSender<Msg>, plan: &Plan, why: String) {
     });
 }
 
-/// Runs a confirmed plan with `aws`: the console's own session, or for a plan bound to another
-/// account (`Plan::InAccount`), that account's session, which the caller picks.
+/// Runs a confirmed plan to the end with `aws`, reporting progress to the console through
+/// `tx`: the console's own session, or for a plan bound to another account
+/// (`Plan::InAccount`), that account's session, which the caller picks.
 pub async fn run_plan(aws: &Aws, journal: &SharedJournal, tx: &UnboundedSender<Msg>, plan: Plan) {
     let action_id = new_action_id();
     let label = plan.label();

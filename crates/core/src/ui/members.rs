@@ -23,15 +23,11 @@ pub fn height(state: &State) -> u16 {
     u16::try_from(lines.max(1) + 2).unwrap_or(u16::MAX)
 }
 
-fn keys_shown(a: &MemberModel) -> usize {
-    a.keys.as_ref().map_or(0, |k| k.keys.len())
-}
-
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(m) = &state.access.members else {
         return;
     };
-    let keys: usize = m.accounts.iter().map(keys_shown).sum();
+    let keys = state.member_keys().count();
     let title = vec![
         Span::styled(" Other accounts ", theme.title),
         Span::raw(format!(
